@@ -1,0 +1,1 @@
+"""The catalogs of choices (tasks, losses, optimizers, schedulers): plain data, no torch."""

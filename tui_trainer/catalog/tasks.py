@@ -1,0 +1,154 @@
+"""The tasks a run can train on: what each is, its options, and the recipe it starts from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_trainer.catalog.losses import fitting_losses
+from tui_trainer.schema import Param
+
+KINDS = ("regression", "binary", "multiclass")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task choice.
+
+    ``recipe`` holds the dotted config values the task starts from (its default model, loss,
+    optimizer and training length); a config file or flags override them field by field.
+    ``classes_option`` names the option that sets the class count, when the user picks it.
+    """
+
+    name: str
+    description: str
+    kind: str
+    features: int
+    source: str
+    options: tuple[Param, ...] = ()
+    classes: int | None = None
+    classes_option: str | None = None
+    recipe: dict[str, Any] = field(default_factory=dict)
+
+    def num_classes(self, options: dict[str, Any]) -> int | None:
+        """Class count for these options (None for regression)."""
+        if self.classes_option:
+            return options.get(self.classes_option, self.option(self.classes_option).default)
+        return self.classes
+
+    def option(self, name: str) -> Param:
+        """The option called ``name``."""
+        return next(p for p in self.options if p.name == name)
+
+    @property
+    def default_loss(self) -> str:
+        """The loss the task starts with."""
+        return self.recipe["loss.name"]
+
+    @property
+    def losses(self) -> list[str]:
+        """Catalog losses that fit this task."""
+        return fitting_losses(self.kind)
+
+
+def _samples(default: int, minimum: int = 10) -> Param:
+    return Param("samples", "int", default, "number of samples generated", minimum=minimum)
+
+
+def _noise(default: float) -> Param:
+    return Param("noise", "float", default, "standard deviation of the added noise", minimum=0.0)
+
+
+_VISION_OPTIONS = (
+    Param("data_dir", "str", "", "folder holding the dataset (empty: the user data folder, "
+          "e.g. ~/.local/share/tui-trainer/data)"),
+    Param("download", "bool", True, "try torchvision's download when the files are missing"),
+    Param("limit", "int", "all", "use only the first N training images ('all': every image)",
+          minimum=10, keywords=("all",)),
+)
+
+
+def _recipe(loss: str, hidden: list[int], optimizer: str, lr: float, epochs: int,
+            batch_size: int | str) -> dict[str, Any]:
+    return {
+        "loss.name": loss, "model.hidden": hidden, "optimizer.name": optimizer,
+        "optimizer.lr": lr, "training.epochs": epochs, "training.batch_size": batch_size,
+    }
+
+
+TASKS: dict[str, TaskSpec] = {
+    spec.name: spec
+    for spec in (
+        TaskSpec(
+            "linear", "y = 2x + 3 + noise, learned by nn.Linear(1, 1) (tutorial 003)",
+            "regression", 1, "synthetic",
+            (
+                _samples(100, minimum=2),
+                Param("slope", "float", 2.0, "true slope w"),
+                Param("intercept", "float", 3.0, "true intercept b"),
+                _noise(0.1),
+            ),
+            recipe=_recipe("mse", [], "adam", 0.01, 1000, "full"),
+        ),
+        TaskSpec(
+            "regression", "10 features, y = sin(2 x0) + x1 x2 + 0.5 x3^2 - x4 + noise, MLP",
+            "regression", 10, "synthetic",
+            (_samples(1000), _noise(0.1)),
+            recipe=_recipe("mse", [64, 64], "adam", 0.01, 50, 32),
+        ),
+        TaskSpec(
+            "binary", "10 features, class = [x0 x1 + sin(2 x2) + 0.5 x3 > 0], MLP",
+            "binary", 10, "synthetic",
+            (_samples(1000),),
+            classes=2,
+            recipe=_recipe("bce-logits", [32, 16], "adam", 0.01, 40, 32),
+        ),
+        TaskSpec(
+            "multiclass", "2-D spiral with one arm per class, MLP",
+            "multiclass", 2, "synthetic",
+            (
+                _samples(600),
+                Param("classes", "int", 3, "number of classes (spiral arms)", minimum=2, maximum=20),
+                _noise(0.2),
+            ),
+            classes_option="classes",
+            recipe=_recipe("cross-entropy", [64, 64], "adam", 0.01, 100, 32),
+        ),
+        TaskSpec(
+            "mnist", "handwritten digits 28x28 (torchvision), MLP 784-128-64-10 (tutorial 004)",
+            "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,
+            recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64),
+        ),
+        TaskSpec(
+            "fashion-mnist", "clothing images 28x28 (torchvision), MLP 784-128-64-10",
+            "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,
+            recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64),
+        ),
+        TaskSpec(
+            "digits", "scikit-learn's 8x8 digits, 1797 images, 10 classes",
+            "multiclass", 64, "sklearn", classes=10,
+            recipe=_recipe("cross-entropy", [64], "adam", 0.01, 30, 32),
+        ),
+        TaskSpec(
+            "iris", "scikit-learn's iris flowers, 150 samples, 4 features, 3 classes",
+            "multiclass", 4, "sklearn", classes=3,
+            recipe=_recipe("cross-entropy", [16], "adam", 0.01, 100, 16),
+        ),
+        TaskSpec(
+            "wine", "scikit-learn's wine, 178 samples, 13 features, 3 classes",
+            "multiclass", 13, "sklearn", classes=3,
+            recipe=_recipe("cross-entropy", [32], "adam", 0.01, 60, 16),
+        ),
+        TaskSpec(
+            "breast-cancer", "scikit-learn's breast cancer, 569 samples, 30 features, 2 classes",
+            "binary", 30, "sklearn", classes=2,
+            recipe=_recipe("bce-logits", [32], "adam", 0.01, 40, 32),
+        ),
+        TaskSpec(
+            "diabetes", "scikit-learn's diabetes progression, 442 samples, 10 features "
+            "(target standardised)",
+            "regression", 10, "sklearn",
+            recipe=_recipe("mse", [32], "adam", 0.01, 100, 32),
+        ),
+    )
+}

@@ -1,0 +1,220 @@
+"""The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, and ``list``.
+
+Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from tui_trainer import __version__
+from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
+from tui_trainer.catalog.optimizers import OPTIMIZERS
+from tui_trainer.catalog.schedulers import SCHEDULERS
+from tui_trainer.catalog.tasks import TASKS
+from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_toml
+from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.schema import Param
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: Named flags of ``train`` and the dotted config field each one sets.
+FLAG_FIELDS = {
+    "task": "task.name", "loss": "loss.name", "optimizer": "optimizer.name", "lr": "optimizer.lr",
+    "scheduler": "scheduler.name", "epochs": "training.epochs", "batch_size": "training.batch_size",
+    "hidden": "model.hidden", "activation": "model.activation", "dropout": "model.dropout",
+    "val_split": "training.val_split", "device": "training.device", "seed": "training.seed",
+    "data_dir": "task.data_dir",
+}
+
+
+class UsageError(Exception):
+    """A command-line mistake reported with exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="tui-trainer",
+        description="A terminal playground for PyTorch training. With no command, opens the app.")
+    parser.add_argument("--version", action="version", version=f"tui-trainer {__version__}")
+    parser.add_argument("--config", type=Path, help="TOML config file to open the app with")
+    parser.add_argument("--runs-dir", type=Path, help="folder of run folders (default: "
+                        "$XDG_DATA_HOME/tui-trainer/runs)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train headless and print a summary",
+                                description="Train headless. Flags override the config file; "
+                                "--set reaches any field.")
+    add_config_flags(train)
+    train.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) "
+                       "on stdout")
+    train.add_argument("--save-config", type=Path, metavar="FILE",
+                       help="write the resolved config as TOML (with --dry-run: and stop)")
+    train.add_argument("--dry-run", action="store_true",
+                       help="validate, print the resolved config and exit without training")
+    train.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
+                       help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
+
+    commands.add_parser("list", help="list tasks, losses, optimizers (with hyperparameters and "
+                        "defaults) and schedulers")
+    return parser
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that build a config: --config, the named flags, and --set."""
+    parser.add_argument("--config", type=Path, dest="sub_config", metavar="FILE", help="TOML config file")
+    parser.add_argument("--task", choices=list(TASKS), help="what to learn (see `tui-trainer list`)")
+    parser.add_argument("--loss", help="loss: " + ", ".join(LOSSES) + "; " + USER_LOSS_HELP)
+    parser.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    parser.add_argument("--lr", metavar="LR", help="learning rate (optimizer.lr)")
+    parser.add_argument("--scheduler", choices=list(SCHEDULERS))
+    parser.add_argument("--epochs", metavar="N")
+    parser.add_argument("--batch-size", metavar="N", help="a number, or 'full' for full-batch")
+    parser.add_argument("--hidden", metavar="SIZES", help="hidden layer sizes, e.g. 128,64 "
+                        "(empty string: a single linear layer)")
+    parser.add_argument("--activation", metavar="NAME")
+    parser.add_argument("--dropout", metavar="P")
+    parser.add_argument("--val-split", metavar="FRACTION")
+    parser.add_argument("--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--seed", metavar="N")
+    parser.add_argument("--data-dir", metavar="DIR", help="dataset folder for mnist and fashion-mnist")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Resolve the config: the task's recipe, then the --config file, then flags, then --set."""
+    config_path = getattr(args, "sub_config", None) or args.config
+    file_dict = read_toml(config_path) if config_path else {}
+    overrides: dict[str, Any] = {}
+    for flag, key in FLAG_FIELDS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[key] = Text(value)
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set optimizer.momentum=0.9")
+        overrides[key.strip()] = Text(value)
+    return resolve_flags(file_dict, overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return cmd_train(args)
+        if args.command == "list":
+            print(catalog_text())
+            return EXIT_OK
+        return cmd_app(args)
+    except (ConfigError, UsageError, UserFacingError) as exc:
+        print_error(exc)
+        return EXIT_BAD_INPUT
+
+
+def print_error(exc: Exception) -> None:
+    """Print a bad-input message to stderr, one line per problem."""
+    if isinstance(exc, ConfigError):
+        print("error: invalid configuration:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Open the Textual app (torch loads after its first frame)."""
+    if args.config is not None:
+        read_toml(args.config)  # a missing or broken file is reported before the app opens
+    from tui_trainer.app import run_app
+
+    return run_app(args.config, args.runs_dir)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``tui-trainer train``: validate, optionally save, then train with progress and a summary."""
+    config = config_from_args(args)
+    from tui_trainer.engine.checks import check
+
+    check(config)
+    if args.save_config:
+        path = save_config(config, args.save_config)
+        print(f"saved config to {path}", file=sys.stderr)
+    if args.dry_run:
+        if not args.json:
+            print(to_toml(config), end="")
+        else:
+            from tui_trainer.config import to_dict
+
+            print(json.dumps(to_dict(config)))
+        return EXIT_OK
+    return run_training(config, args.json, args.train_runs_dir or args.runs_dir)
+
+
+def run_training(config: Config, as_json: bool, runs_dir: Path | None) -> int:
+    """Train with the right reporter; Ctrl+C stops cleanly after the current step."""
+    from tui_trainer.engine.control import RunControl
+    from tui_trainer.engine.loop import Trainer
+    from tui_trainer.report import EpochLines, ProgressBar, summary_text
+
+    control = RunControl()
+    callbacks = []
+    if not as_json:
+        callbacks.append(ProgressBar() if sys.stdout.isatty() else EpochLines(sys.stdout))
+    trainer = Trainer(config, callbacks, control, runs_dir=runs_dir)
+
+    def interrupt(signum, frame):
+        control.stop("interrupted")
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C aborts at once
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        result = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if as_json:
+        print(json.dumps(result.as_json()))
+    else:
+        print(summary_text(result))
+    if result.reason == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def catalog_text() -> str:
+    """What ``tui-trainer list`` prints: every task, loss, optimizer and scheduler."""
+    out = ["Tasks (--task):"]
+    for task in TASKS.values():
+        classes = f", {task.classes} classes" if task.classes else ""
+        out.append(f"  {task.name:<14} {task.kind}{classes}: {task.description}")
+        out.append(f"  {'':<14} losses: {', '.join(task.losses)} (default {task.default_loss})")
+        out += _param_lines(task.options, indent=17)
+    out.append("\nLosses (--loss):")
+    for loss in LOSSES.values():
+        out.append(f"  {loss.name:<14} nn.{loss.torch_class if loss.name != 'custom-mae' else 'Module'}: "
+                   f"{loss.help}")
+        out += _param_lines(loss.params, indent=17)
+    out.append(f"  {'PATH.py:Class':<14} {USER_LOSS_HELP}")
+    out.append("\nOptimizers (--optimizer; hyperparameters via --set optimizer.NAME=VALUE):")
+    for opt in OPTIMIZERS.values():
+        out.append(f"  {opt.name:<14} torch.optim.{opt.torch_class}: {opt.help}")
+        out += _param_lines(opt.params, indent=17)
+    out.append("\nSchedulers (--scheduler; parameters via --set scheduler.NAME=VALUE):")
+    for sched in SCHEDULERS.values():
+        where = f"torch.optim.lr_scheduler.{sched.torch_class}" if sched.torch_class else "no scheduler"
+        out.append(f"  {sched.name:<14} {where}: {sched.help} (steps per {sched.steps})")
+        out += _param_lines(sched.params, indent=17)
+    return "\n".join(out)
+
+
+def _param_lines(params: tuple[Param, ...], indent: int) -> list[str]:
+    pad = " " * indent
+    return [f"{pad}{p.name} = {p.format(p.default) or chr(39) * 2}  ({p.help}; {p.allowed()})" for p in params]

@@ -1,0 +1,392 @@
+"""The run configuration: dataclasses, resolution from layers (recipe, file, flags), TOML, checks.
+
+Torch-free: validation that needs torch (building the optimizer, the device) is in
+``tui_trainer.engine.checks``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP, loss_fit_problem, loss_spec, user_loss_parts
+from tui_trainer.catalog.optimizers import OPTIMIZERS
+from tui_trainer.catalog.schedulers import SCHEDULERS
+from tui_trainer.catalog.tasks import TASKS, TaskSpec
+from tui_trainer.errors import ConfigError, FieldError
+from tui_trainer.schema import Param, show_value
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky-relu", "elu", "silu")
+DEFAULT_TASK = "linear"
+
+
+def _spec(kind: str, help: str, **extra: Any) -> dict[str, Any]:
+    """Field metadata describing a dataclass field as a schema Param."""
+    return {"param": (kind, help, extra)}
+
+
+@dataclass
+class Choice:
+    """A catalog choice (task, loss, optimizer, scheduler) and its parameters."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelConfig:
+    """The network: a multilayer perceptron (no hidden layers: a single nn.Linear)."""
+
+    hidden: list[int] = field(default_factory=lambda: [64], metadata=_spec(
+        "ints", "hidden layer sizes, comma-separated (empty: one linear layer)", minimum=1))
+    activation: str = field(default="relu", metadata=_spec(
+        "choice", "activation after each hidden layer", choices=ACTIVATIONS))
+    dropout: float = field(default=0.0, metadata=_spec(
+        "float", "dropout probability after each hidden layer", minimum=0.0, maximum=1.0,
+        max_exclusive=True))
+
+
+@dataclass
+class TrainingConfig:
+    """How the loop runs: length, batching, split, seed, device and stopping rules."""
+
+    epochs: int = field(default=20, metadata=_spec("int", "passes over the training data", minimum=1))
+    batch_size: int | str = field(default=32, metadata=_spec(
+        "int", "samples per optimizer step ('full': the whole training set)", minimum=1,
+        keywords=("full",)))
+    val_split: float = field(default=0.2, metadata=_spec(
+        "float", "fraction of the data held out for validation (0: none)", minimum=0.0, maximum=0.9))
+    seed: int = field(default=42, metadata=_spec("int", "random seed for data, init and shuffling",
+                                                 minimum=0))
+    device: str = field(default="auto", metadata=_spec(
+        "str", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps"))
+    grad_clip: float | str = field(default="off", metadata=_spec(
+        "float", "clip the gradient norm to this value ('off': no clipping)", minimum=0.0,
+        min_exclusive=True, keywords=("off",)))
+    zero_grad_set_to_none: bool = field(default=True, metadata=_spec(
+        "bool", "optimizer.zero_grad(set_to_none=...): free gradients instead of zeroing them"))
+    early_stopping_patience: int | str = field(default="off", metadata=_spec(
+        "int", "stop after this many epochs without improvement ('off': never)", minimum=1,
+        keywords=("off",)))
+    early_stopping_min_delta: float = field(default=0.0, metadata=_spec(
+        "float", "smallest decrease of the monitored loss that counts as improvement", minimum=0.0))
+    target_loss: float | str = field(default="off", metadata=_spec(
+        "float", "stop once the monitored loss is at or below this ('off': never)", minimum=0.0,
+        keywords=("off",)))
+    threads: int | str = field(default="auto", metadata=_spec(
+        "int", "CPU threads for torch ('auto': 1 for small models, all cores for large ones)",
+        minimum=1, keywords=("auto",)))
+
+
+@dataclass
+class Config:
+    """Every choice of a run. Build it with ``resolve``; it is valid once built."""
+
+    task: Choice = field(default_factory=lambda: Choice(DEFAULT_TASK))
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: Choice = field(default_factory=lambda: Choice("mse"))
+    optimizer: Choice = field(default_factory=lambda: Choice("adam"))
+    scheduler: Choice = field(default_factory=lambda: Choice("none"))
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    @property
+    def task_spec(self) -> TaskSpec:
+        """The catalog entry of the chosen task."""
+        return TASKS[self.task.name]
+
+    @property
+    def classes(self) -> int | None:
+        """Class count of the task (None for regression)."""
+        return self.task_spec.num_classes(self.task.params)
+
+    def summary(self) -> str:
+        """One line naming the main choices (for run lists and logs)."""
+        opt = self.optimizer
+        return (f"{self.task.name} · {self.loss.name} · {opt.name} lr={show_value(opt.params['lr'])}"
+                + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
+                + f" · {self.training.epochs} epochs · batch {self.training.batch_size}")
+
+
+CHOICE_SECTIONS = ("task", "loss", "optimizer", "scheduler")
+FIXED_SECTIONS = {"model": ModelConfig, "training": TrainingConfig}
+SECTIONS = ("task", "model", "loss", "optimizer", "scheduler", "training")
+
+
+def section_params(cls: type) -> tuple[Param, ...]:
+    """The schema Params of a fixed section (ModelConfig, TrainingConfig), from its field metadata."""
+    params = []
+    for f in dataclasses.fields(cls):
+        kind, help_text, extra = f.metadata["param"]
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        params.append(Param(f.name, kind, default, help_text, **extra))
+    return tuple(params)
+
+
+def choice_names(section: str) -> tuple[str, ...]:
+    """The catalog names a choice section allows."""
+    return tuple({"task": TASKS, "loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}[section])
+
+
+def choice_params(section: str, name: str) -> tuple[Param, ...]:
+    """The parameters of choice ``name`` in ``section`` (empty for unknown names and user losses)."""
+    catalog = {"task": TASKS, "loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}[section]
+    spec = catalog.get(name)
+    if spec is None:
+        return ()
+    return spec.options if section == "task" else spec.params
+
+
+def params_of(section: str, name: str | None = None) -> tuple[Param, ...]:
+    """The Params of a section: fixed sections ignore ``name``; choice sections need it."""
+    if section in FIXED_SECTIONS:
+        return section_params(FIXED_SECTIONS[section])
+    return choice_params(section, name or "")
+
+
+class Text(str):
+    """A value typed as text by a person (CLI flag, form field): parsed with the field's Param."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolution: recipe of the task -> config file -> flags
+
+
+def resolve(*layers: dict[str, Any]) -> Config:
+    """Build a valid Config from layers of nested dicts (a TOML file, then flags).
+
+    Later layers override earlier ones field by field; the chosen task's recipe lies beneath
+    them all. When a layer changes a choice (``optimizer.name``), parameters the new choice does
+    not take are dropped. Raises ConfigError listing every problem at once.
+    """
+    problems: list[FieldError] = []
+    normalized = [_normalize_layer(layer, problems) for layer in layers]
+    task_name = DEFAULT_TASK
+    for layer in normalized:
+        task_name = layer.get("task", {}).get("name", task_name)
+    if not isinstance(task_name, str) or task_name not in TASKS:
+        problems.append(_unknown_choice("task", task_name))
+        raise ConfigError(problems)
+    merged = _recipe_layer(TASKS[task_name])
+    for layer in normalized:
+        for section, values in layer.items():
+            _merge_section(merged, section, values)
+    config = _build(merged, problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def resolve_flags(file_dict: dict[str, Any] | None, overrides: dict[str, Any]) -> Config:
+    """Resolve a config file's dict (or None) under dotted flag overrides (``optimizer.lr``)."""
+    return resolve(file_dict or {}, nest(overrides))
+
+
+def nest(dotted: dict[str, Any]) -> dict[str, Any]:
+    """Turn ``{"optimizer.lr": 0.1, "loss": "mse"}`` into nested section dicts."""
+    out: dict[str, Any] = {}
+    for key, value in dotted.items():
+        section, _, name = key.partition(".")
+        target = out.setdefault(section, {})
+        if not isinstance(target, dict):
+            target = out[section] = {"name": target}
+        target[name or "name"] = value
+    return out
+
+
+def _normalize_layer(layer: dict[str, Any], problems: list[FieldError]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for section, values in layer.items():
+        if section not in SECTIONS:
+            problems.append(FieldError(section, "unknown section" + _did_you_mean(section, SECTIONS)
+                                       + "; sections are " + ", ".join(SECTIONS)))
+            continue
+        if section in CHOICE_SECTIONS and not isinstance(values, dict):
+            values = {"name": values}
+        if not isinstance(values, dict):
+            problems.append(FieldError(section, f"must be a table of settings, got {show_value(values)}"))
+            continue
+        out[section] = dict(values)
+    return out
+
+
+def _recipe_layer(task: TaskSpec) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    merged["task"]["name"] = task.name
+    merged["scheduler"]["name"] = "none"
+    for key, value in task.recipe.items():
+        section, _, name = key.partition(".")
+        merged[section][name] = value
+    return merged
+
+
+def _merge_section(merged: dict[str, dict[str, Any]], section: str, values: dict[str, Any]) -> None:
+    current = merged[section]
+    new_name = values.get("name")
+    if section in CHOICE_SECTIONS and new_name is not None and new_name != current.get("name"):
+        takes = {p.name for p in choice_params(section, new_name)} if isinstance(new_name, str) else set()
+        current = {k: v for k, v in current.items() if k in takes}
+    merged[section] = {**current, **values}
+
+
+def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError]) -> Config:
+    choices: dict[str, Choice] = {}
+    for section in CHOICE_SECTIONS:
+        values = dict(merged[section])
+        name = values.pop("name", None)
+        if section == "loss" and isinstance(name, str) and user_loss_parts(name):
+            params: tuple[Param, ...] = ()
+        elif not isinstance(name, str) or name not in choice_names(section):
+            problems.append(_unknown_choice(section, name))
+            choices[section] = Choice(str(name))
+            continue
+        else:
+            params = choice_params(section, name)
+        choices[section] = Choice(str(name), _fill(section, params, values, problems, owner=name))
+    fixed = {
+        section: cls(**_fill(section, section_params(cls), dict(merged[section]), problems))
+        for section, cls in FIXED_SECTIONS.items()
+    }
+    config = Config(task=choices["task"], model=fixed["model"], loss=choices["loss"],
+                    optimizer=choices["optimizer"], scheduler=choices["scheduler"],
+                    training=fixed["training"])
+    if not any(p.field.startswith(("loss", "task")) for p in problems):
+        problems.extend(cross_field_problems(config))
+    return config
+
+
+def _fill(section: str, params: tuple[Param, ...], values: dict[str, Any], problems: list[FieldError],
+          owner: str | None = None) -> dict[str, Any]:
+    """Check each given value against its Param, fill defaults, and report unknown keys."""
+    by_name = {p.name: p for p in params}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        param = by_name.get(key)
+        if param is None:
+            takes = ", ".join(by_name) or "no settings"
+            whose = f" for {owner}" if owner else ""
+            problems.append(FieldError(
+                f"{section}.{key}",
+                f"unknown setting{whose}{_did_you_mean(key, by_name)}; {owner or section} takes {takes}"))
+            continue
+        problem = check_value(param, value)
+        if problem:
+            problems.append(FieldError(f"{section}.{key}", problem))
+            continue
+        value = param.parse(value) if isinstance(value, Text) else value
+        out[key] = float(value) if param.kind == "float" and isinstance(value, int) else value
+    for param in params:
+        out.setdefault(param.name, param.default)
+    return {p.name: _plain(out[p.name]) for p in params}
+
+
+def check_value(param: Param, value: Any) -> str | None:
+    """Why ``value`` (typed, or ``Text`` to parse) is not allowed for ``param``, or None."""
+    if isinstance(value, Text):
+        try:
+            value = param.parse(value)
+        except ValueError as exc:
+            return str(exc)
+    reason = param.check(value)
+    return None if reason is None else f"{show_value(value)} is not allowed; {reason}"
+
+
+def _plain(value: Any) -> Any:
+    """Store lists as lists and whole floats given for int-less float fields as floats."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _unknown_choice(section: str, name: Any) -> FieldError:
+    names = choice_names(section)
+    extra = f" ({USER_LOSS_HELP})" if section == "loss" else ""
+    return FieldError(f"{section}.name" if section != "loss" else "loss",
+                      f"{show_value(name)} is not allowed{_did_you_mean(str(name), names)}; "
+                      f"must be one of {', '.join(names)}{extra}")
+
+
+def _did_you_mean(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def cross_field_problems(config: Config) -> list[FieldError]:
+    """Problems that involve more than one field: a loss that does not fit the task, a user loss
+    file that does not exist, a device name that cannot be one."""
+    problems = []
+    task = config.task_spec
+    spec = loss_spec(config.loss.name, task.kind)
+    reason = loss_fit_problem(spec, task.name, task.kind, config.classes) if spec else None
+    if reason:
+        problems.append(FieldError("loss", reason))
+    parts = user_loss_parts(config.loss.name)
+    if parts and not Path(parts[0]).expanduser().is_file():
+        problems.append(FieldError("loss", f"file {parts[0]!r} does not exist; a user loss is given as "
+                                           "path/to/file.py:ClassName"))
+    device_problem = device_name_problem(config.training.device)
+    if device_problem:
+        problems.append(FieldError("training.device", device_problem))
+    return problems
+
+
+def device_name_problem(device: str) -> str | None:
+    """Why a device name cannot be a device at all (availability is checked with torch)."""
+    base, _, index = device.partition(":")
+    ok = device in ("auto", "cpu", "cuda", "mps") or (base == "cuda" and index.isdigit())
+    return None if ok else (f"{show_value(device)} is not allowed; must be auto, cpu, cuda, cuda:N "
+                            "(N a GPU index) or mps")
+
+
+# ---------------------------------------------------------------------------------------------
+# Dicts and TOML
+
+
+def to_dict(config: Config) -> dict[str, Any]:
+    """The config as nested plain data, every value explicit (what TOML files hold)."""
+    out: dict[str, Any] = {}
+    for section in SECTIONS:
+        value = getattr(config, section)
+        if isinstance(value, Choice):
+            out[section] = {"name": value.name, **value.params}
+        else:
+            out[section] = dataclasses.asdict(value)
+    return out
+
+
+def to_toml(config: Config) -> str:
+    """The config as TOML text that ``load_config`` reads back to an equal config."""
+    return tomli_w.dumps(to_dict(config))
+
+
+def save_config(config: Config, path: str | Path) -> Path:
+    """Write the config as TOML; returns the path written."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_toml(config), encoding="utf-8")
+    return path
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config file into a dict, with a clear error for a missing or broken file."""
+    path = Path(path).expanduser()
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError([FieldError("config", f"file {str(path)!r} does not exist")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([FieldError("config", f"{str(path)!r} is not valid TOML: {exc}")]) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and resolve a TOML config file."""
+    return resolve(read_toml(path))
+
+
+def default_config(task: str = DEFAULT_TASK) -> Config:
+    """The config a task starts from: its recipe and every default."""
+    return resolve({"task": task})

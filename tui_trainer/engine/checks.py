@@ -1,0 +1,55 @@
+"""Checks that need torch: what torch itself refuses, the device, and user loss classes."""
+
+from __future__ import annotations
+
+import torch
+
+from tui_trainer.catalog.losses import user_loss_parts
+from tui_trainer.config import Config
+from tui_trainer.engine.components import build_optimizer, build_scheduler, load_user_loss
+from tui_trainer.engine.devices import resolve_device
+from tui_trainer.errors import ConfigError, FieldError, UserFacingError
+
+
+def torch_problems(config: Config) -> list[FieldError]:
+    """Build the optimizer and scheduler on a dummy parameter and resolve the device; report
+    what torch refuses as field errors instead of tracebacks."""
+    problems: list[FieldError] = []
+    dummy = [torch.nn.Parameter(torch.zeros(1))]
+    optimizer = None
+    try:
+        optimizer = build_optimizer(config.optimizer, dummy)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        problems.append(_refused("optimizer", config.optimizer.name, config.optimizer.params, exc))
+    if optimizer is not None:
+        try:
+            build_scheduler(config.scheduler, optimizer, config.training.epochs, 1)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            problems.append(_refused("scheduler", config.scheduler.name, config.scheduler.params, exc))
+    try:
+        resolve_device(config.training.device)
+    except UserFacingError as exc:
+        problems.append(FieldError("training.device", str(exc).partition(": ")[2]))
+    if user_loss_parts(config.loss.name):
+        try:
+            load_user_loss(config.loss.name)
+        except UserFacingError as exc:
+            problems.append(FieldError("loss", str(exc).partition(": ")[2]))
+    return problems
+
+
+def check(config: Config) -> None:
+    """Raise ConfigError if torch refuses anything in the config."""
+    problems = torch_problems(config)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _refused(section: str, name: str, params: dict, exc: Exception) -> FieldError:
+    """Attach torch's message to the parameter it mentions first (else to the choice)."""
+    text = str(exc)
+    lowered = text.lower()
+    mentioned = sorted((lowered.find(p.lower()), p) for p in params if p.lower() in lowered)
+    field = f"{section}.{mentioned[0][1]}" if mentioned else f"{section}.name"
+    values = ", ".join(f"{p}={params[p]}" for _, p in mentioned) or f"{section} {name}"
+    return FieldError(field, f"torch refuses {values} for {name}: {text}")

@@ -1,0 +1,186 @@
+"""Datasets for every task, as tensors with a seeded train/validation split.
+
+Each ``make_*`` function is self-contained (torch, torchvision or scikit-learn only), so the
+script export can copy it verbatim.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from tui_trainer.config import Config
+from tui_trainer.errors import UserFacingError
+
+
+@dataclass
+class Dataset:
+    """Training and validation tensors. Classification targets are class indices (int64);
+    regression targets are float columns of shape (N, 1)."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    classes: int | None
+
+    @property
+    def features(self) -> int:
+        """Number of input features."""
+        return self.x_train.shape[1]
+
+    def to(self, device: torch.device) -> Dataset:
+        """The same tensors on ``device``."""
+        return Dataset(*(t.to(device) for t in (self.x_train, self.y_train, self.x_val, self.y_val)),
+                       classes=self.classes)
+
+
+def make_linear(g: torch.Generator, samples: int, slope: float, intercept: float, noise: float):
+    """Tutorial 003: y = slope * x + intercept + noise, 1 feature."""
+    x = torch.randn(samples, 1, generator=g)
+    y = slope * x + intercept + noise * torch.randn(samples, 1, generator=g)
+    return x, y
+
+
+def make_regression(g: torch.Generator, samples: int, noise: float):
+    """10 features; y = sin(2 x0) + x1 x2 + 0.5 x3^2 - x4 + noise."""
+    x = torch.randn(samples, 10, generator=g)
+    y = torch.sin(2 * x[:, 0]) + x[:, 1] * x[:, 2] + 0.5 * x[:, 3] ** 2 - x[:, 4]
+    y = y + noise * torch.randn(samples, generator=g)
+    return x, y.unsqueeze(1)
+
+
+def make_binary(g: torch.Generator, samples: int):
+    """10 features; class 1 where x0 x1 + sin(2 x2) + 0.5 x3 > 0."""
+    x = torch.randn(samples, 10, generator=g)
+    score = x[:, 0] * x[:, 1] + torch.sin(2 * x[:, 2]) + 0.5 * x[:, 3]
+    return x, (score > 0).long()
+
+
+def make_spiral(g: torch.Generator, samples: int, classes: int, noise: float):
+    """A 2-D spiral with one arm per class."""
+    y = torch.arange(samples) % classes
+    radius = torch.rand(samples, generator=g)
+    angle = y * (2 * math.pi / classes) + radius * 4 + noise * torch.randn(samples, generator=g)
+    x = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
+    return x, y
+
+
+def load_sklearn(name: str):
+    """One of scikit-learn's bundled datasets as float features and int64 (or float) targets."""
+    from sklearn import datasets
+
+    loader = {
+        "digits": datasets.load_digits, "iris": datasets.load_iris, "wine": datasets.load_wine,
+        "breast-cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes,
+    }[name]
+    features, target = loader(return_X_y=True)
+    x = torch.tensor(features, dtype=torch.float32)
+    if name == "diabetes":
+        return x, torch.tensor(target, dtype=torch.float32).unsqueeze(1)
+    return x, torch.tensor(target, dtype=torch.int64)
+
+
+def load_vision(root: str, fashion: bool, download: bool, limit: int | None):
+    """MNIST or Fashion-MNIST training images through torchvision, as ToTensor + Normalize((0.5,),
+    (0.5,)) would give them, flattened to 784 features."""
+    from torchvision import datasets, transforms
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    cls = datasets.FashionMNIST if fashion else datasets.MNIST
+    dataset = cls(root=root, train=True, transform=transform, download=download)
+    images = dataset.data[:limit]
+    # ToTensor scales uint8 pixels to [0, 1] and adds the channel axis; Normalize is applied as is.
+    x = transform.transforms[1](images.unsqueeze(1).float().div(255))
+    return x.flatten(1), dataset.targets[:limit].long()
+
+
+def split(x: torch.Tensor, y: torch.Tensor, val_split: float, g: torch.Generator):
+    """Shuffle with ``g`` and hold out ``val_split`` of the samples: (x_train, y_train, x_val, y_val)."""
+    n_val = round(len(x) * val_split)
+    order = torch.randperm(len(x), generator=g)
+    val, train = order[:n_val], order[n_val:]
+    return x[train], y[train], x[val], y[val]
+
+
+def standardize(train: torch.Tensor, other: torch.Tensor):
+    """Scale to zero mean and unit variance with the training split's statistics only."""
+    mean, std = train.mean(dim=0), train.std(dim=0)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    return (train - mean) / std, (other - mean) / std
+
+
+def default_data_dir() -> Path:
+    """The user data folder where datasets are looked for by default."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "tui-trainer" / "data"
+
+
+VISION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def build_dataset(config: Config) -> Dataset:
+    """The task's data, split with the config's seed and validation fraction (on the CPU)."""
+    task, options = config.task_spec, config.task.params
+    seed, val_split = config.training.seed, config.training.val_split
+    g = torch.Generator().manual_seed(seed)
+    if task.name == "linear":
+        x, y = make_linear(g, **options)
+    elif task.name == "regression":
+        x, y = make_regression(g, **options)
+    elif task.name == "binary":
+        x, y = make_binary(g, **options)
+    elif task.name == "multiclass":
+        x, y = make_spiral(g, **options)
+    elif task.source == "sklearn":
+        x, y = load_sklearn(task.name)
+    else:
+        x, y = _load_vision_or_explain(task.name, options)
+    _check_split(len(x), val_split, task.name)
+    x_train, y_train, x_val, y_val = split(x, y, val_split, g)
+    if task.source == "sklearn":
+        x_train, x_val = standardize(x_train, x_val)
+        if task.kind == "regression":
+            y_train, y_val = standardize(y_train, y_val)
+    return Dataset(x_train, y_train, x_val, y_val, config.classes)
+
+
+def _check_split(n: int, val_split: float, task: str) -> None:
+    n_val = round(n * val_split)
+    if n - n_val < 1 or (val_split > 0 and n_val < 1):
+        raise UserFacingError(
+            f"training.val_split: {val_split} of task {task}'s {n} samples leaves "
+            f"{n - n_val} for training and {n_val} for validation; each needs at least one "
+            "(use more samples or another split)")
+
+
+def _load_vision_or_explain(name: str, options: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    root = Path(options["data_dir"]).expanduser() if options["data_dir"] else default_data_dir()
+    limit = None if options["limit"] == "all" else options["limit"]
+    fashion = name == "fashion-mnist"
+    folder = root / ("FashionMNIST" if fashion else "MNIST") / "raw"
+    present = all((folder / f).exists() or (folder / f"{f}.gz").exists() for f in VISION_FILES)
+    try:
+        return load_vision(str(root), fashion, options["download"], limit)
+    except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError ...
+        if present:
+            raise UserFacingError(f"task {name}: the files in {folder} could not be read: "
+                                  f"{_first_line(exc)}") from exc
+        tried = (f"torchvision's download failed too ({_first_line(exc)})" if options["download"]
+                 else "download is off (task.download = false)")
+        raise UserFacingError(
+            f"task {name}: the dataset files are not in {folder}; {tried}. Expected the files "
+            f"{', '.join(VISION_FILES)} (or the same with .gz). Copy them into that folder from a "
+            "machine with internet access (e.g. run this task there once, then copy "
+            f"{root}), or point task.data_dir (--data-dir) at the folder that holds "
+            f"{folder.parent.name}/raw.") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,390 @@
+"""The training loop of the tutorials, done right, reporting through Callback hooks only."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Iterable
+
+import torch
+
+from tui_trainer.config import Config
+from tui_trainer.engine.components import build_loss, build_optimizer, build_scheduler, head_of
+from tui_trainer.engine.control import RunControl
+from tui_trainer.engine.data import Dataset, build_dataset
+from tui_trainer.engine.devices import describe, resolve_device
+from tui_trainer.engine.events import (
+    Callback, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunFailed, RunResult,
+    RunStarted,
+)
+from tui_trainer.engine.models import build_model, param_count
+from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
+
+#: Evaluation passes run in chunks of this many samples to bound memory.
+EVAL_CHUNK = 8192
+#: Below this many parameter x sample products per step, a CPU run uses one thread.
+SMALL_STEP_WORK = 20_000_000
+
+
+def choose_threads(setting: int | str, device: torch.device, params: int, batch: int) -> int:
+    """The CPU thread count for a run, set on the training thread itself.
+
+    torch's default is one thread per core. For small models each step is too short to split:
+    the extra OpenMP workers spin-wait, and on a 2-core machine a small model trained on a
+    non-main thread (as in the app, beside the UI's event loop) ran 5x slower with the default
+    than with 1 thread. Large steps (big batches of a big model) do gain from every core.
+    """
+    if setting != "auto":
+        return int(setting)
+    if device.type != "cpu":
+        return torch.get_num_threads()
+    return 1 if params * batch < SMALL_STEP_WORK else (os.cpu_count() or 1)
+
+
+class _LossTracker:
+    """Sums batch losses. On the CPU it reads each loss at once (free there); on a GPU it keeps
+    the tensors and reads them together at each report, so steps never wait for the device."""
+
+    def __init__(self, sync_each_step: bool) -> None:
+        self.sync_each_step = sync_each_step
+        self.pending: list[tuple[int, torch.Tensor, int]] = []
+        self.total = self.count = 0.0
+        self.interval_total = self.interval_count = 0.0
+        self.bad: tuple[int, float] | None = None
+
+    def add(self, step: int, loss: torch.Tensor, count: int) -> None:
+        if self.sync_each_step:
+            self._record(step, loss.item(), count)
+        else:
+            self.pending.append((step, loss.detach(), count))
+
+    def flush(self) -> None:
+        if self.pending:
+            values = torch.stack([loss for _, loss, _ in self.pending]).tolist()
+            for (step, _, count), value in zip(self.pending, values):
+                self._record(step, value, count)
+            self.pending.clear()
+
+    def _record(self, step: int, value: float, count: int) -> None:
+        if self.bad is not None:
+            return
+        if not math.isfinite(value):
+            self.bad = (step, value)
+            return
+        self.total += value * count
+        self.count += count
+        self.interval_total += value * count
+        self.interval_count += count
+
+    def take_interval_mean(self) -> float:
+        mean = self.interval_total / self.interval_count if self.interval_count else float("nan")
+        self.interval_total = self.interval_count = 0.0
+        return mean
+
+
+class Trainer:
+    """Runs one training run of a config; ``run()`` returns its RunResult.
+
+    ``control`` stops or pauses it from another thread; ``callbacks`` receive its events;
+    ``runs_dir`` is where its run folder goes (None: the user data folder; False: no folder).
+    """
+
+    def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
+                 control: RunControl | None = None, runs_dir: Path | None | bool = None,
+                 report_interval: float = 0.1) -> None:
+        self.config = config
+        self.control = control or RunControl()
+        self.callbacks = list(callbacks)
+        self.runs_dir = runs_dir
+        self.report_interval = report_interval
+        self.history: list[EpochMetrics] = []
+        self.steps: list[tuple[int, float]] = []
+        self.reason, self.message = "completed", ""
+        self.global_step = 0
+        self.start_epoch = 1
+        self.epochs_run = 0
+        self.train_seconds = 0.0
+        self.samples_seen = 0
+        self.last_grad_norm: float | None = None
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Build device, data, model, loss, optimizer and scheduler (raises UserFacingError)."""
+        cfg, training = self.config, self.config.training
+        self.device = resolve_device(training.device)
+        data = build_dataset(cfg)
+        self.head = head_of(cfg)
+        torch.manual_seed(training.seed)
+        self.model = build_model(cfg.model, data.features, self.head.output_size(data.classes),
+                                 self.head.head).to(self.device)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.data = self._shape_targets(data).to(self.device)
+        self.n_train, self.n_val = len(self.data.x_train), len(self.data.x_val)
+        self.batch_size = self.n_train if training.batch_size == "full" else min(training.batch_size,
+                                                                                  self.n_train)
+        self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        self.threads = choose_threads(training.threads, self.device, param_count(self.model),
+                                      self.batch_size)
+        torch.set_num_threads(self.threads)
+        self.loss_fn = build_loss(cfg.loss)
+        self.optimizer = build_optimizer(cfg.optimizer, self.params)
+        self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, training.epochs,
+                                         self.steps_per_epoch)
+        self.shuffle = torch.Generator().manual_seed(training.seed)
+        y = self.data.y_train
+        self.train_sst = float(((y - y.mean()) ** 2).sum()) if cfg.task_spec.kind == "regression" else 0.0
+
+    def _shape_targets(self, data: Dataset) -> Dataset:
+        """BCE-style losses take float (N, 1) targets; class-index losses take int64 (N,)."""
+        if self.head.head in ("probability", "logit"):
+            data.y_train = data.y_train.float().unsqueeze(1)
+            data.y_val = data.y_val.float().unsqueeze(1)
+        return data
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        """Set up, train, evaluate, and report; failures during training end the run, not the caller."""
+        self.setup()
+        if self.runs_dir is not False:
+            self.run_dir: Path | None = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
+            self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
+        else:
+            self.run_dir = None
+        epochs = self.config.training.epochs
+        self._emit("on_run_start", RunStarted(
+            config=self.config, run_dir=self.run_dir, device=str(self.device),
+            device_name=describe(self.device), threads=self.threads,
+            param_count=param_count(self.model), train_size=self.n_train, val_size=self.n_val,
+            epochs=epochs, steps_per_epoch=self.steps_per_epoch,
+            total_steps=epochs * self.steps_per_epoch, start_epoch=self.start_epoch))
+        try:
+            for epoch in range(self.start_epoch, epochs + 1):
+                if not self._train_epoch(epoch):
+                    break
+        except Exception as exc:  # any failure ends the run with its history kept
+            self.reason = "failed"
+            self.message = f"training failed: {type(exc).__name__}: {exc}"
+            self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
+        result = self._result()
+        self._emit("on_run_end", RunEnded(result))
+        return result
+
+    def _train_epoch(self, epoch: int) -> bool:
+        """One epoch; returns False when the run must end."""
+        model, x, y, bs = self.model, self.data.x_train, self.data.y_train, self.batch_size
+        control, loss_fn, optimizer = self.control, self.loss_fn, self.optimizer
+        clip = self.config.training.grad_clip
+        set_to_none = self.config.training.zero_grad_set_to_none
+        batch_scheduler = self.scheduler if self.config.scheduler.name == "one-cycle" else None
+        tracker = _LossTracker(sync_each_step=self.device.type == "cpu")
+        metric = torch.zeros((), device=self.device)
+        order = torch.randperm(self.n_train, generator=self.shuffle).to(self.device) if bs < self.n_train else None
+        model.train()
+        epoch_start = time.perf_counter()
+        waited = 0.0
+        next_report = epoch_start + self.report_interval
+        seen = 0
+        for step in range(1, self.steps_per_epoch + 1):
+            if control.paused:
+                waited += control.wait_while_paused()
+            if control.stop_requested:
+                self._stop(control.stop_reason, epoch, step)
+                break
+            if order is None:
+                xb, yb = x, y
+            else:
+                idx = order[(step - 1) * bs: step * bs]
+                xb, yb = x[idx], y[idx]
+            optimizer.zero_grad(set_to_none=set_to_none)
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(self.params, clip) if clip != "off" else None
+            optimizer.step()
+            if batch_scheduler is not None:
+                batch_scheduler.step()
+            self.global_step += 1
+            seen += len(yb)
+            tracker.add(step, loss, len(yb))
+            metric += self._batch_metric(out, yb)
+            now = time.perf_counter()
+            if now >= next_report or step == self.steps_per_epoch:
+                tracker.flush()
+                if tracker.bad:
+                    break
+                self.last_grad_norm = float(norm) if norm is not None else self._grad_norm()
+                if now >= next_report:
+                    self._report(epoch, step, tracker, now - epoch_start - waited, seen)
+                    next_report = now + self.report_interval
+            elif tracker.bad:
+                break
+        seconds = time.perf_counter() - epoch_start - waited
+        self.train_seconds += seconds
+        self.samples_seen += seen
+        tracker.flush()
+        if tracker.bad:
+            bad_step, value = tracker.bad
+            self.reason = "diverged"
+            self.message = (f"diverged at epoch {epoch}, step {bad_step}: loss = {value}; "
+                            "try a lower learning rate")
+            return False
+        if self.reason != "completed":
+            return False
+        return self._end_epoch(epoch, tracker, metric, seconds, seen)
+
+    def _end_epoch(self, epoch: int, tracker: _LossTracker, metric: torch.Tensor, seconds: float,
+                   seen: int) -> bool:
+        train_loss = tracker.total / tracker.count
+        train_acc, train_r2 = self._split_metric(float(metric), seen)
+        val_loss = val_acc = val_r2 = None
+        if self.n_val:
+            val_loss, val_acc, val_r2 = self.evaluate(self.data.x_val, self.data.y_val)
+        lr = self.optimizer.param_groups[0]["lr"]
+        monitored = val_loss if val_loss is not None else train_loss
+        if self.scheduler is not None and self.config.scheduler.name != "one-cycle":
+            if self.config.scheduler.name == "plateau":
+                self.scheduler.step(monitored)
+            else:
+                self.scheduler.step()
+        self.epochs_run = epoch
+        metrics = EpochMetrics(
+            epoch=epoch, train_loss=train_loss, val_loss=val_loss, train_accuracy=train_acc,
+            val_accuracy=val_acc, train_r2=train_r2, val_r2=val_r2, lr=lr,
+            grad_norm=self.last_grad_norm, seconds=seconds, elapsed=self.train_seconds,
+            samples_per_second=seen / seconds if seconds > 0 else 0.0, global_step=self.global_step)
+        self.history.append(metrics)
+        self._emit("on_epoch_end", EpochEnded(epoch, self.config.training.epochs, metrics))
+        if not math.isfinite(monitored):
+            self.reason = "diverged"
+            self.message = (f"diverged at epoch {epoch}: validation loss = {monitored}; "
+                            "try a lower learning rate")
+            return False
+        return self._keep_going(epoch, monitored)
+
+    def _keep_going(self, epoch: int, monitored: float) -> bool:
+        """Apply the target-loss and early-stopping rules to the monitored loss."""
+        training = self.config.training
+        name = "val_loss" if self.n_val else "train_loss"
+        if training.target_loss != "off" and monitored <= training.target_loss:
+            self.reason = "target-reached"
+            self.message = f"{name} {monitored:.6g} reached the target {training.target_loss} at epoch {epoch}"
+            return False
+        if training.early_stopping_patience == "off":
+            return True
+        best = getattr(self, "_best", None)
+        if best is None or monitored < best[0] - training.early_stopping_min_delta:
+            self._best, self._wait = (monitored, epoch), 0
+            return True
+        self._wait += 1
+        if self._wait >= training.early_stopping_patience:
+            self.reason = "early-stopped"
+            self.message = (f"early stop at epoch {epoch}: {name} has not improved by more than "
+                            f"{training.early_stopping_min_delta} for {self._wait} epochs "
+                            f"(best {best[0]:.6g} at epoch {best[1]})")
+            return False
+        return True
+
+    def _stop(self, reason: str, epoch: int, step: int) -> None:
+        self.reason = reason
+        self.message = f"{reason} by request at epoch {epoch}, before step {step}"
+
+    # -- metrics -------------------------------------------------------------------------------
+
+    def _batch_metric(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Correct predictions (classification) or squared error sum (regression) of a batch."""
+        head = self.head.head
+        with torch.no_grad():
+            if head in ("logits", "log-probs"):
+                return (out.argmax(dim=1) == y).sum()
+            if head == "probability":
+                return ((out > 0.5).float() == y).sum()
+            if head == "logit":
+                return ((out > 0).float() == y).sum()
+            return ((out - y) ** 2).sum()
+
+    def _split_metric(self, total: float, count: int) -> tuple[float | None, float | None]:
+        """(accuracy, R^2) from a metric total over ``count`` samples."""
+        if self.config.task_spec.kind == "regression":
+            sst = self.train_sst * count / self.n_train if count != self.n_train else self.train_sst
+            return None, (1 - total / sst) if sst > 0 else None
+        return total / count, None
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float | None, float | None]:
+        """(loss, accuracy, R^2) of the model on a set, under model.eval() and torch.no_grad()."""
+        self.model.eval()
+        loss_total, metric_total = 0.0, 0.0
+        for start in range(0, len(x), EVAL_CHUNK):
+            xb, yb = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
+            out = self.model(xb)
+            loss_total += float(self.loss_fn(out, yb)) * len(yb)
+            metric_total += float(self._batch_metric(out, yb))
+        self.model.train()
+        n = len(x)
+        if self.config.task_spec.kind == "regression":
+            sst = float(((y - y.mean()) ** 2).sum())
+            return loss_total / n, None, (1 - metric_total / sst) if sst > 0 else None
+        return loss_total / n, metric_total / n, None
+
+    def _grad_norm(self) -> float:
+        grads = [p.grad for p in self.params if p.grad is not None]
+        return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def _report(self, epoch: int, step: int, tracker: _LossTracker, epoch_seconds: float, seen: int) -> None:
+        loss = tracker.take_interval_mean()
+        self.steps.append((self.global_step, loss))
+        elapsed = self.train_seconds + epoch_seconds
+        done = self.samples_seen + seen
+        self._emit("on_progress", Progress(
+            epoch=epoch, epochs=self.config.training.epochs, step=step,
+            steps_per_epoch=self.steps_per_epoch, global_step=self.global_step,
+            total_steps=self.config.training.epochs * self.steps_per_epoch, train_loss=loss,
+            lr=self.optimizer.param_groups[0]["lr"], grad_norm=self.last_grad_norm,
+            samples_per_second=done / elapsed if elapsed > 0 else 0.0, elapsed=elapsed))
+
+    def _emit(self, hook: str, event) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(event)
+
+    def _result(self) -> RunResult:
+        final = FinalMetrics()
+        if self.reason != "failed":
+            try:
+                final.train_loss, final.train_accuracy, final.train_r2 = self.evaluate(
+                    self.data.x_train, self.data.y_train)
+                if self.n_val:
+                    final.val_loss, final.val_accuracy, final.val_r2 = self.evaluate(
+                        self.data.x_val, self.data.y_val)
+            except Exception as exc:  # a broken user loss fails here too; keep what we have
+                self.reason, self.message = "failed", f"evaluation failed: {type(exc).__name__}: {exc}"
+        if self.reason == "completed":
+            self.message = f"completed {self.epochs_run} epochs"
+        return RunResult(
+            config=self.config, reason=self.reason, message=self.message, epochs_run=self.epochs_run,
+            history=list(self.history), final=final, parameters=self.learned_line(),
+            param_count=param_count(self.model), device=str(self.device),
+            device_name=describe(self.device), seconds=self.train_seconds,
+            samples_per_second=self.samples_seen / self.train_seconds if self.train_seconds else 0.0,
+            run_dir=self.run_dir, steps=list(self.steps))
+
+    def learned_line(self) -> dict[str, float] | None:
+        """For the linear task with one nn.Linear(1, 1): learned weight and bias next to the truth."""
+        layers = list(self.model)
+        if self.config.task.name != "linear" or len(layers) != 1:
+            return None
+        options = self.config.task.params
+        return {"weight": layers[0].weight.item(), "bias": layers[0].bias.item(),
+                "true_weight": options["slope"], "true_bias": options["intercept"]}
+
+
+def train(config: Config, callbacks: Iterable[Callback] = (), control: RunControl | None = None,
+          runs_dir: Path | None | bool = None, report_interval: float = 0.1) -> RunResult:
+    """Train ``config`` and return its result (see Trainer)."""
+    return Trainer(config, callbacks, control, runs_dir, report_interval).run()

@@ -1,0 +1,35 @@
+"""The network: an MLP (or one nn.Linear) whose last layer fits the loss."""
+
+from __future__ import annotations
+
+import torch.nn as nn
+
+from tui_trainer.config import ModelConfig
+
+ACTIVATION_CLASSES = {
+    "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
+    "leaky-relu": nn.LeakyReLU, "elu": nn.ELU, "silu": nn.SiLU,
+}
+
+
+def build_model(model: ModelConfig, features: int, outputs: int, head: str) -> nn.Sequential:
+    """Linear layers of the given hidden sizes with activation and dropout, ending in ``outputs``
+    units; a sigmoid for the ``probability`` head (bce), a log_softmax for ``log-probs`` (nll)."""
+    layers: list[nn.Module] = []
+    width = features
+    for size in model.hidden:
+        layers += [nn.Linear(width, size), ACTIVATION_CLASSES[model.activation]()]
+        if model.dropout > 0:
+            layers.append(nn.Dropout(model.dropout))
+        width = size
+    layers.append(nn.Linear(width, outputs))
+    if head == "probability":
+        layers.append(nn.Sigmoid())
+    elif head == "log-probs":
+        layers.append(nn.LogSoftmax(dim=1))
+    return nn.Sequential(*layers)
+
+
+def param_count(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

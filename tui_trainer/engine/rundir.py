@@ -1,0 +1,121 @@
+"""Run directories: config.toml, history.jsonl (flushed each epoch), steps.jsonl and summary.json.
+
+A run killed mid-way leaves every finished epoch readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_trainer.config import Config, save_config
+from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunStarted
+
+CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE = "config.toml", "history.jsonl", "steps.jsonl", "summary.json"
+
+
+def default_runs_dir() -> Path:
+    """Where runs are kept unless ``--runs-dir`` says otherwise."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "tui-trainer" / "runs"
+
+
+def new_run_dir(runs_dir: Path, config: Config) -> Path:
+    """Create a fresh, uniquely named folder for a run: ``YYYYmmdd-HHMMSS-task-optimizer``."""
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.task.name}-{config.optimizer.name}"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(1000):
+        path = runs_dir / (stem if n == 0 else f"{stem}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a run folder in {runs_dir}")
+
+
+class RunDirectoryWriter(Callback):
+    """Writes a run's files as the events arrive."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._history = None
+        self._steps = None
+
+    def on_run_start(self, event: RunStarted) -> None:
+        save_config(event.config, self.path / CONFIG_FILE)
+        self._history = (self.path / HISTORY_FILE).open("a", encoding="utf-8")
+        self._steps = (self.path / STEPS_FILE).open("a", encoding="utf-8")
+
+    def on_progress(self, event: Progress) -> None:
+        self._steps.write(json.dumps({"step": event.global_step, "epoch": event.epoch,
+                                      "train_loss": _json_float(event.train_loss)}) + "\n")
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        self._history.write(json.dumps(event.metrics.as_json()) + "\n")
+        self._history.flush()
+        self._steps.flush()
+
+    def on_run_end(self, event: RunEnded) -> None:
+        summary = event.result.as_json()
+        summary.pop("history")
+        (self.path / SUMMARY_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        for handle in (self._history, self._steps):
+            if handle:
+                handle.close()
+
+
+def _json_float(value: float) -> float | None:
+    return value if value == value and abs(value) != float("inf") else None
+
+
+@dataclass
+class RunRecord:
+    """A run read back from its folder (a run still going or killed has no summary)."""
+
+    path: Path
+    config: dict[str, Any]
+    history: list[dict[str, Any]]
+    steps: list[dict[str, Any]]
+    summary: dict[str, Any] | None
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every complete JSON line of a file; a torn last line (a killed run) is skipped."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def read_run(path: str | Path) -> RunRecord:
+    """Read a run folder written by RunDirectoryWriter."""
+    path = Path(path)
+    config_file = path / CONFIG_FILE
+    if not config_file.is_file():
+        raise FileNotFoundError(f"{path} is not a run folder (no {CONFIG_FILE})")
+    summary_file = path / SUMMARY_FILE
+    return RunRecord(
+        path=path,
+        config=tomllib.loads(config_file.read_text(encoding="utf-8")),
+        history=read_jsonl(path / HISTORY_FILE),
+        steps=read_jsonl(path / STEPS_FILE),
+        summary=json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None,
+    )
+
+
+def list_runs(runs_dir: Path) -> list[Path]:
+    """Run folders under ``runs_dir``, oldest first."""
+    if not runs_dir.is_dir():
+        return []
+    return sorted(p for p in runs_dir.iterdir() if (p / CONFIG_FILE).is_file())

@@ -1,0 +1,83 @@
+"""Headless reporting for ``tui-trainer train``: a rich progress bar on a terminal, Keras-style
+epoch lines otherwise, and the end-of-run summary."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from tui_trainer.engine.events import Callback, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted
+
+
+def epoch_line(metrics: EpochMetrics, epochs: int) -> str:
+    """``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.1300 - accuracy: 0.952 - lr: 0.01 - 1.2s``."""
+    parts = [f"Epoch {metrics.epoch}/{epochs}", f"train_loss: {metrics.train_loss:.4f}"]
+    optional = (("val_loss", metrics.val_loss, ".4f"), ("accuracy", metrics.train_accuracy, ".3f"),
+                ("val_accuracy", metrics.val_accuracy, ".3f"), ("r2", metrics.train_r2, ".3f"),
+                ("val_r2", metrics.val_r2, ".3f"))
+    parts += [f"{name}: {value:{fmt}}" for name, value, fmt in optional if value is not None]
+    parts += [f"lr: {metrics.lr:.4g}", f"{metrics.seconds:.1f}s"]
+    return " - ".join(parts)
+
+
+class EpochLines(Callback):
+    """One line per epoch, as Keras prints with verbose=2 (for logs and pipes)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        print(epoch_line(event.metrics, event.epochs), file=self.out, flush=True)
+
+
+class ProgressBar(Callback):
+    """A rich progress bar over all steps with ETA and samples/s, epoch lines printed above it."""
+
+    def __init__(self) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
+                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+        self.bar = RichProgress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]} samples/s"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True)
+        self.task_id = None
+
+    def on_run_start(self, event: RunStarted) -> None:
+        self.bar.start()
+        self.task_id = self.bar.add_task(f"Epoch {event.start_epoch}/{event.epochs}",
+                                         total=event.total_steps, loss="-", speed="-")
+
+    def on_progress(self, event: Progress) -> None:
+        self.bar.update(self.task_id, completed=event.global_step, loss=f"{event.train_loss:.4g}",
+                        speed=f"{event.samples_per_second:,.0f}",
+                        description=f"Epoch {event.epoch}/{event.epochs}")
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        self.bar.console.print(epoch_line(event.metrics, event.epochs), highlight=False)
+        self.bar.update(self.task_id, completed=event.metrics.global_step,
+                        speed=f"{event.metrics.samples_per_second:,.0f}")
+
+    def on_run_end(self, event) -> None:
+        self.bar.stop()
+
+
+def summary_text(result: RunResult) -> str:
+    """The end-of-run summary: outcome, final metrics, learned w and b (linear), size, device, folder."""
+    final = result.final
+    lines = [f"Run {result.reason}: {result.message}"]
+    metrics = [("train_loss", final.train_loss, ".6g"), ("val_loss", final.val_loss, ".6g"),
+               ("train_accuracy", final.train_accuracy, ".2%"), ("val_accuracy", final.val_accuracy, ".2%"),
+               ("train_r2", final.train_r2, ".4f"), ("val_r2", final.val_r2, ".4f")]
+    shown = [f"{name} {value:{fmt}}" for name, value, fmt in metrics if value is not None]
+    lines.append("  final:       " + ("  ".join(shown) if shown else "none (no finite values)"))
+    if result.parameters:
+        p = result.parameters
+        lines.append(f"  learned:     w = {p['weight']:.4f} (true {p['true_weight']:g})   "
+                     f"b = {p['bias']:.4f} (true {p['true_bias']:g})")
+    lines.append(f"  parameters:  {result.param_count:,}")
+    lines.append(f"  device:      {result.device} ({result.device_name})")
+    lines.append(f"  epochs run:  {result.epochs_run}   time: {result.seconds:.2f}s   "
+                 f"speed: {result.samples_per_second:,.0f} samples/s")
+    if result.run_dir:
+        lines.append(f"  run folder:  {result.run_dir}")
+    return "\n".join(lines)

@@ -1,0 +1,164 @@
+"""Typed parameter descriptions: one schema drives validation, CLI flags and the app's forms.
+
+This module is torch-free on purpose: the app builds its forms from it before torch loads.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+#: Literal words a parameter may accept instead of a number (``"off"``, ``"full"`` ...).
+Keyword = str
+
+
+@dataclass(frozen=True)
+class Param:
+    """One user-settable value: its type, default, allowed range and help text.
+
+    ``kind`` is one of ``float``, ``int``, ``bool``, ``choice``, ``floats`` (a fixed-length
+    list, e.g. Adam's betas), ``ints`` (a list, e.g. hidden sizes) and ``str``.
+    ``keywords`` are words accepted in place of a number (``"off"``, ``"full"``).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+    length: int | None = None
+    keywords: tuple[Keyword, ...] = ()
+
+    def allowed(self) -> str:
+        """Describe the allowed values in words, for error messages and help."""
+        if self.kind == "bool":
+            text = "must be true or false"
+        elif self.kind == "choice":
+            text = "must be one of " + ", ".join(self.choices)
+        elif self.kind == "str":
+            text = "must be text"
+        else:
+            noun = {
+                "float": "a number",
+                "int": "a whole number",
+                "floats": f"{self.length} numbers" if self.length else "numbers",
+                "ints": "a comma-separated list of whole numbers",
+            }[self.kind]
+            text = f"must be {noun}{self._range_words()}"
+        if self.keywords:
+            text += " or " + " or ".join(repr(k) for k in self.keywords)
+        return text
+
+    def _range_words(self) -> str:
+        lo, hi = self.minimum, self.maximum
+        each = " each" if self.kind in ("floats", "ints") else ""
+        if lo is not None and hi is not None:
+            left = "(" if self.min_exclusive else "["
+            right = ")" if self.max_exclusive else "]"
+            return f"{each} in {left}{_num(lo)}, {_num(hi)}{right}"
+        if lo is not None:
+            return f"{each} {'>' if self.min_exclusive else '>='} {_num(lo)}"
+        if hi is not None:
+            return f"{each} {'<' if self.max_exclusive else '<='} {_num(hi)}"
+        return ""
+
+    def parse(self, text: str) -> Any:
+        """Turn text typed by a person (CLI flag, form field) into a value, or raise ValueError."""
+        text = text.strip()
+        if text in self.keywords:
+            return text
+        try:
+            if self.kind == "float":
+                return float(text)
+            if self.kind == "int":
+                return int(text)
+            if self.kind == "bool":
+                lowered = text.lower()
+                if lowered in ("true", "yes", "on", "1"):
+                    return True
+                if lowered in ("false", "no", "off", "0"):
+                    return False
+                raise ValueError
+            if self.kind == "floats":
+                return [float(p) for p in _split_list(text)]
+            if self.kind == "ints":
+                return [int(p) for p in _split_list(text)]
+        except ValueError:
+            raise ValueError(f"{text!r} is not allowed; {self.allowed()}") from None
+        return text
+
+    def format(self, value: Any) -> str:
+        """Turn a value into the text ``parse`` reads back (for forms and messages)."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (list, tuple)):
+            return ",".join(_num(v) for v in value)
+        if isinstance(value, float):
+            return _num(value)
+        return str(value)
+
+    def check(self, value: Any) -> str | None:
+        """Return why ``value`` is not allowed (the ``allowed`` text), or None when it is fine."""
+        if isinstance(value, str) and value in self.keywords:
+            return None
+        ok = {
+            "float": lambda v: _is_number(v) and math.isfinite(v) and self._in_range(v),
+            "int": lambda v: _is_int(v) and self._in_range(v),
+            "bool": lambda v: isinstance(v, bool),
+            "choice": lambda v: isinstance(v, str) and v in self.choices,
+            "str": lambda v: isinstance(v, str),
+            "floats": lambda v: _is_list(v, _is_number)
+            and (self.length is None or len(v) == self.length)
+            and all(math.isfinite(x) and self._in_range(x) for x in v),
+            "ints": lambda v: _is_list(v, _is_int) and all(self._in_range(x) for x in v),
+        }[self.kind]
+        return None if ok(value) else self.allowed()
+
+    def _in_range(self, v: float) -> bool:
+        if self.minimum is not None:
+            if v < self.minimum or (self.min_exclusive and v == self.minimum):
+                return False
+        if self.maximum is not None:
+            if v > self.maximum or (self.max_exclusive and v == self.maximum):
+                return False
+        return True
+
+
+def _split_list(text: str) -> list[str]:
+    text = text.strip().strip("[]()")
+    return [p for p in re.split(r"[,\s]+", text) if p]
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_list(v: Any, item_ok) -> bool:
+    return isinstance(v, (list, tuple)) and all(item_ok(x) for x in v)
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v)) if abs(v) >= 1 or v == 0 else repr(v)
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def show_value(value: Any) -> str:
+    """Show a value the way a person typed it, for messages (``-1``, ``'adamm'``, ``[0.9, 2]``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
