@@ -19,7 +19,7 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_toml
 from tui_trainer.errors import ConfigError, UserFacingError
-from tui_trainer.schema import Param
+from tui_trainer.schema import Param, show_value
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -217,4 +217,5 @@ def catalog_text() -> str:
 
 def _param_lines(params: tuple[Param, ...], indent: int) -> list[str]:
     pad = " " * indent
-    return [f"{pad}{p.name} = {p.format(p.default) or chr(39) * 2}  ({p.help}; {p.allowed()})" for p in params]
+    return [f"{pad}{p.name} = {show_value(p.default) if p.kind == 'str' else p.format(p.default)}  "
+            f"({p.help}; {p.allowed()})" for p in params]

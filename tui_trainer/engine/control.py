@@ -33,6 +33,11 @@ class RunControl:
         self._running.set()
 
     @property
+    def requested(self) -> bool:
+        """Whether a stop or a pause is asked for (one cheap check per step)."""
+        return self._stop.is_set() or not self._running.is_set()
+
+    @property
     def stop_requested(self) -> bool:
         """Whether ``stop`` was called."""
         return self._stop.is_set()

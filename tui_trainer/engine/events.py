@@ -12,10 +12,6 @@ from typing import Any
 
 from tui_trainer.config import Config, to_dict
 
-#: Why a run ended.
-REASONS = ("completed", "early-stopped", "target-reached", "stopped", "interrupted", "diverged", "failed")
-
-
 @dataclass
 class RunStarted:
     """Sent once the data, model and optimizer are built, before the first step."""
@@ -99,7 +95,8 @@ class FinalMetrics:
 
 @dataclass
 class RunResult:
-    """How a run ended and what it learned."""
+    """How a run ended and what it learned. ``reason`` is one of completed, early-stopped,
+    target-reached, stopped, interrupted, diverged, failed."""
 
     config: Config
     reason: str

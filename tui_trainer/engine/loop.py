@@ -25,6 +25,9 @@ from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_
 
 #: Evaluation passes run in chunks of this many samples to bound memory.
 EVAL_CHUNK = 8192
+#: Training sets up to this many input values are shuffled by one copy per epoch and batched as
+#: slices; larger ones gather each batch by index (a whole-set copy then costs more than it saves).
+CACHE_SIZED = 1 << 20
 #: Below this many parameter x sample products per step, a CPU run uses one thread.
 SMALL_STEP_WORK = 20_000_000
 
@@ -45,21 +48,18 @@ def choose_threads(setting: int | str, device: torch.device, params: int, batch:
 
 
 class _LossTracker:
-    """Sums batch losses. On the CPU it reads each loss at once (free there); on a GPU it keeps
-    the tensors and reads them together at each report, so steps never wait for the device."""
+    """Sums batch losses. The loss tensors are kept and read together at each report and at the
+    epoch's end, so steps never wait for a device sync; the first non-finite loss is found
+    there with its exact step."""
 
-    def __init__(self, sync_each_step: bool) -> None:
-        self.sync_each_step = sync_each_step
+    def __init__(self) -> None:
         self.pending: list[tuple[int, torch.Tensor, int]] = []
         self.total = self.count = 0.0
         self.interval_total = self.interval_count = 0.0
         self.bad: tuple[int, float] | None = None
 
     def add(self, step: int, loss: torch.Tensor, count: int) -> None:
-        if self.sync_each_step:
-            self._record(step, loss.item(), count)
-        else:
-            self.pending.append((step, loss.detach(), count))
+        self.pending.append((step, loss.detach(), count))
 
     def flush(self) -> None:
         if self.pending:
@@ -83,6 +83,46 @@ class _LossTracker:
         mean = self.interval_total / self.interval_count if self.interval_count else float("nan")
         self.interval_total = self.interval_count = 0.0
         return mean
+
+
+class _BatchOutputs:
+    """Collects what the epoch's training metric needs with as little work per step as possible:
+    predicted classes (one op per step), squared errors, or nothing when the loss is the
+    mean squared error itself (its running sum already is the squared-error sum)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.preds: list[torch.Tensor] = []
+        self.sse: torch.Tensor | float = 0.0
+
+    def add(self, out: torch.Tensor, y: torch.Tensor) -> None:
+        mode = self.mode
+        if mode == "argmax":
+            self.preds.append(out.detach().argmax(dim=1))
+        elif mode == "probability":
+            self.preds.append(out.detach() > 0.5)
+        elif mode == "logit":
+            self.preds.append(out.detach() > 0)
+        elif mode == "sse":
+            self.sse = self.sse + ((out.detach() - y) ** 2).sum()
+
+    def total(self, targets: torch.Tensor, loss_total: float) -> float:
+        """Correct predictions, or the squared-error sum, over the epoch (``targets`` in batch order)."""
+        if self.mode == "mse":
+            return loss_total
+        if self.mode == "sse":
+            return float(self.sse)
+        return float((torch.cat(self.preds).to(targets.dtype) == targets).sum())
+
+
+def metric_mode(head: str, loss_fn: torch.nn.Module) -> str:
+    """How _BatchOutputs measures a head: argmax, probability, logit, mse or sse."""
+    if head in ("logits", "log-probs"):
+        return "argmax"
+    if head in ("probability", "logit"):
+        return head
+    exact_mse = type(loss_fn) is torch.nn.MSELoss and loss_fn.reduction == "mean"
+    return "mse" if exact_mse else "sse"
 
 
 class Trainer:
@@ -131,6 +171,7 @@ class Trainer:
                                       self.batch_size)
         torch.set_num_threads(self.threads)
         self.loss_fn = build_loss(cfg.loss)
+        self.metric_mode = metric_mode(self.head.head, self.loss_fn)
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
         self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, training.epochs,
                                          self.steps_per_epoch)
@@ -176,44 +217,53 @@ class Trainer:
 
     def _train_epoch(self, epoch: int) -> bool:
         """One epoch; returns False when the run must end."""
-        model, x, y, bs = self.model, self.data.x_train, self.data.y_train, self.batch_size
-        control, loss_fn, optimizer = self.control, self.loss_fn, self.optimizer
+        model, x, y, bs, n = self.model, self.data.x_train, self.data.y_train, self.batch_size, self.n_train
+        control, loss_fn, optimizer, params = self.control, self.loss_fn, self.optimizer, self.params
         clip = self.config.training.grad_clip
         set_to_none = self.config.training.zero_grad_set_to_none
         batch_scheduler = self.scheduler if self.config.scheduler.name == "one-cycle" else None
-        tracker = _LossTracker(sync_each_step=self.device.type == "cpu")
-        metric = torch.zeros((), device=self.device)
-        order = torch.randperm(self.n_train, generator=self.shuffle).to(self.device) if bs < self.n_train else None
-        model.train()
+        tracker = _LossTracker()
+        outputs = _BatchOutputs(self.metric_mode)
+        collect = None if self.metric_mode == "mse" else outputs.add
         epoch_start = time.perf_counter()
+        order = None
+        if bs < n:
+            order = torch.randperm(n, generator=self.shuffle).to(self.device)
+            if x.numel() <= CACHE_SIZED:  # shuffle once; each batch is then a slice (a view, no copy)
+                x, y, order = x[order], y[order], None
+        model.train()
         waited = 0.0
         next_report = epoch_start + self.report_interval
+        last = self.steps_per_epoch
         seen = 0
-        for step in range(1, self.steps_per_epoch + 1):
-            if control.paused:
+        for step in range(1, last + 1):
+            if control.requested:
                 waited += control.wait_while_paused()
-            if control.stop_requested:
-                self._stop(control.stop_reason, epoch, step)
-                break
+                if control.stop_requested:
+                    self._stop(control.stop_reason, epoch, step)
+                    break
+            start = (step - 1) * bs
             if order is None:
-                xb, yb = x, y
+                xb, yb = x[start:start + bs], y[start:start + bs]
             else:
-                idx = order[(step - 1) * bs: step * bs]
+                idx = order[start:start + bs]
                 xb, yb = x[idx], y[idx]
+            count = len(yb)
             optimizer.zero_grad(set_to_none=set_to_none)
             out = model(xb)
             loss = loss_fn(out, yb)
             loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(self.params, clip) if clip != "off" else None
+            norm = torch.nn.utils.clip_grad_norm_(params, clip) if clip != "off" else None
             optimizer.step()
             if batch_scheduler is not None:
                 batch_scheduler.step()
             self.global_step += 1
-            seen += len(yb)
-            tracker.add(step, loss, len(yb))
-            metric += self._batch_metric(out, yb)
+            seen += count
+            tracker.add(step, loss, count)
+            if collect is not None:
+                collect(out, yb)
             now = time.perf_counter()
-            if now >= next_report or step == self.steps_per_epoch:
+            if now >= next_report or step == last:
                 tracker.flush()
                 if tracker.bad:
                     break
@@ -221,8 +271,6 @@ class Trainer:
                 if now >= next_report:
                     self._report(epoch, step, tracker, now - epoch_start - waited, seen)
                     next_report = now + self.report_interval
-            elif tracker.bad:
-                break
         seconds = time.perf_counter() - epoch_start - waited
         self.train_seconds += seconds
         self.samples_seen += seen
@@ -235,12 +283,13 @@ class Trainer:
             return False
         if self.reason != "completed":
             return False
-        return self._end_epoch(epoch, tracker, metric, seconds, seen)
+        targets = y if order is None else y[order]
+        return self._end_epoch(epoch, tracker, outputs.total(targets, tracker.total), seconds, seen)
 
-    def _end_epoch(self, epoch: int, tracker: _LossTracker, metric: torch.Tensor, seconds: float,
+    def _end_epoch(self, epoch: int, tracker: _LossTracker, metric: float, seconds: float,
                    seen: int) -> bool:
         train_loss = tracker.total / tracker.count
-        train_acc, train_r2 = self._split_metric(float(metric), seen)
+        train_acc, train_r2 = self._split_metric(metric, seen)
         val_loss = val_acc = val_r2 = None
         if self.n_val:
             val_loss, val_acc, val_r2 = self.evaluate(self.data.x_val, self.data.y_val)
@@ -298,14 +347,11 @@ class Trainer:
     def _batch_metric(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Correct predictions (classification) or squared error sum (regression) of a batch."""
         head = self.head.head
-        with torch.no_grad():
-            if head in ("logits", "log-probs"):
-                return (out.argmax(dim=1) == y).sum()
-            if head == "probability":
-                return ((out > 0.5).float() == y).sum()
-            if head == "logit":
-                return ((out > 0).float() == y).sum()
-            return ((out - y) ** 2).sum()
+        if head in ("logits", "log-probs"):
+            return (out.argmax(dim=1) == y).sum()
+        if head in ("probability", "logit"):
+            return ((out > (0.5 if head == "probability" else 0)).to(y.dtype) == y).sum()
+        return ((out - y) ** 2).sum()
 
     def _split_metric(self, total: float, count: int) -> tuple[float | None, float | None]:
         """(accuracy, R^2) from a metric total over ``count`` samples."""

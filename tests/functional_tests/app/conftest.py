@@ -1,0 +1,77 @@
+"""Fixtures for driving the app with Textual's Pilot: tiny configs and keyboard helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from tui_trainer.app.fields import FieldRow
+from tui_trainer.config import resolve
+
+#: A hang guard for waits, not a speed requirement: runs here take well under a second.
+WAIT_LIMIT = 60.0
+
+
+class Ui:
+    """Keyboard-level helpers: what a person does with the form and the controls."""
+
+    def __init__(self, pilot: Pilot) -> None:
+        self.pilot = pilot
+        self.app = pilot.app
+
+    def row(self, key: str) -> FieldRow:
+        """The form field for a dotted key (``optimizer.lr``)."""
+        return next(row for row in self.app.form.rows if row.key == key)
+
+    async def choose(self, key: str, value: str) -> None:
+        """Open a Select, type the choice's name to find it, and press enter."""
+        select = self.row(key).editor
+        assert isinstance(select, Select)
+        select.focus()
+        await self.pilot.press("enter")
+        await self.pilot.press(*value)
+        await self.pilot.press("enter")
+        await self.pilot.pause()
+        assert select.value == value
+
+    async def type(self, key: str, text: str) -> None:
+        """Clear an Input and type ``text`` into it."""
+        editor = self.row(key).editor
+        assert isinstance(editor, Input)
+        editor.focus()
+        await self.pilot.press("end", "ctrl+u", *text)
+        await self.pilot.pause()
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Let the app run until ``condition`` holds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_LIMIT
+        while not condition():
+            assert loop.time() < deadline, "the app never reached the expected state"
+            await self.pilot.pause(0.02)
+
+    async def run_to_end(self) -> None:
+        """Start a run with ctrl+r and wait until it ended."""
+        await self.pilot.press("ctrl+r")
+        assert self.app.job is not None, self.app.readouts.status.render()
+        await self.wait_until(lambda: self.app.job is None)
+
+    def status(self) -> str:
+        """The status line's text."""
+        return str(self.app.readouts.status.render())
+
+
+@pytest.fixture
+def long_linear():
+    """The linear task with far more epochs than a test waits for (to stop, pause or quit it)."""
+    return resolve({"task": "linear", "training": {"epochs": 1_000_000}})
+
+
+@pytest.fixture
+def make_ui() -> Callable[[Pilot], Ui]:
+    """Wrap a Pilot in the keyboard helpers."""
+    return Ui
