@@ -1,4 +1,5 @@
-"""The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, and ``list``.
+"""The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``list``, and the
+exports (``export-script``, ``export-history``).
 
 Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
 """
@@ -10,7 +11,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
@@ -18,8 +19,13 @@ from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_toml
+from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.schema import Param, show_value
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.checkpoint import Checkpoint
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -60,9 +66,40 @@ def build_parser() -> argparse.ArgumentParser:
                        help="validate, print the resolved config and exit without training")
     train.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
                        help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
+    train.add_argument("--save-model", action="store_true",
+                       help=f"write {CHECKPOINT_FILE} (weights, config, optimizer state) into the run "
+                       "folder when the run ends")
+    train.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help=f"continue the run in RUN_DIR from its {CHECKPOINT_FILE}, appending to its "
+                       "history (flags may change epochs, stopping rules, device and threads); "
+                       "the checkpoint is saved again at the end")
 
     commands.add_parser("list", help="list tasks, losses, optimizers (with hyperparameters and "
                         "defaults) and schedulers")
+
+    script = commands.add_parser(
+        "export-script", help="write a standalone PyTorch script that trains the config as the "
+        "engine does", description="Write a standalone PyTorch script (torch, torchvision, "
+        "scikit-learn only) that trains the config exactly as `train` would: on the same device it "
+        "prints the same per-epoch train losses. Reads the task's data once to size the loop.")
+    add_config_flags(script)
+    script.add_argument("-o", "--output", type=Path, default=Path("train.py"), metavar="FILE",
+                        help="the script to write (default: train.py)")
+    script.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    history = commands.add_parser(
+        "export-history", help="write a run's per-epoch history and per-interval train loss as CSV "
+        "or JSON")
+    history.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                         help="a run folder, or a run's name in the runs folder")
+    history.add_argument("--format", choices=FORMATS, default="csv",
+                         help="csv: history.csv and history-steps.csv; json: one history.json "
+                         "(default: csv)")
+    history.add_argument("-o", "--output", type=Path, metavar="FILE",
+                         help="the file to write (default: in RUN_DIR)")
+    history.add_argument("--runs-dir", type=Path, dest="sub_runs_dir", metavar="DIR",
+                         help="where to look for RUN_DIR given as a name (default: "
+                         "$XDG_DATA_HOME/tui-trainer/runs)")
     return parser
 
 
@@ -88,10 +125,11 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    """Resolve the config: the task's recipe, then the --config file, then flags, then --set."""
+def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Config:
+    """Resolve the config: the task's recipe, then the --config file (or ``base``), then flags,
+    then --set."""
     config_path = getattr(args, "sub_config", None) or args.config
-    file_dict = read_toml(config_path) if config_path else {}
+    file_dict = read_toml(config_path) if config_path else base or {}
     overrides: dict[str, Any] = {}
     for flag, key in FLAG_FIELDS.items():
         value = getattr(args, flag, None)
@@ -114,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             print(catalog_text())
             return EXIT_OK
+        if args.command == "export-script":
+            return cmd_export_script(args)
+        if args.command == "export-history":
+            return cmd_export_history(args)
         return cmd_app(args)
     except (ConfigError, UsageError, UserFacingError) as exc:
         print_error(exc)
@@ -141,10 +183,20 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``tui-trainer train``: validate, optionally save, then train with progress and a summary."""
-    config = config_from_args(args)
+    checkpoint = None
+    if args.resume is not None:
+        if getattr(args, "sub_config", None) or args.config:
+            raise UsageError("--resume continues the run with the config it was saved with; "
+                             "change what may change with flags (e.g. --epochs), not --config")
+        from tui_trainer.engine.checkpoint import read_checkpoint
+
+        checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir))
+    config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
 
     check(config)
+    if checkpoint is not None:
+        checkpoint.check_resumable(config)
     if args.save_config:
         path = save_config(config, args.save_config)
         print(f"saved config to {path}", file=sys.stderr)
@@ -156,11 +208,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
             print(json.dumps(to_dict(config)))
         return EXIT_OK
-    return run_training(config, args.json, args.train_runs_dir or args.runs_dir)
+    return run_training(config, args.json, args.train_runs_dir or args.runs_dir,
+                        save_model=args.save_model or checkpoint is not None, resume=checkpoint)
 
 
-def run_training(config: Config, as_json: bool, runs_dir: Path | None) -> int:
-    """Train with the right reporter; Ctrl+C stops cleanly after the current step."""
+def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_model: bool = False,
+                 resume: Checkpoint | None = None) -> int:
+    """Train with the right reporter, then save the model if asked (a resumed run always saves);
+    Ctrl+C stops cleanly after the current step."""
     from tui_trainer.engine.control import RunControl
     from tui_trainer.engine.loop import Trainer
     from tui_trainer.report import EpochLines, ProgressBar, summary_text
@@ -169,7 +224,9 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None) -> int:
     callbacks = []
     if not as_json:
         callbacks.append(ProgressBar() if sys.stdout.isatty() else EpochLines(sys.stdout))
-    trainer = Trainer(config, callbacks, control, runs_dir=runs_dir)
+    if resume is not None:
+        print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
+    trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
 
     def interrupt(signum, frame):
         control.stop("interrupted")
@@ -180,13 +237,51 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None) -> int:
         result = trainer.run()
     finally:
         signal.signal(signal.SIGINT, previous)
+    model_file = None
+    if save_model:
+        from tui_trainer.engine.checkpoint import save_checkpoint
+
+        try:
+            model_file = save_checkpoint(trainer)
+        except UserFacingError as exc:
+            print(f"note: {exc}", file=sys.stderr)
     if as_json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({**result.as_json(), "model_file": str(model_file) if model_file else None}))
     else:
-        print(summary_text(result))
+        print(summary_text(result) + (f"\n  saved model: {model_file}" if model_file else ""))
     if result.reason == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def find_run_dir(name: Path, runs_dir: Path | None) -> Path:
+    """A run folder given as a path or as a name in the runs folder (UsageError when neither)."""
+    if name.expanduser().is_dir():
+        return name.expanduser()
+    inside = (runs_dir or default_runs_dir()) / name
+    if inside.is_dir():
+        return inside
+    raise UsageError(f"no run folder {str(name)!r} (looked in the current folder and in {inside.parent})")
+
+
+def cmd_export_script(args: argparse.Namespace) -> int:
+    """``tui-trainer export-script``: write the standalone PyTorch script of the config."""
+    config = config_from_args(args)
+    from tui_trainer.engine.checks import check
+    from tui_trainer.export.script import write_script
+
+    check(config)
+    path = write_script(config, args.output, overwrite=args.force)
+    print(f"wrote {path}; run it with: python {path}")
+    return EXIT_OK
+
+
+def cmd_export_history(args: argparse.Namespace) -> int:
+    """``tui-trainer export-history``: write a run's history as CSV or JSON."""
+    run_dir = find_run_dir(args.run_dir, args.sub_runs_dir or args.runs_dir)
+    for path in export_history(run_dir, args.format, args.output):
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def catalog_text() -> str:

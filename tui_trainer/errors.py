@@ -30,3 +30,9 @@ class ConfigError(ValueError):
 
 class UserFacingError(RuntimeError):
     """A failure with a message a person can act on (missing data files, no such device ...)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

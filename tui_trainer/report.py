@@ -15,7 +15,8 @@ def epoch_line(metrics: EpochMetrics, epochs: int) -> str:
                 ("val_accuracy", metrics.val_accuracy, ".3f"), ("r2", metrics.train_r2, ".3f"),
                 ("val_r2", metrics.val_r2, ".3f"))
     parts += [f"{name}: {value:{fmt}}" for name, value, fmt in optional if value is not None]
-    parts += [f"lr: {metrics.lr:.4g}", f"{metrics.seconds:.1f}s"]
+    seconds = metrics.seconds
+    parts += [f"lr: {metrics.lr:.4g}", f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"]
     return " - ".join(parts)
 
 

@@ -7,14 +7,14 @@ script export can copy it verbatim.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from tui_trainer.config import Config
-from tui_trainer.errors import UserFacingError
+from tui_trainer.errors import UserFacingError, first_line
+from tui_trainer.paths import user_data_dir
 
 
 @dataclass
@@ -116,8 +116,19 @@ def standardize(train: torch.Tensor, other: torch.Tensor):
 
 def default_data_dir() -> Path:
     """The user data folder where datasets are looked for by default."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "tui-trainer" / "data"
+    return user_data_dir() / "data"
+
+
+#: The generated tasks and the function that makes each one's samples from a seeded generator.
+SYNTHETIC = {"linear": make_linear, "regression": make_regression, "binary": make_binary,
+             "multiclass": make_spiral}
+
+
+def vision_arguments(name: str, options: dict) -> dict:
+    """The arguments of ``load_vision`` for a vision task's options (root: the data folder)."""
+    root = Path(options["data_dir"]).expanduser() if options["data_dir"] else default_data_dir()
+    return {"root": str(root), "fashion": name == "fashion-mnist", "download": options["download"],
+            "limit": None if options["limit"] == "all" else options["limit"]}
 
 
 VISION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -129,14 +140,8 @@ def build_dataset(config: Config) -> Dataset:
     task, options = config.task_spec, config.task.params
     seed, val_split = config.training.seed, config.training.val_split
     g = torch.Generator().manual_seed(seed)
-    if task.name == "linear":
-        x, y = make_linear(g, **options)
-    elif task.name == "regression":
-        x, y = make_regression(g, **options)
-    elif task.name == "binary":
-        x, y = make_binary(g, **options)
-    elif task.name == "multiclass":
-        x, y = make_spiral(g, **options)
+    if task.name in SYNTHETIC:
+        x, y = SYNTHETIC[task.name](g, **options)
     elif task.source == "sklearn":
         x, y = load_sklearn(task.name)
     else:
@@ -160,18 +165,17 @@ def _check_split(n: int, val_split: float, task: str) -> None:
 
 
 def _load_vision_or_explain(name: str, options: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    root = Path(options["data_dir"]).expanduser() if options["data_dir"] else default_data_dir()
-    limit = None if options["limit"] == "all" else options["limit"]
-    fashion = name == "fashion-mnist"
-    folder = root / ("FashionMNIST" if fashion else "MNIST") / "raw"
+    arguments = vision_arguments(name, options)
+    root = Path(arguments["root"])
+    folder = root / ("FashionMNIST" if arguments["fashion"] else "MNIST") / "raw"
     present = all((folder / f).exists() or (folder / f"{f}.gz").exists() for f in VISION_FILES)
     try:
-        return load_vision(str(root), fashion, options["download"], limit)
+        return load_vision(**arguments)
     except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError ...
         if present:
             raise UserFacingError(f"task {name}: the files in {folder} could not be read: "
-                                  f"{_first_line(exc)}") from exc
-        tried = (f"torchvision's download failed too ({_first_line(exc)})" if options["download"]
+                                  f"{first_line(exc)}") from exc
+        tried = (f"torchvision's download failed too ({first_line(exc)})" if options["download"]
                  else "download is off (task.download = false)")
         raise UserFacingError(
             f"task {name}: the dataset files are not in {folder}; {tried}. Expected the files "
@@ -179,8 +183,3 @@ def _load_vision_or_explain(name: str, options: dict) -> tuple[torch.Tensor, tor
             "machine with internet access (e.g. run this task there once, then copy "
             f"{root}), or point task.data_dir (--data-dir) at the folder that holds "
             f"{folder.parent.name}/raw.") from exc
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

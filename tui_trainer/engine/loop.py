@@ -6,8 +6,9 @@ import math
 import os
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import torch
 
@@ -22,6 +23,9 @@ from tui_trainer.engine.events import (
 )
 from tui_trainer.engine.models import build_model, param_count
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.checkpoint import Checkpoint
 
 #: Evaluation passes run in chunks of this many samples to bound memory.
 EVAL_CHUNK = 8192
@@ -47,14 +51,30 @@ def choose_threads(setting: int | str, device: torch.device, params: int, batch:
     return 1 if params * batch < SMALL_STEP_WORK else (os.cpu_count() or 1)
 
 
+@dataclass(slots=True)
+class EpochPart:
+    """The steps of an epoch done so far: its shuffle order (on the CPU; None when unshuffled),
+    the first step not taken, and the sums its metrics need. A run stopped inside an epoch
+    keeps one, so that a checkpoint can continue the epoch exactly."""
+
+    epoch: int
+    order: torch.Tensor | None
+    next_step: int = 1
+    loss_total: float = 0.0
+    loss_count: float = 0.0
+    metric_total: float = 0.0
+    seen: int = 0
+    seconds: float = 0.0
+
+
 class _LossTracker:
     """Sums batch losses. The loss tensors are kept and read together at each report and at the
     epoch's end, so steps never wait for a device sync; the first non-finite loss is found
     there with its exact step."""
 
-    def __init__(self) -> None:
+    def __init__(self, total: float, count: float) -> None:
         self.pending: list[tuple[int, torch.Tensor, int]] = []
-        self.total = self.count = 0.0
+        self.total, self.count = total, count
         self.interval_total = self.interval_count = 0.0
         self.bad: tuple[int, float] | None = None
 
@@ -88,12 +108,14 @@ class _LossTracker:
 class _BatchOutputs:
     """Collects what the epoch's training metric needs with as little work per step as possible:
     predicted classes (one op per step), squared errors, or nothing when the loss is the
-    mean squared error itself (its running sum already is the squared-error sum)."""
+    mean squared error itself (its running sum already is the squared-error sum). ``carried``
+    is the total of the epoch's earlier steps (a resumed epoch)."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, carried: float) -> None:
         self.mode = mode
+        self.carried = carried
         self.preds: list[torch.Tensor] = []
-        self.sse: torch.Tensor | float = 0.0
+        self.sse: torch.Tensor | float = carried
 
     def add(self, out: torch.Tensor, y: torch.Tensor) -> None:
         mode = self.mode
@@ -112,7 +134,9 @@ class _BatchOutputs:
             return loss_total
         if self.mode == "sse":
             return float(self.sse)
-        return float((torch.cat(self.preds).to(targets.dtype) == targets).sum())
+        if not self.preds:
+            return self.carried
+        return self.carried + float((torch.cat(self.preds).to(targets.dtype) == targets).sum())
 
 
 def metric_mode(head: str, loss_fn: torch.nn.Module) -> str:
@@ -130,16 +154,18 @@ class Trainer:
 
     ``control`` stops or pauses it from another thread; ``callbacks`` receive its events;
     ``runs_dir`` is where its run folder goes (None: the user data folder; False: no folder).
+    ``resume`` continues the run a checkpoint holds, in that run's folder.
     """
 
     def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
                  control: RunControl | None = None, runs_dir: Path | None | bool = None,
-                 report_interval: float = 0.1) -> None:
+                 report_interval: float = 0.1, resume: Checkpoint | None = None) -> None:
         self.config = config
         self.control = control or RunControl()
         self.callbacks = list(callbacks)
         self.runs_dir = runs_dir
         self.report_interval = report_interval
+        self.resume = resume
         self.history: list[EpochMetrics] = []
         self.steps: list[tuple[int, float]] = []
         self.reason, self.message = "completed", ""
@@ -149,6 +175,10 @@ class Trainer:
         self.train_seconds = 0.0
         self.samples_seen = 0
         self.last_grad_norm: float | None = None
+        self.unfinished: EpochPart | None = None
+        self.best: tuple[float, int] | None = None
+        self.stale_epochs = 0
+        self.rng_states: tuple[torch.Tensor, torch.Tensor | None] | None = None
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -191,11 +221,14 @@ class Trainer:
     def run(self) -> RunResult:
         """Set up, train, evaluate, and report; failures during training end the run, not the caller."""
         self.setup()
-        if self.runs_dir is not False:
-            self.run_dir: Path | None = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
-            self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
+        if self.resume is not None:
+            self.run_dir: Path | None = self.resume.restore(self)
+        elif self.runs_dir is not False:
+            self.run_dir = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
         else:
             self.run_dir = None
+        if self.run_dir is not None:
+            self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
         epochs = self.config.training.epochs
         self._emit("on_run_start", RunStarted(
             config=self.config, run_dir=self.run_dir, device=str(self.device),
@@ -211,24 +244,29 @@ class Trainer:
             self.reason = "failed"
             self.message = f"training failed: {type(exc).__name__}: {exc}"
             self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
+        cuda = self.device.type == "cuda"
+        self.rng_states = torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if cuda else None
         result = self._result()
         self._emit("on_run_end", RunEnded(result))
         return result
 
     def _train_epoch(self, epoch: int) -> bool:
-        """One epoch; returns False when the run must end."""
+        """One epoch (or the rest of the one a resumed run stopped in); returns False when the
+        run must end."""
         model, x, y, bs, n = self.model, self.data.x_train, self.data.y_train, self.batch_size, self.n_train
         control, loss_fn, optimizer, params = self.control, self.loss_fn, self.optimizer, self.params
         clip = self.config.training.grad_clip
         set_to_none = self.config.training.zero_grad_set_to_none
         batch_scheduler = self.scheduler if self.config.scheduler.name == "one-cycle" else None
-        tracker = _LossTracker()
-        outputs = _BatchOutputs(self.metric_mode)
+        part, self.unfinished = self.unfinished or EpochPart(
+            epoch, torch.randperm(n, generator=self.shuffle) if bs < n else None), None
+        tracker = _LossTracker(part.loss_total, part.loss_count)
+        outputs = _BatchOutputs(self.metric_mode, part.metric_total)
         collect = None if self.metric_mode == "mse" else outputs.add
         epoch_start = time.perf_counter()
         order = None
-        if bs < n:
-            order = torch.randperm(n, generator=self.shuffle).to(self.device)
+        if part.order is not None:
+            order = part.order.to(self.device)
             if x.numel() <= CACHE_SIZED:  # shuffle once; each batch is then a slice (a view, no copy)
                 x, y, order = x[order], y[order], None
         model.train()
@@ -236,7 +274,8 @@ class Trainer:
         next_report = epoch_start + self.report_interval
         last = self.steps_per_epoch
         seen = 0
-        for step in range(1, last + 1):
+        first = part.next_step
+        for step in range(first, last + 1):
             if control.requested:
                 waited += control.wait_while_paused()
                 if control.stop_requested:
@@ -281,15 +320,22 @@ class Trainer:
             self.message = (f"diverged at epoch {epoch}, step {bad_step}: loss = {value}; "
                             "try a lower learning rate")
             return False
+        offset = (first - 1) * bs
+        targets = (y if order is None else y[order])[offset:offset + seen]
+        part.metric_total = outputs.total(targets, tracker.total)
+        part.loss_total, part.loss_count = tracker.total, tracker.count
+        part.seen += seen
+        part.seconds += seconds
         if self.reason != "completed":
+            part.next_step = step
+            self.unfinished = part
             return False
-        targets = y if order is None else y[order]
-        return self._end_epoch(epoch, tracker, outputs.total(targets, tracker.total), seconds, seen)
+        return self._end_epoch(epoch, part)
 
-    def _end_epoch(self, epoch: int, tracker: _LossTracker, metric: float, seconds: float,
-                   seen: int) -> bool:
-        train_loss = tracker.total / tracker.count
-        train_acc, train_r2 = self._split_metric(metric, seen)
+    def _end_epoch(self, epoch: int, part: EpochPart) -> bool:
+        train_loss = part.loss_total / part.loss_count
+        seconds, seen = part.seconds, part.seen
+        train_acc, train_r2 = self._split_metric(part.metric_total, seen)
         val_loss = val_acc = val_r2 = None
         if self.n_val:
             val_loss, val_acc, val_r2 = self.evaluate(self.data.x_val, self.data.y_val)
@@ -325,15 +371,15 @@ class Trainer:
             return False
         if training.early_stopping_patience == "off":
             return True
-        best = getattr(self, "_best", None)
+        best = self.best
         if best is None or monitored < best[0] - training.early_stopping_min_delta:
-            self._best, self._wait = (monitored, epoch), 0
+            self.best, self.stale_epochs = (monitored, epoch), 0
             return True
-        self._wait += 1
-        if self._wait >= training.early_stopping_patience:
+        self.stale_epochs += 1
+        if self.stale_epochs >= training.early_stopping_patience:
             self.reason = "early-stopped"
             self.message = (f"early stop at epoch {epoch}: {name} has not improved by more than "
-                            f"{training.early_stopping_min_delta} for {self._wait} epochs "
+                            f"{training.early_stopping_min_delta} for {self.stale_epochs} epochs "
                             f"(best {best[0]:.6g} at epoch {best[1]})")
             return False
         return True

@@ -1,4 +1,5 @@
-"""Run directories: config.toml, history.jsonl (flushed each epoch), steps.jsonl and summary.json.
+"""Run directories: config.toml, history.jsonl (flushed each epoch), steps.jsonl, summary.json,
+and model.pt when the model is saved.
 
 A run killed mid-way leaves every finished epoch readable.
 """
@@ -6,7 +7,6 @@ A run killed mid-way leaves every finished epoch readable.
 from __future__ import annotations
 
 import json
-import os
 import time
 import tomllib
 from dataclasses import dataclass
@@ -15,14 +15,16 @@ from typing import Any
 
 from tui_trainer.config import Config, save_config
 from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunStarted
+from tui_trainer.paths import user_data_dir
 
 CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE = "config.toml", "history.jsonl", "steps.jsonl", "summary.json"
+#: The checkpoint a run saves on request (``tui_trainer.engine.checkpoint``).
+CHECKPOINT_FILE = "model.pt"
 
 
 def default_runs_dir() -> Path:
     """Where runs are kept unless ``--runs-dir`` says otherwise."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "tui-trainer" / "runs"
+    return user_data_dir() / "runs"
 
 
 def new_run_dir(runs_dir: Path, config: Config) -> Path:
@@ -96,6 +98,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return rows
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Replace a file with one JSON line per row (written aside, then moved into place)."""
+    partial = path.with_name(path.name + ".part")
+    partial.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    partial.replace(path)
 
 
 def read_run(path: str | Path) -> RunRecord:

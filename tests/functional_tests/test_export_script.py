@@ -1,0 +1,111 @@
+"""``tui-trainer export-script``: a standalone PyTorch script that reproduces the engine's run."""
+
+import ast
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from helpers import config
+from tui_trainer.cli import main
+from tui_trainer.engine.loop import train
+from tui_trainer.export.script import script_text
+
+ALLOWED_IMPORTS = {"torch", "torchvision", "sklearn", "math", "os", "importlib"}
+
+
+CASES = {
+    "linear + SGD with momentum (tutorial 003: full batch, no validation)": dict(
+        task="linear", optimizer="sgd", optimizer__lr=0.05, optimizer__momentum=0.9,
+        training__epochs=150, training__val_split=0.0),
+    "breast cancer + BCE with logits + Adam + one-cycle, dropout, clipping, batches of 7": dict(
+        task="breast-cancer", scheduler="one-cycle", model__dropout=0.1, training__grad_clip=0.5,
+        training__early_stopping_patience=2, training__batch_size=7, training__epochs=4),
+    "mnist from the tiny IDX files + Adam + step scheduler, exported with the command": dict(
+        task="mnist", scheduler="step", scheduler__step_size=1, training__epochs=3),
+}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Every case exported and its script started at once (they run while the engine trains),
+    with the engine's result of the same config: {case: (process, result, script path)}."""
+    from conftest import make_vision_dir
+
+    tmp = tmp_path_factory.mktemp("export")
+    mnist_dir = make_vision_dir(tmp / "data")
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp / "xdg-data"))
+    started = {}
+    for n, (case, dotted) in enumerate(CASES.items()):
+        path = tmp / f"train_{n}.py"
+        if dotted["task"] == "mnist":
+            dotted = dict(dotted, task__data_dir=str(mnist_dir), task__download=False)
+            assert main(["export-script", "--task", "mnist", "--data-dir", str(mnist_dir), "--set",
+                         "task.download=false", "--epochs", "3", "--device", "cpu", "--scheduler",
+                         "step", "--set", "scheduler.step_size=1", "-o", str(path)]) == 0
+        else:
+            path.write_text(script_text(config(**dotted)))
+        started[case] = (subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, env=env), config(**dotted), path)
+    return {case: (process, train(cfg, runs_dir=tmp / "runs"), path)
+            for case, (process, cfg, path) in started.items()}
+
+
+def final_value(output, name):
+    return float(re.search(rf"^Final - .*\b{name}: (\S+)", output, re.M).group(1))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_exported_script_prints_the_engines_per_epoch_losses(case, exported):
+    process, result, path = exported[case]
+    output, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors
+    losses = [float(v) for v in re.findall(r"^Epoch \d+/\d+ - train_loss: (\S+)", output, re.M)]
+    assert len(losses) == len(result.history) == result.epochs_run
+    assert losses == pytest.approx([m.train_loss for m in result.history], rel=1e-6, abs=1e-9)
+    assert final_value(output, "train_loss") == pytest.approx(result.final.train_loss, rel=1e-6)
+    if result.final.val_accuracy is not None:
+        assert final_value(output, "val_accuracy") == pytest.approx(result.final.val_accuracy, abs=1e-4)
+    if result.parameters:
+        learned = re.search(r"Learned w = (\S+) \(true 2.0\), b = (\S+) \(true 3.0\)", output)
+        assert float(learned[1]) == pytest.approx(result.parameters["weight"], abs=1e-6)
+        assert float(learned[2]) == pytest.approx(result.parameters["bias"], abs=1e-6)
+    if result.config.task.name == "mnist":
+        assert f'DATA_DIR = "{result.config.task.params["data_dir"]}"' in path.read_text()
+
+
+def test_script_is_plain_pytorch_with_every_choice_spelled_out(tmp_path):
+    loss_file = tmp_path / "my_loss.py"
+    loss_file.write_text("import torch.nn as nn\nclass Quartic(nn.Module):\n"
+                         "    def forward(self, p, a):\n        return ((p - a) ** 4).mean()\n")
+    text = script_text(config("regression", task__samples=100, loss=f"{loss_file}:Quartic",
+                              optimizer="adam", optimizer__betas=[0.8, 0.99], optimizer__amsgrad=True,
+                              scheduler="plateau", scheduler__factor=0.5))
+    modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(text))
+               if isinstance(node, (ast.Import, ast.ImportFrom))
+               for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])}
+    assert modules <= ALLOWED_IMPORTS
+    assert "tui_trainer" not in text
+    assert "optimizer = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.99), amsgrad=True)" in text
+    assert "torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5)" in text
+    assert "scheduler.step(val_loss)" in text
+    assert f'spec_from_file_location("user_loss", "{loss_file}")' in text
+    assert "# Your loss class Quartic, imported by path" in text
+    assert "def make_regression(g: torch.Generator" in text  # the engine's own data function
+
+
+def test_export_refuses_bad_configs_and_keeps_existing_files(tmp_path, capsys):
+    existing = tmp_path / "train.py"
+    existing.write_text("mine")
+    assert main(["export-script", "--task", "iris", "-o", str(existing)]) == 2
+    assert "exists; choose another file (-o) or overwrite it (--force)" in capsys.readouterr().err
+    assert existing.read_text() == "mine"
+    assert main(["export-script", "--optimizer", "sgd", "--set", "optimizer.nesterov=true",
+                 "-o", str(tmp_path / "x.py")]) == 2
+    assert "optimizer.nesterov: torch refuses" in capsys.readouterr().err
+    assert main(["export-script", "--task", "mnist", "--data-dir", str(tmp_path / "none"),
+                 "--set", "task.download=false", "-o", str(tmp_path / "m.py")]) == 2
+    assert str(tmp_path / "none" / "MNIST" / "raw") in capsys.readouterr().err
+    assert not (tmp_path / "x.py").exists() and not (tmp_path / "m.py").exists()

@@ -1,0 +1,226 @@
+"""Checkpoints (``model.pt`` in a run folder): the model's weights with the config, the optimizer,
+scheduler and random-number state, and where the run stood, so that a run can be loaded for
+predictions or continued exactly where it stopped.
+
+A checkpoint holds plain data and tensors only; it is read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn as nn
+
+from tui_trainer.config import Config, resolve, to_dict
+from tui_trainer.engine.components import head_of
+from tui_trainer.engine.events import EpochMetrics
+from tui_trainer.engine.models import build_model
+from tui_trainer.engine.rundir import (
+    CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, STEPS_FILE, read_jsonl, write_jsonl,
+)
+from tui_trainer.errors import UserFacingError, first_line
+from tui_trainer.schema import show_value
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.loop import Trainer
+
+FORMAT = "tui-trainer checkpoint 1"
+#: Fields a resumed run may change: how long it goes on, when it stops, and where it runs.
+RESUMABLE_FIELDS = ("training.epochs", "training.early_stopping_patience",
+                    "training.early_stopping_min_delta", "training.target_loss", "training.device",
+                    "training.threads")
+
+
+def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
+    """Write a finished run's checkpoint (default: ``model.pt`` in its run folder); returns the path.
+
+    Call it after ``trainer.run()`` returned. A run that diverged or failed is refused: its
+    weights are not worth keeping (not finite, or half-updated).
+    """
+    if trainer.reason in ("diverged", "failed"):
+        raise UserFacingError(f"model not saved: the run {trainer.reason} ({trainer.message})")
+    if trainer.rng_states is None:
+        raise UserFacingError("model not saved: the run has not trained yet")
+    if path is None and trainer.run_dir is None:
+        raise UserFacingError("model not saved: the run has no run folder; give a path")
+    path = Path(path).expanduser() if path is not None else trainer.run_dir / CHECKPOINT_FILE
+    scheduler = trainer.scheduler
+    part = trainer.unfinished
+    state = {
+        "format": FORMAT,
+        "config": to_dict(trainer.config),
+        "model": trainer.model.state_dict(),
+        "optimizer": trainer.optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "epoch": trainer.epochs_run,
+        "global_step": trainer.global_step,
+        "unfinished": dataclasses.asdict(part) if part is not None else None,
+        "best": list(trainer.best) if trainer.best is not None else None,
+        "stale_epochs": trainer.stale_epochs,
+        "train_seconds": trainer.train_seconds,
+        "samples_seen": trainer.samples_seen,
+        "shuffle_rng": trainer.shuffle.get_state(),
+        "torch_rng": trainer.rng_states[0],
+        "cuda_rng": trainer.rng_states[1],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    torch.save(state, partial)
+    partial.replace(path)  # a crash while writing never leaves a torn model.pt
+    return path
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint read back: its file, the config it was saved with (as a dict), and its state."""
+
+    path: Path
+    state: dict[str, Any]
+
+    @property
+    def config_dict(self) -> dict[str, Any]:
+        """The saved config, as ``to_dict`` gives it."""
+        return self.state["config"]
+
+    @property
+    def config(self) -> Config:
+        """The saved config, resolved."""
+        return resolve(self.config_dict)
+
+    @property
+    def epoch(self) -> int:
+        """Epochs the run had completed."""
+        return self.state["epoch"]
+
+    @property
+    def where(self) -> str:
+        """Where the run stood, in words (``after epoch 3``, ``in epoch 4, before step 7``)."""
+        part = self.state["unfinished"]
+        if part is None:
+            return f"after epoch {self.epoch}"
+        return f"in epoch {part['epoch']}, before step {part['next_step']}"
+
+    def check_matches(self, config: Config, changeable: tuple[str, ...] = ()) -> None:
+        """Raise UserFacingError naming each field where ``config`` differs from the saved
+        config (fields in ``changeable`` may differ)."""
+        differences = config_differences(self.config_dict, to_dict(config), changeable)
+        if differences:
+            allowed = f" (only {', '.join(changeable)} may change)" if changeable else ""
+            raise UserFacingError(f"{self.path} was saved with another config{allowed}: "
+                                  + "; ".join(differences))
+
+    def check_resumable(self, config: Config) -> None:
+        """Raise UserFacingError when ``config`` cannot continue this checkpoint's run."""
+        if not (self.path.parent / CONFIG_FILE).is_file():
+            raise UserFacingError(f"{self.path} is not in a run folder (no {CONFIG_FILE} beside it); "
+                                  "a run is continued in the folder it was saved in")
+        self.check_matches(config, RESUMABLE_FIELDS)
+        epochs = config.training.epochs
+        part = self.state["unfinished"]
+        if part is None and epochs <= self.epoch:
+            raise UserFacingError(f"the run in {self.path.parent} has already trained {self.epoch} "
+                                  f"epochs; give --epochs N with N > {self.epoch} to train it further")
+        if part is not None and epochs < part["epoch"]:
+            raise UserFacingError(f"the run in {self.path.parent} stopped in epoch {part['epoch']}; "
+                                  f"training.epochs must be at least {part['epoch']}")
+        saved_epochs = self.config_dict["training"]["epochs"]
+        scheduler = config.scheduler
+        tied = scheduler.name == "one-cycle" or (scheduler.name == "cosine"
+                                                 and scheduler.params["T_max"] == "epochs")
+        if tied and epochs != saved_epochs:
+            raise UserFacingError(
+                f"scheduler {scheduler.name} spans the run's {saved_epochs} epochs; a resumed run "
+                f"cannot change training.epochs to {epochs}"
+                + (" (set scheduler.T_max to a number to decouple them)" if scheduler.name == "cosine"
+                   else ""))
+
+    def restore(self, trainer: Trainer) -> Path:
+        """Put a set-up trainer where the run stood: weights, optimizer, scheduler, random state,
+        counters and history. The run folder's history keeps only what the checkpoint covers
+        (a run killed after its last save trained epochs no weights were kept of).
+        Returns the run folder."""
+        from tui_trainer.engine.loop import EpochPart
+
+        state = self.state
+        trainer.model.load_state_dict(state["model"])
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        if trainer.scheduler is not None:
+            trainer.scheduler.load_state_dict(state["scheduler"])
+        trainer.shuffle.set_state(state["shuffle_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] is not None and trainer.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], trainer.device)
+        trainer.epochs_run = state["epoch"]
+        trainer.start_epoch = state["epoch"] + 1
+        if state["unfinished"] is not None:
+            trainer.unfinished = EpochPart(**state["unfinished"])
+            trainer.start_epoch = trainer.unfinished.epoch
+        trainer.global_step = state["global_step"]
+        trainer.best = tuple(state["best"]) if state["best"] is not None else None
+        trainer.stale_epochs = state["stale_epochs"]
+        trainer.train_seconds, trainer.samples_seen = state["train_seconds"], state["samples_seen"]
+        run_dir = self.path.parent
+        history = [row for row in read_jsonl(run_dir / HISTORY_FILE) if row["epoch"] <= trainer.epochs_run]
+        steps = [row for row in read_jsonl(run_dir / STEPS_FILE) if row["step"] <= trainer.global_step]
+        write_jsonl(run_dir / HISTORY_FILE, history)
+        write_jsonl(run_dir / STEPS_FILE, steps)
+        trainer.history = [EpochMetrics(**row) for row in history]
+        trainer.steps = [(row["step"], row["train_loss"]) for row in steps]
+        return run_dir
+
+
+def read_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint file (or a run folder's ``model.pt``) with ``weights_only=True``;
+    raises UserFacingError when it is missing or not a tui-trainer checkpoint."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        path = path / CHECKPOINT_FILE
+        if not path.is_file():
+            raise UserFacingError(f"{path.parent} has no {CHECKPOINT_FILE}; save one with "
+                                  "`tui-trainer train --save-model` (or the app's save-model action)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UserFacingError(f"checkpoint {str(path)!r} does not exist") from None
+    except Exception as exc:  # a torn or foreign file fails in many ways (pickle, zip, key errors)
+        raise UserFacingError(f"{path} is not a readable checkpoint (torch.load: "
+                              f"{type(exc).__name__}: {first_line(exc)})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise UserFacingError(f"{path} is not a tui-trainer checkpoint ({FORMAT})")
+    return Checkpoint(path, state)
+
+
+def load_model(path: str | Path, config: Config | None = None) -> tuple[nn.Module, Config]:
+    """The trained model of a checkpoint, in eval mode on the CPU, with its config. With
+    ``config``, a checkpoint saved with another config is refused (UserFacingError)."""
+    checkpoint = read_checkpoint(path)
+    if config is not None:
+        checkpoint.check_matches(config)
+    saved = checkpoint.config
+    head = head_of(saved)
+    with torch.device("meta"):  # no throwaway initialisation (and no random numbers drawn)
+        model = build_model(saved.model, saved.task_spec.features, head.output_size(saved.classes),
+                            head.head)
+    model.load_state_dict(checkpoint.state["model"], assign=True)
+    return model.eval(), saved
+
+
+def config_differences(saved: dict[str, Any], current: dict[str, Any],
+                       changeable: tuple[str, ...] = ()) -> list[str]:
+    """``field is X in the checkpoint, Y here`` for each dotted field that differs."""
+    old, new = _flatten(saved), _flatten(current)
+    return [f"{key} is {_show(old.get(key))} in the checkpoint, {_show(new.get(key))} here"
+            for key in sorted(old.keys() | new.keys())
+            if key not in changeable and old.get(key) != new.get(key)]
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, Any]:
+    return {f"{section}.{key}": value for section, values in config.items() for key, value in values.items()}
+
+
+def _show(value: Any) -> str:
+    return "unset" if value is None else show_value(value)

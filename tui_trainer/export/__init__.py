@@ -1,0 +1,1 @@
+"""Exports: a standalone PyTorch script of a config, and a run's history as CSV or JSON."""

@@ -1,0 +1,439 @@
+"""Script export: a standalone PyTorch script that trains a config the way the engine does.
+
+The script imports only torch, torchvision, scikit-learn and the standard library. It copies the
+engine's data functions (``inspect.getsource``), builds the same model, loss, optimizer and
+scheduler, and repeats the engine's loop operation for operation (the same shuffles, the same
+batching, the same order of steps), so on the same device it prints the same per-epoch train
+losses.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from tui_trainer.catalog.losses import LOSSES, user_loss_parts
+from tui_trainer.catalog.optimizers import OPTIMIZERS
+from tui_trainer.catalog.schedulers import SCHEDULERS
+from tui_trainer.config import Config
+from tui_trainer.engine import data as engine_data
+from tui_trainer.engine.components import head_of
+from tui_trainer.engine.custom_loss import CustomLoss
+from tui_trainer.engine.loop import CACHE_SIZED, EVAL_CHUNK, SMALL_STEP_WORK
+from tui_trainer.engine.models import build_model, param_count
+from tui_trainer.errors import UserFacingError
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The sizes the script's loop depends on, measured from the config's real data."""
+
+    n_train: int
+    n_val: int
+    batch: int
+    cached: bool
+    params: int
+    model: nn.Sequential
+
+    @property
+    def full_batch(self) -> bool:
+        """One step per epoch on the whole training set (no shuffling, as the engine)."""
+        return self.batch >= self.n_train
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps per epoch."""
+        return math.ceil(self.n_train / self.batch)
+
+
+def write_script(config: Config, path: str | Path, overwrite: bool = False) -> Path:
+    """Write the script of ``config`` to ``path``; returns the path. An existing file is kept
+    (UserFacingError) unless ``overwrite``."""
+    path = Path(path).expanduser()
+    if path.exists() and not overwrite:
+        raise UserFacingError(f"{path} exists; choose another file (-o) or overwrite it (--force)")
+    text = script_text(config, path.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def script_text(config: Config, filename: str = "train.py") -> str:
+    """The standalone script of ``config``. Reads the task's data once to size the loop (raises
+    UserFacingError when the data cannot be read)."""
+    shape = _measure(config)
+    blocks = [
+        _header(config, filename),
+        _imports(config, shape),
+        _settings(config, shape),
+        _device(config, shape),
+        *_copied_sources(config),
+        _data(config),
+        _model(shape),
+        _components(config, shape),
+        _evaluate(config),
+        _loop(config, shape),
+        _final(config, shape),
+    ]
+    text, after_definition = "", False
+    for block in (block.strip("\n") for block in blocks if block):
+        definition = any(line.startswith(("def ", "class ")) for line in block.splitlines())
+        if text:  # two blank lines around functions and classes, one elsewhere (PEP 8)
+            text += "\n\n\n" if definition or after_definition else "\n\n"
+        text += block
+        after_definition = definition
+    return text + "\n"
+
+
+def _measure(config: Config) -> _Shape:
+    data = engine_data.build_dataset(config)
+    head = head_of(config)
+    with torch.device("meta"):  # only its layers and size are needed: no memory, no random numbers
+        model = build_model(config.model, data.features, head.output_size(data.classes), head.head)
+    n_train = len(data.x_train)
+    size = config.training.batch_size
+    batch = n_train if size == "full" else min(size, n_train)
+    return _Shape(n_train, len(data.x_val), batch, data.x_train.numel() <= CACHE_SIZED,
+                  param_count(model), model)
+
+
+# -- pieces of the script ------------------------------------------------------------------------
+
+
+def _header(config: Config, filename: str) -> str:
+    scheduler = "" if config.scheduler.name == "none" else ", scheduler"
+    learned = ", then the learned w and b" if _learns_line(config) else ""
+    about = textwrap.fill(
+        f"A standalone PyTorch script exported by tui-trainer. It builds the same data (seed "
+        f"{config.training.seed}), model, loss, optimizer{scheduler} and training loop as the tui-trainer "
+        "run, so on the same device it prints the same train loss for every epoch, then the final "
+        f"metrics{learned}. Run it with: python {filename}", width=92)
+    return f'"""{config.summary()}\n\n{about}\n"""'
+
+
+def _imports(config: Config, shape: _Shape) -> str:
+    lines = []
+    if user_loss_parts(config.loss.name):
+        lines.append("import importlib.util")
+    lines.append("import math")
+    if _all_cores(config, shape):
+        lines.append("import os")
+    return "\n".join(lines) + "\n\nimport torch\nimport torch.nn as nn"
+
+
+def _settings(config: Config, shape: _Shape) -> str:
+    training = config.training
+    lines = [f"SEED = {training.seed}", f"EPOCHS = {training.epochs}"]
+    if not shape.full_batch:
+        lines.append(f"BATCH_SIZE = {shape.batch}  # samples per optimizer step")
+    lines.append(f"VAL_SPLIT = {training.val_split!r}  # fraction of the samples held out for validation")
+    if training.grad_clip != "off":
+        lines.append(f"MAX_GRAD_NORM = {training.grad_clip!r}  # gradient clipping")
+    if training.target_loss != "off":
+        lines.append(f"TARGET_LOSS = {training.target_loss!r}  # stop once the {_monitored(shape)} "
+                     "is at or below this")
+    if training.early_stopping_patience != "off":
+        lines.append(f"PATIENCE = {training.early_stopping_patience}  # stop after this many epochs "
+                     "without improvement")
+        lines.append(f"MIN_DELTA = {training.early_stopping_min_delta!r}  # the smallest decrease "
+                     "that counts as improvement")
+    if config.task_spec.source == "torchvision":
+        root = Path(engine_data.vision_arguments(config.task.name, config.task.params)["root"])
+        lines.append(f"DATA_DIR = {_py(str(root.resolve()))}  # holds {_vision_folder(config)}/raw")
+    return "\n".join(lines)
+
+
+def _device(config: Config, shape: _Shape) -> str:
+    training = config.training
+    if training.device == "auto":
+        lines = ["# The first of CUDA, Apple's MPS and the CPU that this machine has.",
+                 "if torch.cuda.is_available():", '    device = torch.device("cuda")',
+                 "elif torch.backends.mps.is_available():", '    device = torch.device("mps")',
+                 "else:", '    device = torch.device("cpu")']
+    else:
+        lines = [f"device = torch.device({_py(training.device)})"]
+    if training.threads != "auto":
+        lines += ["", f"torch.set_num_threads({training.threads})  # as the config sets (training.threads)"]
+        return "\n".join(lines)
+    if training.device not in ("auto", "cpu"):
+        return "\n".join(lines)
+    if not _all_cores(config, shape):
+        threads = ["# One CPU thread: this model's steps are too small to share out; with more threads",
+                   "# the idle ones spin and slow each step down (tui-trainer makes the same choice).",
+                   "torch.set_num_threads(1)"]
+    else:
+        threads = ["# Every core: this model's steps are large enough to share out (as tui-trainer does).",
+                   "torch.set_num_threads(os.cpu_count() or 1)"]
+    if training.device == "auto":
+        threads = ["if device.type == \"cpu\":"] + ["    " + line for line in threads]
+    return "\n".join(lines + [""] + threads)
+
+
+def _copied_sources(config: Config) -> list[str]:
+    task = config.task_spec
+    if task.name in engine_data.SYNTHETIC:
+        functions = [engine_data.SYNTHETIC[task.name]]
+    elif task.source == "sklearn":
+        functions = [engine_data.load_sklearn]
+    else:
+        functions = [engine_data.load_vision]
+    functions.append(engine_data.split)
+    if task.source == "sklearn":
+        functions.append(engine_data.standardize)
+    sources = [inspect.getsource(function) for function in functions]
+    sources[0] = "# The data functions tui-trainer uses, copied as they are.\n" + sources[0]
+    if config.loss.name == "custom-mae":
+        sources.append("# Tutorial 001's loss, as tui-trainer's custom-mae.\n" + inspect.getsource(CustomLoss))
+    return sources
+
+
+def _data(config: Config) -> str:
+    task, options = config.task_spec, config.task.params
+    if task.name in engine_data.SYNTHETIC:
+        arguments = ", ".join(f"{key}={_py(value)}" for key, value in options.items())
+        make = f"{engine_data.SYNTHETIC[task.name].__name__}(g, {arguments})"
+    elif task.source == "sklearn":
+        make = f"load_sklearn({_py(task.name)})"
+    else:
+        arguments = engine_data.vision_arguments(task.name, options)
+        make = (f"load_vision(DATA_DIR, fashion={arguments['fashion']}, "
+                f"download={arguments['download']}, limit={arguments['limit']})")
+    lines = ["# The samples and their train/validation split come from one seeded generator.",
+             "g = torch.Generator().manual_seed(SEED)",
+             f"x, y = {make}",
+             "x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)"]
+    if task.source == "sklearn":
+        lines.append("x_train, x_val = standardize(x_train, x_val)  # with the training split's statistics")
+        if task.kind == "regression":
+            lines.append("y_train, y_val = standardize(y_train, y_val)")
+    if head_of(config).head in ("probability", "logit"):
+        lines.append("# Binary cross-entropy takes float targets shaped like the model's output (N, 1).")
+        lines.append("y_train, y_val = y_train.float().unsqueeze(1), y_val.float().unsqueeze(1)")
+    lines.append("x_train, y_train, x_val, y_val = (t.to(device) for t in (x_train, y_train, x_val, y_val))")
+    lines.append("n_train = len(x_train)")
+    return "\n".join(lines)
+
+
+def _model(shape: _Shape) -> str:
+    layers = [f"nn.Linear({layer.in_features}, {layer.out_features})" if isinstance(layer, nn.Linear)
+              else f"nn.{layer!r}" for layer in shape.model]
+    body = "".join(f"    {layer},\n" for layer in layers)
+    return f"torch.manual_seed(SEED)  # the same initial weights\nmodel = nn.Sequential(\n{body}).to(device)"
+
+
+def _components(config: Config, shape: _Shape) -> str:
+    return "\n".join([_loss(config), _optimizer(config), _scheduler(config, shape)]).strip("\n")
+
+
+def _loss(config: Config) -> str:
+    name = config.loss.name
+    parts = user_loss_parts(name)
+    if parts:
+        file = Path(parts[0]).expanduser().resolve()
+        return (f"# Your loss class {parts[1]}, imported by path from the file the run used; the script\n"
+                f"# needs that file where it is.\n"
+                f"spec = importlib.util.spec_from_file_location(\"user_loss\", {_py(str(file))})\n"
+                "user_loss = importlib.util.module_from_spec(spec)\n"
+                "spec.loader.exec_module(user_loss)\n"
+                f"loss_fn = user_loss.{parts[1]}()\n")
+    if name == "custom-mae":
+        return "loss_fn = CustomLoss()\n"
+    cls = LOSSES[name].torch_class
+    return f"loss_fn = nn.{cls}({_arguments(getattr(nn, cls), config.loss.params)})\n"
+
+
+def _optimizer(config: Config) -> str:
+    cls = OPTIMIZERS[config.optimizer.name].torch_class
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in config.optimizer.params.items()}
+    arguments = _arguments(getattr(torch.optim, cls), params, always=("lr",))
+    return f"optimizer = torch.optim.{cls}(model.parameters(), {arguments})\n"
+
+
+def _scheduler(config: Config, shape: _Shape) -> str:
+    choice = config.scheduler
+    cls = SCHEDULERS[choice.name].torch_class
+    if cls is None:
+        return ""
+    params: dict[str, Any] = dict(choice.params)
+    raw: dict[str, str] = {}
+    if choice.name == "cosine" and params["T_max"] == "epochs":
+        raw["T_max"] = "EPOCHS"
+        del params["T_max"]
+    if choice.name == "one-cycle":
+        raw["total_steps"] = f"EPOCHS * {shape.steps}"
+    arguments = ", ".join(filter(None, [
+        _arguments(getattr(torch.optim.lr_scheduler, cls), params),
+        ", ".join(f"{key}={code}" for key, code in raw.items())]))
+    when = {"epoch": "steps once per epoch", "batch": "steps after every optimizer step",
+            "plateau": f"steps once per epoch with the {_monitored(shape)}"}[SCHEDULERS[choice.name].steps]
+    return (f"# The scheduler {when}.\n"
+            f"scheduler = torch.optim.lr_scheduler.{cls}(optimizer, {arguments})\n")
+
+
+def _arguments(cls: type, values: dict[str, Any], always: tuple[str, ...] = ()) -> str:
+    """``name=value`` for each value that is required or differs from the class's own default."""
+    signature = inspect.signature(cls)
+    shown = []
+    for name, value in values.items():
+        default = signature.parameters[name].default
+        if name in always or default is inspect.Parameter.empty or default != value:
+            shown.append(f"{name}={_py(value)}")
+    return ", ".join(shown)
+
+
+def _evaluate(config: Config) -> str:
+    head = head_of(config).head
+    if config.task_spec.kind == "regression":
+        what, name, count = "R^2", "sse", "sse += ((out - yb) ** 2).sum().item()"
+        result = ("    sst = ((y - y.mean()) ** 2).sum().item()\n"
+                  "    return loss_total / len(x), 1 - sse / sst if sst > 0 else float(\"nan\")")
+    else:
+        what, name = "accuracy", "correct"
+        predicted = {"logits": "out.argmax(dim=1)", "log-probs": "out.argmax(dim=1)",
+                     "probability": "(out > 0.5).to(yb.dtype)", "logit": "(out > 0).to(yb.dtype)"}[head]
+        count = f"correct += ({predicted} == yb).sum().item()"
+        result = "    return loss_total / len(x), correct / len(x)"
+    return f'''@torch.no_grad()
+def evaluate(x, y):
+    """Mean loss and {what} on a set, under model.eval() and torch.no_grad(), in chunks."""
+    model.eval()
+    loss_total, {name} = 0.0, 0.0
+    for start in range(0, len(x), {EVAL_CHUNK}):
+        xb, yb = x[start:start + {EVAL_CHUNK}], y[start:start + {EVAL_CHUNK}]
+        out = model(xb)
+        loss_total += loss_fn(out, yb).item() * len(yb)
+        {count}
+    model.train()
+{result}'''
+
+
+def _loop(config: Config, shape: _Shape) -> str:
+    training = config.training
+    one_cycle = config.scheduler.name == "one-cycle"
+    step = ["optimizer.zero_grad()" if training.zero_grad_set_to_none
+            else "optimizer.zero_grad(set_to_none=False)"]
+    lines: list[str] = []
+    if training.early_stopping_patience != "off":
+        lines.append("best, stale_epochs = None, 0  # early stopping: the best loss so far, epochs since")
+    if shape.full_batch:
+        lines += ["for epoch in range(1, EPOCHS + 1):", "    model.train()",
+                  "    # Full batch: one step per epoch on the whole training set."]
+        step += ["loss = loss_fn(model(x_train), y_train)"]
+        indent = "    "
+    else:
+        lines += ["shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch",
+                  "for epoch in range(1, EPOCHS + 1):", "    model.train()",
+                  "    order = torch.randperm(n_train, generator=shuffle).to(device)"]
+        if shape.cached:
+            lines += ["    x_shuffled, y_shuffled = x_train[order], y_train[order]"]
+        lines += ["    total = 0.0", "    for start in range(0, n_train, BATCH_SIZE):"]
+        if shape.cached:
+            lines += ["        xb = x_shuffled[start:start + BATCH_SIZE]",
+                      "        yb = y_shuffled[start:start + BATCH_SIZE]"]
+        else:
+            lines += ["        batch = order[start:start + BATCH_SIZE]",
+                      "        xb, yb = x_train[batch], y_train[batch]"]
+        step += ["loss = loss_fn(model(xb), yb)"]
+        indent = "        "
+    step.append("loss.backward()")
+    if training.grad_clip != "off":
+        step.append("torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_GRAD_NORM)")
+    step.append("optimizer.step()")
+    if one_cycle:
+        step.append("scheduler.step()")
+    if not shape.full_batch:
+        step.append("total += loss.item() * len(yb)")
+    lines += [indent + line for line in step]
+    lines.append("    train_loss = loss.item()" if shape.full_batch else "    train_loss = total / n_train")
+    lines += ["    if not math.isfinite(train_loss):",
+              '        print(f"diverged at epoch {epoch}: train_loss = {train_loss}; try a lower learning rate")',
+              "        break"]
+    shown = "f\"Epoch {epoch}/{EPOCHS} - train_loss: {train_loss:.10g}"
+    if shape.n_val:
+        metric = "val_r2" if config.task_spec.kind == "regression" else "val_accuracy"
+        lines.append(f"    val_loss, {metric} = evaluate(x_val, y_val)")
+        shown += f" - val_loss: {{val_loss:.10g}} - {metric}: {{{metric}:.4f}}"
+    lines.append(f"    print({shown}\")")
+    if config.scheduler.name not in ("none", "one-cycle"):
+        monitored = "val_loss" if shape.n_val else "train_loss"
+        lines.append(f"    scheduler.step({monitored})" if config.scheduler.name == "plateau"
+                     else "    scheduler.step()")
+    if shape.n_val:
+        lines += ["    if not math.isfinite(val_loss):",
+                  '        print(f"diverged at epoch {epoch}: val_loss = {val_loss}; try a lower learning rate")',
+                  "        break"]
+    lines += _stopping_rules(config, shape)
+    return "\n".join(lines)
+
+
+def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
+    training = config.training
+    monitored = _monitored(shape)
+    lines = []
+    if training.target_loss != "off":
+        lines += [f"    if {monitored} <= TARGET_LOSS:",
+                  f'        print(f"{monitored} {{{monitored}:.6g}} reached the target {{TARGET_LOSS}} '
+                  'at epoch {epoch}")',
+                  "        break"]
+    if training.early_stopping_patience != "off":
+        lines += [f"    if best is None or {monitored} < best - MIN_DELTA:",
+                  f"        best, stale_epochs = {monitored}, 0",
+                  "    else:",
+                  "        stale_epochs += 1",
+                  "        if stale_epochs >= PATIENCE:",
+                  f'            print(f"early stop at epoch {{epoch}}: {monitored} has not improved by more '
+                  'than {MIN_DELTA} for {PATIENCE} epochs")',
+                  "            break"]
+    return lines
+
+
+def _final(config: Config, shape: _Shape) -> str:
+    metric = "r2" if config.task_spec.kind == "regression" else "accuracy"
+    lines = ["# The trained model on the training and validation sets.",
+             f"train_loss, train_{metric} = evaluate(x_train, y_train)"]
+    shown = f"f\"Final - train_loss: {{train_loss:.10g}} - train_{metric}: {{train_{metric}:.4f}}"
+    if shape.n_val:
+        lines.append(f"val_loss, val_{metric} = evaluate(x_val, y_val)")
+        shown += f" - val_loss: {{val_loss:.10g}} - val_{metric}: {{val_{metric}:.4f}}"
+    lines.append(f"print({shown}\")")
+    if _learns_line(config):
+        options = config.task.params
+        lines.append(f'print(f"Learned w = {{model[0].weight.item():.6f}} (true {options["slope"]!r}), '
+                     f'b = {{model[0].bias.item():.6f}} (true {options["intercept"]!r})")')
+    return "\n".join(lines)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _learns_line(config: Config) -> bool:
+    """Whether the model is tutorial 003's single nn.Linear(1, 1) (the engine reports w and b)."""
+    return config.task.name == "linear" and not config.model.hidden
+
+
+def _all_cores(config: Config, shape: _Shape) -> bool:
+    """Whether the engine's ``auto`` threads setting gives a CPU run of this model and batch every
+    core (else one thread)."""
+    return (config.training.threads == "auto" and config.training.device in ("auto", "cpu")
+            and shape.params * shape.batch >= SMALL_STEP_WORK)
+
+
+def _py(value: Any) -> str:
+    """A value as Python source, strings in double quotes."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def _monitored(shape: _Shape) -> str:
+    return "val_loss" if shape.n_val else "train_loss"
+
+
+def _vision_folder(config: Config) -> str:
+    return "FashionMNIST" if config.task.name == "fashion-mnist" else "MNIST"
