@@ -1,7 +1,5 @@
 """``python -m tui_trainer`` does what the ``tui-trainer`` command does."""
 
-import sys
+from tui_trainer.cli import run
 
-from tui_trainer.cli import main
-
-sys.exit(main())
+run()

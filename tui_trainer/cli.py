@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrup
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import signal
 import sys
@@ -141,6 +142,15 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
             raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set optimizer.momentum=0.9")
         overrides[key.strip()] = Text(value)
     return resolve_flags(file_dict, overrides)
+
+
+def run() -> None:
+    """The console entry point: ``main``, then exit without a slow final garbage collection."""
+    code = main()
+    # With torch loaded, the interpreter's shutdown spends ~0.8 s collecting objects that are
+    # about to vanish anyway; frozen objects are skipped (so ctrl+q in the app exits in < 1 s).
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

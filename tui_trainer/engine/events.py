@@ -32,8 +32,8 @@ class RunStarted:
 
 @dataclass
 class Progress:
-    """Sent every reporting interval during an epoch. ``train_loss`` is the mean over the steps
-    since the last report; ``grad_norm`` is the total gradient norm at this step."""
+    """Sent every reporting interval. ``train_loss`` is the mean over the epoch's steps since the
+    last report; ``grad_norm`` is the total gradient norm at this step."""
 
     epoch: int
     epochs: int

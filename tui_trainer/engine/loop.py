@@ -175,6 +175,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.samples_seen = 0
         self.last_grad_norm: float | None = None
+        self.next_report = 0.0
         self.unfinished: EpochPart | None = None
         self.best: tuple[float, int] | None = None
         self.stale_epochs = 0
@@ -271,7 +272,7 @@ class Trainer:
                 x, y, order = x[order], y[order], None
         model.train()
         waited = 0.0
-        next_report = epoch_start + self.report_interval
+        next_report = self.next_report  # kept across epochs: short epochs still get reports
         last = self.steps_per_epoch
         seen = 0
         first = part.next_step
@@ -309,7 +310,7 @@ class Trainer:
                 self.last_grad_norm = float(norm) if norm is not None else self._grad_norm()
                 if now >= next_report:
                     self._report(epoch, step, tracker, now - epoch_start - waited, seen)
-                    next_report = now + self.report_interval
+                    next_report = self.next_report = now + self.report_interval
         seconds = time.perf_counter() - epoch_start - waited
         self.train_seconds += seconds
         self.samples_seen += seen

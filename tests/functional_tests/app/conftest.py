@@ -29,6 +29,7 @@ class Ui:
 
     async def choose(self, key: str, value: str) -> None:
         """Open a Select, type the choice's name to find it, and press enter."""
+        await self.pilot.pause()  # the lower form sections mount just after the first frame
         select = self.row(key).editor
         assert isinstance(select, Select)
         select.focus()
@@ -40,6 +41,7 @@ class Ui:
 
     async def type(self, key: str, text: str) -> None:
         """Clear an Input and type ``text`` into it."""
+        await self.pilot.pause()
         editor = self.row(key).editor
         assert isinstance(editor, Input)
         editor.focus()
@@ -56,8 +58,9 @@ class Ui:
 
     async def run_to_end(self) -> None:
         """Start a run with ctrl+r and wait until it ended."""
+        started = self.app.next_number
         await self.pilot.press("ctrl+r")
-        assert self.app.job is not None, self.app.readouts.status.render()
+        assert self.app.next_number == started + 1, self.status()
         await self.wait_until(lambda: self.app.job is None)
 
     def status(self) -> str:

@@ -15,13 +15,13 @@ async def test_first_ctrl_r_trains_tutorial_003_and_shows_w_and_b(runs_dir, make
         ui = make_ui(pilot)
         assert ui.row("task.name").editor.value == "linear"
         await ui.run_to_end()
-        final = str(app.readouts.final.render())
+        final = str(app.readouts.numbers.render())
         assert "finished" in ui.status() and "completed 1000 epochs" in ui.status()
         w, b = (float(v) for v in re.search(r"w = (\S+), b = (\S+)\s", final).groups())
         assert abs(w - 2) < 0.05 and abs(b - 3) < 0.05
         assert "(true 2, 3)" in final
-        assert "2 params" in final
-        assert any(line.startswith("epoch 1000/1000") for line in app.run_log.lines)
+        assert "1000 epoch(s) · 2 params" in final
+        assert any(line.startswith("epoch 1000/1000") for line in app.run_log.all_lines)
     [folder] = list_runs(runs_dir)
     assert read_run(folder).summary["stopped_reason"] == "completed"
 
@@ -38,7 +38,7 @@ async def test_task_loss_and_optimizer_chosen_with_widgets_show_final_accuracy(r
         await ui.type("optimizer.momentum", "0.9")
         await ui.type("training.epochs", "15")
         await ui.run_to_end()
-        final = str(app.readouts.final.render())
+        final = str(app.readouts.numbers.render())
         assert "finished" in ui.status()
         train, val = (float(v) for v in re.search(r"accuracy train (\S+)% · val (\S+)%", final).groups())
         assert train > 60 and val > 60
@@ -115,7 +115,7 @@ async def test_diverging_run_says_diverged_and_keeps_drawing(runs_dir, make_ui):
         assert "diverged" in ui.status()
         assert "try a lower learning rate" in ui.status()
         await pilot.pause(0.2)  # charts redraw with what was finite
-        assert any("diverged" in line for line in app.run_log.lines)
+        assert any("diverged" in line for line in app.run_log.all_lines)
 
 
 async def test_resizing_mid_run_keeps_the_app_running(runs_dir, make_ui, long_linear):

@@ -1,0 +1,194 @@
+"""The app's benchmark: training speed inside the app against headless, time to the first frame,
+key-press-to-screen latency while training, and time to quit mid-run.
+
+    .venv/bin/python benchmarks/bench_app.py
+
+Prints the figures side by side with their targets (ratio >= 0.95, first frame < 0.5 s,
+latency p95 < 50 ms). The terminal figures come from the real app in a pseudo-terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import pty
+import select
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+from tui_trainer.config import resolve, save_config
+
+#: A run of a few seconds: the regression task's MLP on 5000 samples (50 epochs, batch 32).
+BENCH_LAYER = {"task": {"name": "regression", "samples": 5000}, "training": {"device": "cpu"}}
+#: The same, far longer, to press keys and quit while it trains.
+LONG_LAYER = {"task": {"name": "regression", "samples": 20000}, "training": {"epochs": 1000, "device": "cpu"}}
+SIZE = (100, 30)
+REPEATS = 3
+SPEED_REPEATS = 5
+KEY_PROBES = 40
+PROBE = b"~"
+
+
+def speed_ratio(runs_dir: Path) -> tuple[list[float], list[float]]:
+    """Samples/s of the same config headless (on the main thread, writing its run folder, as
+    ``tui-trainer train`` runs it) and in the app (headless via run_test, Charts tab live),
+    alternating."""
+    from tui_trainer.app import make_app
+    from tui_trainer.engine.loop import train
+
+    config = resolve(BENCH_LAYER)
+    headless, in_app = [], []
+
+    async def main() -> None:
+        app = make_app(runs_dir=runs_dir, config=config)
+        async with app.run_test(size=SIZE) as pilot:
+            while not app.engine_ready:
+                await asyncio.sleep(0.05)
+            for repeat in range(SPEED_REPEATS + 1):  # the first pair warms up and is not counted
+                headless.append(train(config, runs_dir=runs_dir / "headless").samples_per_second)
+                await pilot.press("ctrl+r")
+                if app.job is not None:
+                    await app.job.worker.wait()
+                await asyncio.sleep(0.1)
+                in_app.append(app.history.selected[-1].summary["samples_per_second"])
+                if repeat == 0:
+                    headless.clear()
+                    in_app.clear()
+
+    asyncio.run(main())
+    return headless, in_app
+
+
+class Terminal:
+    """The app running in a pseudo-terminal, its output read (and timestamped) by a thread."""
+
+    def __init__(self, config_path: Path | None, runs_dir: Path) -> None:
+        argv = [sys.executable, "-m", "tui_trainer", "--runs-dir", str(runs_dir)]
+        argv += ["--config", str(config_path)] if config_path else []
+        self.started = time.perf_counter()
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.environ["TERM"] = "xterm-256color"
+            os.execv(sys.executable, argv)
+        cols, rows = SIZE
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.chunks: list[tuple[float, bytes]] = []
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.5)
+                if ready:
+                    data = os.read(self.fd, 65536)
+                    if not data:
+                        return
+                    with self.lock:
+                        self.chunks.append((time.perf_counter(), data))
+            except OSError:
+                return
+
+    def output_since(self, since: float) -> list[tuple[float, bytes]]:
+        with self.lock:
+            return [(t, d) for t, d in self.chunks if t >= since]
+
+    def wait_for(self, text: bytes, since: float, limit: float = 30.0) -> float:
+        """When ``text`` first appeared in the output after ``since`` (seconds since epoch of perf)."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            for stamp, data in self.output_since(since):
+                if text in data:
+                    return stamp
+            time.sleep(0.001)
+        raise TimeoutError(f"{text!r} never appeared")
+
+    def send(self, keys: bytes) -> float:
+        stamp = time.perf_counter()
+        os.write(self.fd, keys)
+        return stamp
+
+    def wait_exit(self, limit: float = 20.0) -> float:
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return time.perf_counter()
+            time.sleep(0.002)
+        os.kill(self.pid, 9)
+        raise TimeoutError("the app did not exit")
+
+
+def first_frames(runs_dir: Path) -> list[float]:
+    """Seconds from starting the process to the app's first frame (its Footer on screen)."""
+    times = []
+    for _ in range(REPEATS):
+        term = Terminal(None, runs_dir)
+        shown = term.wait_for(b"Task", term.started)
+        times.append(shown - term.started)
+        time.sleep(2.0)  # let torch finish loading before quitting
+        term.send(b"\x11")
+        term.wait_exit()
+    return times
+
+
+def key_latency_and_quit(runs_dir: Path, config_path: Path) -> tuple[list[float], float]:
+    """Key-press-to-screen latencies while training (typing into a form field), then the time
+    from ctrl+q to the process's exit mid-run."""
+    term = Terminal(config_path, runs_dir)
+    term.wait_for(b"Quit", term.started)
+    time.sleep(2.5)  # torch loads
+    term.send(b"\x12")  # ctrl+r
+    time.sleep(2.0)  # training is under way
+    term.send(b"\t")  # from the task select to its first option field (samples)
+    time.sleep(0.5)
+    quiet_since = time.perf_counter()
+    time.sleep(1.0)
+    if any(PROBE in d for _, d in term.output_since(quiet_since)):
+        raise RuntimeError("the probe character shows up without being typed")
+    latencies = []
+    for _ in range(KEY_PROBES):
+        sent = term.send(PROBE)
+        latencies.append(term.wait_for(PROBE, sent) - sent)
+        time.sleep(0.1)
+        term.send(b"\x7f")  # backspace
+        time.sleep(0.15)
+    quit_sent = term.send(b"\x11")
+    return latencies, term.wait_exit() - quit_sent
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        os.environ["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+        config_path = save_config(resolve(LONG_LAYER), tmp_path / "long.toml")
+        frames = first_frames(tmp_path / "runs-frame")
+        latencies, quit_seconds = key_latency_and_quit(tmp_path / "runs-keys", config_path)
+        headless, in_app = speed_ratio(tmp_path / "runs-speed")
+    ratios = [a / h for a, h in zip(in_app, headless)]
+    print(f"config: {resolve(BENCH_LAYER).summary()} (CPU, {os.cpu_count()} cores)")
+    print(f"{'figure':<44}{'measured':>20}{'target':>12}")
+    print(f"{'samples/s headless (median)':<44}{statistics.median(headless):>20,.0f}")
+    print(f"{'samples/s in the app, charts live (median)':<44}{statistics.median(in_app):>20,.0f}")
+    print(f"{'ratio app / headless (median of ' + str(SPEED_REPEATS) + ')':<44}"
+          f"{statistics.median(ratios):>20.3f}{'>= 0.95':>12}")
+    print(f"{'first frame from process start (median)':<44}{statistics.median(frames):>18.3f} s{'< 0.5 s':>12}")
+    print(f"{'key press to screen while training, p50':<44}{statistics.median(latencies) * 1000:>17.1f} ms")
+    print(f"{'key press to screen while training, p95':<44}{p95(latencies) * 1000:>17.1f} ms{'< 50 ms':>12}")
+    print(f"{'ctrl+q mid-run to process exit':<44}{quit_seconds:>18.3f} s{'< 1 s':>12}")
+
+
+if __name__ == "__main__":
+    main()

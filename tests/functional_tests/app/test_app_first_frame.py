@@ -1,0 +1,51 @@
+"""The app's first frame comes before torch is imported (torch takes about a second here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+#: Runs the app while ``import torch`` is held back: the first frame must not need it.
+PROGRAM = r'''
+import asyncio, sys, threading
+from pathlib import Path
+
+release = threading.Event()
+
+class HoldTorch:
+    """Makes ``import torch`` wait until released (in whichever thread imports it)."""
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            release.wait(120)
+        return None
+
+sys.meta_path.insert(0, HoldTorch())
+from tui_trainer.app import make_app
+
+async def main():
+    app = make_app(runs_dir=Path(sys.argv[1]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        frame = app.screen.find_widget(app.form).region
+        print("torch at first frame:", "torch" in sys.modules)
+        print("task shown:", app.form.rows[0].editor.value, "form area:", frame.area > 0)
+        print("status:", app.readouts.status.state)
+        release.set()
+        while not app.engine_ready:
+            await pilot.pause(0.05)
+        print("torch after engine loaded:", "torch" in sys.modules)
+
+asyncio.run(main())
+'''
+
+
+def test_first_frame_is_drawn_before_torch_is_imported(tmp_path):
+    done = subprocess.run([sys.executable, "-c", PROGRAM, str(tmp_path / "runs")], capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "torch at first frame: False",
+        "task shown: linear form area: True",
+        "status: ready",
+        "torch after engine loaded: True",
+    ]

@@ -1,0 +1,87 @@
+"""Engine events become Textual messages in one place, merged so the UI never falls behind."""
+
+from __future__ import annotations
+
+import threading
+
+from tui_trainer.app import bridge
+from tui_trainer.app.bridge import MessageBridge
+from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.messages import MetricsReport, RunBegan
+from tui_trainer.config import default_config
+from tui_trainer.engine.control import RunControl
+from tui_trainer.engine.events import EpochEnded, EpochMetrics, Progress, RunStarted
+
+
+class Inbox:
+    """Stands in for the app: keeps what is posted."""
+
+    def __init__(self) -> None:
+        self.messages = []
+
+    def post_message(self, message) -> bool:
+        self.messages.append(message)
+        return True
+
+
+def progress(step: int, loss: float) -> Progress:
+    return Progress(epoch=1, epochs=2, step=step, steps_per_epoch=10, global_step=step, total_steps=20,
+                    train_loss=loss, lr=0.1, grad_norm=1.0, samples_per_second=100.0, elapsed=0.1 * step)
+
+
+def epoch_end(epoch: int) -> EpochEnded:
+    metrics = EpochMetrics(epoch=epoch, train_loss=0.5, val_loss=0.6, train_accuracy=None, val_accuracy=None,
+                           train_r2=0.9, val_r2=0.8, lr=0.1, grad_norm=1.0, seconds=1.0, elapsed=epoch,
+                           samples_per_second=100.0, global_step=10 * epoch)
+    return EpochEnded(epoch, 2, metrics)
+
+
+def make_bridge(monkeypatch, gap: float = 0.0):
+    monkeypatch.setattr(bridge, "REPORT_GAP", gap)
+    inbox, feed, cancelled, control = Inbox(), RunFeed(1), threading.Event(), RunControl()
+    return MessageBridge(inbox, feed, cancelled, control), inbox, feed, cancelled, control
+
+
+def test_at_most_one_report_waits_while_the_app_has_not_taken_it(monkeypatch):
+    b, inbox, feed, _, _ = make_bridge(monkeypatch)
+    for step in range(1, 6):
+        b.on_progress(progress(step, 1.0 / step))
+    assert [type(m) for m in inbox.messages] == [MetricsReport]
+    feed.unread = False  # the app took the report
+    b.on_progress(progress(6, 0.1))
+    assert len(inbox.messages) == 2
+    assert feed.progress.global_step == 6 and len(feed.train_points) == 6
+
+
+def test_reports_of_one_run_replace_each_other_in_the_queue():
+    first, second, other = RunFeed(1), RunFeed(1), RunFeed(2)
+    assert MetricsReport(first).can_replace(MetricsReport(first))
+    assert not MetricsReport(first).can_replace(MetricsReport(second))
+    assert not MetricsReport(other).can_replace(RunBegan(other, None))
+
+
+def test_short_epochs_still_give_one_train_point_each(monkeypatch):
+    b, _, feed, _, _ = make_bridge(monkeypatch)
+    b.on_epoch_end(epoch_end(1))
+    b.on_progress(progress(15, 0.4))
+    b.on_epoch_end(epoch_end(2))
+    assert feed.train_points == [(1.0, 0.5), (1.5, 0.4)]
+    assert [m.epoch for m in feed.epochs] == [1, 2]
+
+
+def test_worker_cancellation_stops_the_loop_as_interrupted(monkeypatch):
+    b, _, _, cancelled, control = make_bridge(monkeypatch)
+    b.on_progress(progress(1, 1.0))
+    assert not control.stop_requested
+    cancelled.set()
+    b.on_progress(progress(2, 1.0))
+    assert control.stop_requested and control.stop_reason == "interrupted"
+
+
+def test_run_start_is_posted_and_recorded(monkeypatch):
+    b, inbox, feed, _, _ = make_bridge(monkeypatch, gap=10.0)
+    started = RunStarted(config=default_config(), run_dir=None, device="cpu", device_name="CPU", threads=1,
+                         param_count=2, train_size=80, val_size=20, epochs=2, steps_per_epoch=10,
+                         total_steps=20)
+    b.on_run_start(started)
+    assert feed.started is started and isinstance(inbox.messages[0], RunBegan)

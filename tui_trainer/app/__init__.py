@@ -1,0 +1,27 @@
+"""The Textual app: forms, live training in a thread worker, charts, readouts and run history.
+
+Only this subpackage imports Textual; torch loads in a thread after the first frame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tui_trainer.app.app import TrainerApp
+
+
+def make_app(config_path: Path | None = None, runs_dir: Path | None = None, **kwargs: Any) -> TrainerApp:
+    """The app, with its form filled from ``config_path`` (default: the linear task) and runs
+    written under ``runs_dir`` (default: the user data folder). ``kwargs`` go to TrainerApp."""
+    return TrainerApp(config_path, runs_dir, **kwargs)
+
+
+def run_app(config_path: Path | None, runs_dir: Path | None) -> int:
+    """Run the app in the terminal; returns the exit code."""
+    app = make_app(config_path, runs_dir)
+    app.run()
+    return app.return_code or 0
+
+
+__all__ = ["TrainerApp", "make_app", "run_app"]

@@ -1,0 +1,39 @@
+"""What the app knows about the run in progress, as the training thread reports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tui_trainer.engine.events import EpochMetrics, Progress, RunStarted
+
+
+@dataclass
+class RunFeed:
+    """Append-only record of one run, written by the bridge on the training thread and read by
+    the panels on the UI thread (appends and reads of whole items are atomic in CPython).
+
+    ``train_points`` are (epoch position, train loss): one per reporting interval, or the epoch's
+    mean when an epoch was shorter than the interval. ``unread`` is set by the bridge when it posts
+    a report and cleared by the app when it takes one, so at most one report waits in the queue.
+    """
+
+    number: int
+    started: RunStarted | None = None
+    progress: Progress | None = None
+    epochs: list[EpochMetrics] = field(default_factory=list)
+    train_points: list[tuple[float, float]] = field(default_factory=list)
+    unread: bool = False
+
+    @property
+    def global_step(self) -> int:
+        """Steps taken so far."""
+        steps = [self.progress.global_step] if self.progress else []
+        steps += [self.epochs[-1].global_step] if self.epochs else []
+        return max(steps, default=0)
+
+    @property
+    def elapsed(self) -> float:
+        """Training seconds so far (pauses excluded)."""
+        if self.progress and (not self.epochs or self.progress.global_step > self.epochs[-1].global_step):
+            return self.progress.elapsed
+        return self.epochs[-1].elapsed if self.epochs else 0.0

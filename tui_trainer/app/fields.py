@@ -1,0 +1,156 @@
+"""One form field: a schema Param's name, its editor, and the message when its value is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from tui_trainer.config import Text
+from tui_trainer.schema import Param
+
+#: Names longer than this get their own line above the editor.
+NAME_WIDTH = 15
+
+
+class FieldRow(Vertical):
+    """Edits the value of ``key`` (dotted, ``optimizer.lr``) as ``param`` describes it.
+
+    Choices and ``options`` (label, value) pairs get a Select, booleans a Checkbox, everything
+    else an Input whose text is handed to the config as ``Text`` so the Param parses it.
+    ``value`` is a typed value (from a Config) or what an editor held (carried over).
+    """
+
+    DEFAULT_CSS = """
+    FieldRow { height: auto; }
+    FieldRow > .field-line { height: 1; }
+    FieldRow .field-name { width: 15; color: $text-muted; }
+    FieldRow.-stacked > .field-name { width: 1fr; }
+    FieldRow Input, FieldRow Select { width: 1fr; }
+    FieldRow Checkbox, FieldRow Checkbox:focus { width: 1fr; border: none !important; padding: 0; }
+    FieldRow .field-error { color: $text-error; display: none; height: auto; padding-left: 1; }
+    FieldRow.-invalid .field-error { display: block; }
+    FieldRow.-invalid .field-name { color: $text-error; text-style: bold; }
+    """
+
+    class Changed(Message):
+        """The person changed the field's value."""
+
+        def __init__(self, row: FieldRow) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, key: str, param: Param, value: Any,
+                 options: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(classes="-stacked" if len(param.name) > NAME_WIDTH else "")
+        self.key = key
+        self.param = param
+        self.options: list[tuple[str, str]] = []
+        self.selected = ""
+        self.editor = self._make_editor(value, options)
+        self.editor.tooltip = f"{key}: {param.help}; {param.allowed()}"
+        self.error = Static("", classes="field-error")
+        self.message = ""
+        self.shown = str(self.raw)
+
+    def _make_editor(self, value: Any, options: list[tuple[str, str]] | None):
+        if options is None and self.param.kind == "choice":
+            options = [(choice, choice) for choice in self.param.choices]
+        if options is not None:
+            text = self._text(value)
+            self.options = _with(options, text)
+            self.selected = text
+            return Select(self.options, value=text, allow_blank=False, compact=True)
+        if self.param.kind == "bool":
+            return Checkbox("", value=_as_bool(value), compact=True)
+        return Input(self._text(value), compact=True, placeholder=self.param.help)
+
+    def _text(self, value: Any) -> str:
+        return str(value) if isinstance(value, str) else self.param.format(value)
+
+    def compose(self) -> ComposeResult:
+        name = Label(self.param.name, classes="field-name")
+        if self.has_class("-stacked"):
+            yield name
+            yield self.editor
+        else:
+            with Horizontal(classes="field-line"):
+                yield name
+                yield self.editor
+        yield self.error
+
+    @property
+    def raw(self) -> Any:
+        """The value as the config takes it: ``Text`` from an Input, else the editor's value."""
+        if isinstance(self.editor, Input):
+            return Text(self.editor.value)
+        if isinstance(self.editor, Select):
+            return self.selected  # a Select holds no value until it is mounted
+        return self.editor.value
+
+    @property
+    def changed_from_default(self) -> bool:
+        """Whether the value differs from the Param's default (the person or a recipe set it)."""
+        if isinstance(self.editor, Checkbox):
+            return self.raw != _as_bool(self.param.default)
+        return str(self.raw).strip() != self._text(self.param.default)
+
+    def set_value(self, value: Any) -> None:
+        """Show a new value without the person typing it (the form is not told)."""
+        if isinstance(self.editor, Checkbox):
+            self.editor.value = _as_bool(value)
+        elif isinstance(self.editor, Select):
+            self.set_options(self.options, self._text(value))
+        else:
+            self.editor.value = self._text(value)
+        self.shown = str(self.raw)
+
+    def set_options(self, options: list[tuple[str, str]], value: str | None = None) -> None:
+        """Replace a Select's options, keeping (or setting) its value even if it is not offered."""
+        value = self.editor.value if value is None else value
+        options = _with(options, value)
+        if options != self.options:
+            self.options = options
+            self.editor.set_options(options)
+        self.selected = value
+        if self.editor.value != value:
+            self.editor.value = value
+
+    def show_error(self, message: str | None) -> None:
+        """Show why the value is refused, or clear the message (only a change costs a layout)."""
+        if (message or "") != self.message:
+            self.message = message or ""
+            self.error.update(self.message)
+            self.set_class(bool(message), "-invalid")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._edited(event)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self.selected = str(event.value)
+        self._edited(event)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._edited(event)
+
+    def _edited(self, event: Message) -> None:
+        """Tell the form, once per real change (editors also report the value they start with)."""
+        event.stop()
+        if str(self.raw) != self.shown:
+            self.shown = str(self.raw)
+            self.post_message(self.Changed(self))
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)
+
+
+def _with(options: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:
+    """The options, plus ``value`` when none of them has it (a file may name an unlisted device)."""
+    return list(options) if any(v == value for _, v in options) else [*options, (value, value)]

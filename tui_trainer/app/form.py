@@ -1,0 +1,263 @@
+"""The config form: one section per part of a run, built from the same schema the CLI uses."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.lazy import Lazy
+from textual.message import Message
+from textual.widgets import Static
+
+from tui_trainer.app.fields import FieldRow
+from tui_trainer.catalog.losses import LOSSES
+from tui_trainer.catalog.optimizers import OPTIMIZERS
+from tui_trainer.catalog.schedulers import SCHEDULERS
+from tui_trainer.catalog.tasks import TASKS
+from tui_trainer.config import (
+    CHOICE_SECTIONS, Choice, Config, ModelConfig, TrainingConfig, choice_names, default_config,
+    params_of, resolve, section_params,
+)
+from tui_trainer.errors import ConfigError, FieldError
+from tui_trainer.schema import Param
+
+#: Training fields shown in the Device section instead of the Training section.
+DEVICE_FIELDS = ("device", "threads")
+#: Device choices before torch has loaded and listed the real ones.
+FALLBACK_DEVICES = [("auto", "auto"), ("cpu", "cpu")]
+
+
+def _help(section: str, name: str) -> str:
+    """The one-line description of a catalog choice."""
+    catalog = {"task": TASKS, "loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}[section]
+    spec = catalog.get(name)
+    if spec is None:
+        return "your own loss class" if section == "loss" else ""
+    return spec.description if section == "task" else spec.help
+
+
+class Section(Vertical):
+    """A titled group of fields."""
+
+    DEFAULT_CSS = """
+    Section {
+        height: auto;
+        border: round $primary 40%;
+        border-title-color: $primary;
+        padding: 0 0 0 1;
+    }
+    Section:focus-within { border: round $primary; }
+    Section .choice-help { color: $text-muted; text-style: italic; }
+    Section > .params { height: auto; }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.border_title = title
+
+
+class ChoiceSection(Section):
+    """A catalog choice (task, loss, optimizer, scheduler) and the chosen entry's parameters."""
+
+    def __init__(self, section: str, title: str, choice: Choice) -> None:
+        super().__init__(title)
+        self.section = section
+        self.current = choice.name
+        names = list(choice_names(section))
+        self.choice_row = FieldRow(f"{section}.name", Param("name", "choice", choice.name, f"the {section}",
+                                                            choices=tuple(names)), choice.name)
+        self.help = Static(_help(section, choice.name), classes="choice-help")
+        self.param_rows = self._rows(choice.params)
+        self.params = Vertical(*self.param_rows, classes="params")
+
+    @property
+    def rows(self) -> list[FieldRow]:
+        """The choice's field, then its parameters' fields."""
+        return [self.choice_row, *self.param_rows]
+
+    def compose(self) -> ComposeResult:
+        yield self.choice_row
+        yield self.help
+        yield self.params
+
+    def _rows(self, values: dict[str, Any]) -> list[FieldRow]:
+        return [FieldRow(f"{self.section}.{p.name}", p, values.get(p.name, p.default))
+                for p in params_of(self.section, self.current)]
+
+    async def show(self, name: str, values: dict[str, Any]) -> None:
+        """Show choice ``name`` with these parameter values (missing ones take their defaults)."""
+        self.current = name
+        self.choice_row.set_value(name)
+        self.help.update(_help(self.section, name))
+        self.param_rows = self._rows(values)
+        await self.params.remove_children()
+        await self.params.mount_all(self.param_rows)
+
+    async def switch(self, name: str) -> None:
+        """The person chose ``name``: values they changed carry over where the new choice takes
+        the same parameter; the rest take the new choice's defaults."""
+        carried = {row.param.name: row.raw for row in self.param_rows if row.changed_from_default}
+        await self.show(name, carried)
+
+
+class FixedSection(Section):
+    """The fields of a fixed config section (model, training), or some of them."""
+
+    def __init__(self, section: str, title: str, values: Any, params: tuple[Param, ...],
+                 options: dict[str, list[tuple[str, str]]]) -> None:
+        super().__init__(title)
+        self.rows = [FieldRow(f"{section}.{p.name}", p, getattr(values, p.name), options.get(p.name))
+                     for p in params]
+
+    def compose(self) -> ComposeResult:
+        yield from self.rows
+
+
+class ConfigForm(VerticalScroll):
+    """Every setting of a run. It validates as it is edited (``resolve``, then ``torch_check``
+    once the engine has loaded) and shows each problem next to its field; ``config`` is the
+    valid Config, or None while anything is invalid."""
+
+    can_focus = False  # focus goes to the fields; the form scrolls to the focused one
+
+    DEFAULT_CSS = """
+    ConfigForm { scrollbar-size-vertical: 1; }
+    ConfigForm > #form-problems { color: $text-error; height: auto; display: none; }
+    ConfigForm > #form-problems.-shown { display: block; }
+    """
+
+    class Validated(Message):
+        """The form was checked: ``config`` is None when ``problems`` is not empty."""
+
+        def __init__(self, config: Config | None, problems: list[FieldError]) -> None:
+            super().__init__()
+            self.config = config
+            self.problems = problems
+
+    def __init__(self, config: Config, devices: list[tuple[str, str]] | None = None,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.config: Config | None = config
+        self.problems: list[FieldError] = []
+        self.torch_check: Callable[[Config], list[FieldError]] | None = None
+        self.loading = False
+        options = {"device": devices or FALLBACK_DEVICES}
+        training = section_params(TrainingConfig)
+        self.choices = {name: ChoiceSection(name, title, getattr(config, name)) for name, title in (
+            ("task", "Task"), ("loss", "Loss"), ("optimizer", "Optimizer"), ("scheduler", "Scheduler"))}
+        self.model = FixedSection("model", "Model", config.model, section_params(ModelConfig), options)
+        self.training = FixedSection("training", "Training", config.training,
+                                     tuple(p for p in training if p.name not in DEVICE_FIELDS), options)
+        self.device = FixedSection("training", "Device", config.training,
+                                   tuple(p for p in training if p.name in DEVICE_FIELDS), options)
+        self.general = Static(id="form-problems")
+
+    def compose(self) -> ComposeResult:
+        yield self.general
+        yield self.choices["task"]
+        yield self.model
+        yield self.choices["loss"]
+        yield self.choices["optimizer"]
+        # Below the fold at 80x24: mounted just after the first frame, which then comes sooner.
+        yield Lazy(self.choices["scheduler"])
+        yield Lazy(self.training)
+        yield Lazy(self.device)
+
+    @property
+    def rows(self) -> list[FieldRow]:
+        """Every field, in screen order (held by the sections, so fields of sections still
+        waiting to be mounted count too)."""
+        sections = [self.choices["task"], self.model, self.choices["loss"], self.choices["optimizer"],
+                    self.choices["scheduler"], self.training, self.device]
+        return [row for section in sections for row in section.rows]
+
+    def values(self, rows: list[FieldRow] | None = None) -> dict[str, dict[str, Any]]:
+        """What the fields hold, as one config layer (typed text stays ``Text`` to be parsed)."""
+        layer: dict[str, dict[str, Any]] = {}
+        for row in self.rows if rows is None else rows:
+            section, _, name = row.key.partition(".")
+            layer.setdefault(section, {})[name] = row.raw
+        return layer
+
+    def validate(self) -> Config | None:
+        """Check every field, show the problems, and return the valid Config (or None)."""
+        rows = self.rows
+        try:
+            config: Config | None = resolve(self.values(rows))
+            problems: list[FieldError] = []
+        except ConfigError as exc:
+            config, problems = None, exc.problems
+        if config is not None and self.torch_check is not None:
+            problems = self.torch_check(config)
+            config = None if problems else config
+        self.config, self.problems = config, problems
+        self.show_problems(problems, rows)
+        self.post_message(self.Validated(config, problems))
+        return config
+
+    def show_problems(self, problems: list[FieldError], rows: list[FieldRow] | None = None) -> None:
+        """Show each problem next to its field (problems of no field go above the form)."""
+        by_key = {row.key: row for row in (self.rows if rows is None else rows)}
+        messages: dict[str, list[str]] = {}
+        loose = []
+        for problem in problems:
+            key = problem.field if problem.field in by_key else f"{problem.field}.name"
+            if key in by_key:
+                messages.setdefault(key, []).append(problem.message)
+            else:
+                loose.append(str(problem))
+        for key, row in by_key.items():
+            row.show_error("\n".join(messages.get(key, [])) or None)
+        self.general.update("\n".join(loose))
+        self.general.set_class(bool(loose), "-shown")
+
+    def first_invalid(self) -> FieldRow | None:
+        """The first field showing a problem."""
+        return next((row for row in self.rows if row.has_class("-invalid")), None)
+
+    async def load(self, config: Config) -> None:
+        """Show every value of ``config`` and check it."""
+        self.loading = True
+        try:
+            for name, section in self.choices.items():
+                choice = getattr(config, name)
+                await section.show(choice.name, choice.params)
+            for section, values in ((self.model, config.model), (self.training, config.training),
+                                    (self.device, config.training)):
+                for row in section.rows:
+                    row.set_value(getattr(values, row.param.name))
+        finally:
+            self.loading = False
+        self.validate()
+
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        """Offer these (label, name) devices; a device named by a config stays selected."""
+        for row in self.device.rows:
+            if row.param.name == "device":
+                row.set_options(devices)
+
+    async def on_field_row_changed(self, event: FieldRow.Changed) -> None:
+        if self.loading:
+            return
+        row = event.row
+        section, _, name = row.key.partition(".")
+        if name == "name" and section in CHOICE_SECTIONS and row.raw != self.choices[section].current:
+            if section == "task":
+                await self.load(self._task_config(row.raw))
+                return
+            await self.choices[section].switch(row.raw)
+        self.validate()
+
+    def _task_config(self, task: str) -> Config:
+        """The config for a newly chosen task: its recipe (model, loss, optimizer, epochs, batch
+        size) under the settings the form holds for everything else."""
+        layer = self.values()
+        recipe = TASKS[task].recipe
+        kept: dict[str, dict[str, Any]] = {"task": {"name": task}}
+        for section in ("model", "scheduler", "training"):
+            kept[section] = {k: v for k, v in layer.get(section, {}).items() if f"{section}.{k}" not in recipe}
+        try:
+            return resolve(kept)
+        except ConfigError:
+            return default_config(task)

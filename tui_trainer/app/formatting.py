@@ -1,0 +1,52 @@
+"""How numbers look in readouts, logs and run lists."""
+
+from __future__ import annotations
+
+import math
+
+
+def number(value: float | None, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits; a dash for None; nan/inf spelled out."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+def percent(value: float | None) -> str:
+    """A fraction as a percentage with one decimal."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as ``0.42 s``, ``1:05`` or ``1:02:03``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def rate(per_second: float | None) -> str:
+    """A rate with a k/M suffix (``12.3k``)."""
+    if per_second is None or not math.isfinite(per_second):
+        return "—"
+    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+        if per_second >= limit:
+            return f"{per_second / limit:.1f}{suffix}"
+    return f"{per_second:.0f}"
+
+
+def epoch_line(epoch: int, epochs: int, train_loss: float, val_loss: float | None,
+               train_metric: float | None, val_metric: float | None, accuracy: bool, lr: float,
+               seconds: float) -> str:
+    """One log line for a finished epoch."""
+    width = len(str(epochs))
+    show = percent if accuracy else number
+    metric = "acc" if accuracy else "R²"
+    return (f"epoch {epoch:>{width}}/{epochs}  train {number(train_loss)}  val {number(val_loss)}  "
+            f"{metric} {show(train_metric)}/{show(val_metric)}  lr {number(lr)}  {duration(seconds)}")

@@ -1,0 +1,134 @@
+"""The status line and the live and final numbers of a run."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import ProgressBar, Static
+
+from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.formatting import duration, number, percent, rate
+from tui_trainer.engine.events import RunResult
+
+#: What the status line can say, with its mark and its color (a theme variable).
+STATES = {
+    "ready": ("●", "$text-primary"), "starting": ("…", "$text-accent"),
+    "running": ("▶", "$text-accent"), "paused": ("⏸", "$text-warning"),
+    "stopping": ("…", "$text-accent"), "finished": ("✔", "$text-success"),
+    "stopped": ("■", "$text-warning"), "diverged": ("✖", "$text-error"),
+    "failed": ("✖", "$text-error"), "invalid": ("✖", "$text-error"),
+}
+#: The status a run's end reason shows as.
+REASON_STATES = {
+    "completed": "finished", "early-stopped": "finished", "target-reached": "finished",
+    "stopped": "stopped", "interrupted": "stopped", "diverged": "diverged", "failed": "failed",
+}
+
+
+class Status(Static):
+    """One line saying plainly what is happening, colored by state (by the text's style, not by
+    CSS classes: a class change restyles and lays out the screen while a run is starting)."""
+
+    DEFAULT_CSS = """
+    Status {
+        height: 1; padding: 0 1; background: $boost;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = "ready"
+
+    def show(self, state: str, detail: str = "") -> None:
+        """Say ``state`` (one of STATES) and what it is about."""
+        self.state = state
+        mark, color = STATES[state]
+        self.update(Content.from_markup(f"[{color} bold]$mark $state[/]$detail", mark=mark, state=state,
+                                        detail=f" — {detail}" if detail else ""), layout=False)
+
+
+class Readouts(Vertical):
+    """Epoch and step, a progress bar with ETA and samples/s, losses, accuracy or R^2, learning
+    rate, gradient norm and device while a run goes; final metrics, parameter count and (for the
+    linear task) the learned weight and bias next to the true ones when it ends."""
+
+    DEFAULT_CSS = """
+    Readouts { height: auto; padding: 0 1; }
+    Readouts > Horizontal { height: 1; }
+    Readouts ProgressBar { width: auto; }
+    Readouts #eta { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; }
+    Readouts #numbers { height: 4; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.status = Status()
+        self.bar = ProgressBar(total=1, show_eta=False)
+        self.eta = Static("", id="eta")
+        # One fixed-size Static for live and final numbers: updating it never needs a layout.
+        self.numbers = Static("press ctrl+r to train", id="numbers")
+
+    def compose(self) -> ComposeResult:
+        yield self.status
+        with Horizontal():
+            yield self.bar
+            yield self.eta
+        yield self.numbers
+
+    def clear(self, hint: str = "press ctrl+r to train") -> None:
+        """Blank numbers for a new run."""
+        self.bar.update(total=1, progress=0)
+        self.eta.update("", layout=False)
+        self.numbers.update(hint, layout=False)
+
+    def show_feed(self, feed: RunFeed) -> None:
+        """Show the run's latest numbers."""
+        started = feed.started
+        if started is None:
+            return
+        step, total = feed.global_step, started.total_steps
+        elapsed = feed.elapsed
+        self.bar.update(total=total, progress=step)
+        remaining = elapsed * (total - step) / step if step else None
+        progress, last = feed.progress, feed.epochs[-1] if feed.epochs else None
+        fresh = progress if progress and (not last or progress.global_step > last.global_step) else None
+        speed = fresh.samples_per_second if fresh else last.samples_per_second if last else None
+        self.eta.update(f" {duration(elapsed)} · ETA {duration(remaining)}", layout=False)
+        epoch = fresh.epoch if fresh else (last.epoch if last else started.start_epoch)
+        in_epoch = fresh.step if fresh else started.steps_per_epoch if last else 0
+        position = (f"epoch {epoch}/{started.epochs} · step {in_epoch}/{started.steps_per_epoch}"
+                    f" · {rate(speed)} samples/s")
+        train = fresh.train_loss if fresh else last.train_loss if last else None
+        lines = [position, f"loss train {number(train)} · val {number(last.val_loss if last else None)}",
+                 _metric_line("", *((last.train_accuracy, last.val_accuracy, last.train_r2, last.val_r2)
+                                    if last else (None,) * 4))]
+        lr = fresh.lr if fresh else last.lr if last else None
+        grad = fresh.grad_norm if fresh else last.grad_norm if last else None
+        lines.append(f"lr {number(lr)} · grad norm {number(grad)} · {started.device_name}"
+                     f" ×{started.threads} thread{'s' if started.threads != 1 else ''}")
+        self.numbers.update("\n".join(lines), layout=False)
+
+    def show_result(self, result: RunResult) -> None:
+        """Show how the run ended and what it learned, in place of the live numbers."""
+        final = result.final
+        lines = [f"{result.epochs_run} epoch(s) · {result.param_count:,} params · "
+                 f"{rate(result.samples_per_second)} samples/s",
+                 _metric_line("final ", final.train_accuracy, final.val_accuracy, final.train_r2,
+                              final.val_r2),
+                 f"final loss train {number(final.train_loss)} · val {number(final.val_loss)}"]
+        p = result.parameters
+        if p:
+            lines.append(f"learned w = {p['weight']:.4f}, b = {p['bias']:.4f}  "
+                         f"(true {number(p['true_weight'])}, {number(p['true_bias'])})")
+        color = "$text-success" if result.ok else "$text-error"
+        self.numbers.update(Content.from_markup(f"[{color} bold]$text[/]", text="\n".join(lines)),
+                            layout=False)
+
+
+def _metric_line(prefix: str, train_acc: float | None, val_acc: float | None,
+                 train_r2: float | None, val_r2: float | None) -> str:
+    if train_acc is not None or val_acc is not None:
+        return f"{prefix}accuracy train {percent(train_acc)} · val {percent(val_acc)}"
+    return f"{prefix}R² train {number(train_r2)} · val {number(val_r2)}"
