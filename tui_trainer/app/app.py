@@ -381,12 +381,18 @@ class TrainerApp(App[int]):
         self.run_log.clear()
         self._clear_live()
 
-    def action_save_config(self) -> None:
-        """Save the form's config as TOML (it must be valid)."""
+    def _valid_config(self, doing: str) -> Config | None:
+        """The form's config, or None after telling what to fix before ``doing`` it."""
         config = self.form.validate()
         if config is None:
-            self.notify("\n".join(str(p) for p in self.form.problems), title="Cannot save: fix these",
+            self.notify("\n".join(str(p) for p in self.form.problems), title=f"Cannot {doing}: fix these",
                         severity="error")
+        return config
+
+    def action_save_config(self) -> None:
+        """Save the form's config as TOML (it must be valid)."""
+        config = self._valid_config("save")
+        if config is None:
             return
 
         def save(path: Path | None) -> None:
@@ -422,10 +428,8 @@ class TrainerApp(App[int]):
 
     def action_export_script(self) -> None:
         """Write a standalone PyTorch script of the form's (valid) config; the log says where."""
-        config = self.form.validate()
+        config = self._valid_config("export")
         if config is None:
-            self.notify("\n".join(str(p) for p in self.form.problems), title="Cannot export: fix these",
-                        severity="error")
             return
 
         def export(path: Path | None) -> None:
