@@ -19,7 +19,7 @@ from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
-from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_toml
+from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_dict, to_toml
 from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
@@ -214,8 +214,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.json:
             print(to_toml(config), end="")
         else:
-            from tui_trainer.config import to_dict
-
             print(json.dumps(to_dict(config)))
         return EXIT_OK
     return run_training(config, args.json, args.train_runs_dir or args.runs_dir,
