@@ -67,6 +67,11 @@ class EpochPart:
     seconds: float = 0.0
 
 
+def _sum_of_squares(y: torch.Tensor) -> float:
+    """Total sum of squares of regression targets about their mean (0 for class indices or none)."""
+    return float(((y - y.mean()) ** 2).sum()) if y.is_floating_point() and len(y) else 0.0
+
+
 class _LossTracker:
     """Sums batch losses. The loss tensors are kept and read together at each report and at the
     epoch's end, so steps never wait for a device sync; the first non-finite loss is found
@@ -207,8 +212,8 @@ class Trainer:
         self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, training.epochs,
                                          self.steps_per_epoch)
         self.shuffle = torch.Generator().manual_seed(training.seed)
-        y = self.data.y_train
-        self.train_sst = float(((y - y.mean()) ** 2).sum()) if cfg.task_spec.kind == "regression" else 0.0
+        # Total sums of squares, the denominators of R^2 (constant for the run).
+        self.train_sst, self.val_sst = (_sum_of_squares(self.data.y_train), _sum_of_squares(self.data.y_val))
 
     def _shape_targets(self, data: Dataset) -> Dataset:
         """BCE-style losses take float (N, 1) targets; class-index losses take int64 (N,)."""
@@ -336,10 +341,10 @@ class Trainer:
     def _end_epoch(self, epoch: int, part: EpochPart) -> bool:
         train_loss = part.loss_total / part.loss_count
         seconds, seen = part.seconds, part.seen
-        train_acc, train_r2 = self._split_metric(part.metric_total, seen)
+        train_acc, train_r2 = self._split_metric(part.metric_total, seen, self.train_sst)
         val_loss = val_acc = val_r2 = None
         if self.n_val:
-            val_loss, val_acc, val_r2 = self.evaluate(self.data.x_val, self.data.y_val)
+            val_loss, val_acc, val_r2 = self.evaluate(self.data.x_val, self.data.y_val, self.val_sst)
         lr = self.optimizer.param_groups[0]["lr"]
         monitored = val_loss if val_loss is not None else train_loss
         if self.scheduler is not None and self.config.scheduler.name != "one-cycle":
@@ -400,16 +405,17 @@ class Trainer:
             return ((out > (0.5 if head == "probability" else 0)).to(y.dtype) == y).sum()
         return ((out - y) ** 2).sum()
 
-    def _split_metric(self, total: float, count: int) -> tuple[float | None, float | None]:
-        """(accuracy, R^2) from a metric total over ``count`` samples."""
+    def _split_metric(self, total: float, count: int, sst: float) -> tuple[float | None, float | None]:
+        """(accuracy, R^2) from a metric total (correct predictions, or squared-error sum) over
+        ``count`` samples whose targets have total sum of squares ``sst``."""
         if self.config.task_spec.kind == "regression":
-            sst = self.train_sst * count / self.n_train if count != self.n_train else self.train_sst
             return None, (1 - total / sst) if sst > 0 else None
         return total / count, None
 
     @torch.no_grad()
-    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float | None, float | None]:
-        """(loss, accuracy, R^2) of the model on a set, under model.eval() and torch.no_grad()."""
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, sst: float) -> tuple[float, float | None, float | None]:
+        """(loss, accuracy, R^2) of the model on a set (``sst``: its targets' total sum of squares),
+        under model.eval() and torch.no_grad()."""
         self.model.eval()
         loss_total, metric_total = 0.0, 0.0
         for start in range(0, len(x), EVAL_CHUNK):
@@ -418,11 +424,7 @@ class Trainer:
             loss_total += float(self.loss_fn(out, yb)) * len(yb)
             metric_total += float(self._batch_metric(out, yb))
         self.model.train()
-        n = len(x)
-        if self.config.task_spec.kind == "regression":
-            sst = float(((y - y.mean()) ** 2).sum())
-            return loss_total / n, None, (1 - metric_total / sst) if sst > 0 else None
-        return loss_total / n, metric_total / n, None
+        return (loss_total / len(x), *self._split_metric(metric_total, len(x), sst))
 
     def _grad_norm(self) -> float:
         grads = [p.grad for p in self.params if p.grad is not None]
@@ -451,10 +453,10 @@ class Trainer:
         if self.reason != "failed":
             try:
                 final.train_loss, final.train_accuracy, final.train_r2 = self.evaluate(
-                    self.data.x_train, self.data.y_train)
+                    self.data.x_train, self.data.y_train, self.train_sst)
                 if self.n_val:
                     final.val_loss, final.val_accuracy, final.val_r2 = self.evaluate(
-                        self.data.x_val, self.data.y_val)
+                        self.data.x_val, self.data.y_val, self.val_sst)
             except Exception as exc:  # a broken user loss fails here too; keep what we have
                 self.reason, self.message = "failed", f"evaluation failed: {type(exc).__name__}: {exc}"
         if self.reason == "completed":

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from tui_trainer.config import Config, save_config
-from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunStarted
+from tui_trainer.engine.events import (
+    Callback, EpochEnded, Progress, RunEnded, RunStarted, finite_or_none,
+)
 from tui_trainer.paths import user_data_dir
 
 CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE = "config.toml", "history.jsonl", "steps.jsonl", "summary.json"
@@ -56,7 +58,7 @@ class RunDirectoryWriter(Callback):
 
     def on_progress(self, event: Progress) -> None:
         self._steps.write(json.dumps({"step": event.global_step, "epoch": event.epoch,
-                                      "train_loss": _json_float(event.train_loss)}) + "\n")
+                                      "train_loss": finite_or_none(event.train_loss)}) + "\n")
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         self._history.write(json.dumps(event.metrics.as_json()) + "\n")
@@ -70,10 +72,6 @@ class RunDirectoryWriter(Callback):
         for handle in (self._history, self._steps):
             if handle:
                 handle.close()
-
-
-def _json_float(value: float) -> float | None:
-    return value if value == value and abs(value) != float("inf") else None
 
 
 @dataclass
