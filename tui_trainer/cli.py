@@ -1,5 +1,5 @@
-"""The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``list``, and the
-exports (``export-script``, ``export-history``).
+"""The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``compare`` (several
+runs raced), ``list``, and the exports (``export-script``, ``export-history``).
 
 Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
 """
@@ -7,12 +7,13 @@ Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrup
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
@@ -21,12 +22,13 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_dict, to_toml
 from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
-from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.schema import Param, show_value
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
+    from tui_trainer.engine.control import RunControl
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -74,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"continue the run in RUN_DIR from its {CHECKPOINT_FILE}, appending to its "
                        "history (flags may change epochs, stopping rules, device and threads); "
                        "the checkpoint is saved again at the end")
+
+    compare = commands.add_parser(
+        "compare", help="train several runs that differ in the --vary fields, side by side",
+        description="Train every combination of the --vary values (at most 16 runs) from the same "
+        "initial weights on the same batches, taking turns in one process, then print a "
+        "leaderboard sorted by final validation loss (train loss without a validation split). "
+        "The other flags set what all runs share, as for `train`.")
+    add_config_flags(compare)
+    compare.add_argument("--vary", action="append", required=True, metavar="FIELD=V1,V2",
+                         help="a dotted field and its values, e.g. optimizer.name=sgd,adam,rmsprop "
+                         "or optimizer.lr=0.1,0.01 (repeatable: the runs are every combination; "
+                         "list values in brackets: model.hidden=[64],[32,32])")
+    compare.add_argument("--json", action="store_true", help="print one JSON object (runs, varied) "
+                         "and nothing else on stdout")
+    compare.add_argument("--dry-run", action="store_true",
+                         help="validate every run, list them and exit without training")
+    compare.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
+                         help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
 
     commands.add_parser("list", help="list tasks, losses, optimizers (with hyperparameters and "
                         "defaults) and schedulers")
@@ -126,9 +146,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
 
 
-def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Config:
-    """Resolve the config: the task's recipe, then the --config file (or ``base``), then flags,
-    then --set."""
+def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The layers a config resolves from: the --config file's dict (or ``base``), and the dotted
+    overrides of the named flags and --set."""
     config_path = getattr(args, "sub_config", None) or args.config
     file_dict = read_toml(config_path) if config_path else base or {}
     overrides: dict[str, Any] = {}
@@ -141,7 +162,13 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
         if not sep or not key.strip():
             raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set optimizer.momentum=0.9")
         overrides[key.strip()] = Text(value)
-    return resolve_flags(file_dict, overrides)
+    return file_dict, overrides
+
+
+def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Config:
+    """Resolve the config: the task's recipe, then the --config file (or ``base``), then flags,
+    then --set."""
+    return resolve_flags(*config_layers(args, base))
 
 
 def run() -> None:
@@ -159,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return cmd_train(args)
+        if args.command == "compare":
+            return cmd_compare(args)
         if args.command == "list":
             print(catalog_text())
             return EXIT_OK
@@ -235,16 +264,8 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     if resume is not None:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
-
-    def interrupt(signum, frame):
-        control.stop("interrupted")
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C aborts at once
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
+    with stopped_by_ctrl_c(control):
         result = trainer.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
     model_file = None
     if save_model:
         from tui_trainer.engine.checkpoint import save_checkpoint
@@ -260,6 +281,64 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     if result.reason == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+@contextlib.contextmanager
+def stopped_by_ctrl_c(control: RunControl) -> Iterator[None]:
+    """While inside, Ctrl+C asks ``control`` to stop after the current step (the history is
+    kept); a second Ctrl+C aborts at once."""
+
+    def interrupt(signum, frame):
+        control.stop("interrupted")
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``tui-trainer compare``: plan and check every run, race them, print the leaderboard."""
+    from tui_trainer.compare import Variation, plan_runs
+
+    variations = [Variation.parse(text) for text in args.vary]
+    runs = plan_runs(*config_layers(args), variations)
+    from tui_trainer.engine.checks import torch_problems
+
+    problems = [FieldError(p.field, f"{p.message} (run {run.label})")
+                for run in runs for p in torch_problems(run.config)]
+    if problems:
+        raise ConfigError(problems)
+    if args.dry_run:
+        lines = [f"{run.label}: {run.config.summary()}" for run in runs]
+        print(json.dumps([to_dict(run.config) for run in runs]) if args.json else "\n".join(lines))
+        return EXIT_OK
+    from tui_trainer.engine.control import RunControl
+    from tui_trainer.engine.loop import Trainer
+    from tui_trainer.engine.race import race
+    from tui_trainer.leaderboard import LabelledEpochLines, RaceBars, compare_json, leaderboard_text
+
+    control = RunControl()
+    bars = RaceBars() if not args.json and sys.stdout.isatty() else None
+
+    def callbacks(run) -> list:
+        if args.json:
+            return []
+        return [bars.callback(run.label) if bars else LabelledEpochLines(sys.stdout, run.label)]
+
+    runs_dir = args.train_runs_dir or args.runs_dir
+    trainers = [Trainer(run.config, callbacks(run), control, runs_dir=runs_dir) for run in runs]
+    with stopped_by_ctrl_c(control), bars or contextlib.nullcontext():
+        results = race(trainers)
+    if args.json:
+        print(json.dumps(compare_json(runs, results)))
+    else:
+        print(leaderboard_text(runs, results))
+    if any(result.reason == "interrupted" for result in results):
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
 
 
 def find_run_dir(name: Path, runs_dir: Path | None) -> Path:

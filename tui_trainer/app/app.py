@@ -192,7 +192,7 @@ class TrainerApp(App[int]):
         if problems:
             raise ConfigError(problems)
         bridge = MessageBridge(self, feed, get_current_worker().cancelled_event, control)
-        trainer = Trainer(config, [bridge], control, self.runs_dir, self.report_interval)
+        trainer = Trainer(config, [bridge], control, self.runs_dir, self.report_interval, beside_ui=True)
         result = trainer.run()
         self.last_trainer = trainer
         return result

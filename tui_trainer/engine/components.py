@@ -59,16 +59,10 @@ def build_optimizer(choice: Choice, parameters) -> torch.optim.Optimizer:
 
 
 def build_scheduler(choice: Choice, optimizer: torch.optim.Optimizer, epochs: int, steps_per_epoch: int):
-    """The torch.optim.lr_scheduler scheduler (None for ``none``); epoch-based ones count epochs,
-    one-cycle counts optimizer steps."""
+    """The torch.optim.lr_scheduler scheduler (None for ``none``), with the arguments the catalog
+    derives from the run's length."""
     spec = SCHEDULERS[choice.name]
     if spec.torch_class is None:
         return None
-    params = dict(choice.params)
-    if choice.name == "cosine" and params["T_max"] == "epochs":
-        params["T_max"] = epochs
-    if choice.name == "one-cycle":
-        params["total_steps"] = epochs * steps_per_epoch
-    if choice.name == "plateau":
-        params["mode"] = "min"
-    return getattr(torch.optim.lr_scheduler, spec.torch_class)(optimizer, **params)
+    arguments = spec.torch_arguments(choice.params, epochs, steps_per_epoch)
+    return getattr(torch.optim.lr_scheduler, spec.torch_class)(optimizer, **arguments)
