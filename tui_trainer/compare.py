@@ -32,12 +32,13 @@ class Variation:
             raise ConfigError([FieldError("--vary", f"{text!r}: expected FIELD=V1,V2,... with a dotted "
                                           "field, e.g. optimizer.name=sgd,adam or optimizer.lr=0.1,0.01")])
         parts = _split_values(values)
-        if not parts or any(not part for part in parts):
+        if any(not part for part in parts):
             raise ConfigError([FieldError(field, f"--vary {text!r}: give one or more values separated "
                                           "by commas, none empty")])
         if len(set(parts)) != len(parts):
             raise ConfigError([FieldError(field, f"--vary {text!r}: a value is repeated")])
-        return cls(field, tuple(parts))
+        return cls(field, tuple(part[1:-1] if part.startswith("[") and part.endswith("]") else part
+                                for part in parts))
 
 
 @dataclass(frozen=True)
@@ -123,4 +124,4 @@ def _split_values(text: str) -> list[str]:
         else:
             current += char
     parts.append(current.strip())
-    return [part[1:-1] if part.startswith("[") and part.endswith("]") else part for part in parts]
+    return parts

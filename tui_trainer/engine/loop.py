@@ -65,62 +65,71 @@ def choose_threads(setting: int | str, device: torch.device, params: int, batch:
     return 1 if params * batch < small else DEFAULT_THREADS
 
 
+class _StepCurve:
+    """The run's curve of train loss by step: every step's loss, or the mean of every
+    ``stride`` steps, so a run keeps at most about MAX_STEP_POINTS points."""
+
+    def __init__(self, total_steps: int) -> None:
+        self.stride = max(1, math.ceil(total_steps / MAX_STEP_POINTS))
+        self.total = self.count = 0.0
+        self.points: list[tuple[int, float]] = []
+
+    def add(self, global_step: int, value: float, count: int) -> None:
+        self.total += value * count
+        self.count += count
+        if global_step % self.stride == 0:
+            self.close(global_step)
+
+    def close(self, global_step: int) -> None:
+        """End the current point at ``global_step`` (at the run's end: a last, shorter one)."""
+        if self.count:
+            self.points.append((global_step, self.total / self.count))
+            self.total = self.count = 0.0
+
+    def take(self) -> list[tuple[int, float]]:
+        """The points made since the last call."""
+        points, self.points = self.points, []
+        return points
+
+
 class _LossTracker:
     """Sums batch losses. The loss tensors are kept and read together at each report and at the
     epoch's end, so steps never wait for a device sync; the first non-finite loss is found
-    there with its exact step. Every ``stride`` steps' mean becomes a point of the run's step
-    curve."""
+    there with its exact step. Each finite loss also goes to the run's step curve."""
 
-    def __init__(self, total: float, count: float, stride: int) -> None:
+    def __init__(self, total: float, count: float, curve: _StepCurve) -> None:
         self.pending: list[tuple[int, torch.Tensor, int]] = []
         self.total, self.count = total, count
         self.interval_total = self.interval_count = 0.0
-        self.stride = stride
-        self.point_total = self.point_count = 0.0
-        self.points: list[tuple[int, float]] = []
+        self.curve = curve
         self.bad: tuple[int, float] | None = None
 
     def add(self, step: int, loss: torch.Tensor, count: int) -> None:
         self.pending.append((step, loss.detach(), count))
 
-    def flush(self, global_step: int, epoch_end: bool = False) -> None:
+    def flush(self, global_step: int) -> None:
         """Read the pending losses; ``global_step`` is the run's step count at the last of them."""
-        if self.pending:
-            values = torch.stack([loss for _, loss, _ in self.pending]).tolist()
-            first = global_step - len(values) + 1
-            for offset, ((step, _, count), value) in enumerate(zip(self.pending, values)):
-                self._record(step, first + offset, value, count)
-            self.pending.clear()
-        if epoch_end and self.point_count and self.bad is None:
-            self._close_point(global_step)
-
-    def _record(self, step: int, global_step: int, value: float, count: int) -> None:
-        if self.bad is not None:
+        if not self.pending:
             return
-        if not math.isfinite(value):
-            self.bad = (step, value)
-            return
-        self.total += value * count
-        self.count += count
-        self.interval_total += value * count
-        self.interval_count += count
-        self.point_total += value * count
-        self.point_count += count
-        if global_step % self.stride == 0:
-            self._close_point(global_step)
-
-    def _close_point(self, global_step: int) -> None:
-        self.points.append((global_step, self.point_total / self.point_count))
-        self.point_total = self.point_count = 0.0
+        values = torch.stack([loss for _, loss, _ in self.pending]).tolist()
+        first = global_step - len(values) + 1
+        for offset, ((step, _, count), value) in enumerate(zip(self.pending, values)):
+            if self.bad is not None:
+                break
+            if not math.isfinite(value):
+                self.bad = (step, value)
+                break
+            self.total += value * count
+            self.count += count
+            self.interval_total += value * count
+            self.interval_count += count
+            self.curve.add(first + offset, value, count)
+        self.pending.clear()
 
     def take_interval_mean(self) -> float:
         mean = self.interval_total / self.interval_count if self.interval_count else float("nan")
         self.interval_total = self.interval_count = 0.0
         return mean
-
-    def take_points(self) -> list[tuple[int, float]]:
-        points, self.points = self.points, []
-        return points
 
 
 class _BatchOutputs:
@@ -222,6 +231,7 @@ class Trainer:
         self.val_sst = kernel.sum_of_squares(self.data.y_val)
         self.rules = self._rules()
         self.callbacks = [*self.rules.values(), *self.user_callbacks]
+        self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
         self.ready = True
 
     def prepare(self) -> None:
@@ -319,6 +329,8 @@ class Trainer:
             self.reason = "failed"
             self.message = f"training failed: {type(exc).__name__}: {exc}"
             self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
+        self.curve.close(self.state.global_step)
+        self.steps += self.curve.take()
         self.rng = self._global_rng()  # where the run's random numbers stand, for its checkpoint
         self.result = self._result()
         self._emit("on_run_end", RunEnded(self.result))
@@ -354,8 +366,7 @@ class Trainer:
         after_step = self._after_step
         part = state.unfinished or EpochPart(epoch, kernel.epoch_order(self.n_train, bs, self.shuffle))
         state.unfinished = None
-        total_steps = self.config.training.epochs * self.steps_per_epoch
-        tracker = _LossTracker(part.loss_total, part.loss_count, math.ceil(total_steps / MAX_STEP_POINTS))
+        tracker = _LossTracker(part.loss_total, part.loss_count, self.curve)
         outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total)
         collect = None if outputs.loss_is_sse else outputs.add
         x, y, index = kernel.arrange(self.data.x_train, self.data.y_train, part.order)
@@ -390,7 +401,7 @@ class Trainer:
                     hook(context)
             now = time.perf_counter()
             if now >= self.next_report or step == last:
-                tracker.flush(state.global_step, epoch_end=step == last)
+                tracker.flush(state.global_step)
                 if tracker.bad:
                     break
                 context = self._step_context(epoch, step, xb, yb, out, loss, norm)
@@ -405,8 +416,8 @@ class Trainer:
         seconds = time.perf_counter() - epoch_start - waited
         state.train_seconds += seconds
         state.samples_seen += seen
-        tracker.flush(state.global_step, epoch_end=True)
-        self.epoch_points = tracker.take_points()
+        tracker.flush(state.global_step)
+        self.epoch_points = self.curve.take()
         self.steps += self.epoch_points
         if tracker.bad:
             bad_step, value = tracker.bad
@@ -495,7 +506,7 @@ class Trainer:
 
     def _report(self, epoch: int, step: int, tracker: _LossTracker, epoch_seconds: float, seen: int) -> None:
         loss = tracker.take_interval_mean()
-        points = tracker.take_points()
+        points = self.curve.take()
         self.steps += points
         elapsed = self.state.train_seconds + epoch_seconds
         done = self.state.samples_seen + seen
