@@ -7,8 +7,12 @@ Two workloads:
 
 Two bare loops: as the tutorials write it (a DataLoader over ``list(zip(data, targets))``,
 shuffle=True) and a tight hand-written loop (shuffled index slices of tensors, the same
-technique the engine uses). Each uses the thread count the engine chose. Samples/s counts the
-training loop only (no set-up, data loading or evaluation), the same for all three.
+technique the engine uses). Both run with torch's default settings (its own thread count), the
+honest baseline; the engine chooses its threads itself. Samples/s counts the training loop only
+(no set-up, data loading or evaluation), the same for all three.
+
+Then compare mode: four runs of each workload (four optimizers) raced in one thread against the
+same four trained one after another, alternating; total samples over wall-clock seconds.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_engine.py [--rounds N]``.
 """
@@ -28,7 +32,10 @@ import torch.nn as nn
 
 from tui_trainer.config import resolve
 from tui_trainer.engine.events import Callback
-from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.loop import DEFAULT_THREADS, Trainer
+from tui_trainer.engine.race import race
+
+RACED_OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
 
 
 class WallClock(Callback):
@@ -133,10 +140,11 @@ def main() -> None:
                 x, y = trainer.data.x_train, trainer.data.y_train
                 epochs, batch = config.training.epochs, config.training.batch_size
                 torch.manual_seed(0)
+                torch.set_num_threads(DEFAULT_THREADS)  # the bare loops get torch's default
                 rates["tutorial"].append(bare_tutorial(x, y, work, epochs, batch))
                 rates["tight"].append(bare_tight(x, y, work, epochs, batch))
             med = {k: statistics.median(v) for k, v in rates.items()}
-            print(f"{name}  [threads={trainer.threads}]")
+            print(f"{name}  [engine threads={trainer.threads}, torch default={DEFAULT_THREADS}]")
             print(f"  engine (reported)   {med['engine']:>10,.0f} samples/s   (training steps only)")
             print(f"  engine (wall)       {med['wall']:>10,.0f} samples/s   (with per-epoch history, "
                   "run folder, callbacks)")
@@ -144,7 +152,29 @@ def main() -> None:
                 print(f"  {label:<19} {med[bare]:>10,.0f} samples/s   engine/bare = "
                       f"{med['engine'] / med[bare]:.2f} reported, {med['wall'] / med[bare]:.2f} wall")
             print()
+        print(f"compare mode: {len(RACED_OPTIMIZERS)} runs ({', '.join(RACED_OPTIMIZERS)}) raced in one "
+              "thread vs one after another; total samples / wall-clock s")
+        for name, work in workloads(tmp_path / "data", args.images).items():
+            configs = [resolve(work["config"], {"optimizer": {"name": opt, "lr": 0.01}})
+                       for opt in RACED_OPTIMIZERS]
+            together, alone = [], []
+            for _ in range(args.rounds):
+                alone.append(_total_rate(lambda: [Trainer(c, runs_dir=tmp_path / "runs").run()
+                                                  for c in configs]))
+                together.append(_total_rate(lambda: race([Trainer(c, runs_dir=tmp_path / "runs")
+                                                          for c in configs])))
+            a, t = statistics.median(alone), statistics.median(together)
+            print(f"  {name}: one after another {a:,.0f}, raced {t:,.0f} samples/s; "
+                  f"raced/sequential = {t / a:.2f}")
     sys.stdout.flush()
+
+
+def _total_rate(train) -> float:
+    """Samples trained per wall-clock second (set-up included) by ``train()``'s runs."""
+    start = time.perf_counter()
+    results = train()
+    seconds = time.perf_counter() - start
+    return sum(r.samples_per_second * r.seconds for r in results) / seconds
 
 
 if __name__ == "__main__":
