@@ -24,11 +24,13 @@ from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_conf
 from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
+from tui_trainer.launch import is_rank_zero, world_size
 from tui_trainer.schema import Param, show_value
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
     from tui_trainer.engine.control import RunControl
+    from tui_trainer.engine.events import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -197,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export_history(args)
         return cmd_app(args)
     except (ConfigError, UsageError, UserFacingError) as exc:
-        print_error(exc)
+        if is_rank_zero():  # under torchrun every rank finds the same problem; one says it
+            print_error(exc)
         return EXIT_BAD_INPUT
 
 
@@ -213,6 +216,9 @@ def print_error(exc: Exception) -> None:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Open the Textual app (torch loads after its first frame)."""
+    if world_size() > 1:
+        raise UsageError("the app runs in one process; under torchrun train headless instead: "
+                         "torchrun --standalone --nproc-per-node=N -m tui_trainer train [flags]")
     if args.config is not None:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
     from tui_trainer.app import run_app
@@ -261,12 +267,15 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     callbacks = []
     if not as_json:
         callbacks.append(ProgressBar() if sys.stdout.isatty() else EpochLines(sys.stdout))
-    if resume is not None:
+    speaks = is_rank_zero()  # under torchrun, rank 0 alone prints and saves
+    if resume is not None and speaks:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
     with stopped_by_ctrl_c(control):
         result = trainer.run()
     model_file = None
+    if not speaks:
+        return exit_code(result)
     if save_model:
         from tui_trainer.engine.checkpoint import save_checkpoint
 
@@ -278,6 +287,11 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
         print(json.dumps({**result.as_json(), "model_file": str(model_file) if model_file else None}))
     else:
         print(summary_text(result) + (f"\n  saved model: {model_file}" if model_file else ""))
+    return exit_code(result)
+
+
+def exit_code(result: RunResult) -> int:
+    """130 for an interrupted run, 1 for one that diverged or failed, else 0."""
     if result.reason == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
@@ -336,9 +350,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(json.dumps(compare_json(runs, results)))
     else:
         print(leaderboard_text(runs, results))
-    if any(result.reason == "interrupted" for result in results):
-        return EXIT_INTERRUPTED
-    return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
+    return max((exit_code(result) for result in results), default=EXIT_OK)
 
 
 def find_run_dir(name: Path, runs_dir: Path | None) -> Path:

@@ -79,6 +79,9 @@ class TrainingConfig:
     target_loss: float | str = field(default="off", metadata=_spec(
         "float", "stop once the monitored loss is at or below this ('off': never)", minimum=0.0,
         keywords=("off",)))
+    backend: str = field(default="auto", metadata=_spec(
+        "choice", "torch.distributed backend under torchrun (auto: nccl on CUDA, gloo on the CPU)",
+        choices=("auto", "gloo", "nccl")))
     threads: int | str = field(default="auto", metadata=_spec(
         "int", "CPU threads for torch ('auto': 1 for small models, all cores for large ones)",
         minimum=1, keywords=("auto",)))

@@ -23,6 +23,7 @@ from tui_trainer.engine.rundir import (
     CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, STEPS_FILE, read_jsonl, write_jsonl,
 )
 from tui_trainer.errors import UserFacingError, first_line
+from tui_trainer.launch import is_rank_zero
 from tui_trainer.schema import show_value
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ FORMAT_1 = "tui-trainer checkpoint 1"
 #: Fields a resumed run may change: how long it goes on, when it stops, and where it runs.
 RESUMABLE_FIELDS = ("training.epochs", "training.early_stopping_patience",
                     "training.early_stopping_min_delta", "training.target_loss", "training.device",
-                    "training.threads")
+                    "training.threads", "training.backend")
 
 
 def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
@@ -145,8 +146,9 @@ class Checkpoint:
         run_dir = self.path.parent
         history = [row for row in read_jsonl(run_dir / HISTORY_FILE) if row["epoch"] <= epochs_run]
         steps = [row for row in read_jsonl(run_dir / STEPS_FILE) if row["step"] <= global_step]
-        write_jsonl(run_dir / HISTORY_FILE, history)
-        write_jsonl(run_dir / STEPS_FILE, steps)
+        if is_rank_zero():  # under torchrun, rank 0 alone writes the run folder
+            write_jsonl(run_dir / HISTORY_FILE, history)
+            write_jsonl(run_dir / STEPS_FILE, steps)
         trainer.history = [EpochMetrics(**row) for row in history]
         trainer.steps = [(row["step"], row["train_loss"]) for row in steps]
         return run_dir
