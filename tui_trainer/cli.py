@@ -138,8 +138,10 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
             overrides[key] = Text(value)
     for item in args.set:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set optimizer.momentum=0.9")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not section or (dot and not name):
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE with KEY a SECTION or SECTION.NAME, "
+                             "e.g. --set optimizer.momentum=0.9")
         overrides[key.strip()] = Text(value)
     return resolve_flags(file_dict, overrides)
 
@@ -155,7 +157,7 @@ def run() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(attach_negative_numbers(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "train":
             return cmd_train(args)
@@ -170,6 +172,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, UserFacingError) as exc:
         print_error(exc)
         return EXIT_BAD_INPUT
+
+
+def attach_negative_numbers(argv: Sequence[str]) -> list[str]:
+    """Join ``--lr -inf`` into ``--lr=-inf``: argparse takes a value such as ``-inf``, ``-nan``
+    or ``-1e-5`` for a flag of its own and then says the flag lacks its argument."""
+    out: list[str] = []
+    for arg in argv:
+        previous = out[-1] if out else ""
+        if (arg.startswith("-") and _is_float(arg) and previous.startswith("-") and "=" not in previous
+                and not _is_float(previous)):
+            out[-1] = f"{previous}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def print_error(exc: Exception) -> None:
