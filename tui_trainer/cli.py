@@ -235,6 +235,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         path = save_config(config, args.save_config)
         print(f"saved config to {path}", file=sys.stderr)
     if args.dry_run:
+        from tui_trainer.engine.loop import Trainer
+        from tui_trainer.engine.preflight import prepare
+
+        prepare(Trainer(config, runs_dir=False))  # data, model, loss, one step: refused or fine
         if not args.json:
             print(to_toml(config), end="")
         else:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterable
 import torch
 
 from tui_trainer.config import Config
-from tui_trainer.engine.components import build_loss, build_optimizer, build_scheduler, head_of
+from tui_trainer.engine.components import build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
@@ -22,6 +22,7 @@ from tui_trainer.engine.events import (
     RunStarted,
 )
 from tui_trainer.engine.models import build_model, param_count
+from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 
 if TYPE_CHECKING:
@@ -209,8 +210,7 @@ class Trainer:
         self.loss_fn = build_loss(cfg.loss)
         self.metric_mode = metric_mode(self.head.head, self.loss_fn)
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
-        self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, training.epochs,
-                                         self.steps_per_epoch)
+        self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.shuffle = torch.Generator().manual_seed(training.seed)
         # Total sums of squares, the denominators of R^2 (constant for the run).
         self.train_sst, self.val_sst = (_sum_of_squares(self.data.y_train), _sum_of_squares(self.data.y_val))
@@ -226,7 +226,7 @@ class Trainer:
 
     def run(self) -> RunResult:
         """Set up, train, evaluate, and report; failures during training end the run, not the caller."""
-        self.setup()
+        prepare(self)  # set-up and pre-flight: refusals come before any folder or step
         if self.resume is not None:
             self.run_dir: Path | None = self.resume.restore(self)
         elif self.runs_dir is not False:
@@ -249,6 +249,8 @@ class Trainer:
         except Exception as exc:  # any failure ends the run with its history kept
             self.reason = "failed"
             self.message = f"training failed: {type(exc).__name__}: {exc}"
+            if weights_diverged(self.model):  # e.g. BCE refusing the NaN outputs of diverged weights
+                self.reason, self.message = "diverged", f"diverged: the weights are not finite ({exc})"
             self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
         cuda = self.device.type == "cuda"
         self.rng_states = torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if cuda else None
