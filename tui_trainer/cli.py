@@ -7,7 +7,6 @@ Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrup
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import signal
 import sys
@@ -23,12 +22,16 @@ from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_conf
 from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
+from tui_trainer.interrupts import (
+    EXIT_INTERRUPTED, StopOnSignals, default_signals, exit_now, exit_on_signals,
+)
+from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 #: Named flags of ``train`` and the dotted config field each one sets.
 FLAG_FIELDS = {
@@ -147,12 +150,19 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
 
 
 def run() -> None:
-    """The console entry point: ``main``, then exit without a slow final garbage collection."""
-    code = main()
+    """The console entry point: ``main`` with Ctrl+C and SIGTERM giving 130 at any moment and a
+    closed pipe dropping output, then a prompt exit (no slow interpreter shutdown)."""
+    sys.stdout, sys.stderr = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
+    exit_on_signals()  # outside a run (start-up, checks, the end) an interrupt ends at once: 130
+    try:
+        code = main()
+    except KeyboardInterrupt:  # raised by user code, or the app
+        code = EXIT_INTERRUPTED
+        print("interrupted", file=sys.stderr)
+    exit_on_signals()
     # With torch loaded, the interpreter's shutdown spends ~0.8 s collecting objects that are
-    # about to vanish anyway; frozen objects are skipped (so ctrl+q in the app exits in < 1 s).
-    gc.freeze()
-    sys.exit(code)
+    # about to vanish anyway (ctrl+q in the app exits in < 1 s); files are closed by now.
+    exit_now(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,6 +222,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
     from tui_trainer.app import run_app
 
+    default_signals()  # the app restores the terminal itself on Ctrl+C (a key there) and SIGTERM
     return run_app(args.config, args.runs_dir)
 
 
@@ -263,16 +274,9 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     if resume is not None:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
-
-    def interrupt(signum, frame):
-        control.stop("interrupted")
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C aborts at once
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
+    # Ctrl+C or SIGTERM stops after the current step; a second one ends the process at once.
+    with StopOnSignals(lambda: control.stop("interrupted")):
         result = trainer.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
     model_file = None
     if save_model:
         from tui_trainer.engine.checkpoint import save_checkpoint
