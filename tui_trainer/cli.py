@@ -18,13 +18,14 @@ from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
-from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_dict, to_toml
+from tui_trainer.config import Config, Text, read_toml, resolve_flags, to_dict, to_toml
 from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.interrupts import (
     EXIT_INTERRUPTED, StopOnSignals, default_signals, exit_now, exit_on_signals,
 )
+from tui_trainer.outputs import output_path, write_text
 from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "on stdout")
     train.add_argument("--save-config", type=Path, metavar="FILE",
                        help="write the resolved config as TOML (with --dry-run: and stop)")
+    train.add_argument("--force", action="store_true", help="let --save-config overwrite FILE")
     train.add_argument("--dry-run", action="store_true",
                        help="validate, print the resolved config and exit without training")
     train.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
@@ -101,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: csv)")
     history.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="the file to write (default: in RUN_DIR)")
+    history.add_argument("--force", action="store_true", help="overwrite existing export files "
+                         "(never the run's own files)")
     history.add_argument("--runs-dir", type=Path, dest="sub_runs_dir", metavar="DIR",
                          help="where to look for RUN_DIR given as a name (default: "
                          "$XDG_DATA_HOME/tui-trainer/runs)")
@@ -233,17 +237,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         if getattr(args, "sub_config", None) or args.config:
             raise UsageError("--resume continues the run with the config it was saved with; "
                              "change what may change with flags (e.g. --epochs), not --config")
-        from tui_trainer.engine.checkpoint import read_checkpoint
+        from tui_trainer.engine.checkpoint import RESUMABLE_FIELDS, read_checkpoint
+        from tui_trainer.engine.runcheck import check_run_folder
 
         checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir))
+        check_run_folder(checkpoint, RESUMABLE_FIELDS)  # before anything in the folder is written
     config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
 
     check(config)
     if checkpoint is not None:
         checkpoint.check_resumable(config)
-    if args.save_config:
-        path = save_config(config, args.save_config)
+    if args.save_config is not None:
+        path = write_text(output_path(args.save_config, args.force, "--save-config"), to_toml(config),
+                          "--save-config")
         print(f"saved config to {path}", file=sys.stderr)
     if args.dry_run:
         from tui_trainer.engine.loop import Trainer
@@ -319,7 +326,7 @@ def cmd_export_script(args: argparse.Namespace) -> int:
 def cmd_export_history(args: argparse.Namespace) -> int:
     """``tui-trainer export-history``: write a run's history as CSV or JSON."""
     run_dir = find_run_dir(args.run_dir, args.sub_runs_dir or args.runs_dir)
-    for path in export_history(run_dir, args.format, args.output):
+    for path in export_history(run_dir, args.format, args.output, force=args.force):
         print(f"wrote {path}")
     return EXIT_OK
 

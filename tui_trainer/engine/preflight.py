@@ -85,7 +85,7 @@ def _loss_and_step(trainer: Trainer) -> None:
     try:
         optimizer.step()
         if scheduler is not None:
-            scheduler.step(float(loss)) if config.scheduler.name == "plateau" else scheduler.step()
+            scheduler.step(float(loss.detach())) if config.scheduler.name == "plateau" else scheduler.step()
     except Exception as exc:  # settings torch takes but cannot step with (e.g. a momentum of 1)
         section = "scheduler" if config.scheduler.name != "none" else "optimizer"
         choice = getattr(config, section)
