@@ -61,16 +61,17 @@ def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
 
 
 def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
-    """A format-1 checkpoint in today's layout."""
-    best = state["best"]
+    """A format-1 checkpoint in today's layout (a missing entry stays missing, for the run
+    folder check to name)."""
+    get = state.get
     return {
-        "format": FORMAT, "config": state["config"], "model": state["model"],
-        "optimizer": state["optimizer"], "scheduler": state["scheduler"],
-        "run": {"epochs_run": state["epoch"], "global_step": state["global_step"],
-                "unfinished": state["unfinished"], "train_seconds": state["train_seconds"],
-                "samples_seen": state["samples_seen"]},
-        "rules": {"early_stopping": {"best": best, "stale_epochs": state["stale_epochs"]}},
-        "rng": {"torch": state["torch_rng"], "cuda": state["cuda_rng"], "shuffle": state["shuffle_rng"]},
+        "format": FORMAT, "config": get("config"), "model": get("model"),
+        "optimizer": get("optimizer"), "scheduler": get("scheduler"),
+        "run": {"epochs_run": get("epoch"), "global_step": get("global_step"),
+                "unfinished": get("unfinished"), "train_seconds": get("train_seconds"),
+                "samples_seen": get("samples_seen")},
+        "rules": {"early_stopping": {"best": get("best"), "stale_epochs": get("stale_epochs")}},
+        "rng": {"torch": get("torch_rng"), "cuda": get("cuda_rng"), "shuffle": get("shuffle_rng")},
     }
 
 

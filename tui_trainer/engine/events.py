@@ -142,7 +142,8 @@ class RunResult:
             "stopped_reason": self.reason,
             "message": self.message,
             "final": {k: finite_or_none(v) for k, v in asdict(self.final).items()},
-            "parameters": self.parameters,
+            "parameters": ({k: finite_or_none(v) for k, v in self.parameters.items()}
+                           if self.parameters else None),
             "param_count": self.param_count,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),

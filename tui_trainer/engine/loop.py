@@ -18,7 +18,7 @@ import torch
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
-from tui_trainer.engine.components import build_loss, build_optimizer, build_scheduler, head_of
+from tui_trainer.engine.components import build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
@@ -29,6 +29,7 @@ from tui_trainer.engine.events import (
 )
 from tui_trainer.engine.hooks import EarlyStopping, EpochContext, GradientNorm, StepContext, TargetLoss
 from tui_trainer.engine.models import build_model, param_count
+from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.state import EpochPart, RunState
 from tui_trainer.errors import UserFacingError
@@ -242,8 +243,7 @@ class Trainer:
         torch.set_num_threads(self.threads)
         self.loss_fn = build_loss(cfg.loss)
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
-        self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, training.epochs,
-                                         self.steps_per_epoch)
+        self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.scheduler_steps = SCHEDULERS[cfg.scheduler.name].steps
         self.shuffle = torch.Generator().manual_seed(training.seed)
         # Total sums of squares, the denominators of R^2 (constant for the run).
@@ -254,10 +254,10 @@ class Trainer:
         self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
         self.ready = True
 
-    def prepare(self) -> None:
-        """Set up now and keep the run's random state aside until its first turn, so several
-        runs can all be set up (and refused) before any of them trains."""
-        self.setup()
+    def get_ready(self) -> None:
+        """Set up and pre-flight now, keeping the run's random state aside until its first turn,
+        so several runs can all be set up (and refused) before any of them trains."""
+        prepare(self)
         self.rng = self._global_rng()
 
     def _check_shares(self) -> None:
@@ -342,7 +342,7 @@ class Trainer:
         kept aside, so runs taking turns in one thread each train as they would alone.
         """
         if not self.ready:
-            self.setup()
+            prepare(self)  # set-up and pre-flight: refusals come before any folder or step
         if self.rng is not None:
             self._set_global_rng(self.rng)
             self.rng = None
@@ -361,6 +361,8 @@ class Trainer:
         except Exception as exc:  # any failure ends the run with its history kept
             self.reason = "failed"
             self.message = f"training failed: {type(exc).__name__}: {exc}"
+            if weights_diverged(self.model):  # e.g. BCE refusing the NaN outputs of diverged weights
+                self.reason, self.message = "diverged", f"diverged: the weights are not finite ({exc})"
             self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
         self.curve.close(self.state.global_step)
         self.steps += self.curve.take()

@@ -31,7 +31,7 @@ from tui_trainer.engine.components import head_of
 from tui_trainer.engine.custom_loss import CustomLoss
 from tui_trainer.engine.loop import SMALL_STEP_WORK
 from tui_trainer.engine.models import build_model, param_count
-from tui_trainer.errors import UserFacingError
+from tui_trainer.outputs import output_path, write_text
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,8 @@ class _Shape:
 def write_script(config: Config, path: str | Path, overwrite: bool = False) -> Path:
     """Write the script of ``config`` to ``path``; returns the path. An existing file is kept
     (UserFacingError) unless ``overwrite``."""
-    path = Path(path).expanduser()
-    if path.exists() and not overwrite:
-        raise UserFacingError(f"{path} exists; choose another file (-o) or overwrite it (--force)")
-    text = script_text(config, path.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    path = output_path(path, overwrite, "-o")
+    return write_text(path, script_text(config, path.name), "-o")
 
 
 def script_text(config: Config, filename: str = "train.py") -> str:
