@@ -79,6 +79,9 @@ def summary_text(result: RunResult) -> str:
     lines.append(f"  device:      {result.device} ({result.device_name})")
     lines.append(f"  epochs run:  {result.epochs_run}   time: {result.seconds:.2f}s   "
                  f"speed: {result.samples_per_second:,.0f} samples/s")
+    if result.compile_seconds is not None:
+        lines.append(f"  compile:     {result.compile_seconds:.2f}s (torch.compile, the first step; "
+                     "not in the training time)")
     if result.run_dir:
         lines.append(f"  run folder:  {result.run_dir}")
     return "\n".join(lines)

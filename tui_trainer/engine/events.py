@@ -123,6 +123,7 @@ class RunResult:
     samples_per_second: float
     run_dir: Path | None
     steps: list[tuple[int, float]] = field(default_factory=list)
+    compile_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -147,6 +148,7 @@ class RunResult:
             "param_count": self.param_count,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),
+            "compile_seconds": None if self.compile_seconds is None else round(self.compile_seconds, 4),
             "samples_per_second": finite_or_none(self.samples_per_second),
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "config": to_dict(self.config),

@@ -18,7 +18,7 @@ import torch
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
-from tui_trainer.engine.components import build_loss, build_optimizer, head_of
+from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
@@ -205,6 +205,7 @@ class Trainer:
         self.run_dir: Path | None = None
         self.result: RunResult | None = None
         self.ready = False
+        self.compile_seconds: float | None = None  # the first step's time under torch.compile
         self.agreed_stop = False  # under torchrun: every rank stops before its next step
         self.next_report_step = 1
         self.last_agreement = (time.perf_counter(), 0)
@@ -238,6 +239,10 @@ class Trainer:
         if self.ranks is not None:
             self._check_shares()
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+        if training.compile:
+            self.net = torch.compile(self.net)
+        self.autocast_dtype = autocast_dtype(training.precision)
+        self.scaler = torch.amp.GradScaler(self.device.type) if training.precision == "fp16" else None
         self.threads = choose_threads(training.threads, self.device, param_count(self.model),
                                       self.batch_size, self.beside_ui)
         torch.set_num_threads(self.threads)
@@ -303,6 +308,7 @@ class Trainer:
             "run": self.state.state_dict(),
             "rules": {name: rule.state_dict() for name, rule in self.rules.items()},
             "rng": {**(self.rng or self._global_rng()), "shuffle": self.shuffle.get_state()},
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -316,6 +322,8 @@ class Trainer:
             rule.load_state_dict(state["rules"].get(name) or rule.state_dict())
         self.shuffle.set_state(state["rng"]["shuffle"])
         self._set_global_rng(state["rng"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
 
     def _global_rng(self) -> dict[str, torch.Tensor | None]:
         cuda = self.device.type == "cuda"
@@ -430,8 +438,15 @@ class Trainer:
                     step_loss = lambda out, target: loss_fn(out, target) * scale  # noqa: E731
             if after_backward is not None:
                 self._batch = (epoch, step, xb, yb)
-            loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
-                                                after_backward)
+            if self.compile_seconds is None and self.config.training.compile:
+                started = time.perf_counter()  # the first call compiles: timed apart from training
+                loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
+                                                    after_backward, self.autocast_dtype, self.scaler)
+                self.compile_seconds = time.perf_counter() - started
+                epoch_start += self.compile_seconds
+            else:
+                loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
+                                                    after_backward, self.autocast_dtype, self.scaler)
             if batch_scheduler is not None:
                 batch_scheduler.step()
             state.global_step += 1
@@ -607,7 +622,7 @@ class Trainer:
             param_count=param_count(self.model), device=str(self.device),
             device_name=describe(self.device), seconds=state.train_seconds,
             samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
-            run_dir=self.run_dir, steps=list(self.steps))
+            run_dir=self.run_dir, steps=list(self.steps), compile_seconds=self.compile_seconds)
 
     def learned_line(self) -> dict[str, float] | None:
         """For a task whose spec names a true line, with a model of one nn.Linear: the learned

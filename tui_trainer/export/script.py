@@ -27,7 +27,7 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import data as engine_data
 from tui_trainer.engine import kernel
-from tui_trainer.engine.components import head_of
+from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
 from tui_trainer.engine.custom_loss import CustomLoss
 from tui_trainer.engine.loop import SMALL_STEP_WORK
 from tui_trainer.engine.models import build_model, param_count
@@ -110,11 +110,17 @@ def _header(config: Config, filename: str) -> str:
 
 
 def _imports(config: Config) -> str:
-    lines = []
+    lines = {"import math"} | {f"import {name}" for name in _kernel_stdlib_imports()}
     if user_loss_parts(config.loss.name):
-        lines.append("import importlib.util")
-    lines.append("import math")
-    return "\n".join(lines) + "\n\nimport torch\nimport torch.nn as nn"
+        lines.add("import importlib.util")
+    return "\n".join(sorted(lines)) + "\n\nimport torch\nimport torch.nn as nn"
+
+
+def _kernel_stdlib_imports() -> list[str]:
+    """The standard-library modules the copied kernel imports."""
+    tree = ast.parse(Path(kernel.__file__).read_text(encoding="utf-8"))
+    return [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names
+            if alias.name != "torch"]
 
 
 def _settings(config: Config, shape: _Shape) -> str:
@@ -291,7 +297,17 @@ def _loop(config: Config, shape: _Shape) -> str:
     training = config.training
     steps = SCHEDULERS[config.scheduler.name].steps if config.scheduler.name != "none" else None
     step_arguments = "" if training.zero_grad_set_to_none else ", set_to_none=False"
-    lines = ["shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch"]
+    lines = []
+    net = "model"
+    if training.compile:
+        net = "compiled"
+        lines.append("compiled = torch.compile(model)  # the first step compiles it (training.compile)")
+    if training.precision != "fp32":
+        step_arguments += f", autocast_dtype=torch.{AUTOCAST_DTYPES[training.precision]}"
+        if training.precision == "fp16":
+            lines.append('scaler = torch.amp.GradScaler(device.type)  # float16 gradients, scaled')
+            step_arguments += ", scaler=scaler"
+    lines.append("shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch")
     if training.early_stopping_patience != "off":
         lines.append("best, stale_epochs = None, 0  # early stopping: the best loss so far, epochs since")
     lines += ["for epoch in range(1, EPOCHS + 1):",
@@ -301,7 +317,8 @@ def _loop(config: Config, shape: _Shape) -> str:
               "    total = 0.0",
               "    for start in range(0, n_train, BATCH_SIZE):",
               "        xb, yb = take_batch(x_epoch, y_epoch, index, start, BATCH_SIZE)",
-              f"        loss, out, norm = train_step(model, loss_fn, optimizer, xb, yb, MAX_GRAD_NORM{step_arguments})"]
+              f"        loss, out, norm = train_step({net}, loss_fn, optimizer, xb, yb, MAX_GRAD_NORM"
+              f"{step_arguments})"]
     if steps == "batch":
         lines.append("        scheduler.step()")
     lines += ["        total += loss.item() * len(yb)",
