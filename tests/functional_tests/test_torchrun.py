@@ -94,3 +94,16 @@ def test_ctrl_c_stops_every_rank_with_130_and_keeps_the_history(tmp_path):
     assert summary["stopped_reason"] == "interrupted" and summary["epochs_run"] >= 1
     assert "Run interrupted" in out
     assert "tui_trainer/" not in err
+
+
+def test_the_exported_script_runs_under_torchrun_the_same_way(tmp_path, capsys):
+    script = tmp_path / "train.py"
+    args = ["--task", "wine", "--epochs", "4", "--device", "cpu"]
+    assert main(["export-script", *args, "-o", str(script)]) == 0
+    proc = subprocess.run([*TORCHRUN, str(script)], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("Epoch ")]
+    assert len(lines) == 4  # printed by the first process only
+    losses = [float(line.split("train_loss: ")[1].split(" ")[0]) for line in lines]
+    single = alone(capsys, "train", *args, "--json", "--runs-dir", str(tmp_path / "runs"))
+    assert losses == pytest.approx([h["train_loss"] for h in single["history"]], rel=1e-5)

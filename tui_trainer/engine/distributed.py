@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from tui_trainer.engine import kernel
 from tui_trainer.launch import world_size
 
 #: How long a collective waits for the other ranks before the run fails (never a hang).
@@ -50,9 +51,7 @@ class Ranks:
 
     def share(self, count: int) -> tuple[int, int]:
         """(start, stop) of this rank's share of ``count`` samples (as torch.tensor_split splits)."""
-        base, extra = divmod(count, self.world)
-        start = self.rank * base + min(self.rank, extra)
-        return start, start + base + (1 if self.rank < extra else 0)
+        return kernel.share_of(count, self.rank, self.world)
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         """The element-wise sum of ``values`` over the ranks."""

@@ -41,6 +41,14 @@ def take_batch(x, y, index, start, batch_size):
     return x[batch], y[batch]
 
 
+def share_of(count, rank, world):
+    """(start, stop) of process ``rank``'s share of ``count`` samples among ``world`` processes
+    under torchrun, as torch.tensor_split splits them (the whole batch when alone)."""
+    base, extra = divmod(count, world)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (1 if rank < extra else 0)
+
+
 def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_none=True,
                after_backward=None, autocast_dtype=None, scaler=None):
     """One optimizer step: zero_grad, forward, loss, backward, optional gradient clipping, step.
