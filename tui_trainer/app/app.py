@@ -98,6 +98,7 @@ class TrainerApp(App[int]):
         self.last_trainer: Trainer | None = None  # the last run that ended (f3 saves its model)
         self.next_number = 1
         self.engine_ready = False
+        self.starting = False  # ctrl+r is waiting for the form to settle
         self.redraw_timer: Timer | None = None
 
     def _initial_config(self, path: Path | None) -> Config:
@@ -329,11 +330,24 @@ class TrainerApp(App[int]):
         return True
 
     def action_run(self) -> None:
-        """Start a run with the form's settings, unless one is going or a field is invalid."""
-        if self.job is not None:
+        """Start a run with exactly what the form shows, once every change still on its way
+        (keys typed just before, a recipe being mounted) has been applied; not while a run is
+        going or a field is invalid."""
+        if self.job is not None or self.starting:
             self.notify("A run is going: ctrl+t stops it, ctrl+g pauses it.")
             return
-        config = self.form.validate()
+        self.starting = True
+        self.run_worker(self._start_when_settled(), name="start", group="start", exit_on_error=False)
+
+    async def _start_when_settled(self) -> None:
+        try:
+            config = await self.form.settle()
+        finally:
+            self.starting = False
+        self._start(config)
+
+    def _start(self, config: Config | None) -> None:
+        """Start a run of ``config``, or point at the first invalid field when it is None."""
         if config is None:
             problems = self.form.problems
             self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}")
