@@ -6,17 +6,19 @@ from __future__ import annotations
 from typing import TextIO
 
 from tui_trainer.engine.events import Callback, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted
+from tui_trainer.formatting import number
 
 
 def epoch_line(metrics: EpochMetrics, epochs: int) -> str:
-    """``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.1300 - accuracy: 0.952 - lr: 0.01 - 1.2s``."""
-    parts = [f"Epoch {metrics.epoch}/{epochs}", f"train_loss: {metrics.train_loss:.4f}"]
-    optional = (("val_loss", metrics.val_loss, ".4f"), ("accuracy", metrics.train_accuracy, ".3f"),
-                ("val_accuracy", metrics.val_accuracy, ".3f"), ("r2", metrics.train_r2, ".3f"),
-                ("val_r2", metrics.val_r2, ".3f"))
-    parts += [f"{name}: {value:{fmt}}" for name, value, fmt in optional if value is not None]
+    """``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.13 - accuracy: 0.952 - lr: 0.01 - 1.2s``
+    (four significant digits, so small losses stay readable: ``train_loss: 1.234e-05``)."""
+    parts = [f"Epoch {metrics.epoch}/{epochs}", f"train_loss: {number(metrics.train_loss)}"]
+    optional = (("val_loss", metrics.val_loss, 4), ("accuracy", metrics.train_accuracy, 3),
+                ("val_accuracy", metrics.val_accuracy, 3), ("r2", metrics.train_r2, 4),
+                ("val_r2", metrics.val_r2, 4))
+    parts += [f"{name}: {number(value, digits)}" for name, value, digits in optional if value is not None]
     seconds = metrics.seconds
-    parts += [f"lr: {metrics.lr:.4g}", f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"]
+    parts += [f"lr: {number(metrics.lr)}", f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"]
     return " - ".join(parts)
 
 
@@ -73,8 +75,8 @@ def summary_text(result: RunResult) -> str:
     lines.append("  final:       " + ("  ".join(shown) if shown else "none (no finite values)"))
     if result.parameters:
         p = result.parameters
-        lines.append(f"  learned:     w = {p['weight']:.4f} (true {p['true_weight']:g})   "
-                     f"b = {p['bias']:.4f} (true {p['true_bias']:g})")
+        lines.append(f"  learned:     w = {number(p['weight'], 5)} (true {number(p['true_weight'])})   "
+                     f"b = {number(p['bias'], 5)} (true {number(p['true_bias'])})")
     lines.append(f"  parameters:  {result.param_count:,}")
     lines.append(f"  device:      {result.device} ({result.device_name})")
     lines.append(f"  epochs run:  {result.epochs_run}   time: {result.seconds:.2f}s   "

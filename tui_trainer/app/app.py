@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
 from textual.screen import Screen
@@ -19,10 +18,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
+from tui_trainer.app.controls import CONTROLS, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
-from tui_trainer.app.formatting import duration, epoch_line, number, rate
+from tui_trainer.formatting import duration, epoch_line, number, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
 from tui_trainer.app.readouts import REASON_STATES, Readouts
@@ -72,19 +72,7 @@ class TrainerApp(App[int]):
     #tabs TabPane { padding: 0; }
     """
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
-        Binding("ctrl+r", "run", "Run", priority=True, tooltip="Start training with the form's settings"),
-        Binding("ctrl+t", "stop", "Stop", priority=True, tooltip="Stop the run after its current step"),
-        Binding("ctrl+g", "pause", "Pause/Resume", priority=True),
-        Binding("ctrl+n", "new_run", "New", priority=True, tooltip="Clear the live panels; history stays"),
-        Binding("ctrl+s", "save_config", "Save", priority=True, tooltip="Save the form as a TOML config"),
-        Binding("ctrl+o", "load_config", "Load", priority=True, tooltip="Fill the form from a TOML config"),
-        Binding("f2", "export_script", "Script", priority=True,
-                tooltip="Write a standalone PyTorch script of the form's config"),
-        Binding("f3", "save_model", "Model", priority=True,
-                tooltip="Save the last run's model.pt into its run folder"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Stop any run and quit"),
-    ]
+    BINDINGS = bindings()
 
     def __init__(self, config_path: Path | None = None, runs_dir: Path | None = None, *,
                  config: Config | None = None, report_interval: float = 0.1) -> None:
@@ -99,6 +87,7 @@ class TrainerApp(App[int]):
         self.next_number = 1
         self.engine_ready = False
         self.starting = False  # ctrl+r is waiting for the form to settle
+        self.last_run: tuple[int, Config] | None = None  # the number and config of the last run
         self.redraw_timer: Timer | None = None
 
     def _initial_config(self, path: Path | None) -> Config:
@@ -123,7 +112,7 @@ class TrainerApp(App[int]):
             yield self.form
             with Vertical(id="live"):
                 yield self.readouts
-                with TabbedContent(id="tabs"):
+                with TabbedContent(id="tabs") as self.tabs:
                     with TabPane("Charts", id="tab-charts"):
                         yield self.charts
                     with TabPane("Log", id="tab-log"):
@@ -239,6 +228,21 @@ class TrainerApp(App[int]):
             self.run_log.add(f"{worker.name} failed: {text}")
             self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error")
 
+    def on_config_form_validated(self, event: ConfigForm.Validated) -> None:
+        """Keep the status true to the form while no run goes: invalid while a field is, ready
+        once fixed; a finished run's status stays until the form differs from its config."""
+        if self.job is not None or self.starting:
+            return
+        number, config = self.last_run or (None, None)
+        if event.config is None:
+            problems = event.problems
+            self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}")
+        elif event.config != config or self.readouts.status.state in ("ready", "invalid"):
+            self.readouts.status.show("ready", f"ctrl+r trains {event.config.task.name}")
+        else:
+            return
+        self.readouts.mark_stale(number)
+
     # -- messages from the training worker -----------------------------------------------------
 
     def on_run_began(self, message: RunBegan) -> None:
@@ -282,15 +286,15 @@ class TrainerApp(App[int]):
         self._redraw(final=True)
         self._end_job()
         state = REASON_STATES[result.reason]
-        self.readouts.status.show(state, f"#{job.number} {result.message}")
-        self.readouts.show_result(result)
+        self.readouts.status.show(state, f"run #{job.number} {result.message}")
+        self.readouts.show_result(job.number, result)
         self.run_log.add(
             f"run #{job.number} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
             f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s")
         if result.parameters:
             p = result.parameters
-            self.run_log.add(f"learned w = {p['weight']:.4f}, b = {p['bias']:.4f} "
-                                    f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
+            self.run_log.add(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
+                             f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
         self.history.add([RunEntry.from_result(job.number, result)], selected=True)
         compared = self.history.selected
         if len(compared) > 1:
@@ -308,9 +312,11 @@ class TrainerApp(App[int]):
             return
         text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
         self.readouts.status.show("failed", f"run #{job.number}: {text}")
+        self.readouts.show_message(f"run #{job.number} failed: {text}")
         self.run_log.add(f"run #{job.number} failed: {text}")
 
     def _end_job(self) -> None:
+        self.last_run = (self.job.number, self.job.config)
         self.job = None
         if self.redraw_timer is not None:
             self.redraw_timer.pause()
@@ -491,18 +497,27 @@ class TrainerApp(App[int]):
             self.job.control.stop("interrupted")
             self.job.worker.cancel()
 
+    def action_next_tab(self) -> None:
+        """Show the next tab: Charts, Log, History."""
+        tabs = ["tab-charts", "tab-log", "tab-history"]
+        self.action_show_tab(tabs[(tabs.index(self.tabs.active) + 1) % len(tabs)])
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``)."""
+        self.tabs.active = tab
+
+    def action_toggle_keys(self) -> None:
+        """Show or hide the panel listing every key."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The controls, in the command palette too."""
-        yield SystemCommand("Run", "Start training with the form's settings (ctrl+r)", self.action_run)
-        yield SystemCommand("Stop run", "Stop the run after its current step (ctrl+t)", self.action_stop)
-        yield SystemCommand("Pause / resume run", "Pause before the next step, or go on (ctrl+g)",
-                            self.action_pause)
-        yield SystemCommand("New run", "Clear the live panels; the history stays (ctrl+n)",
-                            self.action_new_run)
-        yield SystemCommand("Save config", "Save the form as a TOML file (ctrl+s)", self.action_save_config)
-        yield SystemCommand("Load config", "Fill the form from a TOML file (ctrl+o)", self.action_load_config)
-        yield SystemCommand("Export script", "Write a standalone PyTorch script of the form's config (f2)",
-                            self.action_export_script)
-        yield SystemCommand("Save model", "Save the last run's model.pt into its run folder (f3)",
-                            self.action_save_model)
-        yield from super().get_system_commands(screen)
+        titles = set()
+        for control in CONTROLS:
+            titles.add(control.title.lower())
+            yield SystemCommand(control.title, palette_help(control), partial(self.run_action, control.action))
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.title.lower() not in titles)

@@ -13,7 +13,7 @@ from textual.containers import Container
 from textual_plotext import PlotextPlot
 
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.app.formatting import number
+from tui_trainer.formatting import number
 from tui_trainer.app.series import MinMaxSeries
 
 #: Colors for lines, in order (plotext color names).

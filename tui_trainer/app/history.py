@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import SelectionList, Static
 
 from tui_trainer.app.charts import COLORS, Chart, Line
-from tui_trainer.app.formatting import number, percent
+from tui_trainer.formatting import number, percent
 from tui_trainer.app.series import MinMaxSeries
 from tui_trainer.config import SECTIONS, resolve
 from tui_trainer.engine.events import RunResult
