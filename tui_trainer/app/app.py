@@ -66,11 +66,10 @@ class TrainerApp(App[int]):
     #form { width: 34; }
     .-wide #form { width: 48; }
     .-narrow Readouts Bar { width: 18; }
-    .-wide LiveCharts { layout: horizontal; }
     #live { width: 1fr; }
     #tabs { height: 1fr; }
     #tabs TabPane { padding: 0; }
-    """
+    """ + LiveCharts.WIDE_CSS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = bindings()
 
@@ -287,7 +286,7 @@ class TrainerApp(App[int]):
         self._end_job()
         state = REASON_STATES[result.reason]
         self.readouts.status.show(state, f"run #{job.number} {result.message}")
-        self.readouts.show_result(job.number, result)
+        self.readouts.show_result(result)
         self.run_log.add(
             f"run #{job.number} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
             f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s")
@@ -505,6 +504,11 @@ class TrainerApp(App[int]):
     def action_show_tab(self, tab: str) -> None:
         """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``)."""
         self.tabs.active = tab
+
+    def action_next_chart(self) -> None:
+        """Show the next live chart (loss, accuracy or R², learning rate) when one shows at a time."""
+        self.charts.show_next()
+        self.action_show_tab("tab-charts")
 
     def action_toggle_keys(self) -> None:
         """Show or hide the panel listing every key."""

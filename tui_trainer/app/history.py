@@ -125,7 +125,7 @@ class HistoryPanel(Vertical):
         self.runs: SelectionList[int] = SelectionList(id="run-list")
         self.details = Static("no runs yet: every run of this session and of the runs folder "
                               "shows here", id="run-details")
-        self.chart = Chart("loss per epoch of the selected runs", log_y=True, id="overlay-chart")
+        self.chart = Chart("loss per epoch of the selected runs", scale="log", id="overlay-chart")
 
     def compose(self) -> ComposeResult:
         yield self.runs

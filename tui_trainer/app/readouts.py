@@ -127,12 +127,12 @@ class Readouts(Vertical):
                      f" ×{started.threads} thread{'s' if started.threads != 1 else ''}")
         self.numbers.update("\n".join(lines), layout=False)
 
-    def show_result(self, number_: int, result: RunResult) -> None:
-        """Show how run ``number_`` ended and what it learned, in place of the live numbers; the
+    def show_result(self, result: RunResult) -> None:
+        """Show how the run ended and what it learned, in place of the live numbers; the
         clock stops (no ETA once a run has ended)."""
         final = result.final
         self.eta.update(f" {duration(result.seconds)} · ended", layout=False)
-        lines = [f"run #{number_}: {result.epochs_run} epoch(s) · {result.param_count:,} params · "
+        lines = [f"{result.epochs_run} epoch(s) · {result.param_count:,} params · "
                  f"{rate(result.samples_per_second)} samples/s",
                  _metric_line("final ", final.train_accuracy, final.val_accuracy, final.train_r2,
                               final.val_r2),
