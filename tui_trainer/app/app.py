@@ -294,7 +294,7 @@ class TrainerApp(App[int]):
             p = result.parameters
             self.run_log.add(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
                              f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
-        self.history.add([RunEntry.from_result(job.number, result)], selected=True)
+        self.history.add([RunEntry.from_result(job.number, result)], ended=True)
         compared = self.history.selected
         if len(compared) > 1:
             self.run_log.add(f"History overlays {len(compared)} runs' loss curves: "

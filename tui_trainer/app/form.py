@@ -13,6 +13,7 @@ from textual.message_pump import MessagePump
 from textual.widgets import Static
 
 from tui_trainer.app.fields import FieldRow
+from tui_trainer.app.labels import help_line
 from tui_trainer.catalog.losses import LOSSES
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
@@ -141,6 +142,9 @@ class ConfigForm(VerticalScroll):
     ConfigForm { scrollbar-size-vertical: 1; }
     ConfigForm > #form-problems { color: $text-error; height: auto; display: none; }
     ConfigForm > #form-problems.-shown { display: block; }
+    ConfigForm > #field-help {
+        dock: bottom; height: auto; max-height: 5; padding: 0 1; background: $boost; color: $text-muted;
+    }
     """
 
     class Validated(Message):
@@ -169,8 +173,11 @@ class ConfigForm(VerticalScroll):
         self.device = FixedSection("training", "Device", config.training,
                                    tuple(p for p in training if p.name in DEVICE_FIELDS), options)
         self.general = Static(id="form-problems")
+        self.help = Static("tab / shift+tab move between fields; the focused field is explained here",
+                           id="field-help")
 
     def compose(self) -> ComposeResult:
+        yield self.help
         yield self.general
         yield self.choices["task"]
         yield self.model
@@ -228,6 +235,14 @@ class ConfigForm(VerticalScroll):
             row.show_error("\n".join(messages.get(key, [])) or None)
         self.general.update("\n".join(loose))
         self.general.set_class(bool(loose), "-shown")
+
+    def on_descendant_focus(self, event) -> None:
+        """Explain the focused field in the help line."""
+        row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
+        if row is not None:
+            section = row.key.partition(".")[0]
+            choice = self.choices[section].current if section in self.choices else None
+            self.help.update(help_line(row.key, row.param, choice))
 
     def first_invalid(self) -> FieldRow | None:
         """The first field showing a problem."""
