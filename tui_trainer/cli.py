@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(train)
     train.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) "
                        "on stdout")
+    train.add_argument("--verbose", "-v", action="store_true",
+                       help="on a terminal, print one line per epoch above the progress bar too")
     train.add_argument("--save-config", type=Path, metavar="FILE",
                        help="write the resolved config as TOML (with --dry-run: and stop)")
     train.add_argument("--dry-run", action="store_true",
@@ -217,13 +219,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(json.dumps(to_dict(config)))
         return EXIT_OK
     return run_training(config, args.json, args.train_runs_dir or args.runs_dir,
-                        save_model=args.save_model or checkpoint is not None, resume=checkpoint)
+                        save_model=args.save_model or checkpoint is not None, resume=checkpoint,
+                        verbose=args.verbose)
 
 
 def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_model: bool = False,
-                 resume: Checkpoint | None = None) -> int:
-    """Train with the right reporter, then save the model if asked (a resumed run always saves);
-    Ctrl+C stops cleanly after the current step."""
+                 resume: Checkpoint | None = None, verbose: bool = False) -> int:
+    """Train with the right reporter (on a terminal a progress bar, epoch lines only when
+    ``verbose``; otherwise epoch lines), then save the model if asked (a resumed run always
+    saves); Ctrl+C stops cleanly after the current step."""
     from tui_trainer.engine.control import RunControl
     from tui_trainer.engine.loop import Trainer
     from tui_trainer.report import EpochLines, ProgressBar, summary_text
@@ -231,7 +235,7 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     control = RunControl()
     callbacks = []
     if not as_json:
-        callbacks.append(ProgressBar() if sys.stdout.isatty() else EpochLines(sys.stdout))
+        callbacks.append(ProgressBar(verbose) if sys.stdout.isatty() else EpochLines(sys.stdout))
     if resume is not None:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)

@@ -1,5 +1,5 @@
-"""Headless reporting for ``tui-trainer train``: a rich progress bar on a terminal, Keras-style
-epoch lines otherwise, and the end-of-run summary."""
+"""Headless reporting for ``tui-trainer train``: a rich progress bar on a terminal (epoch lines
+above it with --verbose), Keras-style epoch lines otherwise, and the end-of-run summary."""
 
 from __future__ import annotations
 
@@ -33,9 +33,10 @@ class EpochLines(Callback):
 
 
 class ProgressBar(Callback):
-    """A rich progress bar over all steps with ETA and samples/s, epoch lines printed above it."""
+    """A rich progress bar over all steps with ETA and samples/s; with ``verbose``, each epoch's
+    line is printed above it."""
 
-    def __init__(self) -> None:
+    def __init__(self, verbose: bool = False) -> None:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
                                    TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 
@@ -44,6 +45,7 @@ class ProgressBar(Callback):
             TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]} samples/s"),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True)
         self.task_id = None
+        self.verbose = verbose
 
     def on_run_start(self, event: RunStarted) -> None:
         self.bar.start()
@@ -56,7 +58,8 @@ class ProgressBar(Callback):
                         description=f"Epoch {event.epoch}/{event.epochs}")
 
     def on_epoch_end(self, event: EpochEnded) -> None:
-        self.bar.console.print(epoch_line(event.metrics, event.epochs), highlight=False)
+        if self.verbose:
+            self.bar.console.print(epoch_line(event.metrics, event.epochs), highlight=False)
         self.bar.update(self.task_id, completed=event.metrics.global_step,
                         speed=f"{event.metrics.samples_per_second:,.0f}")
 
