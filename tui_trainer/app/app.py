@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -25,7 +26,8 @@ from tui_trainer.app.form import ConfigForm
 from tui_trainer.formatting import duration, epoch_line, number, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
-from tui_trainer.app.readouts import REASON_STATES, Readouts
+from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
+from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.control import RunControl
@@ -71,6 +73,8 @@ class TrainerApp(App[int]):
     #tabs TabPane { padding: 0; }
     """ + LiveCharts.WIDE_CSS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    #: What is loading in the background after the first frame ("" once all is in).
+    loading: reactive[str] = reactive("torch")
     BINDINGS = bindings()
 
     def __init__(self, config_path: Path | None = None, runs_dir: Path | None = None, *,
@@ -143,23 +147,18 @@ class TrainerApp(App[int]):
                             thread=True, exit_on_error=False)
 
     def _clear_live(self) -> None:
-        """Status ready, blank readouts and empty charts."""
+        """Status ready (or what is loading), blank readouts and empty charts."""
         config = self.form.config
-        self.readouts.status.show("ready", f"ctrl+r trains {config.task.name if config else 'the form'}")
+        self._show_idle()
         self.readouts.clear()
         self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression")
 
     # -- threads --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _load_engine() -> list[tuple[str, str]]:
-        """Import torch and the engine; return the devices as (label, name) choices."""
-        import tui_trainer.engine.loop  # noqa: F401  (the import is the work: torch loads here)
-        from tui_trainer.engine.devices import available_devices
-
-        return [("auto (best available)", "auto")] + [
-            (f"{d.name} — {d.description}" if d.description.lower() != d.name else d.name, d.name)
-            for d in available_devices()]
+    def _load_engine(self) -> list[tuple[str, str]]:
+        """Warm what every run needs (torch, the engine, torch's optimizer machinery), saying
+        what is loading; return the devices as (label, name) choices."""
+        return warm_engine(partial(self.call_from_thread, setattr, self, "loading"))
 
     @staticmethod
     def _read_runs(folders: list[Path]) -> tuple[list[RunEntry], list[str]]:
@@ -203,6 +202,8 @@ class TrainerApp(App[int]):
                 self._fail(worker.error)
 
     def _engine_loaded(self, worker: Worker, state: WorkerState) -> None:
+        if state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.loading = ""
         if state == WorkerState.SUCCESS:
             from tui_trainer.engine.checks import torch_problems
 
@@ -233,14 +234,24 @@ class TrainerApp(App[int]):
         if self.job is not None or self.starting:
             return
         number, config = self.last_run or (None, None)
-        if event.config is None:
-            problems = event.problems
-            self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}")
-        elif event.config != config or self.readouts.status.state in ("ready", "invalid"):
-            self.readouts.status.show("ready", f"ctrl+r trains {event.config.task.name}")
-        else:
+        if event.config is not None and event.config == config and self.readouts.status.state not in IDLE:
             return
+        self._show_idle()
         self.readouts.mark_stale(number)
+
+    def watch_loading(self, loading: str) -> None:
+        if self.is_mounted and self.readouts.status.state in IDLE:
+            self._show_idle()
+
+    def _show_idle(self) -> None:
+        """The status while no run goes: invalid, loading (what) or ready."""
+        config, problems = self.form.config, self.form.problems
+        if config is None:
+            self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}" if problems else "")
+        elif self.loading:
+            self.readouts.status.show("loading", f"{self.loading}; ctrl+r trains {config.task.name} once it is in")
+        else:
+            self.readouts.status.show("ready", f"ctrl+r trains {config.task.name}")
 
     # -- messages from the training worker -----------------------------------------------------
 
@@ -368,7 +379,7 @@ class TrainerApp(App[int]):
         self.job = Job(number, config, feed, control, worker)
         self.readouts.clear("")
         self.readouts.status.show("starting", f"run #{number}: "
-                                  + ("building data and model" if self.engine_ready else "loading torch"))
+                                  + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
         self.charts.start(feed, regression=config.task_spec.kind == "regression")
         self.run_log.add(f"run #{number}: {config.summary()}")
         self.redraw_timer.resume()

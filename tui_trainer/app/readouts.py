@@ -20,12 +20,14 @@ MESSAGE_LINES = 6
 
 #: What the status line can say, with its mark and its color (a theme variable).
 STATES = {
-    "ready": ("●", "$text-primary"), "starting": ("…", "$text-accent"),
+    "loading": ("…", "$text-accent"), "ready": ("●", "$text-primary"), "starting": ("…", "$text-accent"),
     "running": ("▶", "$text-accent"), "paused": ("⏸", "$text-warning"),
     "stopping": ("…", "$text-accent"), "finished": ("✔", "$text-success"),
     "stopped": ("■", "$text-warning"), "diverged": ("✖", "$text-error"),
     "failed": ("✖", "$text-error"), "invalid": ("✖", "$text-error"),
 }
+#: What the status says while no run goes (it follows the form).
+IDLE = ("loading", "ready", "invalid")
 #: The status a run's end reason shows as.
 REASON_STATES = {
     "completed": "finished", "early-stopped": "finished", "target-reached": "finished",

@@ -11,6 +11,7 @@ async def test_status_follows_the_form_and_old_numbers_are_named_as_the_last_run
     app = make_app(runs_dir=runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready)
         await ui.type("optimizer.lr", "-1")
         assert ui.status().startswith("✖ invalid") and "optimizer.lr" in ui.status()
         await ui.type("optimizer.lr", "0.01")
