@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(train)
     train.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) "
                        "on stdout")
+    train.add_argument("--verbose", "-v", action="store_true",
+                       help="on a terminal, print one line per epoch above the progress bar too")
     train.add_argument("--save-config", type=Path, metavar="FILE",
                        help="write the resolved config as TOML (with --dry-run: and stop)")
     train.add_argument("--force", action="store_true", help="let --save-config overwrite FILE")
@@ -296,13 +298,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(json.dumps(to_dict(config)))
         return EXIT_OK
     return run_training(config, args.json, args.train_runs_dir or args.runs_dir,
-                        save_model=args.save_model or checkpoint is not None, resume=checkpoint)
+                        save_model=args.save_model or checkpoint is not None, resume=checkpoint,
+                        verbose=args.verbose)
 
 
 def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_model: bool = False,
-                 resume: Checkpoint | None = None) -> int:
-    """Train with the right reporter, then save the model if asked (a resumed run always saves);
-    Ctrl+C stops cleanly after the current step."""
+                 resume: Checkpoint | None = None, verbose: bool = False) -> int:
+    """Train with the right reporter (on a terminal a progress bar, epoch lines only when
+    ``verbose``; otherwise epoch lines), then save the model if asked (a resumed run always
+    saves); Ctrl+C stops cleanly after the current step."""
     from tui_trainer.engine.control import RunControl
     from tui_trainer.engine.loop import Trainer
     from tui_trainer.report import EpochLines, ProgressBar, summary_text
@@ -310,7 +314,7 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     control = RunControl()
     callbacks = []
     if not as_json:
-        callbacks.append(ProgressBar() if sys.stdout.isatty() else EpochLines(sys.stdout))
+        callbacks.append(ProgressBar(verbose) if sys.stdout.isatty() else EpochLines(sys.stdout))
     speaks = is_rank_zero()  # under torchrun, rank 0 alone prints and saves
     if resume is not None and speaks:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -19,13 +19,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
+from tui_trainer.app.controls import CONTROLS, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
-from tui_trainer.app.formatting import duration, epoch_line, number, rate
+from tui_trainer.formatting import duration, epoch_line, number, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
-from tui_trainer.app.readouts import REASON_STATES, Readouts
+from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
+from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.control import RunControl
@@ -66,25 +68,14 @@ class TrainerApp(App[int]):
     #form { width: 34; }
     .-wide #form { width: 48; }
     .-narrow Readouts Bar { width: 18; }
-    .-wide LiveCharts { layout: horizontal; }
     #live { width: 1fr; }
     #tabs { height: 1fr; }
     #tabs TabPane { padding: 0; }
-    """
+    """ + LiveCharts.WIDE_CSS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
-        Binding("ctrl+r", "run", "Run", priority=True, tooltip="Start training with the form's settings"),
-        Binding("ctrl+t", "stop", "Stop", priority=True, tooltip="Stop the run after its current step"),
-        Binding("ctrl+g", "pause", "Pause/Resume", priority=True),
-        Binding("ctrl+n", "new_run", "New", priority=True, tooltip="Clear the live panels; history stays"),
-        Binding("ctrl+s", "save_config", "Save", priority=True, tooltip="Save the form as a TOML config"),
-        Binding("ctrl+o", "load_config", "Load", priority=True, tooltip="Fill the form from a TOML config"),
-        Binding("f2", "export_script", "Script", priority=True,
-                tooltip="Write a standalone PyTorch script of the form's config"),
-        Binding("f3", "save_model", "Model", priority=True,
-                tooltip="Save the last run's model.pt into its run folder"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Stop any run and quit"),
-    ]
+    #: What is loading in the background after the first frame ("" once all is in).
+    loading: reactive[str] = reactive("torch")
+    BINDINGS = bindings()
 
     def __init__(self, config_path: Path | None = None, runs_dir: Path | None = None, *,
                  config: Config | None = None, report_interval: float = 0.1) -> None:
@@ -98,6 +89,8 @@ class TrainerApp(App[int]):
         self.last_trainer: Trainer | None = None  # the last run that ended (f3 saves its model)
         self.next_number = 1
         self.engine_ready = False
+        self.starting = False  # ctrl+r is waiting for the form to settle
+        self.last_run: tuple[int, Config] | None = None  # the number and config of the last run
         self.redraw_timer: Timer | None = None
 
     def _initial_config(self, path: Path | None) -> Config:
@@ -122,7 +115,7 @@ class TrainerApp(App[int]):
             yield self.form
             with Vertical(id="live"):
                 yield self.readouts
-                with TabbedContent(id="tabs"):
+                with TabbedContent(id="tabs") as self.tabs:
                     with TabPane("Charts", id="tab-charts"):
                         yield self.charts
                     with TabPane("Log", id="tab-log"):
@@ -154,23 +147,18 @@ class TrainerApp(App[int]):
                             thread=True, exit_on_error=False)
 
     def _clear_live(self) -> None:
-        """Status ready, blank readouts and empty charts."""
+        """Status ready (or what is loading), blank readouts and empty charts."""
         config = self.form.config
-        self.readouts.status.show("ready", f"ctrl+r trains {config.task.name if config else 'the form'}")
+        self._show_idle()
         self.readouts.clear()
         self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression")
 
     # -- threads --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _load_engine() -> list[tuple[str, str]]:
-        """Import torch and the engine; return the devices as (label, name) choices."""
-        import tui_trainer.engine.loop  # noqa: F401  (the import is the work: torch loads here)
-        from tui_trainer.engine.devices import available_devices
-
-        return [("auto (best available)", "auto")] + [
-            (f"{d.name} — {d.description}" if d.description.lower() != d.name else d.name, d.name)
-            for d in available_devices()]
+    def _load_engine(self) -> list[tuple[str, str]]:
+        """Warm what every run needs (torch, the engine, torch's optimizer machinery), saying
+        what is loading; return the devices as (label, name) choices."""
+        return warm_engine(partial(self.call_from_thread, setattr, self, "loading"))
 
     @staticmethod
     def _read_runs(folders: list[Path]) -> tuple[list[RunEntry], list[str]]:
@@ -214,6 +202,8 @@ class TrainerApp(App[int]):
                 self._fail(worker.error)
 
     def _engine_loaded(self, worker: Worker, state: WorkerState) -> None:
+        if state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.loading = ""
         if state == WorkerState.SUCCESS:
             from tui_trainer.engine.checks import torch_problems
 
@@ -237,6 +227,31 @@ class TrainerApp(App[int]):
             text = "\n".join(map(str, error.problems)) if isinstance(error, ConfigError) else str(error)
             self.run_log.add(f"{worker.name} failed: {text}")
             self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error")
+
+    def on_config_form_validated(self, event: ConfigForm.Validated) -> None:
+        """Keep the status true to the form while no run goes: invalid while a field is, ready
+        once fixed; a finished run's status stays until the form differs from its config."""
+        if self.job is not None or self.starting:
+            return
+        number, config = self.last_run or (None, None)
+        if event.config is not None and event.config == config and self.readouts.status.state not in IDLE:
+            return
+        self._show_idle()
+        self.readouts.mark_stale(number)
+
+    def watch_loading(self, loading: str) -> None:
+        if self.is_mounted and self.readouts.status.state in IDLE:
+            self._show_idle()
+
+    def _show_idle(self) -> None:
+        """The status while no run goes: invalid, loading (what) or ready."""
+        config, problems = self.form.config, self.form.problems
+        if config is None:
+            self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}" if problems else "")
+        elif self.loading:
+            self.readouts.status.show("loading", f"{self.loading}; ctrl+r trains {config.task.name} once it is in")
+        else:
+            self.readouts.status.show("ready", f"ctrl+r trains {config.task.name}")
 
     # -- messages from the training worker -----------------------------------------------------
 
@@ -281,16 +296,16 @@ class TrainerApp(App[int]):
         self._redraw(final=True)
         self._end_job()
         state = REASON_STATES[result.reason]
-        self.readouts.status.show(state, f"#{job.number} {result.message}")
+        self.readouts.status.show(state, f"run #{job.number} {result.message}")
         self.readouts.show_result(result)
         self.run_log.add(
             f"run #{job.number} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
             f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s")
         if result.parameters:
             p = result.parameters
-            self.run_log.add(f"learned w = {p['weight']:.4f}, b = {p['bias']:.4f} "
-                                    f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
-        self.history.add([RunEntry.from_result(job.number, result)], selected=True)
+            self.run_log.add(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
+                             f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
+        self.history.add([RunEntry.from_result(job.number, result)], ended=True)
         compared = self.history.selected
         if len(compared) > 1:
             self.run_log.add(f"History overlays {len(compared)} runs' loss curves: "
@@ -307,9 +322,11 @@ class TrainerApp(App[int]):
             return
         text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
         self.readouts.status.show("failed", f"run #{job.number}: {text}")
+        self.readouts.show_message(f"run #{job.number} failed: {text}")
         self.run_log.add(f"run #{job.number} failed: {text}")
 
     def _end_job(self) -> None:
+        self.last_run = (self.job.number, self.job.config)
         self.job = None
         if self.redraw_timer is not None:
             self.redraw_timer.pause()
@@ -329,11 +346,24 @@ class TrainerApp(App[int]):
         return True
 
     def action_run(self) -> None:
-        """Start a run with the form's settings, unless one is going or a field is invalid."""
-        if self.job is not None:
+        """Start a run with exactly what the form shows, once every change still on its way
+        (keys typed just before, a recipe being mounted) has been applied; not while a run is
+        going or a field is invalid."""
+        if self.job is not None or self.starting:
             self.notify("A run is going: ctrl+t stops it, ctrl+g pauses it.")
             return
-        config = self.form.validate()
+        self.starting = True
+        self.run_worker(self._start_when_settled(), name="start", group="start", exit_on_error=False)
+
+    async def _start_when_settled(self) -> None:
+        try:
+            config = await self.form.settle()
+        finally:
+            self.starting = False
+        self._start(config)
+
+    def _start(self, config: Config | None) -> None:
+        """Start a run of ``config``, or point at the first invalid field when it is None."""
         if config is None:
             problems = self.form.problems
             self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}")
@@ -349,7 +379,7 @@ class TrainerApp(App[int]):
         self.job = Job(number, config, feed, control, worker)
         self.readouts.clear("")
         self.readouts.status.show("starting", f"run #{number}: "
-                                  + ("building data and model" if self.engine_ready else "loading torch"))
+                                  + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
         self.charts.start(feed, regression=config.task_spec.kind == "regression")
         self.run_log.add(f"run #{number}: {config.summary()}")
         self.redraw_timer.resume()
@@ -477,18 +507,32 @@ class TrainerApp(App[int]):
             self.job.control.stop("interrupted")
             self.job.worker.cancel()
 
+    def action_next_tab(self) -> None:
+        """Show the next tab: Charts, Log, History."""
+        tabs = ["tab-charts", "tab-log", "tab-history"]
+        self.action_show_tab(tabs[(tabs.index(self.tabs.active) + 1) % len(tabs)])
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``)."""
+        self.tabs.active = tab
+
+    def action_next_chart(self) -> None:
+        """Show the next live chart (loss, accuracy or R², learning rate) when one shows at a time."""
+        self.charts.show_next()
+        self.action_show_tab("tab-charts")
+
+    def action_toggle_keys(self) -> None:
+        """Show or hide the panel listing every key."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The controls, in the command palette too."""
-        yield SystemCommand("Run", "Start training with the form's settings (ctrl+r)", self.action_run)
-        yield SystemCommand("Stop run", "Stop the run after its current step (ctrl+t)", self.action_stop)
-        yield SystemCommand("Pause / resume run", "Pause before the next step, or go on (ctrl+g)",
-                            self.action_pause)
-        yield SystemCommand("New run", "Clear the live panels; the history stays (ctrl+n)",
-                            self.action_new_run)
-        yield SystemCommand("Save config", "Save the form as a TOML file (ctrl+s)", self.action_save_config)
-        yield SystemCommand("Load config", "Fill the form from a TOML file (ctrl+o)", self.action_load_config)
-        yield SystemCommand("Export script", "Write a standalone PyTorch script of the form's config (f2)",
-                            self.action_export_script)
-        yield SystemCommand("Save model", "Save the last run's model.pt into its run folder (f3)",
-                            self.action_save_model)
-        yield from super().get_system_commands(screen)
+        titles = set()
+        for control in CONTROLS:
+            titles.add(control.title.lower())
+            yield SystemCommand(control.title, palette_help(control), partial(self.run_action, control.action))
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.title.lower() not in titles)
