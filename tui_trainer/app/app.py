@@ -3,7 +3,7 @@ the right; controls in the Footer and the command palette. Training runs in a th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -12,13 +12,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
+from tui_trainer.app.compare import CompareDialog, Leaderboard
 from tui_trainer.app.controls import CONTROLS, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.feed import RunFeed
@@ -29,6 +30,7 @@ from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
 from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
+from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.events import RunResult
@@ -47,15 +49,45 @@ DEFAULT_SCRIPT_FILE = Path("train.py")
 
 
 @dataclass
+class RaceEntry:
+    """One run of a comparison in the app: its plan, number, feed and stop/pause handle."""
+
+    run: PlannedRun
+    number: int
+    feed: RunFeed
+    control: RunControl
+    logged_epochs: int = 0
+
+    @property
+    def label(self) -> str:
+        """``#4 optimizer=adam``: the app's run number and what the run varies."""
+        return f"#{self.number} {describe_assignments(self.run.assignments)}"
+
+    @property
+    def short_label(self) -> str:
+        """``#4 adam`` when one field varies (a chart's legend), else the label."""
+        if len(self.run.assignments) == 1:
+            return f"#{self.number} {describe_assignments(self.run.assignments).partition('=')[2]}"
+        return self.label
+
+
+@dataclass
 class Job:
-    """The run in progress: its number, config, feed, stop/pause handle and worker."""
+    """The run in progress (or the first run of a comparison): its number, config, feed,
+    stop/pause handle and worker; ``race`` holds every run of a comparison (empty otherwise)."""
 
     number: int
     config: Config
     feed: RunFeed
     control: RunControl
-    worker: Worker[RunResult]
+    worker: Worker
     logged_epochs: int = 0
+    race: list[RaceEntry] = field(default_factory=list)
+
+    @property
+    def controls(self) -> list[RunControl]:
+        """The stop/pause handles of every run of the job."""
+        return [entry.control for entry in self.race] or [self.control]
 
 
 class TrainerApp(App[int]):
@@ -108,6 +140,8 @@ class TrainerApp(App[int]):
         # Widgets the worker's messages update are created here (inside the app) and kept.
         self.form = ConfigForm(self.initial_config, id="form")
         self.readouts = Readouts(id="readouts")
+        self.leaderboard = Leaderboard(id="leaderboard")
+        self.leaderboard.display = False
         self.charts = LiveCharts(id="charts")
         self.run_log = RunLog(id="log")
         self.history = HistoryPanel(id="history")
@@ -115,6 +149,7 @@ class TrainerApp(App[int]):
             yield self.form
             with Vertical(id="live"):
                 yield self.readouts
+                yield self.leaderboard
                 with TabbedContent(id="tabs") as self.tabs:
                     with TabPane("Charts", id="tab-charts"):
                         yield self.charts
@@ -197,7 +232,7 @@ class TrainerApp(App[int]):
             self.run_log.add(*skipped)
         elif self.job is not None and worker is self.job.worker:
             if state == WorkerState.SUCCESS:
-                self._finish(worker.result)
+                (self._finish_race if self.job.race else self._finish)(worker.result)
             elif state == WorkerState.ERROR:
                 self._fail(worker.error)
 
@@ -257,6 +292,9 @@ class TrainerApp(App[int]):
 
     def on_run_began(self, message: RunBegan) -> None:
         job = self.job
+        if job is not None and job.race:
+            self._race_run_began(message)
+            return
         if job is None or message.feed is not job.feed:
             return
         s = message.started
@@ -277,6 +315,9 @@ class TrainerApp(App[int]):
         """Show what the feed gained: at most REDRAWS_PER_SECOND times a second, never per message."""
         job = self.job
         if job is None:
+            return
+        if job.race:
+            self._redraw_race(final)
             return
         feed = job.feed
         self.readouts.show_feed(feed)
@@ -335,12 +376,17 @@ class TrainerApp(App[int]):
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim the controls that do nothing right now."""
+        """Dim the controls that do nothing right now; while a dialog is open its own keys go
+        first (ctrl+r there races, not runs)."""
+        if isinstance(self.screen, ModalScreen) and action in ("run", "compare", "new_run", "stop_one"):
+            return False
         running = self.job is not None
         if action in ("stop", "pause"):
             return True if running else None
-        if action in ("run", "new_run"):
+        if action in ("run", "new_run", "compare"):
             return None if running else True
+        if action == "stop_one":
+            return True if running and self.job.race else None
         if action == "save_model":
             return None if running or self.last_trainer is None else True
         return True
@@ -377,6 +423,7 @@ class TrainerApp(App[int]):
         worker = self.run_worker(partial(self._train, config, feed, control), name=f"run {number}",
                                  group="training", exclusive=True, thread=True, exit_on_error=False)
         self.job = Job(number, config, feed, control, worker)
+        self._show_leaderboard(False)
         self.readouts.clear("")
         self.readouts.status.show("starting", f"run #{number}: "
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
@@ -385,11 +432,141 @@ class TrainerApp(App[int]):
         self.redraw_timer.resume()
         self.refresh_bindings()
 
+    # -- compare mode -----------------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """Ask what to vary, then race those runs of the form's config side by side."""
+        if self.job is not None or self.starting:
+            self.notify("A run is going: ctrl+t stops it, ctrl+g pauses it.")
+            return
+        config = self._valid_config("compare")
+        if config is not None:
+            self.push_screen(CompareDialog(config), self._start_race)
+
+    def _start_race(self, runs: list[PlannedRun] | None) -> None:
+        if not runs:
+            return
+        entries = [RaceEntry(run, self.next_number + i, RunFeed(self.next_number + i), RunControl())
+                   for i, run in enumerate(runs)]
+        self.next_number += len(entries)
+        first = entries[0]
+        worker = self.run_worker(partial(self._race, entries), name=f"race {first.number}",
+                                 group="training", exclusive=True, thread=True, exit_on_error=False)
+        self.job = Job(first.number, first.run.config, first.feed, first.control, worker, race=entries)
+        config = first.run.config
+        regression = config.task_spec.kind == "regression"
+        self.readouts.clear("")
+        self._show_leaderboard(True)
+        self.leaderboard.start([(e.number, e.run, e.feed) for e in entries], regression)
+        self.readouts.status.show("starting", f"{self._job_name(self.job)}: "
+                                  + (f"waiting for {self.loading} to load" if self.loading else "building data and models"))
+        self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
+                          validated=config.training.val_split > 0)
+        self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "
+                         + ", ".join(e.label for e in entries))
+        self.redraw_timer.resume()
+        self.refresh_bindings()
+
+    def _race(self, entries: list[RaceEntry]) -> list[RunResult]:
+        """The comparison's worker: check every run, then train them taking turns (engine.race),
+        each with its own bridge, feed and stop handle."""
+        from tui_trainer.engine.checks import torch_problems
+        from tui_trainer.engine.loop import Trainer
+        from tui_trainer.engine.race import race
+        from tui_trainer.errors import FieldError
+
+        problems = [FieldError(p.field, f"{p.message} (run {e.label})")
+                    for e in entries for p in torch_problems(e.run.config)]
+        if problems:
+            raise ConfigError(problems)
+        cancelled = get_current_worker().cancelled_event
+        trainers = [Trainer(e.run.config, [MessageBridge(self, e.feed, cancelled, e.control)], e.control,
+                            self.runs_dir, self.report_interval, beside_ui=True) for e in entries]
+        results = race(trainers)
+        self.last_trainer = trainers[-1]
+        return results
+
+    def _race_run_began(self, message: RunBegan) -> None:
+        job = self.job
+        entry = next((e for e in job.race if e.feed is message.feed), None)
+        if entry is None:
+            return
+        self.leaderboard.set_state(entry.number, "paused" if entry.control.paused else "running")
+        self.readouts.status.show("paused" if job.control.paused else "running", self._job_name(job))
+        s = message.started
+        self.run_log.add(f"{entry.label} started: "
+                         f"{s.param_count:,} parameters" + (f", folder {s.run_dir}" if s.run_dir else ""))
+
+    def _redraw_race(self, final: bool) -> None:
+        job = self.job
+        done = sum(e.feed.global_step for e in job.race)
+        total = sum(e.feed.started.total_steps if e.feed.started else 0 for e in job.race)
+        if total:
+            self.readouts.bar.update(total=total, progress=done)
+        self.charts.update(final)
+        self.leaderboard.show()
+        for entry in job.race:
+            epochs = entry.feed.epochs
+            config = entry.run.config
+            accuracy = config.task_spec.kind != "regression"
+            self.run_log.add(*[
+                f"#{entry.number} " + epoch_line(
+                    m.epoch, config.training.epochs, m.train_loss, m.val_loss,
+                    m.train_accuracy if accuracy else m.train_r2, m.val_accuracy if accuracy else m.val_r2,
+                    accuracy, m.lr, m.seconds)
+                for m in epochs[entry.logged_epochs:]])
+            entry.logged_epochs = len(epochs)
+
+    def _finish_race(self, results: list[RunResult]) -> None:
+        from tui_trainer.leaderboard import ending, final_loss
+
+        job = self.job
+        self._redraw_race(final=True)
+        self._end_job()
+        for entry, result in zip(job.race, results):
+            self.leaderboard.set_state(entry.number, ending(result))
+            self.run_log.add(f"{entry.label} {ending(result)}: {result.message}")
+        self.leaderboard.show()
+        self.history.add([RunEntry.from_result(e.number, r) for e, r in zip(job.race, results)], ended=True)
+        ranked = sorted((loss, e.number, e.label) for e, r in zip(job.race, results)
+                        if (loss := final_loss(r)) is not None)
+        states = {REASON_STATES[r.reason] for r in results}
+        state = "finished" if states == {"finished"} else "stopped" if "stopped" in states else "finished"
+        best = (f"best {ranked[0][2]}, loss {number(ranked[0][0], 3)}" if ranked
+                else "no run ended with a finite loss")
+        self.readouts.status.show(state, f"{len(results)} runs · {best}")
+        self.readouts.eta.update(f" {duration(max(r.seconds for r in results))} · ended", layout=False)
+
+    def action_stop_one(self) -> None:
+        """Stop the run highlighted in the leaderboard; the others go on."""
+        job = self.job
+        number = self.leaderboard.selected_number if job is not None and job.race else None
+        entry = next((e for e in job.race if e.number == number), None) if number else None
+        if entry is None:
+            self.notify("ctrl+k stops one run of a comparison (highlight it in the leaderboard); "
+                        "ctrl+t stops every run.")
+            return
+        entry.control.stop("stopped")
+        self.leaderboard.set_state(entry.number, "stopping")
+        self.leaderboard.show()
+
+    def _show_leaderboard(self, shown: bool) -> None:
+        """The leaderboard in place of the single run's numbers (compare mode), or not."""
+        self.leaderboard.display = shown
+        self.readouts.numbers.display = not shown
+
+    @staticmethod
+    def _job_name(job: Job) -> str:
+        if job.race:
+            return f"race of runs #{job.race[0].number}-#{job.race[-1].number}"
+        return f"run #{job.number}"
+
     def action_stop(self) -> None:
         """Stop the run after its current step; its history stays on disk."""
         if self.job is not None:
-            self.job.control.stop("stopped")
-            self.readouts.status.show("stopping", f"run #{self.job.number}")
+            for control in self.job.controls:
+                control.stop("stopped")
+            self.readouts.status.show("stopping", self._job_name(self.job))
 
     def action_pause(self) -> None:
         """Pause the run before its next step, or let a paused run go on."""
@@ -397,11 +574,13 @@ class TrainerApp(App[int]):
         if job is None:
             return
         if job.control.paused:
-            job.control.resume()
-            self.readouts.status.show("running", f"run #{job.number}")
+            for control in job.controls:
+                control.resume()
+            self.readouts.status.show("running", self._job_name(job))
         else:
-            job.control.pause()
-            self.readouts.status.show("paused", f"run #{job.number}: ctrl+g resumes, ctrl+t stops")
+            for control in job.controls:
+                control.pause()
+            self.readouts.status.show("paused", f"{self._job_name(job)}: ctrl+g resumes, ctrl+t stops")
 
     def action_new_run(self) -> None:
         """Clear the live panels for the next run; the history stays."""
@@ -409,6 +588,7 @@ class TrainerApp(App[int]):
             self.notify("Stop the run first (ctrl+t).")
             return
         self.run_log.clear()
+        self._show_leaderboard(False)
         self._clear_live()
 
     def _valid_config(self, doing: str) -> Config | None:
@@ -504,7 +684,8 @@ class TrainerApp(App[int]):
 
     def _interrupt(self) -> None:
         if self.job is not None:
-            self.job.control.stop("interrupted")
+            for control in self.job.controls:
+                control.stop("interrupted")
             self.job.worker.cancel()
 
     def action_next_tab(self) -> None:

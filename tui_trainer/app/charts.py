@@ -225,7 +225,9 @@ class LiveCharts(Container):
         self.metric = Chart("accuracy", scale="fraction", id="metric-chart")
         self.lr = Chart("learning rate", id="lr-chart")
         self.charts = {"loss": self.loss, "metric": self.metric, "lr": self.lr}
-        self._feed: RunFeed | None = None
+        self._feed: RunFeed | None = None  # the first run's feed (None before any run)
+        self._tracks: list[_Track] = []
+        self._regression = False
         self._next_draw = 0.0
 
     def compose(self) -> ComposeResult:
@@ -248,26 +250,39 @@ class LiveCharts(Container):
         self.watch_shown(self.shown)
         self._draw_all()
 
-    def start(self, feed: RunFeed, regression: bool) -> None:
-        """Show a new run's feed from its first point."""
-        self._feed = feed
-        self._points_seen = self._epochs_seen = 0
+    def start(self, feeds: RunFeed | list[RunFeed], regression: bool, labels: list[str] | None = None,
+              validated: bool = True) -> None:
+        """Show new runs' feeds from their first points: one run's train and validation lines,
+        or, for several (a comparison), one line per run in its own color, named by ``labels``
+        (the metric chart shows their validation values, or train values when not ``validated``)."""
+        feeds = [feeds] if isinstance(feeds, RunFeed) else list(feeds)
+        self._feed = feeds[0] if feeds else None
         self._regression = regression
-        self._series = {name: MinMaxSeries() for name in ("train", "val", "metric_train", "metric_val", "lr")}
-        s = self._series
+        self._tracks = [_Track(feed) for feed in feeds]
         name = "R²" if regression else "accuracy"
-        self.loss.lines = [Line("train", s["train"], COLORS[0]), Line("validation", s["val"], COLORS[1])]
-        self.metric.lines = [Line("train", s["metric_train"], COLORS[0]),
-                             Line("validation", s["metric_val"], COLORS[1])]
+        if len(feeds) == 1:
+            s = self._tracks[0].series
+            self.loss.lines = [Line("train", s["train"], COLORS[0]), Line("validation", s["val"], COLORS[1])]
+            self.metric.lines = [Line("train", s["metric_train"], COLORS[0]),
+                                 Line("validation", s["metric_val"], COLORS[1])]
+            self.lr.lines = [Line("lr per epoch", s["lr"], COLORS[2])]
+        else:
+            colors = [COLORS[i % len(COLORS)] for i in range(len(feeds))]
+            labels = labels or [f"#{feed.number}" for feed in feeds]
+            self.loss.lines = [Line(label, t.series["train"], c) for label, t, c in zip(labels, self._tracks, colors)]
+            key = "metric_val" if validated else "metric_train"
+            self.metric.lines = [Line(label, t.series[key], c) for label, t, c in zip(labels, self._tracks, colors)]
+            self.lr.lines = [Line(label, t.series["lr"], c) for label, t, c in zip(labels, self._tracks, colors)]
+            name = ("validation " if validated else "train ") + name
         self.metric.name_ = name
         self.metric.title = name + (f" (clipped at {R2_FLOOR:g})" if regression else "")
         self.metric.floor = R2_FLOOR if regression else None
-        self.lr.lines = [Line("lr per epoch", s["lr"], COLORS[2])]
+        self.loss.title = "loss" if len(feeds) == 1 else "train loss"
         self.watch_shown(self.shown)
         self._draw_all()
 
     def _draw_all(self) -> None:
-        """Draw every chart with the same x range: up to the furthest point of the run."""
+        """Draw every chart with the same x range: up to the furthest point of the runs."""
         if self._feed is None:
             return
         ends = [line.series.last_x for chart in self.charts.values() for line in chart.lines
@@ -277,27 +292,41 @@ class LiveCharts(Container):
             chart.draw()
 
     def update(self, final: bool = False) -> bool:
-        """Take what the feed gained since the last call and redraw, unless the last redraw was
+        """Take what the feeds gained since the last call and redraw, unless the last redraw was
         too recent (``final`` redraws anyway); False when nothing was drawn."""
-        feed = self._feed
         now = time.monotonic()
-        if feed is None or (now < self._next_draw and not final):
+        if self._feed is None or (now < self._next_draw and not final):
             return False
-        points, epochs = len(feed.train_points), len(feed.epochs)
-        if points == self._points_seen and epochs == self._epochs_seen:
+        if not any([track.take(self._regression) for track in self._tracks]):
             return False
         cost = sum(chart.render_seconds for chart in self.charts.values())
         self._next_draw = now + max(MIN_REDRAW_GAP, cost / RENDER_BUDGET)
-        s = self._series
-        s["train"].extend(feed.train_points[self._points_seen:points])
-        for m in feed.epochs[self._epochs_seen:epochs]:
+        self._draw_all()
+        return True
+
+
+class _Track:
+    """One run's series for the live charts, and how much of its feed they took."""
+
+    def __init__(self, feed: RunFeed) -> None:
+        self.feed = feed
+        self.points_seen = self.epochs_seen = 0
+        self.series = {name: MinMaxSeries() for name in ("train", "val", "metric_train", "metric_val", "lr")}
+
+    def take(self, regression: bool) -> bool:
+        """Add what the feed gained; False when it gained nothing."""
+        feed, s = self.feed, self.series
+        points, epochs = len(feed.train_points), len(feed.epochs)
+        if points == self.points_seen and epochs == self.epochs_seen:
+            return False
+        s["train"].extend(feed.train_points[self.points_seen:points])
+        for m in feed.epochs[self.epochs_seen:epochs]:
             if m.val_loss is not None:
                 s["val"].add(m.epoch, m.val_loss)
-            train, val = (m.train_r2, m.val_r2) if self._regression else (m.train_accuracy, m.val_accuracy)
+            train, val = (m.train_r2, m.val_r2) if regression else (m.train_accuracy, m.val_accuracy)
             for key, value in (("metric_train", train), ("metric_val", val)):
                 if value is not None:
                     s[key].add(m.epoch, value)
             s["lr"].add(m.epoch, m.lr)
-        self._points_seen, self._epochs_seen = points, epochs
-        self._draw_all()
+        self.points_seen, self.epochs_seen = points, epochs
         return True
