@@ -320,7 +320,7 @@ class TrainerApp(App[int]):
             self._redraw_race(final)
             return
         feed = job.feed
-        self.readouts.show_feed(feed)
+        self.readouts.show_feed(feed, self._resources(feed))
         self.charts.update(final)
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
@@ -331,6 +331,16 @@ class TrainerApp(App[int]):
                            m.val_accuracy if accuracy else m.val_r2, accuracy, m.lr, m.seconds)
                 for m in feed.epochs[job.logged_epochs:epochs]])
             job.logged_epochs = epochs
+
+    @staticmethod
+    def _resources(feed: RunFeed) -> str:
+        """The run's device now: GPU memory (and NVML's load and temperature), or CPU threads
+        and the process's memory ("" before the run started)."""
+        if feed.started is None:
+            return ""
+        from tui_trainer.engine.resources import sample  # torch is loaded once a run started
+
+        return sample(feed.started.device).describe()
 
     def _finish(self, result: RunResult) -> None:
         job = self.job

@@ -102,8 +102,8 @@ class Readouts(Vertical):
         self.numbers.styles.height = 4
         self.numbers.update(hint, layout=False)
 
-    def show_feed(self, feed: RunFeed) -> None:
-        """Show the run's latest numbers."""
+    def show_feed(self, feed: RunFeed, resources: str = "") -> None:
+        """Show the run's latest numbers, and ``resources`` (the device's memory and load)."""
         started = feed.started
         if started is None:
             return
@@ -125,8 +125,9 @@ class Readouts(Vertical):
                                     if last else (None,) * 4))]
         lr = fresh.lr if fresh else last.lr if last else None
         grad = fresh.grad_norm if fresh else last.grad_norm if last else None
-        lines.append(f"lr {number(lr)} · grad norm {number(grad)} · {started.device_name}"
-                     f" ×{started.threads} thread{'s' if started.threads != 1 else ''}")
+        device = resources or (f"{started.device_name} ×{started.threads} thread"
+                               + ("s" if started.threads != 1 else ""))
+        lines.append(f"lr {number(lr)} · grad norm {number(grad)} · {device}")
         self.numbers.update("\n".join(lines), layout=False)
 
     def show_result(self, result: RunResult) -> None:
