@@ -84,6 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
                        "history (flags may change epochs, stopping rules, device and threads); "
                        "the checkpoint is saved again at the end")
 
+    finder = commands.add_parser(
+        "lr-find", help="the learning-rate range test: which learning rate to train with",
+        description="fastai's range test on the config's data, model and optimizer: the learning "
+        "rate grows exponentially from --start to --end over --steps optimizer steps while the "
+        "smoothed loss is recorded; it stops early once that loss passes 4x its best, and the "
+        "model and optimizer are put back. Prints the curve (log x) and a suggested rate.")
+    add_config_flags(finder)
+    finder.add_argument("--start", type=float, default=1e-7, help="first learning rate (default 1e-7)")
+    finder.add_argument("--end", type=float, default=10.0, help="last learning rate (default 10)")
+    finder.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
+    finder.add_argument("--rule", choices=("valley", "steep"), default="valley",
+                        help="how to suggest: valley (fastai's default: the middle of the longest "
+                        "falling stretch) or steep (the steepest descent)")
+    finder.add_argument("--json", action="store_true", help="print one JSON object (lrs, losses, "
+                        "suggestion, rule) and nothing else on stdout")
+
     compare = commands.add_parser(
         "compare", help="train several runs that differ in the --vary fields, side by side",
         description="Train every combination of the --vary values (at most 16 runs) from the same "
@@ -206,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_train(args)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "lr-find":
+            return cmd_lr_find(args)
         if args.command == "list":
             print(catalog_text())
             return EXIT_OK
@@ -344,6 +362,35 @@ def exit_code(result: RunResult) -> int:
     if result.reason == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def cmd_lr_find(args: argparse.Namespace) -> int:
+    """``tui-trainer lr-find``: the range test, its curve and a suggested learning rate."""
+    import math
+
+    problems = []
+    if not (math.isfinite(args.start) and args.start > 0):
+        problems.append(f"--start: {args.start} is not allowed; must be a number > 0")
+    if not (math.isfinite(args.end) and args.end > args.start):
+        problems.append(f"--end: {args.end} is not allowed; must be a number > --start ({args.start})")
+    if not 5 <= args.steps <= 100_000:
+        problems.append(f"--steps: {args.steps} is not allowed; must be a whole number from 5 to 100000")
+    if problems:
+        raise UsageError("; ".join(problems))
+    config = config_from_args(args)
+    from tui_trainer.engine.checks import check
+    from tui_trainer.engine.lrfind import find_lr
+
+    check(config)
+    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+        result = find_lr(config, args.start, args.end, args.steps, args.rule)
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return EXIT_OK
+    from tui_trainer.report import lr_find_text
+
+    print(lr_find_text(result))
+    return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

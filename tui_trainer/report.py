@@ -3,10 +3,13 @@ above it with --verbose), Keras-style epoch lines otherwise, and the end-of-run 
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui_trainer.engine.events import Callback, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted
 from tui_trainer.formatting import number
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.lrfind import LrFindResult
 
 
 def epoch_line(metrics: EpochMetrics, epochs: int) -> str:
@@ -90,3 +93,31 @@ def summary_text(result: RunResult) -> str:
     if result.run_dir:
         lines.append(f"  run folder:  {result.run_dir}")
     return "\n".join(lines)
+
+
+def lr_find_text(result: LrFindResult, width: int = 72, height: int = 18) -> str:
+    """The range test's curve (smoothed loss against the learning rate, log x) with the
+    suggestion marked, then the suggestion and its rule in words."""
+    import math
+
+    import plotext as plt
+
+    points = [(lr, loss) for lr, loss in zip(result.lrs, result.losses) if loss is not None]
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    if points:
+        plt.plot([math.log10(lr) for lr, _ in points], [loss for _, loss in points], marker="braille")
+        low, high = math.floor(math.log10(points[0][0])), math.ceil(math.log10(points[-1][0]))
+        ticks = list(range(low, high + 1))
+        plt.xticks(ticks, [f"1e{t}" for t in ticks])
+    if result.suggestion:
+        plt.vline(math.log10(result.suggestion))
+    plt.xlabel("learning rate (log scale)")
+    plt.ylabel("smoothed loss")
+    chart = plt.uncolorize(plt.build())
+    ended = (f"stopped early at lr {result.lrs[-1]:.3g}: the loss passed 4x its best" if result.stopped_early
+             else f"ran all {len(result.lrs)} steps")
+    said = (f"suggested learning rate: {result.suggestion:.3g} (rule: {result.rule}; marked by the "
+            "vertical line)" if result.suggestion else "no suggestion: too few finite losses")
+    return f"{chart}\n{ended}\n{said}\nthe model and optimizer were put back as they were"
