@@ -60,7 +60,9 @@ class Progress:
 @dataclass
 class EpochMetrics:
     """One epoch of history. ``train_*`` are running values over the epoch's batches (as Keras
-    reports them); ``val_*`` come from an evaluation pass under model.eval() and no_grad()."""
+    reports them); ``val_*`` come from an evaluation pass under model.eval() and no_grad().
+    ``layers`` holds each layer's gradient-flow figures (``hooks.LayerStats``) for the epochs
+    they were measured in (None for the others)."""
 
     epoch: int
     train_loss: float
@@ -75,6 +77,7 @@ class EpochMetrics:
     elapsed: float
     samples_per_second: float
     global_step: int
+    layers: list[dict[str, Any]] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON data; non-finite numbers become null."""

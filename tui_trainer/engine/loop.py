@@ -27,7 +27,9 @@ from tui_trainer.engine.events import (
     Callback, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunFailed, RunResult,
     RunStarted, StopRun,
 )
-from tui_trainer.engine.hooks import EarlyStopping, EpochContext, GradientNorm, StepContext, TargetLoss
+from tui_trainer.engine.hooks import (
+    EarlyStopping, EpochContext, GradientNorm, LayerStats, StepContext, TargetLoss,
+)
 from tui_trainer.engine.models import build_model, param_count
 from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
@@ -281,7 +283,8 @@ class Trainer:
     def _rules(self) -> dict[str, Callback]:
         """The loop's own hooks, by name (their state goes into checkpoints under that name)."""
         training = self.config.training
-        rules: dict[str, Callback] = {"gradient_norm": GradientNorm()}
+        rules: dict[str, Callback] = {"gradient_norm": GradientNorm(),
+                                      "layer_stats": LayerStats(self.model, self.optimizer, self.data.x_train)}
         if training.target_loss != "off":
             rules["target_loss"] = TargetLoss(training.target_loss)
         if training.early_stopping_patience != "off":
@@ -546,6 +549,13 @@ class Trainer:
             elapsed=self.state.train_seconds,
             samples_per_second=seen / seconds if seconds > 0 else 0.0, global_step=self.state.global_step)
         self.history.append(metrics)
+        stop = None
+        if math.isfinite(monitored):  # the hooks look first (their figures go into the epoch's metrics)
+            context = EpochContext(self.model, self.optimizer, metrics, monitored,
+                                   "val_loss" if self.n_val else "train_loss", self.state)
+            for callback in self.callbacks:
+                said = callback.at_epoch_end(context)
+                stop = stop or (said if isinstance(said, StopRun) else None)
         self._emit("on_epoch_end", EpochEnded(epoch, self.config.training.epochs, metrics,
                                               self.epoch_points))
         if not math.isfinite(monitored):
@@ -553,13 +563,9 @@ class Trainer:
             self.message = (f"diverged at epoch {epoch}: validation loss = {monitored}; "
                             "try a lower learning rate")
             return False
-        context = EpochContext(self.model, self.optimizer, metrics, monitored,
-                               "val_loss" if self.n_val else "train_loss", self.state)
-        for callback in self.callbacks:
-            stop = callback.at_epoch_end(context)
-            if isinstance(stop, StopRun):
-                self.reason, self.message = stop.reason, stop.message
-                return False
+        if stop is not None:
+            self.reason, self.message = stop.reason, stop.message
+            return False
         return True
 
     def _stop(self, reason: str, epoch: int, step: int) -> None:

@@ -35,6 +35,9 @@ STATE_TYPES: dict[str, Any] = {
     "rng": {"torch": (torch.Tensor,), "cuda": (torch.Tensor, type(None)), "shuffle": (torch.Tensor,)},
 }
 EPOCH_KEYS = frozenset(f.name for f in dataclasses.fields(EpochMetrics))
+#: Keys every epoch row has (later versions added optional ones, absent from older folders).
+EPOCH_REQUIRED = frozenset(f.name for f in dataclasses.fields(EpochMetrics)
+                           if f.default is dataclasses.MISSING)
 STEP_KEYS = frozenset(("step", "epoch", "train_loss"))
 
 
@@ -66,13 +69,13 @@ def check_run_folder(checkpoint: Checkpoint, changeable: tuple[str, ...]) -> Non
     if differences:
         raise UserFacingError(f"{path} does not belong to the run in {folder} (it was saved by "
                               f"another run): {'; '.join(differences[:3])}")
-    history = _rows(folder / HISTORY_FILE, EPOCH_KEYS)
+    history = _rows(folder / HISTORY_FILE, EPOCH_KEYS, EPOCH_REQUIRED)
     epochs = [row["epoch"] for row in history]
     if epochs[:run["epochs_run"]] != list(range(1, run["epochs_run"] + 1)):
         raise UserFacingError(f"{path} does not belong to the run in {folder}: it was saved after "
                               f"epoch {run['epochs_run']}, but {folder / HISTORY_FILE} has the epochs "
                               f"{_span(epochs)}")
-    _rows(folder / STEPS_FILE, STEP_KEYS)
+    _rows(folder / STEPS_FILE, STEP_KEYS, STEP_KEYS)
 
 
 def _check_types(path: Path, state: dict[str, Any], types: dict[str, Any], where: str = "") -> None:
@@ -105,9 +108,10 @@ def _check_weights(path: Path, state: dict[str, Any], config) -> None:
         raise UserFacingError(f"{path} does not fit the model of its config: {detail[:300]}") from None
 
 
-def _rows(path: Path, keys: frozenset[str]) -> list[dict[str, Any]]:
-    """Every line of a run's JSON-lines file, each an object with exactly ``keys``; only the last
-    line may be torn (a killed run). Raises UserFacingError naming the file and line."""
+def _rows(path: Path, keys: frozenset[str], required: frozenset[str]) -> list[dict[str, Any]]:
+    """Every line of a run's JSON-lines file, each an object with the ``required`` keys and no
+    others than ``keys``; only the last line may be torn (a killed run). Raises
+    UserFacingError naming the file and line."""
     try:
         lines = path.read_bytes().splitlines() if path.exists() else []
     except OSError as exc:
@@ -121,7 +125,7 @@ def _rows(path: Path, keys: frozenset[str]) -> list[dict[str, Any]]:
                 break  # a torn last line of a killed run
             raise UserFacingError(f"{path}, line {number}: not a JSON line tui-trainer wrote; the run "
                                   "cannot be continued") from None
-        if not isinstance(row, dict) or set(row) != keys or not all(
+        if not isinstance(row, dict) or not required <= set(row) <= keys or not all(
                 isinstance(row.get(k), int) for k in ("epoch", "step") if k in keys):
             raise UserFacingError(f"{path}, line {number}: not a row tui-trainer wrote (expected the "
                                   f"keys {', '.join(sorted(keys))}); the run cannot be continued")

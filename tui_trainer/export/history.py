@@ -16,7 +16,8 @@ from tui_trainer.outputs import output_path, write_text
 
 FORMATS = ("csv", "json")
 #: The columns of the per-epoch CSV: every field of an epoch's metrics, in order.
-EPOCH_COLUMNS = tuple(f.name for f in dataclasses.fields(EpochMetrics))
+#: One column per epoch figure; the per-layer figures (a list per epoch) go to JSON only.
+EPOCH_COLUMNS = tuple(f.name for f in dataclasses.fields(EpochMetrics) if f.name != "layers")
 #: The columns of the per-interval CSV.
 STEP_COLUMNS = ("step", "epoch", "train_loss")
 
