@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from tui_trainer import __version__
+from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
@@ -99,6 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "falling stretch) or steep (the steepest descent)")
     finder.add_argument("--json", action="store_true", help="print one JSON object (lrs, losses, "
                         "suggestion, rule) and nothing else on stdout")
+
+    lab = commands.add_parser(
+        "lab", help="make one of the tutorials' common mistakes on purpose and race it against the "
+        "same run without it", description="The mistake lab: explains MISTAKE (what goes wrong, "
+        "what to watch, the fix), then trains the config with and without it from the same start, "
+        "side by side, and prints the leaderboard (as `compare --vary lab.MISTAKE=false,true`).")
+    lab.add_argument("mistake", choices=list(MISTAKES), metavar="MISTAKE",
+                     help="one of: " + ", ".join(MISTAKES))
+    add_config_flags(lab)
+    lab.add_argument("--json", action="store_true", help="print one JSON object (runs, varied)")
+    lab.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
+                     help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
 
     compare = commands.add_parser(
         "compare", help="train several runs that differ in the --vary fields, side by side",
@@ -224,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "lr-find":
             return cmd_lr_find(args)
+        if args.command == "lab":
+            return cmd_lab(args)
         if args.command == "list":
             print(catalog_text())
             return EXIT_OK
@@ -393,6 +408,16 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    """``tui-trainer lab MISTAKE``: say what the mistake does, then race without it and with it."""
+    mistake = MISTAKES[args.mistake]
+    if not args.json:
+        print(f"{mistake.name}: {mistake.summary}\n  what goes wrong: {mistake.wrong}\n"
+              f"  what to watch:   {mistake.watch}\n  the fix:         {mistake.fix}\n")
+    args.vary, args.dry_run = [f"lab.{mistake.name}=false,true"], False
+    return cmd_compare(args)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """``tui-trainer compare``: plan and check every run, race them, print the leaderboard."""
     from tui_trainer.compare import Variation, plan_runs
@@ -486,6 +511,8 @@ def catalog_text() -> str:
         where = f"torch.optim.lr_scheduler.{sched.torch_class}" if sched.torch_class else "no scheduler"
         out.append(f"  {sched.name:<14} {where}: {sched.help} (steps per {sched.steps})")
         out += _param_lines(sched.params, indent=17)
+    out.append("\nMistake lab (--set lab.NAME=true, or `tui-trainer lab NAME` to race with and without):")
+    out += [f"  {mistake.name:<26} {mistake.summary}" for mistake in MISTAKES.values()]
     return "\n".join(out)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import tomli_w
 
+from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP, loss_fit_problem, loss_spec, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
@@ -95,6 +96,21 @@ class TrainingConfig:
 
 
 @dataclass
+class LabConfig:
+    """The mistake lab: each switch makes one of the tutorials' common mistakes on purpose (all off
+    by default; ``catalog/lab.py`` explains each)."""
+
+    skip_zero_grad: bool = field(default=False, metadata=_spec("bool", MISTAKES["skip_zero_grad"].summary))
+    softmax_before_loss: bool = field(default=False, metadata=_spec(
+        "bool", MISTAKES["softmax_before_loss"].summary))
+    sigmoid_before_bce_logits: bool = field(default=False, metadata=_spec(
+        "bool", MISTAKES["sigmoid_before_bce_logits"].summary))
+    no_eval_mode: bool = field(default=False, metadata=_spec("bool", MISTAKES["no_eval_mode"].summary))
+    no_shuffle: bool = field(default=False, metadata=_spec("bool", MISTAKES["no_shuffle"].summary))
+    wrong_loss: bool = field(default=False, metadata=_spec("bool", MISTAKES["wrong_loss"].summary))
+
+
+@dataclass
 class Config:
     """Every choice of a run. Build it with ``resolve``; it is valid once built."""
 
@@ -104,6 +120,7 @@ class Config:
     optimizer: Choice = field(default_factory=lambda: Choice("adam"))
     scheduler: Choice = field(default_factory=lambda: Choice("none"))
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    lab: LabConfig = field(default_factory=LabConfig)
 
     @property
     def task_spec(self) -> TaskSpec:
@@ -124,8 +141,8 @@ class Config:
 
 
 CHOICE_SECTIONS = ("task", "loss", "optimizer", "scheduler")
-FIXED_SECTIONS = {"model": ModelConfig, "training": TrainingConfig}
-SECTIONS = ("task", "model", "loss", "optimizer", "scheduler", "training")
+FIXED_SECTIONS = {"model": ModelConfig, "training": TrainingConfig, "lab": LabConfig}
+SECTIONS = ("task", "model", "loss", "optimizer", "scheduler", "training", "lab")
 
 
 def section_params(cls: type) -> tuple[Param, ...]:
@@ -264,7 +281,7 @@ def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError]) -> Con
     }
     config = Config(task=choices["task"], model=fixed["model"], loss=choices["loss"],
                     optimizer=choices["optimizer"], scheduler=choices["scheduler"],
-                    training=fixed["training"])
+                    training=fixed["training"], lab=fixed["lab"])
     if not any(p.field.startswith(("loss", "task")) for p in problems):
         problems.extend(cross_field_problems(config))
     return config
@@ -331,8 +348,12 @@ def cross_field_problems(config: Config) -> list[FieldError]:
     task = config.task_spec
     spec = loss_spec(config.loss.name, task.kind)
     reason = loss_fit_problem(spec, task.name, task.kind, config.classes) if spec else None
-    if reason:
+    if reason and not config.lab.wrong_loss:
         problems.append(FieldError("loss", reason))
+    for mistake in MISTAKES.values():
+        if getattr(config.lab, mistake.name) and mistake.needs_loss not in (None, config.loss.name):
+            problems.append(FieldError(f"lab.{mistake.name}", f"shows its mistake with the {mistake.needs_loss} "
+                                       f"loss only; this run uses {config.loss.name}"))
     parts = user_loss_parts(config.loss.name)
     if parts and not Path(parts[0]).expanduser().is_file():
         problems.append(FieldError("loss", f"file {parts[0]!r} does not exist; a user loss is given as "

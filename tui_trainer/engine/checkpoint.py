@@ -16,9 +16,8 @@ import torch.nn as nn
 
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config, resolve, to_dict
-from tui_trainer.engine.components import head_of
 from tui_trainer.engine.events import EpochMetrics
-from tui_trainer.engine.models import build_model
+from tui_trainer.engine.models import model_for
 from tui_trainer.engine.rundir import (
     CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, STEPS_FILE, read_jsonl, write_jsonl,
 )
@@ -108,7 +107,8 @@ class Checkpoint:
     def check_matches(self, config: Config, changeable: tuple[str, ...] = ()) -> None:
         """Raise UserFacingError naming each field where ``config`` differs from the saved
         config (fields in ``changeable`` may differ)."""
-        differences = config_differences(self.config_dict, to_dict(config), changeable)
+        # The saved config resolved: a field added since it was saved holds its default.
+        differences = config_differences(to_dict(self.config), to_dict(config), changeable)
         if differences:
             allowed = f" (only {', '.join(changeable)} may change)" if changeable else ""
             raise UserFacingError(f"{self.path} was saved with another config{allowed}: "
@@ -185,10 +185,8 @@ def load_model(path: str | Path, config: Config | None = None) -> tuple[nn.Modul
     if config is not None:
         checkpoint.check_matches(config)
     saved = checkpoint.config
-    head = head_of(saved)
     with torch.device("meta"):  # no throwaway initialisation (and no random numbers drawn)
-        model = build_model(saved.model, saved.task_spec.features, head.output_size(saved.classes),
-                            head.head)
+        model = model_for(saved, saved.task_spec.features, saved.classes)
     model.load_state_dict(checkpoint.state["model"], assign=True)
     return model.eval(), saved
 

@@ -102,15 +102,16 @@ class EarlyStopping(Callback):
 
 #: A layer whose gradient norm is below this vanishes; above EXPLODING it explodes.
 VANISHING, EXPLODING = 1e-7, 1e3
-#: Per-layer figures are measured at most this often (seconds of training), and at the first epoch.
-LAYER_STATS_EVERY = 0.5
+#: Per-layer figures are measured at the first epoch's end, then at the end of each epoch in which
+#: the run passed another multiple of this many optimizer steps (deterministic, and cheap).
+LAYER_STATS_EVERY = 200
 #: Samples the dead-ReLU share is measured on.
 DEAD_RELU_SAMPLES = 512
 
 
 class LayerStats(Callback):
-    """Gradient flow per layer, measured at epoch ends (at most every LAYER_STATS_EVERY seconds of
-    training): each Linear layer's gradient norm and weight norm after the epoch's last step, the
+    """Gradient flow per layer, measured at epoch ends (the first, then about every
+    LAYER_STATS_EVERY steps): each Linear layer's gradient norm and weight norm after the epoch's last step, the
     update-to-weight ratio ||W_after - W_before|| / ||W_before|| of one optimizer step (the next
     step after a measurement, through torch's optimizer step hooks, so other steps cost nothing),
     and for layers followed by a ReLU the share of its units that are zero on every one of up to
@@ -119,18 +120,28 @@ class LayerStats(Callback):
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor) -> None:
         self.inputs = inputs[:DEAD_RELU_SAMPLES]
         self.ratios: dict[int, float] = {}
-        self.next_at = 0.0
+        self.measured_at = -1  # the global step of the last measurement
         self._hooks: list = []
         self._before: dict[int, torch.Tensor] = {}
         self._arm(model, optimizer)  # the run's first step is measured
 
     def at_epoch_end(self, context: EpochContext) -> None:
-        if context.state.train_seconds < self.next_at:
+        step = context.state.global_step
+        if self.measured_at >= 0 and step // LAYER_STATS_EVERY == self.measured_at // LAYER_STATS_EVERY:
             return None
-        self.next_at = context.state.train_seconds + LAYER_STATS_EVERY
+        self.measured_at = step
         context.metrics.layers = self.measure(context.model)
         self._arm(context.model, context.optimizer)
         return None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"ratios": dict(self.ratios), "measured_at": self.measured_at, "armed": bool(self._hooks)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.ratios = {int(k): v for k, v in state.get("ratios", {}).items()}
+        self.measured_at = state.get("measured_at", -1)
+        if not state.get("armed", True):
+            self._disarm()
 
     def measure(self, model: torch.nn.Module) -> list[dict]:
         """The figures of each Linear layer of ``model`` now."""
@@ -183,13 +194,15 @@ class LayerStats(Callback):
                 old = self._before[i]
                 scale = float(old.norm())
                 self.ratios[i] = float((layer.weight.detach() - old).norm()) / scale if scale else math.inf
-            for handle in self._hooks:
-                handle.remove()
-            self._hooks = []
+            self._disarm()
 
+        self._disarm()
+        self._hooks = [optimizer.register_step_pre_hook(before), optimizer.register_step_post_hook(after)]
+
+    def _disarm(self) -> None:
         for handle in self._hooks:
             handle.remove()
-        self._hooks = [optimizer.register_step_pre_hook(before), optimizer.register_step_post_hook(after)]
+        self._hooks = []
 
 
 def _finite(value: float | None) -> float | None:

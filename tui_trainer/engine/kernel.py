@@ -16,10 +16,13 @@ EVAL_CHUNK = 8192
 CACHE_SIZED = 1 << 20
 
 
-def epoch_order(n_train, batch_size, generator):
+def epoch_order(n_train, batch_size, generator, shuffle=True):
     """This epoch's order of the training samples (on the CPU), or None for full batch (one step
-    on the whole set in its own order, no shuffle)."""
-    return torch.randperm(n_train, generator=generator) if batch_size < n_train else None
+    on the whole set in its own order, no shuffle). ``shuffle=False`` (a mistake on purpose)
+    keeps the samples in the same order every epoch."""
+    if batch_size >= n_train:
+        return None
+    return torch.randperm(n_train, generator=generator) if shuffle else torch.arange(n_train)
 
 
 def arrange(x, y, order):
@@ -50,7 +53,7 @@ def share_of(count, rank, world):
 
 
 def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_none=True,
-               after_backward=None, autocast_dtype=None, scaler=None):
+               after_backward=None, autocast_dtype=None, scaler=None, zero_grad=True):
     """One optimizer step: zero_grad, forward, loss, backward, optional gradient clipping, step.
 
     Returns the loss, the model's output and the total gradient norm before clipping (None
@@ -58,9 +61,11 @@ def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_non
     when given, is called with the output and the loss once the gradients exist.
     ``autocast_dtype`` (torch.bfloat16 or torch.float16) runs the forward pass and the loss
     under torch.autocast; ``scaler`` (a torch.amp.GradScaler, for float16) scales the loss
-    and steps the optimizer only when the gradients are finite.
+    and steps the optimizer only when the gradients are finite. ``zero_grad=False`` (a mistake
+    on purpose) lets the gradients of every step pile up.
     """
-    optimizer.zero_grad(set_to_none=set_to_none)
+    if zero_grad:
+        optimizer.zero_grad(set_to_none=set_to_none)
     mixed = (torch.autocast(xb.device.type, dtype=autocast_dtype) if autocast_dtype is not None
              else contextlib.nullcontext())
     with mixed:
@@ -99,10 +104,11 @@ def batch_score(out, y, head):
 
 
 @torch.no_grad()
-def evaluate(model, loss_fn, x, y, head):
+def evaluate(model, loss_fn, x, y, head, eval_mode=True):
     """(mean loss, score total) of the model on a set, under model.eval() and torch.no_grad(),
-    in chunks; the score is as ``batch_score`` counts it."""
-    model.eval()
+    in chunks; the score is as ``batch_score`` counts it. ``eval_mode=False`` (a mistake on
+    purpose) leaves dropout on."""
+    model.train(not eval_mode)
     loss_total, score_total = 0.0, 0.0
     for start in range(0, len(x), EVAL_CHUNK):
         xb, yb = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]

@@ -30,7 +30,7 @@ from tui_trainer.engine.events import (
 from tui_trainer.engine.hooks import (
     EarlyStopping, EpochContext, GradientNorm, LayerStats, StepContext, TargetLoss,
 )
-from tui_trainer.engine.models import build_model, param_count
+from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.state import EpochPart, RunState
@@ -229,8 +229,7 @@ class Trainer:
         data = build_dataset(cfg)
         self.head = head_of(cfg).head
         torch.manual_seed(training.seed)
-        self.model = build_model(cfg.model, data.features, head_of(cfg).output_size(data.classes),
-                                 self.head).to(self.device)
+        self.model = model_for(cfg, data.features, data.classes).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.data = self._shape_targets(data).to(self.device)
         self.n_train, self.n_val = len(self.data.x_train), len(self.data.x_val)
@@ -252,6 +251,7 @@ class Trainer:
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
         self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.scheduler_steps = SCHEDULERS[cfg.scheduler.name].steps
+        self.eval_mode = not cfg.lab.no_eval_mode
         self.shuffle = torch.Generator().manual_seed(training.seed)
         # Total sums of squares, the denominators of R^2 (constant for the run).
         self.train_sst = kernel.sum_of_squares(self.data.y_train)
@@ -411,7 +411,9 @@ class Trainer:
         batch_scheduler = self.scheduler if self.scheduler_steps == "batch" else None
         after_backward = self._hook_after_backward if self._after_backward else None
         after_step = self._after_step
-        part = state.unfinished or EpochPart(epoch, kernel.epoch_order(self.n_train, bs, self.shuffle))
+        lab = self.config.lab
+        part = state.unfinished or EpochPart(epoch, kernel.epoch_order(self.n_train, bs, self.shuffle,
+                                                                       not lab.no_shuffle))
         state.unfinished = None
         tracker = _LossTracker(part.loss_total, part.loss_count, self.curve, ranks)
         outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total, ranks)
@@ -444,12 +446,14 @@ class Trainer:
             if self.compile_seconds is None and self.config.training.compile:
                 started = time.perf_counter()  # the first call compiles: timed apart from training
                 loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
-                                                    after_backward, self.autocast_dtype, self.scaler)
+                                                    after_backward, self.autocast_dtype, self.scaler,
+                                                    not lab.skip_zero_grad)
                 self.compile_seconds = time.perf_counter() - started
                 epoch_start += self.compile_seconds
             else:
                 loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
-                                                    after_backward, self.autocast_dtype, self.scaler)
+                                                    after_backward, self.autocast_dtype, self.scaler,
+                                                    not lab.skip_zero_grad)
             if batch_scheduler is not None:
                 batch_scheduler.step()
             state.global_step += 1
@@ -578,10 +582,11 @@ class Trainer:
         """(loss, accuracy, R^2) of the model on a set (``sst``: its targets' total sum of squares),
         under model.eval() and torch.no_grad(); under torchrun each rank evaluates its share."""
         if self.ranks is None:
-            loss, score = kernel.evaluate(self.model, self.loss_fn, x, y, self.head)
+            loss, score = kernel.evaluate(self.model, self.loss_fn, x, y, self.head, self.eval_mode)
         else:
             start, stop = self.ranks.share(len(x))
-            loss, score = (kernel.evaluate(self.model, self.loss_fn, x[start:stop], y[start:stop], self.head)
+            loss, score = (kernel.evaluate(self.model, self.loss_fn, x[start:stop], y[start:stop], self.head,
+                                           self.eval_mode)
                            if stop > start else (0.0, 0.0))
             sums = self.ranks.sum(torch.tensor([loss * (stop - start), score], dtype=torch.float64))
             loss, score = float(sums[0]) / len(x), float(sums[1])

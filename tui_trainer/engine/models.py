@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from tui_trainer.config import ModelConfig
+from tui_trainer.catalog.losses import loss_spec
+from tui_trainer.config import Config, ModelConfig
 
 ACTIVATION_CLASSES = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
     "leaky-relu": nn.LeakyReLU, "elu": nn.ELU, "silu": nn.SiLU,
 }
+
+
+def model_for(config: Config, features: int, classes: int | None) -> nn.Sequential:
+    """The network a config trains on ``features`` inputs: its loss decides the output layer,
+    and the mistake lab may add a softmax or sigmoid the loss does not want."""
+    spec = loss_spec(config.loss.name, config.task_spec.kind)
+    model = build_model(config.model, features, spec.output_size(classes), spec.head)
+    if config.lab.softmax_before_loss:
+        model.append(nn.Softmax(dim=1))
+    if config.lab.sigmoid_before_bce_logits:
+        model.append(nn.Sigmoid())
+    return model
 
 
 def build_model(model: ModelConfig, features: int, outputs: int, head: str) -> nn.Sequential:

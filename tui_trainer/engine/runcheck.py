@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from tui_trainer.config import resolve
-from tui_trainer.engine.components import build_optimizer, head_of
+from tui_trainer.config import resolve, to_dict
+from tui_trainer.engine.components import build_optimizer
 from tui_trainer.engine.events import EpochMetrics
-from tui_trainer.engine.models import build_model
+from tui_trainer.engine.models import model_for
 from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE
 from tui_trainer.engine.state import EpochPart
 from tui_trainer.errors import ConfigError, UserFacingError, first_line
@@ -65,7 +65,11 @@ def check_run_folder(checkpoint: Checkpoint, changeable: tuple[str, ...]) -> Non
     except (OSError, ValueError, RecursionError) as exc:
         raise UserFacingError(f"{config_file} is missing or damaged ({first_line(exc)}); the run "
                               "cannot be continued") from None
-    differences = config_differences(state["config"], folder_config, changeable)
+    try:  # both resolved: a field added since the run was saved holds its default in each
+        folder_config = to_dict(resolve(folder_config))
+    except ConfigError as exc:
+        raise UserFacingError(f"{config_file} holds a config tui-trainer refuses: {exc.problems[0]}") from None
+    differences = config_differences(to_dict(config), folder_config, changeable)
     if differences:
         raise UserFacingError(f"{path} does not belong to the run in {folder} (it was saved by "
                               f"another run): {'; '.join(differences[:3])}")
@@ -94,11 +98,9 @@ def _check_types(path: Path, state: dict[str, Any], types: dict[str, Any], where
 def _check_weights(path: Path, state: dict[str, Any], config) -> None:
     """The weights and optimizer state fit the model the config builds (checked on the meta
     device: no memory, no random numbers)."""
-    head = head_of(config)
     try:
         with torch.device("meta"):
-            model = build_model(config.model, config.task_spec.features, head.output_size(config.classes),
-                                head.head)
+            model = model_for(config, config.task_spec.features, config.classes)
         with warnings.catch_warnings():  # "copying into a meta parameter is a no-op": the point
             warnings.simplefilter("ignore", UserWarning)
             model.load_state_dict(state["model"])  # checks keys and shapes, copies nothing

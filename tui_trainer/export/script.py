@@ -21,6 +21,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import LOSSES, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
@@ -30,7 +31,7 @@ from tui_trainer.engine import kernel
 from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
 from tui_trainer.engine.custom_loss import CustomLoss
 from tui_trainer.engine.loop import SMALL_STEP_WORK
-from tui_trainer.engine.models import build_model, param_count
+from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.outputs import output_path, write_text
 
 
@@ -87,9 +88,8 @@ def script_text(config: Config, filename: str = "train.py") -> str:
 
 def _measure(config: Config) -> _Shape:
     data = engine_data.build_dataset(config)
-    head = head_of(config)
     with torch.device("meta"):  # only its layers and size are needed: no memory, no random numbers
-        model = build_model(config.model, data.features, head.output_size(data.classes), head.head)
+        model = model_for(config, data.features, data.classes)
     n_train = len(data.x_train)
     size = config.training.batch_size
     batch = n_train if size == "full" else min(size, n_train)
@@ -327,7 +327,12 @@ def _loop(config: Config, shape: _Shape) -> str:
     training = config.training
     steps = SCHEDULERS[config.scheduler.name].steps if config.scheduler.name != "none" else None
     step_arguments = "" if training.zero_grad_set_to_none else ", set_to_none=False"
-    lines = ["# Under torchrun the model is wrapped in DistributedDataParallel, which averages the\n"
+    lab = config.lab
+    mistakes = [f"# LAB {name}: {MISTAKES[name].summary} (on purpose; fix: {MISTAKES[name].fix})"
+                for name in MISTAKES if getattr(lab, name)]
+    if lab.skip_zero_grad:
+        step_arguments += ", zero_grad=False"
+    lines = [*mistakes,"# Under torchrun the model is wrapped in DistributedDataParallel, which averages the\n"
              "# processes' gradients.",
              "net = model if WORLD == 1 else nn.parallel.DistributedDataParallel(model)"]
     if training.compile:
@@ -342,7 +347,8 @@ def _loop(config: Config, shape: _Shape) -> str:
         lines.append("best, stale_epochs = None, 0  # early stopping: the best loss so far, epochs since")
     lines += ["for epoch in range(1, EPOCHS + 1):",
               "    model.train()",
-              "    order = epoch_order(n_train, BATCH_SIZE, shuffle)",
+              "    order = epoch_order(n_train, BATCH_SIZE, shuffle"
+              + (", False)  # LAB no_shuffle: the same order every epoch" if lab.no_shuffle else ")"),
               "    x_epoch, y_epoch, index = arrange(x_train, y_train, order)",
               "    total = 0.0",
               "    for start in range(0, n_train, BATCH_SIZE):",
@@ -380,6 +386,7 @@ def _loop(config: Config, shape: _Shape) -> str:
 
 def _scores(config: Config) -> str:
     metric = "R^2" if _metric_name(config) == "r2" else "accuracy"
+    eval_mode = ", eval_mode=False" if config.lab.no_eval_mode else ""
     head = head_of(config).head
     return f'''HEAD = {_py(head)}  # how the kernel scores the output: ''' + (
         "squared error (R^2)" if head == "value" else "predicted classes (accuracy)") + f'''
@@ -389,7 +396,7 @@ def scores(x, y):
     """Mean loss and {metric} of the model on a set (the kernel's evaluate; under torchrun each
     process evaluates its share and the sums are added up)."""
     first, last = share_of(len(x), RANK, WORLD)
-    loss, score = evaluate(model, loss_fn, x[first:last], y[first:last], HEAD) if last > first else (0.0, 0.0)
+    loss, score = evaluate(model, loss_fn, x[first:last], y[first:last], HEAD{eval_mode}) if last > first else (0.0, 0.0)
     loss_sum, score = all_sum([loss * (last - first), score])
     accuracy, r2 = split_score(score, len(x), sum_of_squares(y), HEAD)
     return loss_sum / len(x), {"r2" if metric == "R^2" else "accuracy"}'''
