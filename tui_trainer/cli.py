@@ -180,6 +180,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--seed", metavar="N")
     parser.add_argument("--data-dir", metavar="DIR", help="dataset folder for mnist and fashion-mnist")
+    parser.add_argument("--change", action="append", default=[], metavar="STEP:FIELD=VALUE",
+                        help="change a hyperparameter from optimizer step STEP on, e.g. --change "
+                        "200:optimizer.lr=0.001 (repeatable; optimizer settings and training.epochs; "
+                        "recorded in the run's config as [[changes]])")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
 
@@ -190,6 +194,14 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
     overrides of the named flags and --set."""
     config_path = getattr(args, "sub_config", None) or args.config
     file_dict = read_toml(config_path) if config_path else base or {}
+    if args.change:
+        from tui_trainer.changes import parse_flag
+
+        try:
+            flagged = [parse_flag(text) for text in args.change]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        file_dict = {**file_dict, "changes": [*file_dict.get("changes", []), *flagged]}
     overrides: dict[str, Any] = {}
     for flag, key in FLAG_FIELDS.items():
         value = getattr(args, flag, None)

@@ -16,6 +16,7 @@ from typing import Any
 import tomli_w
 
 from tui_trainer.catalog.lab import MISTAKES
+from tui_trainer.changes import Change, check_changes
 from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP, loss_fit_problem, loss_spec, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
@@ -121,6 +122,7 @@ class Config:
     scheduler: Choice = field(default_factory=lambda: Choice("none"))
     training: TrainingConfig = field(default_factory=TrainingConfig)
     lab: LabConfig = field(default_factory=LabConfig)
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def task_spec(self) -> TaskSpec:
@@ -192,6 +194,9 @@ def resolve(*layers: dict[str, Any]) -> Config:
     not take are dropped. Raises ConfigError listing every problem at once.
     """
     problems: list[FieldError] = []
+    # Mid-run changes are a list, not a section: each layer's are added to the earlier ones'.
+    raw_changes = [change for layer in layers for change in _changes_of(layer, problems)]
+    layers = tuple({key: value for key, value in layer.items() if key != "changes"} for layer in layers)
     normalized = [_normalize_layer(layer, problems) for layer in layers]
     task_name = DEFAULT_TASK
     for layer in normalized:
@@ -204,9 +209,19 @@ def resolve(*layers: dict[str, Any]) -> Config:
         for section, values in layer.items():
             _merge_section(merged, section, values)
     config = _build(merged, problems)
+    if raw_changes and not problems:
+        config.changes = check_changes(config, raw_changes, problems)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _changes_of(layer: dict[str, Any], problems: list[FieldError]) -> list[Any]:
+    changes = layer.get("changes", []) if isinstance(layer, dict) else []
+    if not isinstance(changes, list):
+        problems.append(FieldError("changes", "must be a list of tables with at_step, field and value"))
+        return []
+    return changes
 
 
 def resolve_flags(file_dict: dict[str, Any] | None, overrides: dict[str, Any]) -> Config:
@@ -377,7 +392,8 @@ def device_name_problem(device: str) -> str | None:
 
 
 def to_dict(config: Config) -> dict[str, Any]:
-    """The config as nested plain data, every value explicit (what TOML files hold)."""
+    """The config as nested plain data, every value explicit (what TOML files hold); mid-run
+    changes, when there are any, as the list ``changes``."""
     out: dict[str, Any] = {}
     for section in SECTIONS:
         value = getattr(config, section)
@@ -385,6 +401,8 @@ def to_dict(config: Config) -> dict[str, Any]:
             out[section] = {"name": value.name, **value.params}
         else:
             out[section] = dataclasses.asdict(value)
+    if config.changes:
+        out["changes"] = [change.as_dict() for change in config.changes]
     return out
 
 

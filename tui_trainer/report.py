@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from tui_trainer.engine.events import Callback, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted
+from tui_trainer.engine.events import (
+    Callback, ChangeMade, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted,
+)
 from tui_trainer.formatting import number
 
 if TYPE_CHECKING:
@@ -33,6 +35,15 @@ class EpochLines(Callback):
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         print(epoch_line(event.metrics, event.epochs), file=self.out, flush=True)
+
+    def on_change(self, event: ChangeMade) -> None:
+        print(change_line(event), file=self.out, flush=True)
+
+
+def change_line(event: ChangeMade) -> str:
+    """``Change at step 200 (epoch 25): optimizer.lr = 0.001``."""
+    change = event.change
+    return f"Change at step {change.at_step} (epoch {event.epoch}): {change.field} = {change.value}"
 
 
 class ProgressBar(Callback):
@@ -65,6 +76,9 @@ class ProgressBar(Callback):
             self.bar.console.print(epoch_line(event.metrics, event.epochs), highlight=False)
         self.bar.update(self.task_id, completed=event.metrics.global_step,
                         speed=f"{event.metrics.samples_per_second:,.0f}")
+
+    def on_change(self, event: ChangeMade) -> None:
+        self.bar.console.print(change_line(event), highlight=False)
 
     def on_run_end(self, event) -> None:
         self.bar.stop()

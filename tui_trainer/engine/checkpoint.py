@@ -201,7 +201,14 @@ def config_differences(saved: dict[str, Any], current: dict[str, Any],
 
 
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    return {f"{section}.{key}": value for section, values in config.items() for key, value in values.items()}
+    """Dotted fields of a config dict; the list of mid-run changes is one field, ``changes``."""
+    flat: dict[str, Any] = {}
+    for section, values in config.items():
+        if isinstance(values, dict):
+            flat.update((f"{section}.{key}", value) for key, value in values.items())
+        else:
+            flat[section] = values
+    return flat
 
 
 def _show(value: Any) -> str:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_trainer.changes import Change
 from tui_trainer.config import Config, to_dict
 
 if TYPE_CHECKING:
@@ -159,6 +160,14 @@ class RunResult:
 
 
 @dataclass
+class ChangeMade:
+    """A mid-run change took effect before optimizer step ``change.at_step`` (in ``epoch``)."""
+
+    change: Change
+    epoch: int
+
+
+@dataclass
 class StopRun:
     """What a hook returns at an epoch's end to end the run: why (``early-stopped``,
     ``target-reached``) and a message saying so."""
@@ -211,6 +220,9 @@ class Callback:
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         """An epoch and its validation finished."""
+
+    def on_change(self, event: ChangeMade) -> None:
+        """A hyperparameter changed mid-run (the change is part of the run's config)."""
 
     def on_error(self, event: RunFailed) -> None:
         """An exception stopped the run."""

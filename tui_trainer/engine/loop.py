@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import torch
 
 from tui_trainer.catalog.schedulers import SCHEDULERS
+from tui_trainer.changes import EPOCHS_FIELD
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
 from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
@@ -24,8 +25,8 @@ from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
 from tui_trainer.engine.distributed import Ranks
 from tui_trainer.engine.events import (
-    Callback, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunFailed, RunResult,
-    RunStarted, StopRun,
+    Callback, ChangeMade, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunFailed,
+    RunResult, RunStarted, StopRun,
 )
 from tui_trainer.engine.hooks import (
     EarlyStopping, EpochContext, GradientNorm, LayerStats, StepContext, TargetLoss,
@@ -259,6 +260,7 @@ class Trainer:
         self.rules = self._rules()
         self.callbacks = [*self.rules.values(), *self.user_callbacks]
         self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
+        self.epochs = training.epochs  # the run's length (a mid-run change may set another)
         self.ready = True
 
     def get_ready(self) -> None:
@@ -359,7 +361,8 @@ class Trainer:
             self.rng = None
         self._start()
         try:
-            for epoch in range(self.state.next_epoch, self.config.training.epochs + 1):
+            epoch = self.state.next_epoch
+            while epoch <= self.epochs:  # a mid-run change may move the end
                 for _ in self._train_epoch(epoch):
                     self.rng = self._global_rng()
                     yield
@@ -369,6 +372,7 @@ class Trainer:
                         torch.set_num_threads(self.threads)
                 if self.reason != "completed" or not self._end_epoch(epoch):
                     break
+                epoch += 1
         except Exception as exc:  # any failure ends the run with its history kept
             self.reason = "failed"
             self.message = f"training failed: {type(exc).__name__}: {exc}"
@@ -390,7 +394,13 @@ class Trainer:
             self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
         self._after_backward = [c.after_backward for c in self.callbacks if _overrides(c, "after_backward")]
         self._after_step = [c.after_step for c in self.callbacks if _overrides(c, "after_step")]
-        epochs = self.config.training.epochs
+        # Changes before where the run starts (a resumed run) are made: the optimizer's are in its
+        # restored state; the run's length is set here.
+        for change in self.config.changes:
+            if change.at_step <= self.state.global_step and change.field == EPOCHS_FIELD:
+                self.epochs = change.value
+        self.pending_changes = [c for c in self.config.changes if c.at_step > self.state.global_step]
+        epochs = self.epochs
         self._emit("on_run_start", RunStarted(
             config=self.config, run_dir=self.run_dir, device=str(self.device),
             device_name=describe(self.device), threads=self.threads,
@@ -432,6 +442,8 @@ class Trainer:
                 if control.stop_requested or self.agreed_stop:
                     self._stop(control.stop_reason, epoch, step)
                     break
+            if self.pending_changes and self.pending_changes[0].at_step == state.global_step + 1:
+                self._make_changes(epoch)
             xb, yb = kernel.take_batch(x, y, index, (step - 1) * bs, bs)
             count = len(yb)
             step_loss = loss_fn
@@ -503,6 +515,21 @@ class Trainer:
         part.next_step = step
         state.unfinished = part
 
+    def _make_changes(self, epoch: int) -> None:
+        """Make the changes due at the next step: set the optimizer's param groups (or the run's
+        length) and tell the callbacks."""
+        step = self.state.global_step + 1
+        while self.pending_changes and self.pending_changes[0].at_step == step:
+            change = self.pending_changes.pop(0)
+            section, _, name = change.field.partition(".")
+            if change.field == EPOCHS_FIELD:
+                self.epochs = change.value
+            else:
+                value = tuple(change.value) if isinstance(change.value, list) else change.value
+                for group in self.optimizer.param_groups:
+                    group[name] = value
+            self._emit("on_change", ChangeMade(change, epoch))
+
     def _agree_on_next_report(self, now: float) -> None:
         """Under torchrun: the ranks agree on stopping and on the step of the next report (about
         ``report_interval`` from now at this rank's pace), so they all stop at the same step."""
@@ -560,7 +587,7 @@ class Trainer:
             for callback in self.callbacks:
                 said = callback.at_epoch_end(context)
                 stop = stop or (said if isinstance(said, StopRun) else None)
-        self._emit("on_epoch_end", EpochEnded(epoch, self.config.training.epochs, metrics,
+        self._emit("on_epoch_end", EpochEnded(epoch, self.epochs, metrics,
                                               self.epoch_points))
         if not math.isfinite(monitored):
             self.reason = "diverged"
@@ -600,7 +627,7 @@ class Trainer:
         self.steps += points
         elapsed = self.state.train_seconds + epoch_seconds
         done = self.state.samples_seen + seen
-        epochs = self.config.training.epochs
+        epochs = self.epochs
         self._emit("on_progress", Progress(
             epoch=epoch, epochs=epochs, step=step, steps_per_epoch=self.steps_per_epoch,
             global_step=self.state.global_step, total_steps=epochs * self.steps_per_epoch,

@@ -345,15 +345,27 @@ def _loop(config: Config, shape: _Shape) -> str:
     lines.append("shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch")
     if training.early_stopping_patience != "off":
         lines.append("best, stale_epochs = None, 0  # early stopping: the best loss so far, epochs since")
-    lines += ["for epoch in range(1, EPOCHS + 1):",
-              "    model.train()",
+    if config.changes:
+        lines += _changes(config)
+        lines += ["epochs, epoch, step = EPOCHS, 0, 0", "while epoch < epochs:", "    epoch += 1"]
+    else:
+        lines += ["for epoch in range(1, EPOCHS + 1):"]
+    lines += ["    model.train()",
               "    order = epoch_order(n_train, BATCH_SIZE, shuffle"
               + (", False)  # LAB no_shuffle: the same order every epoch" if lab.no_shuffle else ")"),
               "    x_epoch, y_epoch, index = arrange(x_train, y_train, order)",
               "    total = 0.0",
               "    for start in range(0, n_train, BATCH_SIZE):",
-              "        xb, yb = take_batch(x_epoch, y_epoch, index, start, BATCH_SIZE)",
-              "        count = len(yb)",
+              "        xb, yb = take_batch(x_epoch, y_epoch, index, start, BATCH_SIZE)"]
+    if config.changes:
+        lines += ["        step += 1",
+                  "        for name, value in CHANGES.get(step, ()):  # the changes due at this step",
+                  "            if name == \"epochs\":",
+                  "                epochs = value",
+                  "            else:",
+                  "                for group in optimizer.param_groups:",
+                  "                    group[name] = value"]
+    lines += ["        count = len(yb)",
               "        first, last = share_of(count, RANK, WORLD)  # this process's share (all when alone)",
               "        weight = (last - first) * WORLD / count  # so the averaged gradient is the batch's",
               "        loss, out, norm = train_step(net, lambda out, target: loss_fn(out, target) * weight,",
@@ -366,7 +378,7 @@ def _loop(config: Config, shape: _Shape) -> str:
               "    if not math.isfinite(train_loss):",
               '        say(f"diverged at epoch {epoch}: train_loss = {train_loss}; try a lower learning rate")',
               "        break"]
-    shown = "f\"Epoch {epoch}/{EPOCHS} - train_loss: {train_loss:.10g}"
+    shown = "f\"Epoch {epoch}/{" + ("epochs" if config.changes else "EPOCHS") + "} - train_loss: {train_loss:.10g}"
     if shape.n_val:
         metric = _metric_name(config)
         lines.append(f"    val_loss, val_{metric} = scores(x_val, y_val)")
@@ -382,6 +394,18 @@ def _loop(config: Config, shape: _Shape) -> str:
                   "        break"]
     lines += _stopping_rules(config, shape)
     return _scores(config) + "\n\n\n" + "\n".join(lines)
+
+
+def _changes(config: Config) -> list[str]:
+    """``CHANGES``: the run's mid-run changes by optimizer step (the settings' torch names)."""
+    by_step: dict[int, list[str]] = {}
+    for change in config.changes:
+        name = change.field.partition(".")[2]
+        value = tuple(change.value) if isinstance(change.value, list) else change.value
+        by_step.setdefault(change.at_step, []).append(f"({_py(name)}, {value!r})")
+    body = "".join(f"    {step}: [{', '.join(items)}],\n" for step, items in sorted(by_step.items()))
+    return ["# Mid-run changes (the run's [[changes]]): from step N on, the setting has the value.",
+            "CHANGES = {\n" + body + "}"]
 
 
 def _scores(config: Config) -> str:

@@ -1,0 +1,91 @@
+"""Hyperparameters changed mid-run (``--change STEP:FIELD=VALUE``, ``[[changes]]``): they take
+effect at their step, are part of the run's config, and resume and export reproduce them."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tui_trainer.cli import main
+from tui_trainer.config import resolve
+from tui_trainer.engine.events import Callback
+from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.rundir import read_run
+from tui_trainer.errors import ConfigError
+from tui_trainer.export.script import script_text
+
+CHANGES = [{"at_step": 20, "field": "optimizer.lr", "value": 0.05},
+           {"at_step": 30, "field": "optimizer.betas", "value": [0.8, 0.9]},
+           {"at_step": 35, "field": "training.epochs", "value": 7}]
+
+
+def with_changes(epochs: int = 10):
+    return resolve({"task": "iris", "training": {"epochs": epochs, "device": "cpu"}, "changes": CHANGES})
+
+
+class SeenLr(Callback):
+    def __init__(self) -> None:
+        self.lrs, self.made = {}, []
+
+    def after_step(self, context) -> None:
+        self.lrs[context.state.global_step] = context.optimizer.param_groups[0]["lr"]
+
+    def on_change(self, event) -> None:
+        self.made.append((event.change.at_step, event.change.field, event.epoch))
+
+
+def test_changes_take_effect_at_their_step_and_are_announced():
+    seen = SeenLr()
+    result = Trainer(with_changes(), [seen], runs_dir=False).run()
+    assert seen.lrs[19] == 0.01 and seen.lrs[20] == 0.05  # step 20 is the first with the new rate
+    assert seen.made == [(20, "optimizer.lr", 3), (30, "optimizer.betas", 4), (35, "training.epochs", 5)]
+    assert result.epochs_run == 7 and result.history[-1].epoch == 7
+
+
+def test_cli_records_changes_in_the_config_and_the_script_reproduces_them(tmp_path, runs_dir, capsys):
+    flags = ["--task", "iris", "--epochs", "10", "--device", "cpu", "--change", "20:optimizer.lr=0.05",
+             "--change", "30:optimizer.betas=0.8,0.9", "--change", "35:training.epochs=7"]
+    assert main(["train", *flags, "--json", "--runs-dir", str(runs_dir)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["config"]["changes"] == CHANGES
+    assert read_run(result["run_dir"]).config["changes"] == CHANGES
+    script = tmp_path / "train.py"
+    script.write_text(script_text(with_changes()))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    printed = [float(v) for v in re.findall(r"^Epoch \d+/\d+ - train_loss: (\S+)", out, re.M)]
+    assert printed == pytest.approx([h["train_loss"] for h in result["history"]], rel=1e-6)
+
+
+def test_a_resumed_run_with_changes_equals_the_uninterrupted_one(runs_dir, capsys):
+    flags = ["--task", "iris", "--device", "cpu", "--change", "20:optimizer.lr=0.05",
+             "--change", "30:optimizer.betas=0.8,0.9", "--change", "35:training.epochs=7", "--json"]
+    assert main(["train", *flags, "--epochs", "10", "--runs-dir", str(runs_dir / "whole")]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    assert main(["train", *flags, "--epochs", "2", "--save-model", "--runs-dir", str(runs_dir / "part")]) == 0
+    part = json.loads(capsys.readouterr().out)
+    assert main(["train", "--resume", part["run_dir"], "--epochs", "10", "--json"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(
+        [h["train_loss"] for h in whole["history"]], rel=1e-6)
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"at_step": 0, "field": "optimizer.lr", "value": 0.1}, "changes[1].at_step: 0 is not allowed"),
+    ({"at_step": 5, "field": "optimizer.momentum", "value": 0.9}, "'optimizer.momentum' cannot change mid-run"),
+    ({"at_step": 5, "field": "optimizer.lr", "value": -1.0}, "changes[1].value: optimizer.lr: -1"),
+    ({"at_step": 5, "field": "optimizer.lr"}, "must be a table with at_step, field and value"),
+])
+def test_bad_changes_are_refused_naming_the_change(change, expected):
+    with pytest.raises(ConfigError) as refused:
+        resolve({"task": "iris", "changes": [change]})
+    assert expected in str(refused.value)
+
+
+def test_the_run_length_of_a_one_cycle_schedule_cannot_change():
+    with pytest.raises(ConfigError, match="spans the run's epochs"):
+        resolve({"task": "iris", "scheduler": "one-cycle",
+                 "changes": [{"at_step": 5, "field": "training.epochs", "value": 3}]})

@@ -1,0 +1,92 @@
+"""Hyperparameters changed mid-run: ``{at_step, field, value}`` records that are part of a run's
+config (``[[changes]]`` in TOML, ``--change STEP:FIELD=VALUE`` on the command line), so a resumed
+run and an exported script make them at the same steps. Torch-free."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tui_trainer.errors import FieldError
+from tui_trainer.schema import Param
+
+if TYPE_CHECKING:
+    from tui_trainer.config import Config
+
+#: The field besides the optimizer's settings that a change may set: how long the run goes on.
+EPOCHS_FIELD = "training.epochs"
+
+
+@dataclass(frozen=True)
+class Change:
+    """From optimizer step ``at_step`` on (1 is the first step), ``field`` has ``value``."""
+
+    at_step: int
+    field: str
+    value: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        """The TOML table of the change."""
+        return {"at_step": self.at_step, "field": self.field, "value": self.value}
+
+
+def parse_flag(text: str) -> dict[str, Any]:
+    """``STEP:FIELD=VALUE`` (``--change 200:optimizer.lr=0.001``) as a raw change; the value stays
+    text until checked against its field. Raises ValueError with what is expected."""
+    step, colon, rest = text.partition(":")
+    field, equals, value = rest.partition("=")
+    if not colon or not equals or not step.strip().isdigit() or not field.strip():
+        raise ValueError(f"--change {text!r}: expected STEP:FIELD=VALUE, e.g. --change 200:optimizer.lr=0.001")
+    return {"at_step": int(step), "field": field.strip(), "value": value.strip(), "typed": True}
+
+
+def changeable(config: Config) -> dict[str, Param]:
+    """The fields a change may set for ``config``: its optimizer's numeric settings (they live in
+    torch's param groups) and the run's length."""
+    from tui_trainer.config import params_of
+
+    fields = {f"optimizer.{p.name}": p for p in params_of("optimizer", config.optimizer.name)
+              if p.kind in ("float", "floats")}
+    fields[EPOCHS_FIELD] = next(p for p in params_of("training") if p.name == "epochs")
+    return fields
+
+
+def check_changes(config: Config, raw: Any, problems: list[FieldError]) -> list[Change]:
+    """The valid changes of ``raw`` (a list of tables), sorted by step; each problem is added to
+    ``problems`` naming the change."""
+    from tui_trainer.config import Text, check_value
+
+    if not isinstance(raw, list):
+        problems.append(FieldError("changes", "must be a list of tables with at_step, field and value"))
+        return []
+    fields, changes = changeable(config), {}
+    for number, item in enumerate(raw, start=1):
+        where = f"changes[{number}]"
+        if not isinstance(item, dict) or not {"at_step", "field", "value"} <= set(item):
+            problems.append(FieldError(where, "must be a table with at_step, field and value"))
+            continue
+        step, field, value = item["at_step"], item["field"], item["value"]
+        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+            problems.append(FieldError(f"{where}.at_step", f"{step!r} is not allowed; must be a whole "
+                                       "number >= 1 (the optimizer step the change takes effect at)"))
+            continue
+        if field not in fields:
+            problems.append(FieldError(f"{where}.field", f"{field!r} cannot change mid-run; changeable: "
+                                       + ", ".join(fields)))
+            continue
+        param = fields[field]
+        problem = check_value(param, Text(value) if item.get("typed") else value)
+        if problem:
+            problems.append(FieldError(f"{where}.value", f"{field}: {problem}"))
+            continue
+        if item.get("typed"):
+            value = param.parse(value)
+        if field == EPOCHS_FIELD and config.scheduler.name != "none":
+            from tui_trainer.catalog.schedulers import SCHEDULERS
+
+            if SCHEDULERS[config.scheduler.name].spans_run(config.scheduler.params):
+                problems.append(FieldError(f"{where}.field", f"scheduler {config.scheduler.name} spans "
+                                           "the run's epochs; training.epochs cannot change mid-run"))
+                continue
+        changes[(step, field)] = Change(step, field, value)
+    return sorted(changes.values(), key=lambda change: change.at_step)
