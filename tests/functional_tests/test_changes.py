@@ -89,3 +89,27 @@ def test_the_run_length_of_a_one_cycle_schedule_cannot_change():
     with pytest.raises(ConfigError, match="spans the run's epochs"):
         resolve({"task": "iris", "scheduler": "one-cycle",
                  "changes": [{"at_step": 5, "field": "training.epochs", "value": 3}]})
+
+
+class ChangeAt(Callback):
+    """Pauses as a person would at step ``step``, changes the rate, and lets the run go on."""
+
+    def __init__(self, control, step: int) -> None:
+        self.control, self.step = control, step
+
+    def after_step(self, context) -> None:
+        if context.state.global_step == self.step:
+            self.control.change("optimizer.lr", 0.05)
+
+
+def test_a_change_made_while_the_run_goes_equals_the_same_change_given_before(runs_dir):
+    from tui_trainer.engine.control import RunControl
+
+    control = RunControl()
+    live = Trainer(resolve({"task": "iris", "training": {"epochs": 6, "device": "cpu"}}), [ChangeAt(control, 19)],
+                   control, runs_dir=runs_dir, report_interval=0).run()
+    given = Trainer(resolve({"task": "iris", "training": {"epochs": 6, "device": "cpu"},
+                             "changes": [{"at_step": 20, "field": "optimizer.lr", "value": 0.05}]}),
+                    runs_dir=False).run()
+    assert [m.train_loss for m in live.history] == [m.train_loss for m in given.history]
+    assert read_run(live.run_dir).config["changes"] == [{"at_step": 20, "field": "optimizer.lr", "value": 0.05}]

@@ -1,9 +1,11 @@
-"""Cooperative run control: stop and pause/resume, checked by the loop between steps."""
+"""Cooperative run control: stop, pause/resume and hyperparameter changes, checked by the loop
+between steps."""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 
 class RunControl:
@@ -16,7 +18,24 @@ class RunControl:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._changed = threading.Event()
+        self._changes: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
         self.stop_reason = "stopped"
+
+    def change(self, field: str, value: Any) -> None:
+        """Ask the loop to set ``field`` (an optimizer setting or ``training.epochs``, checked by
+        the caller) to ``value`` from its next step on; the change becomes part of the run."""
+        with self._lock:
+            self._changes.append((field, value))
+            self._changed.set()
+
+    def take_changes(self) -> list[tuple[str, Any]]:
+        """The changes asked for since the last call (the loop takes them before a step)."""
+        with self._lock:
+            changes, self._changes = self._changes, []
+            self._changed.clear()
+        return changes
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the loop to stop after the current step (``reason``: stopped or interrupted)."""
@@ -34,8 +53,8 @@ class RunControl:
 
     @property
     def requested(self) -> bool:
-        """Whether a stop or a pause is asked for (one cheap check per step)."""
-        return self._stop.is_set() or not self._running.is_set()
+        """Whether a stop, a pause or a change is asked for (one cheap check per step)."""
+        return self._stop.is_set() or not self._running.is_set() or self._changed.is_set()
 
     @property
     def stop_requested(self) -> bool:

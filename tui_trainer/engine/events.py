@@ -161,10 +161,12 @@ class RunResult:
 
 @dataclass
 class ChangeMade:
-    """A mid-run change took effect before optimizer step ``change.at_step`` (in ``epoch``)."""
+    """A mid-run change took effect before optimizer step ``change.at_step`` (in ``epoch``);
+    ``config`` is the run's config, which holds it."""
 
     change: Change
     epoch: int
+    config: Config
 
 
 @dataclass

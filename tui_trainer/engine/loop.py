@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import torch
 
 from tui_trainer.catalog.schedulers import SCHEDULERS
-from tui_trainer.changes import EPOCHS_FIELD
+from tui_trainer.changes import EPOCHS_FIELD, Change
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
 from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
@@ -442,6 +442,7 @@ class Trainer:
                 if control.stop_requested or self.agreed_stop:
                     self._stop(control.stop_reason, epoch, step)
                     break
+                self._take_live_changes()
             if self.pending_changes and self.pending_changes[0].at_step == state.global_step + 1:
                 self._make_changes(epoch)
             xb, yb = kernel.take_batch(x, y, index, (step - 1) * bs, bs)
@@ -515,6 +516,15 @@ class Trainer:
         part.next_step = step
         state.unfinished = part
 
+    def _take_live_changes(self) -> None:
+        """Changes asked for while the run goes (the app) become changes of the run at its next
+        step, recorded in its config like those given before it started."""
+        step = self.state.global_step + 1
+        live = [Change(step, field, value) for field, value in self.control.take_changes()]
+        if live:
+            self.config.changes = sorted([*self.config.changes, *live], key=lambda c: c.at_step)
+            self.pending_changes = [*live, *self.pending_changes]
+
     def _make_changes(self, epoch: int) -> None:
         """Make the changes due at the next step: set the optimizer's param groups (or the run's
         length) and tell the callbacks."""
@@ -528,7 +538,7 @@ class Trainer:
                 value = tuple(change.value) if isinstance(change.value, list) else change.value
                 for group in self.optimizer.param_groups:
                     group[name] = value
-            self._emit("on_change", ChangeMade(change, epoch))
+            self._emit("on_change", ChangeMade(change, epoch, self.config))
 
     def _agree_on_next_report(self, now: float) -> None:
         """Under torchrun: the ranks agree on stopping and on the step of the next report (about

@@ -15,7 +15,7 @@ from typing import Any
 
 from tui_trainer.config import Config, save_config
 from tui_trainer.engine.events import (
-    Callback, EpochEnded, Progress, RunEnded, RunStarted, finite_or_none,
+    Callback, ChangeMade, EpochEnded, Progress, RunEnded, RunStarted, finite_or_none,
 )
 from tui_trainer.errors import UserFacingError, first_line
 from tui_trainer.outputs import write_text
@@ -77,6 +77,10 @@ class RunDirectoryWriter(Callback):
 
     def on_progress(self, event: Progress) -> None:
         self._write_points(event.points)
+
+    def on_change(self, event: ChangeMade) -> None:
+        """A change made while the run goes is part of its config from now on."""
+        save_config(event.config, self.path / CONFIG_FILE)
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         self._write_points(event.points)
