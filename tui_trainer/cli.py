@@ -144,6 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the script to write (default: train.py)")
     script.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
+    plot = commands.add_parser(
+        "export-plot", help="draw runs' loss, accuracy or R², and learning rate as a PNG or SVG",
+        description="Draw one run, or several in one figure (a comparison: one color per run, "
+        "named by what differs), with matplotlib: every step's train loss and the validation loss, "
+        "the accuracy or R², the learning rate; for a run that learned a line, the data with the "
+        "learned and the true line.")
+    plot.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR",
+                      help="run folders, or runs' names in the runs folder")
+    plot.add_argument("-o", "--output", type=Path, metavar="FILE",
+                      help="FILE.png or FILE.svg (default: plot.png in the run folder; with several "
+                      "runs, compare.png here)")
+    plot.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    plot.add_argument("--runs-dir", type=Path, dest="sub_runs_dir", metavar="DIR",
+                      help="where to look for runs given by name (default: $XDG_DATA_HOME/tui-trainer/runs)")
+
     history = commands.add_parser(
         "export-history", help="write a run's per-epoch history and per-interval train loss as CSV "
         "or JSON")
@@ -251,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_lr_find(args)
         if args.command == "lab":
             return cmd_lab(args)
+        if args.command == "export-plot":
+            return cmd_export_plot(args)
         if args.command == "list":
             print(catalog_text())
             return EXIT_OK
@@ -417,6 +434,16 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     from tui_trainer.report import lr_find_text
 
     print(lr_find_text(result))
+    return EXIT_OK
+
+
+def cmd_export_plot(args: argparse.Namespace) -> int:
+    """``tui-trainer export-plot``: draw runs with matplotlib."""
+    run_dirs = [find_run_dir(name, args.sub_runs_dir or args.runs_dir) for name in args.run_dirs]
+    output = args.output or (run_dirs[0] / "plot.png" if len(run_dirs) == 1 else Path("compare.png"))
+    from tui_trainer.export.plot import plot_runs
+
+    print(f"wrote {plot_runs(run_dirs, output, args.force)}")
     return EXIT_OK
 
 

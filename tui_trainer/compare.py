@@ -7,8 +7,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from tui_trainer.config import Config, Text, resolve_flags, to_dict
+from tui_trainer.config import SECTIONS, Config, Text, resolve_flags, to_dict
 from tui_trainer.errors import ConfigError, FieldError
+from tui_trainer.formatting import number
 from tui_trainer.schema import show_value
 
 #: The most runs one comparison may hold.
@@ -60,7 +61,12 @@ def describe_assignments(assignments: tuple[tuple[str, Any], ...]) -> str:
     words = []
     for field, value in assignments:
         section, _, name = field.partition(".")
-        shown = value if isinstance(value, str) else show_value(value)
+        if isinstance(value, list):
+            shown = "[" + ",".join(str(v) for v in value) + "]"
+        elif isinstance(value, float):
+            shown = number(value)
+        else:
+            shown = value if isinstance(value, str) else show_value(value)
         words.append(f"{section if name == 'name' else name}={shown}")
     return " ".join(words)
 
@@ -83,18 +89,18 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
                                       f"{MAX_RUNS}")])
     runs, problems = [], []
     combinations = itertools.product(*(v.values for v in variations))
-    for number, values in enumerate(combinations, start=1):
+    for run_number, values in enumerate(combinations, start=1):
         typed = {field: Text(value) for field, value in zip(fields, values)}
         try:
             config = resolve_flags(file_dict, {**overrides, **typed})
         except ConfigError as exc:
             shown = describe_assignments(tuple(zip(fields, values)))
-            problems += [FieldError(p.field, f"{p.message} (run #{number}: {shown})") for p in exc.problems]
+            problems += [FieldError(p.field, f"{p.message} (run #{run_number}: {shown})") for p in exc.problems]
             continue
         resolved = to_dict(config)
         assignments = tuple((field, resolved[field.partition(".")[0]].get(field.partition(".")[2]))
                             for field in fields)
-        runs.append(PlannedRun(number, assignments, config))
+        runs.append(PlannedRun(run_number, assignments, config))
     if problems:
         raise ConfigError(problems)
     return runs
@@ -108,6 +114,29 @@ def varied_values(runs: list[PlannedRun]) -> dict[str, list[Any]]:
             if value not in varied.setdefault(field, []):
                 varied[field].append(value)
     return varied
+
+
+#: At most this many differing settings name a run in a legend.
+LABEL_SETTINGS = 2
+
+
+def differing_labels(configs: list[dict[str, Any]], numbers: list[int]) -> list[str]:
+    """Legend labels that name what differs between runs' configs (``#2 optimizer=sgd``):
+    settings every run has whose values are not all equal, choices first (task, loss,
+    optimizer, scheduler), at most LABEL_SETTINGS of them."""
+    flat = [_flatten(config) for config in configs]
+    common = set(flat[0]).intersection(*flat[1:]) if flat else set()
+    order = {section: i for i, section in enumerate(SECTIONS)}
+    differing = sorted((k for k in common if len({repr(f[k]) for f in flat}) > 1),
+                       key=lambda k: (not k.endswith(".name"), order.get(k.partition(".")[0], 9), k))
+    shown = differing[:LABEL_SETTINGS]
+    return [f"#{run} {describe_assignments(tuple((k, values[k]) for k in shown))}".strip()
+            for run, values in zip(numbers, flat)]
+
+
+def _flatten(config: dict[str, Any]) -> dict[str, Any]:
+    return {f"{section}.{key}": value for section, values in config.items() if isinstance(values, dict)
+            for key, value in values.items()}
 
 
 def _split_values(text: str) -> list[str]:

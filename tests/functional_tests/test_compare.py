@@ -108,5 +108,5 @@ def test_list_values_in_brackets_and_dry_run(capsys):
     assert code == 0
     assert out.splitlines() == [
         "#1 hidden=[8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16",
-        "#2 hidden=[16, 8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16",
+        "#2 hidden=[16,8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16",
         "#3 hidden=[]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16"]

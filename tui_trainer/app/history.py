@@ -14,13 +14,13 @@ from textual.widgets import SelectionList, Static
 from tui_trainer.app.charts import COLORS, Chart, Line
 from tui_trainer.formatting import number, percent
 from tui_trainer.app.series import MinMaxSeries
-from tui_trainer.config import SECTIONS, resolve
+from tui_trainer.compare import differing_labels as compare_labels
+from tui_trainer.config import resolve
 from tui_trainer.engine.events import RunResult
 from tui_trainer.engine.rundir import RunRecord
 from tui_trainer.errors import ConfigError
 
 #: At most this many differing settings name a run in the overlay's legend.
-LABEL_SETTINGS = 2
 #: When a run ends, the newest this many runs are ticked for the overlay.
 TICKED_AFTER_A_RUN = 2
 #: What the line under the list says until a run is highlighted.
@@ -81,37 +81,8 @@ class RunEntry:
 
 
 def differing_labels(entries: list[RunEntry]) -> list[str]:
-    """Legend labels that name what differs between runs (``#2 optimizer=sgd``): settings every
-    run has whose values are not all equal, choices first (task, loss, optimizer, scheduler)."""
-    flat = [_flatten(entry.config) for entry in entries]
-    common = set(flat[0]).intersection(*flat[1:]) if flat else set()
-    differing = sorted((k for k in common if len({repr(f[k]) for f in flat}) > 1),
-                       key=lambda k: (not k.endswith(".name"), _SECTION_ORDER.get(k.partition(".")[0], 9),
-                                      k))[:LABEL_SETTINGS]
-    labels = []
-    for entry, values in zip(entries, flat):
-        parts = [f"{_short(k)}={_show(values[k])}" for k in differing]
-        labels.append(" ".join([f"#{entry.number}", *parts]))
-    return labels
-
-
-_SECTION_ORDER = {section: i for i, section in enumerate(SECTIONS)}
-
-
-def _flatten(config: dict[str, Any]) -> dict[str, Any]:
-    return {f"{section}.{key}": value for section, values in config.items() if isinstance(values, dict)
-            for key, value in values.items()}
-
-
-def _short(key: str) -> str:
-    section, _, name = key.partition(".")
-    return section if name == "name" else name
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return number(value) if isinstance(value, float) else str(value)
+    """Legend labels that name what differs between runs (``#2 optimizer=sgd``)."""
+    return compare_labels([entry.config for entry in entries], [entry.number for entry in entries])
 
 
 class HistoryPanel(Vertical):

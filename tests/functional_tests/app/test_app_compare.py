@@ -13,13 +13,18 @@ def iris(epochs: int) -> object:
     return resolve({"task": "iris", "training": {"epochs": epochs, "device": "cpu"}})
 
 
+async def open_compare(pilot, ui) -> CompareDialog:
+    """Press f5 and wait for the compare dialog."""
+    await pilot.press("f5")
+    await ui.wait_until(lambda: isinstance(pilot.app.screen, CompareDialog))
+    return pilot.app.screen
+
+
 async def test_f5_races_the_ticked_optimizers_with_a_live_leaderboard(runs_dir, make_ui):
     app = make_app(runs_dir=runs_dir, config=iris(15))
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
-        await pilot.press("f5")
-        await ui.wait_until(lambda: isinstance(app.screen, CompareDialog))
-        dialog = app.screen
+        dialog = await open_compare(pilot, ui)
         assert dialog.choices.selected == ["adam"]  # the form's optimizer starts ticked
         dialog.choices.select("sgd")
         dialog.choices.select("rmsprop")
@@ -48,9 +53,7 @@ async def test_typed_learning_rates_race_and_ctrl_k_stops_one_run_alone(runs_dir
     app = make_app(runs_dir=runs_dir, config=iris(100_000))
     async with app.run_test(size=(120, 36)) as pilot:
         ui = make_ui(pilot)
-        await pilot.press("f5")
-        await ui.wait_until(lambda: isinstance(app.screen, CompareDialog))
-        dialog = app.screen
+        dialog = await open_compare(pilot, ui)
         dialog.field_select.value = "optimizer.lr"
         await pilot.pause()
         dialog.values.value = "0.1, 0.0"

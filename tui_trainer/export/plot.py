@@ -1,0 +1,113 @@
+"""Pictures of runs for reports: the loss (every step's train loss, validation per epoch), the
+accuracy or R^2, and the learning rate, drawn with matplotlib as PNG or SVG; several runs (a
+comparison) in one figure, each in its own color named by what differs; for a run that learned a
+line (tutorial 003), the data with the learned and the true line."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from tui_trainer.compare import differing_labels
+from tui_trainer.config import resolve
+from tui_trainer.engine.rundir import RunRecord, read_run
+from tui_trainer.errors import UserFacingError
+from tui_trainer.outputs import output_path
+
+#: The picture formats matplotlib writes here, by file suffix.
+FORMATS = ("png", "svg")
+
+
+def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
+    """Draw the runs in ``run_dirs`` into ``output`` (.png or .svg); returns the path. An existing
+    file is kept unless ``force``; a damaged folder is refused with its path."""
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise UserFacingError(f"-o {output}: the picture must be a .png or .svg file")
+    path = output_path(output, force, "-o")
+    records = []
+    for run_dir in run_dirs:
+        try:
+            records.append(read_run(run_dir))
+        except (OSError, ValueError) as exc:
+            raise UserFacingError(f"{run_dir}: not a readable run folder ({exc})") from None
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, no display needed
+    import matplotlib.pyplot as plt
+
+    line = _line_run(records)
+    columns = 4 if line else 3
+    figure, axes = plt.subplots(1, columns, figsize=(4.6 * columns, 4.2), layout="constrained")
+    labels = differing_labels([r.config for r in records], [i + 1 for i in range(len(records))]) \
+        if len(records) > 1 else [r.path.name for r in records]
+    regression = all(resolve(r.config).task_spec.kind == "regression" for r in records)
+    for index, (record, label) in enumerate(zip(records, labels)):
+        _draw_run(axes, record, label, f"C{index % 10}", regression)
+    axes[0].set(title="loss (solid: train per step; dashed: validation)", xlabel="epoch")
+    if all(v > 0 for ax_line in axes[0].get_lines() for v in ax_line.get_ydata()):
+        axes[0].set_yscale("log")
+    axes[1].set(title=("R²" if regression else "accuracy") + " (solid: validation; dashed: train)",
+                xlabel="epoch")
+    axes[2].set(title="learning rate", xlabel="epoch")
+    for axis in axes[:3]:
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    if line:
+        _draw_line_fit(axes[3], line)
+    figure.suptitle(" vs ".join(labels) if len(records) > 1 else resolve(records[0].config).summary())
+    partial = path.with_name(path.name + ".part")
+    try:
+        figure.savefig(partial, format=suffix)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UserFacingError(f"-o: cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(figure)
+    return path
+
+
+def _draw_run(axes, record: RunRecord, label: str, color: str, regression: bool) -> None:
+    history = record.history
+    per_epoch = (history[0]["global_step"] / history[0]["epoch"]) if history else 1.0
+    steps = [(row["step"] / per_epoch, row["train_loss"]) for row in record.steps
+             if row["train_loss"] is not None]
+    if steps:
+        axes[0].plot(*zip(*steps), color=color, linewidth=0.8, label=label)
+    _plot(axes[0], history, "val_loss", color, "--")
+    metric = ("val_r2", "train_r2") if regression else ("val_accuracy", "train_accuracy")
+    _plot(axes[1], history, metric[0], color, "-")
+    _plot(axes[1], history, metric[1], color, "--")
+    _plot(axes[2], history, "lr", color, "-")
+
+
+def _plot(axis, history: list[dict[str, Any]], key: str, color: str, style: str) -> None:
+    points = [(row["epoch"], row[key]) for row in history
+              if row.get(key) is not None and math.isfinite(row[key])]
+    if points:
+        axis.plot(*zip(*points), style, color=color, linewidth=1.2)
+
+
+def _line_run(records: list[RunRecord]) -> RunRecord | None:
+    """The run, when there is one, whose summary holds a learned line (tutorial 003)."""
+    if len(records) != 1 or not records[0].summary or not records[0].summary.get("parameters"):
+        return None
+    return records[0]
+
+
+def _draw_line_fit(axis, record: RunRecord) -> None:
+    """The task's data, the learned line and the true one."""
+    from tui_trainer.engine.data import build_dataset
+
+    config = resolve(record.config)
+    data = build_dataset(config)
+    p = record.summary["parameters"]
+    axis.scatter(data.x_train.flatten(), data.y_train.flatten(), s=8, alpha=0.6, label="training data")
+    low, high = float(data.x_train.min()), float(data.x_train.max())
+    for w, b, style, name in ((p["weight"], p["bias"], "-", "learned"),
+                              (p["true_weight"], p["true_bias"], ":", "true")):
+        axis.plot([low, high], [w * low + b, w * high + b], style, label=f"{name}: y = {w:.4g}x + {b:.4g}")
+    axis.set(title="the line", xlabel="x", ylabel="y")
+    axis.legend(fontsize="small")
