@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Static
@@ -235,7 +236,10 @@ class ConfigForm(VerticalScroll):
         """Offer these (label, name) devices; a device named by a config stays selected."""
         for row in self.device.rows:
             if row.param.name == "device":
-                row.set_options(devices)
+                try:
+                    row.set_options(devices)
+                except NoMatches:  # torch loaded before the Select finished mounting: once it has
+                    self.call_after_refresh(self.set_devices, devices)
 
     async def on_field_row_changed(self, event: FieldRow.Changed) -> None:
         if self.loading:
