@@ -7,8 +7,15 @@ Two workloads:
 
 Two bare loops: as the tutorials write it (a DataLoader over ``list(zip(data, targets))``,
 shuffle=True) and a tight hand-written loop (shuffled index slices of tensors, the same
-technique the engine uses). Each uses the thread count the engine chose. Samples/s counts the
-training loop only (no set-up, data loading or evaluation), the same for all three.
+technique the engine uses). Both run with torch's default settings (its own thread count), the
+honest baseline; the engine chooses its threads itself. Samples/s counts the training loop only
+(no set-up, data loading or evaluation), the same for all three.
+
+Then compare mode: four runs of each workload (four optimizers) raced in one thread against the
+same four trained one after another, alternating; total samples over wall-clock seconds.
+
+Last, torchrun: the MNIST-shaped run with 2 ranks (gloo, CPU) against one process, each through
+the real command (``train --json``), alternating; samples/s as the run reports it.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_engine.py [--rounds N]``.
 """
@@ -16,8 +23,10 @@ Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_engine.py [--rounds N
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +37,10 @@ import torch.nn as nn
 
 from tui_trainer.config import resolve
 from tui_trainer.engine.events import Callback
-from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.loop import DEFAULT_THREADS, Trainer
+from tui_trainer.engine.race import race
+
+RACED_OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
 
 
 class WallClock(Callback):
@@ -133,10 +145,11 @@ def main() -> None:
                 x, y = trainer.data.x_train, trainer.data.y_train
                 epochs, batch = config.training.epochs, config.training.batch_size
                 torch.manual_seed(0)
+                torch.set_num_threads(DEFAULT_THREADS)  # the bare loops get torch's default
                 rates["tutorial"].append(bare_tutorial(x, y, work, epochs, batch))
                 rates["tight"].append(bare_tight(x, y, work, epochs, batch))
             med = {k: statistics.median(v) for k, v in rates.items()}
-            print(f"{name}  [threads={trainer.threads}]")
+            print(f"{name}  [engine threads={trainer.threads}, torch default={DEFAULT_THREADS}]")
             print(f"  engine (reported)   {med['engine']:>10,.0f} samples/s   (training steps only)")
             print(f"  engine (wall)       {med['wall']:>10,.0f} samples/s   (with per-epoch history, "
                   "run folder, callbacks)")
@@ -144,7 +157,51 @@ def main() -> None:
                 print(f"  {label:<19} {med[bare]:>10,.0f} samples/s   engine/bare = "
                       f"{med['engine'] / med[bare]:.2f} reported, {med['wall'] / med[bare]:.2f} wall")
             print()
+        print(f"compare mode: {len(RACED_OPTIMIZERS)} runs ({', '.join(RACED_OPTIMIZERS)}) raced in one "
+              "thread vs one after another; total samples / wall-clock s")
+        for name, work in workloads(tmp_path / "data", args.images).items():
+            configs = [resolve(work["config"], {"optimizer": {"name": opt, "lr": 0.01}})
+                       for opt in RACED_OPTIMIZERS]
+            together, alone = [], []
+            for _ in range(args.rounds):
+                alone.append(_total_rate(lambda: [Trainer(c, runs_dir=tmp_path / "runs").run()
+                                                  for c in configs]))
+                together.append(_total_rate(lambda: race([Trainer(c, runs_dir=tmp_path / "runs")
+                                                          for c in configs])))
+            a, t = statistics.median(alone), statistics.median(together)
+            print(f"  {name}: one after another {a:,.0f}, raced {t:,.0f} samples/s; "
+                  f"raced/sequential = {t / a:.2f}")
+        _torchrun_figure(tmp_path, args.rounds)
     sys.stdout.flush()
+
+
+def _torchrun_figure(tmp_path: Path, rounds: int) -> None:
+    args = ["train", "--task", "mnist", "--data-dir", str(tmp_path / "data"), "--set", "task.download=false",
+            "--epochs", "2", "--batch-size", "64", "--device", "cpu", "--json",
+            "--runs-dir", str(tmp_path / "runs")]
+    launches = {
+        "one process": [sys.executable, "-m", "tui_trainer", *args],
+        "torchrun, 2 ranks": [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                              "--nproc-per-node=2", "-m", "tui_trainer", *args],
+    }
+    rates: dict[str, list[float]] = {name: [] for name in launches}
+    for _ in range(rounds):
+        for name, command in launches.items():
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            rates[name].append(json.loads(out)["samples_per_second"])
+    med = {name: statistics.median(values) for name, values in rates.items()}
+    print("\ntorchrun (MNIST-shaped, batch 64 global, gloo on the CPU):")
+    for name, rate in med.items():
+        print(f"  {name:<18} {rate:>10,.0f} samples/s")
+    print(f"  2 ranks / one process = {med['torchrun, 2 ranks'] / med['one process']:.2f}")
+
+
+def _total_rate(train) -> float:
+    """Samples trained per wall-clock second (set-up included) by ``train()``'s runs."""
+    start = time.perf_counter()
+    results = train()
+    seconds = time.perf_counter() - start
+    return sum(r.samples_per_second * r.seconds for r in results) / seconds
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``list``, and the
-exports (``export-script``, ``export-history``).
+"""The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``compare`` (several
+runs raced), ``list``, and the exports (``export-script``, ``export-history``).
 
 Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
 """
@@ -7,8 +7,8 @@ Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrup
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -20,17 +20,19 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config, Text, read_toml, resolve_flags, to_dict, to_toml
 from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
-from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.interrupts import (
     EXIT_INTERRUPTED, StopOnSignals, default_signals, exit_now, exit_on_signals,
 )
+from tui_trainer.launch import is_rank_zero, world_size
 from tui_trainer.outputs import output_path, write_text
 from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
+    from tui_trainer.engine.events import RunResult
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(train)
     train.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) "
                        "on stdout")
+    train.add_argument("--verbose", "-v", action="store_true",
+                       help="on a terminal, print one line per epoch above the progress bar too")
     train.add_argument("--save-config", type=Path, metavar="FILE",
                        help="write the resolved config as TOML (with --dry-run: and stop)")
     train.add_argument("--force", action="store_true", help="let --save-config overwrite FILE")
@@ -79,6 +83,40 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"continue the run in RUN_DIR from its {CHECKPOINT_FILE}, appending to its "
                        "history (flags may change epochs, stopping rules, device and threads); "
                        "the checkpoint is saved again at the end")
+
+    finder = commands.add_parser(
+        "lr-find", help="the learning-rate range test: which learning rate to train with",
+        description="fastai's range test on the config's data, model and optimizer: the learning "
+        "rate grows exponentially from --start to --end over --steps optimizer steps while the "
+        "smoothed loss is recorded; it stops early once that loss passes 4x its best, and the "
+        "model and optimizer are put back. Prints the curve (log x) and a suggested rate.")
+    add_config_flags(finder)
+    finder.add_argument("--start", type=float, default=1e-7, help="first learning rate (default 1e-7)")
+    finder.add_argument("--end", type=float, default=10.0, help="last learning rate (default 10)")
+    finder.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
+    finder.add_argument("--rule", choices=("valley", "steep"), default="valley",
+                        help="how to suggest: valley (fastai's default: the middle of the longest "
+                        "falling stretch) or steep (the steepest descent)")
+    finder.add_argument("--json", action="store_true", help="print one JSON object (lrs, losses, "
+                        "suggestion, rule) and nothing else on stdout")
+
+    compare = commands.add_parser(
+        "compare", help="train several runs that differ in the --vary fields, side by side",
+        description="Train every combination of the --vary values (at most 16 runs) from the same "
+        "initial weights on the same batches, taking turns in one process, then print a "
+        "leaderboard sorted by final validation loss (train loss without a validation split). "
+        "The other flags set what all runs share, as for `train`.")
+    add_config_flags(compare)
+    compare.add_argument("--vary", action="append", required=True, metavar="FIELD=V1,V2",
+                         help="a dotted field and its values, e.g. optimizer.name=sgd,adam,rmsprop "
+                         "or optimizer.lr=0.1,0.01 (repeatable: the runs are every combination; "
+                         "list values in brackets: model.hidden=[64],[32,32])")
+    compare.add_argument("--json", action="store_true", help="print one JSON object (runs, varied) "
+                         "and nothing else on stdout")
+    compare.add_argument("--dry-run", action="store_true",
+                         help="validate every run, list them and exit without training")
+    compare.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
+                         help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
 
     commands.add_parser("list", help="list tasks, losses, optimizers (with hyperparameters and "
                         "defaults) and schedulers")
@@ -133,9 +171,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
 
 
-def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Config:
-    """Resolve the config: the task's recipe, then the --config file (or ``base``), then flags,
-    then --set."""
+def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The layers a config resolves from: the --config file's dict (or ``base``), and the dotted
+    overrides of the named flags and --set."""
     config_path = getattr(args, "sub_config", None) or args.config
     file_dict = read_toml(config_path) if config_path else base or {}
     overrides: dict[str, Any] = {}
@@ -150,7 +189,13 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
             raise UsageError(f"--set {item!r}: expected KEY=VALUE with KEY a SECTION or SECTION.NAME, "
                              "e.g. --set optimizer.momentum=0.9")
         overrides[key.strip()] = Text(value)
-    return resolve_flags(file_dict, overrides)
+    return file_dict, overrides
+
+
+def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Config:
+    """Resolve the config: the task's recipe, then the --config file (or ``base``), then flags,
+    then --set."""
+    return resolve_flags(*config_layers(args, base))
 
 
 def run() -> None:
@@ -175,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return cmd_train(args)
+        if args.command == "compare":
+            return cmd_compare(args)
+        if args.command == "lr-find":
+            return cmd_lr_find(args)
         if args.command == "list":
             print(catalog_text())
             return EXIT_OK
@@ -184,7 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export_history(args)
         return cmd_app(args)
     except (ConfigError, UsageError, UserFacingError) as exc:
-        print_error(exc)
+        if is_rank_zero():  # under torchrun every rank finds the same problem; one says it
+            print_error(exc)
         return EXIT_BAD_INPUT
 
 
@@ -222,6 +272,9 @@ def print_error(exc: Exception) -> None:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Open the Textual app (torch loads after its first frame)."""
+    if world_size() > 1:
+        raise UsageError("the app runs in one process; under torchrun train headless instead: "
+                         "torchrun --standalone --nproc-per-node=N -m tui_trainer train [flags]")
     if args.config is not None:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
     from tui_trainer.app import run_app
@@ -263,13 +316,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(json.dumps(to_dict(config)))
         return EXIT_OK
     return run_training(config, args.json, args.train_runs_dir or args.runs_dir,
-                        save_model=args.save_model or checkpoint is not None, resume=checkpoint)
+                        save_model=args.save_model or checkpoint is not None, resume=checkpoint,
+                        verbose=args.verbose)
 
 
 def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_model: bool = False,
-                 resume: Checkpoint | None = None) -> int:
-    """Train with the right reporter, then save the model if asked (a resumed run always saves);
-    Ctrl+C stops cleanly after the current step."""
+                 resume: Checkpoint | None = None, verbose: bool = False) -> int:
+    """Train with the right reporter (on a terminal a progress bar, epoch lines only when
+    ``verbose``; otherwise epoch lines), then save the model if asked (a resumed run always
+    saves); Ctrl+C stops cleanly after the current step."""
     from tui_trainer.engine.control import RunControl
     from tui_trainer.engine.loop import Trainer
     from tui_trainer.report import EpochLines, ProgressBar, summary_text
@@ -277,14 +332,17 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     control = RunControl()
     callbacks = []
     if not as_json:
-        callbacks.append(ProgressBar() if sys.stdout.isatty() else EpochLines(sys.stdout))
-    if resume is not None:
+        callbacks.append(ProgressBar(verbose) if sys.stdout.isatty() else EpochLines(sys.stdout))
+    speaks = is_rank_zero()  # under torchrun, rank 0 alone prints and saves
+    if resume is not None and speaks:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
     # Ctrl+C or SIGTERM stops after the current step; a second one ends the process at once.
     with StopOnSignals(lambda: control.stop("interrupted")):
         result = trainer.run()
     model_file = None
+    if not speaks:
+        return exit_code(result)
     if save_model:
         from tui_trainer.engine.checkpoint import save_checkpoint
 
@@ -296,9 +354,83 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
         print(json.dumps({**result.as_json(), "model_file": str(model_file) if model_file else None}))
     else:
         print(summary_text(result) + (f"\n  saved model: {model_file}" if model_file else ""))
+    return exit_code(result)
+
+
+def exit_code(result: RunResult) -> int:
+    """130 for an interrupted run, 1 for one that diverged or failed, else 0."""
     if result.reason == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def cmd_lr_find(args: argparse.Namespace) -> int:
+    """``tui-trainer lr-find``: the range test, its curve and a suggested learning rate."""
+    import math
+
+    problems = []
+    if not (math.isfinite(args.start) and args.start > 0):
+        problems.append(f"--start: {args.start} is not allowed; must be a number > 0")
+    if not (math.isfinite(args.end) and args.end > args.start):
+        problems.append(f"--end: {args.end} is not allowed; must be a number > --start ({args.start})")
+    if not 5 <= args.steps <= 100_000:
+        problems.append(f"--steps: {args.steps} is not allowed; must be a whole number from 5 to 100000")
+    if problems:
+        raise UsageError("; ".join(problems))
+    config = config_from_args(args)
+    from tui_trainer.engine.checks import check
+    from tui_trainer.engine.lrfind import find_lr
+
+    check(config)
+    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+        result = find_lr(config, args.start, args.end, args.steps, args.rule)
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return EXIT_OK
+    from tui_trainer.report import lr_find_text
+
+    print(lr_find_text(result))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``tui-trainer compare``: plan and check every run, race them, print the leaderboard."""
+    from tui_trainer.compare import Variation, plan_runs
+
+    variations = [Variation.parse(text) for text in args.vary]
+    runs = plan_runs(*config_layers(args), variations)
+    from tui_trainer.engine.checks import torch_problems
+
+    problems = [FieldError(p.field, f"{p.message} (run {run.label})")
+                for run in runs for p in torch_problems(run.config)]
+    if problems:
+        raise ConfigError(problems)
+    if args.dry_run:
+        lines = [f"{run.label}: {run.config.summary()}" for run in runs]
+        print(json.dumps([to_dict(run.config) for run in runs]) if args.json else "\n".join(lines))
+        return EXIT_OK
+    from tui_trainer.engine.control import RunControl
+    from tui_trainer.engine.loop import Trainer
+    from tui_trainer.engine.race import race
+    from tui_trainer.leaderboard import LabelledEpochLines, RaceBars, compare_json, leaderboard_text
+
+    control = RunControl()
+    bars = RaceBars() if not args.json and sys.stdout.isatty() else None
+
+    def callbacks(run) -> list:
+        if args.json:
+            return []
+        return [bars.callback(run.label) if bars else LabelledEpochLines(sys.stdout, run.label)]
+
+    runs_dir = args.train_runs_dir or args.runs_dir
+    trainers = [Trainer(run.config, callbacks(run), control, runs_dir=runs_dir) for run in runs]
+    with StopOnSignals(lambda: control.stop("interrupted")), bars or contextlib.nullcontext():
+        results = race(trainers)
+    if args.json:
+        print(json.dumps(compare_json(runs, results)))
+    else:
+        print(leaderboard_text(runs, results))
+    return max((exit_code(result) for result in results), default=EXIT_OK)
 
 
 def find_run_dir(name: Path, runs_dir: Path | None) -> Path:

@@ -81,6 +81,14 @@ class TrainingConfig:
     target_loss: float | str = field(default="off", metadata=_spec(
         "float", "stop once the monitored loss is at or below this ('off': never)", minimum=0.0,
         keywords=("off",)))
+    precision: str = field(default="fp32", metadata=_spec(
+        "choice", "float32, or mixed precision with torch.autocast: bf16 (CPU or a bf16 GPU), "
+        "fp16 (CUDA, with a gradient scaler)", choices=("fp32", "bf16", "fp16")))
+    compile: bool = field(default=False, metadata=_spec(
+        "bool", "wrap the model in torch.compile (its compile time is shown apart from training)"))
+    backend: str = field(default="auto", metadata=_spec(
+        "choice", "torch.distributed backend under torchrun (auto: nccl on CUDA, gloo on the CPU)",
+        choices=("auto", "gloo", "nccl")))
     threads: int | str = field(default="auto", metadata=_spec(
         "int", "CPU threads for torch ('auto': 1 for small models, all cores for large ones)",
         minimum=1, maximum=MAX_THREADS, keywords=("auto",)))

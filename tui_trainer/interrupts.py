@@ -14,13 +14,18 @@ import signal
 import socket
 import sys
 import threading
+import time
 from types import TracebackType
 from typing import Callable
+
+from tui_trainer.launch import world_size
 
 #: Exit code of an interrupted run (128 + SIGINT, as shells report Ctrl+C).
 EXIT_INTERRUPTED = 130
 #: The signals that stop a run.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Seconds within which a rank under torchrun takes a second signal for torchrun's echo of the first.
+TORCHRUN_ECHO = 2.0
 
 
 def exit_now(code: int = EXIT_INTERRUPTED, note: str = "") -> None:
@@ -43,6 +48,7 @@ class StopOnSignals:
     def __init__(self, on_first: Callable[[], None]) -> None:
         self.on_first = on_first
         self.count = 0
+        self.first_at = 0.0
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopOnSignals:
@@ -63,12 +69,20 @@ class StopOnSignals:
             if not data:
                 return
             for signum in data:
-                if signum in STOP_SIGNALS:
-                    self.count += 1
-                    if self.count == 1:
-                        self.on_first()
-                    else:
-                        exit_now(EXIT_INTERRUPTED, "aborted: second interrupt")
+                if signum not in STOP_SIGNALS or self._echo():
+                    continue
+                self.count += 1
+                if self.count == 1:
+                    self.first_at = time.monotonic()
+                    self.on_first()
+                else:
+                    exit_now(EXIT_INTERRUPTED, "aborted: second interrupt")
+
+    def _echo(self) -> bool:
+        """Under torchrun a terminal's Ctrl+C reaches each rank twice: from the terminal, and
+        forwarded by torchrun's agent right after; that second one is the same interrupt (the
+        agent then waits for the ranks to finish their step and write their history)."""
+        return self.count == 1 and world_size() > 1 and time.monotonic() - self.first_at < TORCHRUN_ECHO
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tui_trainer.schema import Param
 
@@ -12,7 +13,10 @@ class SchedulerSpec:
     """A scheduler choice: its torch class, when it steps, and its parameters.
 
     ``steps`` is ``"epoch"`` (after each epoch), ``"batch"`` (after each optimizer step) or
-    ``"plateau"`` (after each epoch, given the monitored loss).
+    ``"plateau"`` (after each epoch, given the monitored loss). ``run_length`` names the torch
+    argument that spans the whole run: ``T_max`` in epochs when set to ``"epochs"`` (cosine), or
+    ``total_steps``, always the run's optimizer steps (one-cycle). ``fixed`` holds torch
+    arguments the catalog sets and does not offer.
     """
 
     name: str
@@ -20,6 +24,24 @@ class SchedulerSpec:
     help: str
     steps: str
     params: tuple[Param, ...]
+    run_length: str | None = None
+    fixed: tuple[tuple[str, Any], ...] = ()
+
+    def spans_run(self, params: dict[str, Any]) -> bool:
+        """Whether the schedule is tied to the run's length (so the length cannot change later)."""
+        if self.run_length == "total_steps":
+            return True
+        return self.run_length is not None and params.get(self.run_length) == "epochs"
+
+    def torch_arguments(self, params: dict[str, Any], epochs: int, steps_per_epoch: int) -> dict[str, Any]:
+        """The keyword arguments of the torch class for a run of ``epochs`` epochs of
+        ``steps_per_epoch`` optimizer steps."""
+        arguments = {**params, **dict(self.fixed)}
+        if self.run_length == "total_steps":
+            arguments["total_steps"] = epochs * steps_per_epoch
+        elif self.spans_run(params):
+            arguments[self.run_length] = epochs
+        return arguments
 
 
 _GAMMA_HELP = "multiplicative factor of learning-rate decay"
@@ -41,7 +63,7 @@ SCHEDULERS: dict[str, SchedulerSpec] = {
             Param("T_max", "int", "epochs", "epochs of one half cosine ('epochs': the run's epochs)",
                   minimum=1, keywords=("epochs",)),
             Param("eta_min", "float", 0.0, "minimum learning rate", minimum=0.0),
-        )),
+        ), run_length="T_max"),
         SchedulerSpec("plateau", "ReduceLROnPlateau",
                       "reduce the rate when the monitored loss stops improving", "plateau", (
             Param("factor", "float", 0.1, "factor the rate is multiplied by", minimum=0.0, maximum=1.0,
@@ -50,7 +72,7 @@ SCHEDULERS: dict[str, SchedulerSpec] = {
             Param("threshold", "float", 0.0001, "minimum relative improvement that counts", minimum=0.0),
             Param("cooldown", "int", 0, "epochs to wait after a reduction", minimum=0),
             Param("min_lr", "float", 0.0, "lower bound on the learning rate", minimum=0.0),
-        )),
+        ), fixed=(("mode", "min"),)),
         SchedulerSpec("one-cycle", "OneCycleLR", "1cycle policy: warm up to max_lr, then anneal (per batch)",
                       "batch", (
             Param("max_lr", "float", 0.1, "peak learning rate (torch has no default)",
@@ -67,6 +89,6 @@ SCHEDULERS: dict[str, SchedulerSpec] = {
             Param("final_div_factor", "float", 10000.0, "final lr = initial lr / final_div_factor",
                   minimum=0.0, min_exclusive=True),
             Param("three_phase", "bool", False, "use a third phase that anneals to the final lr"),
-        )),
+        ), run_length="total_steps"),
     )
 }

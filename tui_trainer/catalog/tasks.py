@@ -18,6 +18,8 @@ class TaskSpec:
     ``recipe`` holds the dotted config values the task starts from (its default model, loss,
     optimizer and training length); a config file or flags override them field by field.
     ``classes_option`` names the option that sets the class count, when the user picks it.
+    ``line_truth`` names the options holding the true slope and intercept of a one-feature line:
+    a run whose model is a single nn.Linear reports its learned w and b next to them.
     """
 
     name: str
@@ -29,6 +31,7 @@ class TaskSpec:
     classes: int | None = None
     classes_option: str | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
+    line_truth: tuple[str, str] | None = None
 
     def num_classes(self, options: dict[str, Any]) -> int | None:
         """Class count for these options (None for regression)."""
@@ -89,6 +92,7 @@ TASKS: dict[str, TaskSpec] = {
                 _noise(0.1),
             ),
             recipe=_recipe("mse", [], "adam", 0.01, 1000, "full"),
+            line_truth=("slope", "intercept"),
         ),
         TaskSpec(
             "regression", "10 features, y = sin(2 x0) + x1 x2 + 0.5 x3^2 - x4 + noise, MLP",

@@ -7,7 +7,6 @@ A checkpoint holds plain data and tensors only; it is read with ``torch.load(wei
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn as nn
 
+from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config, resolve, to_dict
 from tui_trainer.engine.components import head_of
 from tui_trainer.engine.events import EpochMetrics
@@ -23,55 +23,56 @@ from tui_trainer.engine.rundir import (
     CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, STEPS_FILE, read_jsonl, write_jsonl,
 )
 from tui_trainer.errors import UserFacingError, first_line
+from tui_trainer.launch import is_rank_zero
 from tui_trainer.schema import show_value
 
 if TYPE_CHECKING:
     from tui_trainer.engine.loop import Trainer
 
-FORMAT = "tui-trainer checkpoint 1"
+FORMAT = "tui-trainer checkpoint 2"
+#: The format before run state had its own state_dict (read and upgraded).
+FORMAT_1 = "tui-trainer checkpoint 1"
 #: Fields a resumed run may change: how long it goes on, when it stops, and where it runs.
 RESUMABLE_FIELDS = ("training.epochs", "training.early_stopping_patience",
                     "training.early_stopping_min_delta", "training.target_loss", "training.device",
-                    "training.threads")
+                    "training.threads", "training.backend")
 
 
 def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
-    """Write a finished run's checkpoint (default: ``model.pt`` in its run folder); returns the path.
+    """Write a finished run's checkpoint (default: ``model.pt`` in its run folder): its config and
+    ``trainer.state_dict()``. Returns the path.
 
     Call it after ``trainer.run()`` returned. A run that diverged or failed is refused: its
     weights are not worth keeping (not finite, or half-updated).
     """
     if trainer.reason in ("diverged", "failed"):
         raise UserFacingError(f"model not saved: the run {trainer.reason} ({trainer.message})")
-    if trainer.rng_states is None:
+    if trainer.result is None:
         raise UserFacingError("model not saved: the run has not trained yet")
     if path is None and trainer.run_dir is None:
         raise UserFacingError("model not saved: the run has no run folder; give a path")
     path = Path(path).expanduser() if path is not None else trainer.run_dir / CHECKPOINT_FILE
-    scheduler = trainer.scheduler
-    part = trainer.unfinished
-    state = {
-        "format": FORMAT,
-        "config": to_dict(trainer.config),
-        "model": trainer.model.state_dict(),
-        "optimizer": trainer.optimizer.state_dict(),
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "epoch": trainer.epochs_run,
-        "global_step": trainer.global_step,
-        "unfinished": dataclasses.asdict(part) if part is not None else None,
-        "best": list(trainer.best) if trainer.best is not None else None,
-        "stale_epochs": trainer.stale_epochs,
-        "train_seconds": trainer.train_seconds,
-        "samples_seen": trainer.samples_seen,
-        "shuffle_rng": trainer.shuffle.get_state(),
-        "torch_rng": trainer.rng_states[0],
-        "cuda_rng": trainer.rng_states[1],
-    }
+    state = {"format": FORMAT, "config": to_dict(trainer.config), **trainer.state_dict()}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     torch.save(state, partial)
     partial.replace(path)  # a crash while writing never leaves a torn model.pt
     return path
+
+
+def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+    """A format-1 checkpoint in today's layout (a missing entry stays missing, for the run
+    folder check to name)."""
+    get = state.get
+    return {
+        "format": FORMAT, "config": get("config"), "model": get("model"),
+        "optimizer": get("optimizer"), "scheduler": get("scheduler"),
+        "run": {"epochs_run": get("epoch"), "global_step": get("global_step"),
+                "unfinished": get("unfinished"), "train_seconds": get("train_seconds"),
+                "samples_seen": get("samples_seen")},
+        "rules": {"early_stopping": {"best": get("best"), "stale_epochs": get("stale_epochs")}},
+        "rng": {"torch": get("torch_rng"), "cuda": get("cuda_rng"), "shuffle": get("shuffle_rng")},
+    }
 
 
 @dataclass
@@ -94,12 +95,12 @@ class Checkpoint:
     @property
     def epoch(self) -> int:
         """Epochs the run had completed."""
-        return self.state["epoch"]
+        return self.state["run"]["epochs_run"]
 
     @property
     def where(self) -> str:
         """Where the run stood, in words (``after epoch 3``, ``in epoch 4, before step 7``)."""
-        part = self.state["unfinished"]
+        part = self.state["run"]["unfinished"]
         if part is None:
             return f"after epoch {self.epoch}"
         return f"in epoch {part['epoch']}, before step {part['next_step']}"
@@ -120,7 +121,7 @@ class Checkpoint:
                                   "a run is continued in the folder it was saved in")
         self.check_matches(config, RESUMABLE_FIELDS)
         epochs = config.training.epochs
-        part = self.state["unfinished"]
+        part = self.state["run"]["unfinished"]
         if part is None and epochs <= self.epoch:
             raise UserFacingError(f"the run in {self.path.parent} has already trained {self.epoch} "
                                   f"epochs; give --epochs N with N > {self.epoch} to train it further")
@@ -129,45 +130,26 @@ class Checkpoint:
                                   f"training.epochs must be at least {part['epoch']}")
         saved_epochs = self.config_dict["training"]["epochs"]
         scheduler = config.scheduler
-        tied = scheduler.name == "one-cycle" or (scheduler.name == "cosine"
-                                                 and scheduler.params["T_max"] == "epochs")
-        if tied and epochs != saved_epochs:
+        spec = SCHEDULERS[scheduler.name]
+        if spec.spans_run(scheduler.params) and epochs != saved_epochs:
             raise UserFacingError(
                 f"scheduler {scheduler.name} spans the run's {saved_epochs} epochs; a resumed run "
                 f"cannot change training.epochs to {epochs}"
-                + (" (set scheduler.T_max to a number to decouple them)" if scheduler.name == "cosine"
-                   else ""))
+                + (f" (set scheduler.{spec.run_length} to a number to decouple them)"
+                   if spec.run_length in scheduler.params else ""))
 
     def restore(self, trainer: Trainer) -> Path:
-        """Put a set-up trainer where the run stood: weights, optimizer, scheduler, random state,
-        counters and history. The run folder's history keeps only what the checkpoint covers
-        (a run killed after its last save trained epochs no weights were kept of).
-        Returns the run folder."""
-        from tui_trainer.engine.loop import EpochPart
-
-        state = self.state
-        trainer.model.load_state_dict(state["model"])
-        trainer.optimizer.load_state_dict(state["optimizer"])
-        if trainer.scheduler is not None:
-            trainer.scheduler.load_state_dict(state["scheduler"])
-        trainer.shuffle.set_state(state["shuffle_rng"])
-        torch.set_rng_state(state["torch_rng"])
-        if state["cuda_rng"] is not None and trainer.device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda_rng"], trainer.device)
-        trainer.epochs_run = state["epoch"]
-        trainer.start_epoch = state["epoch"] + 1
-        if state["unfinished"] is not None:
-            trainer.unfinished = EpochPart(**state["unfinished"])
-            trainer.start_epoch = trainer.unfinished.epoch
-        trainer.global_step = state["global_step"]
-        trainer.best = tuple(state["best"]) if state["best"] is not None else None
-        trainer.stale_epochs = state["stale_epochs"]
-        trainer.train_seconds, trainer.samples_seen = state["train_seconds"], state["samples_seen"]
+        """Put a set-up trainer where the run stood (``trainer.load_state_dict``) and its history.
+        The run folder's history keeps only what the checkpoint covers (a run killed after its
+        last save trained epochs no weights were kept of). Returns the run folder."""
+        trainer.load_state_dict(self.state)
+        epochs_run, global_step = trainer.state.epochs_run, trainer.state.global_step
         run_dir = self.path.parent
-        history = [row for row in read_jsonl(run_dir / HISTORY_FILE) if row["epoch"] <= trainer.epochs_run]
-        steps = [row for row in read_jsonl(run_dir / STEPS_FILE) if row["step"] <= trainer.global_step]
-        write_jsonl(run_dir / HISTORY_FILE, history)
-        write_jsonl(run_dir / STEPS_FILE, steps)
+        history = [row for row in read_jsonl(run_dir / HISTORY_FILE) if row["epoch"] <= epochs_run]
+        steps = [row for row in read_jsonl(run_dir / STEPS_FILE) if row["step"] <= global_step]
+        if is_rank_zero():  # under torchrun, rank 0 alone writes the run folder
+            write_jsonl(run_dir / HISTORY_FILE, history)
+            write_jsonl(run_dir / STEPS_FILE, steps)
         trainer.history = [EpochMetrics(**row) for row in history]
         trainer.steps = [(row["step"], row["train_loss"]) for row in steps]
         return run_dir
@@ -189,6 +171,8 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     except Exception as exc:  # a torn or foreign file fails in many ways (pickle, zip, key errors)
         raise UserFacingError(f"{path} is not a readable checkpoint (torch.load: "
                               f"{type(exc).__name__}: {first_line(exc)})") from None
+    if isinstance(state, dict) and state.get("format") == FORMAT_1:
+        state = _upgrade(state)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise UserFacingError(f"{path} is not a tui-trainer checkpoint ({FORMAT})")
     return Checkpoint(path, state)

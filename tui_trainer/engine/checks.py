@@ -6,7 +6,9 @@ import torch
 
 from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.config import Config, choice_params
-from tui_trainer.engine.components import build_optimizer, build_scheduler, make_user_loss, user_loss_imported
+from tui_trainer.engine.components import (
+    build_optimizer, build_scheduler, make_user_loss, precision_problem, user_loss_imported,
+)
 from tui_trainer.engine.devices import resolve_device
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.schema import show_value
@@ -34,9 +36,13 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
         except Exception as exc:
             problems.append(refused("scheduler", config.scheduler.name, config.scheduler.params, exc))
     try:
-        resolve_device(config.training.device)
+        device = resolve_device(config.training.device)
     except UserFacingError as exc:
         problems.append(FieldError("training.device", str(exc).partition(": ")[2]))
+    else:
+        problem = precision_problem(config.training.precision, device)
+        if problem:
+            problems.append(FieldError("training.precision", problem))
     if user_loss_parts(config.loss.name) and (import_user_loss or user_loss_imported(config.loss.name)):
         try:
             make_user_loss(config.loss.name)

@@ -119,16 +119,32 @@ def build_optimizer(choice: Choice, parameters) -> torch.optim.Optimizer:
 
 
 def build_scheduler(choice: Choice, optimizer: torch.optim.Optimizer, epochs: int, steps_per_epoch: int):
-    """The torch.optim.lr_scheduler scheduler (None for ``none``); epoch-based ones count epochs,
-    one-cycle counts optimizer steps."""
+    """The torch.optim.lr_scheduler scheduler (None for ``none``), with the arguments the catalog
+    derives from the run's length."""
     spec = SCHEDULERS[choice.name]
     if spec.torch_class is None:
         return None
-    params = dict(choice.params)
-    if choice.name == "cosine" and params["T_max"] == "epochs":
-        params["T_max"] = epochs
-    if choice.name == "one-cycle":
-        params["total_steps"] = epochs * steps_per_epoch
-    if choice.name == "plateau":
-        params["mode"] = "min"
-    return getattr(torch.optim.lr_scheduler, spec.torch_class)(optimizer, **params)
+    arguments = spec.torch_arguments(choice.params, epochs, steps_per_epoch)
+    return getattr(torch.optim.lr_scheduler, spec.torch_class)(optimizer, **arguments)
+
+
+#: The torch.autocast dtype of each training.precision (None: plain float32).
+AUTOCAST_DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
+
+
+def autocast_dtype(precision: str) -> torch.dtype | None:
+    """The dtype a run's forward pass autocasts to (None for fp32)."""
+    name = AUTOCAST_DTYPES[precision]
+    return getattr(torch, name) if name else None
+
+
+def precision_problem(precision: str, device: torch.device) -> str | None:
+    """Why ``precision`` cannot run on ``device`` (None when it can)."""
+    if precision == "fp16" and device.type != "cuda":
+        return (f"fp16 needs a CUDA GPU (autocast to float16 with a gradient scaler); this run's "
+                f"device is {device.type}; use bf16 there, or fp32")
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return f"bf16 is not supported by {torch.cuda.get_device_name(device)}; use fp16 or fp32"
+    if precision == "bf16" and device.type not in ("cpu", "cuda"):
+        return f"bf16 autocast runs on the CPU or a CUDA GPU, not on {device.type}; use fp32"
+    return None

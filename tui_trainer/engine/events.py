@@ -8,13 +8,17 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_trainer.config import Config, to_dict
 
+if TYPE_CHECKING:
+    from tui_trainer.engine.hooks import EpochContext, StepContext
+
 @dataclass
 class RunStarted:
-    """Sent once the data, model and optimizer are built, before the first step."""
+    """Sent once the data, model and optimizer are built, before the first step (``start_epoch``
+    and ``start_step``: where a resumed run goes on)."""
 
     config: Config
     run_dir: Path | None
@@ -28,12 +32,15 @@ class RunStarted:
     steps_per_epoch: int
     total_steps: int
     start_epoch: int = 1
+    start_step: int = 0
 
 
 @dataclass
 class Progress:
     """Sent every reporting interval. ``train_loss`` is the mean over the epoch's steps since the
-    last report; ``grad_norm`` is the total gradient norm at this step."""
+    last report; ``grad_norm`` is the total gradient norm at this step. ``points`` are the step
+    curve's new (global step, train loss) points since the last report (every step's loss, or
+    the mean of every k steps in a long run); ``figures`` are what hooks measured at this report."""
 
     epoch: int
     epochs: int
@@ -46,6 +53,8 @@ class Progress:
     grad_norm: float | None
     samples_per_second: float
     elapsed: float
+    points: list[tuple[int, float]] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,11 +83,13 @@ class EpochMetrics:
 
 @dataclass
 class EpochEnded:
-    """Sent after each epoch's validation."""
+    """Sent after each epoch's validation; ``points`` are the step curve's points of the epoch
+    not yet sent with a Progress event."""
 
     epoch: int
     epochs: int
     metrics: EpochMetrics
+    points: list[tuple[int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +123,7 @@ class RunResult:
     samples_per_second: float
     run_dir: Path | None
     steps: list[tuple[int, float]] = field(default_factory=list)
+    compile_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -136,10 +148,20 @@ class RunResult:
             "param_count": self.param_count,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),
+            "compile_seconds": None if self.compile_seconds is None else round(self.compile_seconds, 4),
             "samples_per_second": finite_or_none(self.samples_per_second),
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "config": to_dict(self.config),
         }
+
+
+@dataclass
+class StopRun:
+    """What a hook returns at an epoch's end to end the run: why (``early-stopped``,
+    ``target-reached``) and a message saying so."""
+
+    reason: str
+    message: str
 
 
 @dataclass
@@ -158,13 +180,31 @@ class RunFailed:
 
 
 class Callback:
-    """Receives the loop's events; override the hooks you need. Hooks run on the training thread."""
+    """Receives the loop's events and looks at the model at named points; override the hooks you
+    need. Hooks run on the training thread. The context hooks (``after_backward``,
+    ``after_step``, ``at_report``, ``at_epoch_end``) see the model, optimizer, batch and run state;
+    they must not change them, and return plain data. The loop calls ``after_backward`` and
+    ``after_step`` only for callbacks that override them, so the others cost nothing per step."""
 
     def on_run_start(self, event: RunStarted) -> None:
         """The run is about to take its first step."""
 
+    def after_backward(self, context: StepContext) -> None:
+        """The step's gradients exist (before clipping and the optimizer step)."""
+
+    def after_step(self, context: StepContext) -> None:
+        """The optimizer stepped."""
+
+    def at_report(self, context: StepContext) -> dict[str, float] | None:
+        """A reporting interval passed; named figures returned here go into the Progress event."""
+        return None
+
     def on_progress(self, event: Progress) -> None:
         """A reporting interval passed."""
+
+    def at_epoch_end(self, context: EpochContext) -> StopRun | None:
+        """The epoch and its validation finished; return StopRun to end the run."""
+        return None
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         """An epoch and its validation finished."""
@@ -174,6 +214,13 @@ class Callback:
 
     def on_run_end(self, event: RunEnded) -> None:
         """The run ended (always sent once the run started)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the callback must keep for a resumed run to go on as if never stopped."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back what ``state_dict`` gave."""
 
 
 def finite_or_none(value: Any) -> Any:

@@ -1,109 +1,137 @@
-"""The training loop of the tutorials, done right, reporting through Callback hooks only."""
+"""The training loop of the tutorials, done right, reporting through Callback hooks only.
+
+A ``Trainer`` is one run. Its ``turns()`` generator trains and gives way at every report and
+epoch end, so several runs can share one thread and take turns (``engine.race``) while each
+trains exactly as it would alone; ``run()`` simply takes every turn.
+"""
 
 from __future__ import annotations
 
 import math
-import os
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import torch
 
+from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
-from tui_trainer.engine.components import build_loss, build_optimizer, head_of
+from tui_trainer.engine import kernel
+from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
+from tui_trainer.engine.distributed import Ranks
 from tui_trainer.engine.events import (
     Callback, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunFailed, RunResult,
-    RunStarted,
+    RunStarted, StopRun,
 )
+from tui_trainer.engine.hooks import EarlyStopping, EpochContext, GradientNorm, StepContext, TargetLoss
 from tui_trainer.engine.models import build_model, param_count
 from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
+from tui_trainer.engine.state import EpochPart, RunState
+from tui_trainer.errors import UserFacingError
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
 
-#: Evaluation passes run in chunks of this many samples to bound memory.
-EVAL_CHUNK = 8192
-#: Training sets up to this many input values are shuffled by one copy per epoch and batched as
-#: slices; larger ones gather each batch by index (a whole-set copy then costs more than it saves).
-CACHE_SIZED = 1 << 20
-#: Below this many parameter x sample products per step, a CPU run uses one thread.
-SMALL_STEP_WORK = 20_000_000
+#: Below this many parameter x sample products per step, a headless CPU run uses one thread.
+SMALL_STEP_WORK = 1_000_000
+#: The same bound for a run beside the app's UI, where idle workers also spin against its event loop.
+SMALL_STEP_WORK_BESIDE_UI = 20_000_000
+#: A run records its train loss at every step up to this many steps; longer runs record the mean
+#: of every k steps, so a run keeps at most about this many points.
+MAX_STEP_POINTS = 4000
 
 
-def choose_threads(setting: int | str, device: torch.device, params: int, batch: int) -> int:
+#: torch's own thread count for this process (one per core), read before any run changes it.
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+def choose_threads(setting: int | str, device: torch.device, params: int, batch: int,
+                   beside_ui: bool = False) -> int:
     """The CPU thread count for a run, set on the training thread itself.
 
-    torch's default is one thread per core. For small models each step is too short to split:
-    the extra OpenMP workers spin-wait, and on a 2-core machine a small model trained on a
-    non-main thread (as in the app, beside the UI's event loop) ran 5x slower with the default
-    than with 1 thread. Large steps (big batches of a big model) do gain from every core.
+    torch's default is one thread per core. For small steps the extra OpenMP workers only
+    spin-wait at every op: measured on 2 busy cores, iris trained 4-8x slower with 2 threads
+    than with 1, and beside the app's UI a small model ran 5x slower with the default. Large
+    steps (big batches of a big model) do gain from every core. The bound is higher beside the
+    UI, whose event loop competes for the same cores.
     """
     if setting != "auto":
         return int(setting)
     if device.type != "cpu":
-        return torch.get_num_threads()
-    return 1 if params * batch < SMALL_STEP_WORK else (os.cpu_count() or 1)
+        return DEFAULT_THREADS
+    small = SMALL_STEP_WORK_BESIDE_UI if beside_ui else SMALL_STEP_WORK
+    return 1 if params * batch < small else DEFAULT_THREADS
 
 
-@dataclass(slots=True)
-class EpochPart:
-    """The steps of an epoch done so far: its shuffle order (on the CPU; None when unshuffled),
-    the first step not taken, and the sums its metrics need. A run stopped inside an epoch
-    keeps one, so that a checkpoint can continue the epoch exactly."""
+class _StepCurve:
+    """The run's curve of train loss by step: every step's loss, or the mean of every
+    ``stride`` steps, so a run keeps at most about MAX_STEP_POINTS points."""
 
-    epoch: int
-    order: torch.Tensor | None
-    next_step: int = 1
-    loss_total: float = 0.0
-    loss_count: float = 0.0
-    metric_total: float = 0.0
-    seen: int = 0
-    seconds: float = 0.0
+    def __init__(self, total_steps: int) -> None:
+        self.stride = max(1, math.ceil(total_steps / MAX_STEP_POINTS))
+        self.total = self.count = 0.0
+        self.points: list[tuple[int, float]] = []
 
+    def add(self, global_step: int, value: float, count: int) -> None:
+        self.total += value * count
+        self.count += count
+        if global_step % self.stride == 0:
+            self.close(global_step)
 
-def _sum_of_squares(y: torch.Tensor) -> float:
-    """Total sum of squares of regression targets about their mean (0 for class indices or none)."""
-    return float(((y - y.mean()) ** 2).sum()) if y.is_floating_point() and len(y) else 0.0
+    def close(self, global_step: int) -> None:
+        """End the current point at ``global_step`` (at the run's end: a last, shorter one)."""
+        if self.count:
+            self.points.append((global_step, self.total / self.count))
+            self.total = self.count = 0.0
+
+    def take(self) -> list[tuple[int, float]]:
+        """The points made since the last call."""
+        points, self.points = self.points, []
+        return points
 
 
 class _LossTracker:
     """Sums batch losses. The loss tensors are kept and read together at each report and at the
     epoch's end, so steps never wait for a device sync; the first non-finite loss is found
-    there with its exact step."""
+    there with its exact step. Each finite loss also goes to the run's step curve."""
 
-    def __init__(self, total: float, count: float) -> None:
+    def __init__(self, total: float, count: float, curve: _StepCurve, ranks: Ranks | None) -> None:
         self.pending: list[tuple[int, torch.Tensor, int]] = []
+        self.ranks = ranks
         self.total, self.count = total, count
         self.interval_total = self.interval_count = 0.0
+        self.curve = curve
         self.bad: tuple[int, float] | None = None
 
     def add(self, step: int, loss: torch.Tensor, count: int) -> None:
         self.pending.append((step, loss.detach(), count))
 
-    def flush(self) -> None:
-        if self.pending:
-            values = torch.stack([loss for _, loss, _ in self.pending]).tolist()
-            for (step, _, count), value in zip(self.pending, values):
-                self._record(step, value, count)
-            self.pending.clear()
-
-    def _record(self, step: int, value: float, count: int) -> None:
-        if self.bad is not None:
+    def flush(self, global_step: int) -> None:
+        """Read the pending losses; ``global_step`` is the run's step count at the last of them."""
+        if not self.pending:
             return
-        if not math.isfinite(value):
-            self.bad = (step, value)
-            return
-        self.total += value * count
-        self.count += count
-        self.interval_total += value * count
-        self.interval_count += count
+        stacked = torch.stack([loss for _, loss, _ in self.pending])
+        if self.ranks is not None:  # each rank holds its share's loss, scaled to add up to the batch's
+            stacked = self.ranks.sum(stacked) / self.ranks.world
+        values = stacked.tolist()
+        first = global_step - len(values) + 1
+        for offset, ((step, _, count), value) in enumerate(zip(self.pending, values)):
+            if self.bad is not None:
+                break
+            if not math.isfinite(value):
+                self.bad = (step, value)
+                break
+            self.total += value * count
+            self.count += count
+            self.interval_total += value * count
+            self.interval_count += count
+            self.curve.add(first + offset, value, count)
+        self.pending.clear()
 
     def take_interval_mean(self) -> float:
         mean = self.interval_total / self.interval_count if self.interval_count else float("nan")
@@ -114,137 +142,229 @@ class _LossTracker:
 class _BatchOutputs:
     """Collects what the epoch's training metric needs with as little work per step as possible:
     predicted classes (one op per step), squared errors, or nothing when the loss is the
-    mean squared error itself (its running sum already is the squared-error sum). ``carried``
-    is the total of the epoch's earlier steps (a resumed epoch)."""
+    mean squared error itself (its running sum already is the squared-error sum). Under
+    torchrun each rank sums its shares' scores, added up over the ranks at the epoch's end.
+    ``carried`` is the total of the epoch's earlier steps (a resumed epoch)."""
 
-    def __init__(self, mode: str, carried: float) -> None:
-        self.mode = mode
+    def __init__(self, head: str, loss_fn: torch.nn.Module, carried: float, ranks: Ranks | None) -> None:
+        self.head = head
+        self.loss_is_sse = head == "value" and type(loss_fn) is torch.nn.MSELoss and loss_fn.reduction == "mean"
         self.carried = carried
+        self.ranks = ranks
         self.preds: list[torch.Tensor] = []
-        self.sse: torch.Tensor | float = carried
+        self.score: torch.Tensor | float = 0.0
 
     def add(self, out: torch.Tensor, y: torch.Tensor) -> None:
-        mode = self.mode
-        if mode == "argmax":
-            self.preds.append(out.detach().argmax(dim=1))
-        elif mode == "probability":
-            self.preds.append(out.detach() > 0.5)
-        elif mode == "logit":
-            self.preds.append(out.detach() > 0)
-        elif mode == "sse":
-            self.sse = self.sse + ((out.detach() - y) ** 2).sum()
+        if self.head == "value" or self.ranks is not None:
+            self.score = self.score + kernel.batch_score(out.detach(), y, self.head)
+        else:
+            self.preds.append(kernel.predictions(out.detach(), self.head))
 
     def total(self, targets: torch.Tensor, loss_total: float) -> float:
         """Correct predictions, or the squared-error sum, over the epoch (``targets`` in batch order)."""
-        if self.mode == "mse":
+        if self.loss_is_sse:
             return loss_total
-        if self.mode == "sse":
-            return float(self.sse)
-        if not self.preds:
-            return self.carried
-        return self.carried + float((torch.cat(self.preds).to(targets.dtype) == targets).sum())
+        if self.preds:
+            return self.carried + float((torch.cat(self.preds).to(targets.dtype) == targets).sum())
+        if isinstance(self.score, torch.Tensor) and self.ranks is not None:
+            return self.carried + float(self.ranks.sum(self.score.double()))
+        return self.carried + float(self.score)
 
 
-def metric_mode(head: str, loss_fn: torch.nn.Module) -> str:
-    """How _BatchOutputs measures a head: argmax, probability, logit, mse or sse."""
-    if head in ("logits", "log-probs"):
-        return "argmax"
-    if head in ("probability", "logit"):
-        return head
-    exact_mse = type(loss_fn) is torch.nn.MSELoss and loss_fn.reduction == "mean"
-    return "mse" if exact_mse else "sse"
+def _overrides(callback: Callback, hook: str) -> bool:
+    return getattr(type(callback), hook) is not getattr(Callback, hook)
 
 
 class Trainer:
     """Runs one training run of a config; ``run()`` returns its RunResult.
 
-    ``control`` stops or pauses it from another thread; ``callbacks`` receive its events;
-    ``runs_dir`` is where its run folder goes (None: the user data folder; False: no folder).
-    ``resume`` continues the run a checkpoint holds, in that run's folder.
+    ``control`` stops or pauses it from another thread; ``callbacks`` receive its events and
+    look at the model at the named points; ``runs_dir`` is where its run folder goes (None: the
+    user data folder; False: no folder). ``resume`` continues the run a checkpoint holds, in that
+    run's folder. ``beside_ui``: the run shares the process with the app's event loop (it then
+    trains small models on one CPU thread).
     """
 
     def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
                  control: RunControl | None = None, runs_dir: Path | None | bool = None,
-                 report_interval: float = 0.1, resume: Checkpoint | None = None) -> None:
+                 report_interval: float = 0.1, resume: Checkpoint | None = None,
+                 beside_ui: bool = False) -> None:
         self.config = config
         self.control = control or RunControl()
-        self.callbacks = list(callbacks)
+        self.user_callbacks = list(callbacks)
         self.runs_dir = runs_dir
         self.report_interval = report_interval
         self.resume = resume
+        self.beside_ui = beside_ui
+        self.state = RunState()
         self.history: list[EpochMetrics] = []
         self.steps: list[tuple[int, float]] = []
         self.reason, self.message = "completed", ""
-        self.global_step = 0
-        self.start_epoch = 1
-        self.epochs_run = 0
-        self.train_seconds = 0.0
-        self.samples_seen = 0
-        self.last_grad_norm: float | None = None
+        self.last_figures: dict[str, float] = {}
         self.next_report = 0.0
-        self.unfinished: EpochPart | None = None
-        self.best: tuple[float, int] | None = None
-        self.stale_epochs = 0
-        self.rng_states: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self.run_dir: Path | None = None
+        self.result: RunResult | None = None
+        self.ready = False
+        self.compile_seconds: float | None = None  # the first step's time under torch.compile
+        self.agreed_stop = False  # under torchrun: every rank stops before its next step
+        self.next_report_step = 1
+        self.last_agreement = (time.perf_counter(), 0)
+        #: The run's global random-number state while it waits for its turn, and once it ended.
+        self.rng: dict[str, torch.Tensor | None] | None = None
 
     # -- setup ---------------------------------------------------------------------------------
 
     def setup(self) -> None:
-        """Build device, data, model, loss, optimizer and scheduler (raises UserFacingError)."""
+        """Build device, data, model, loss, optimizer, scheduler and the rules' hooks (raises
+        UserFacingError)."""
         cfg, training = self.config, self.config.training
         self.device = resolve_device(training.device)
+        self.ranks = Ranks.start(training.backend, self.device.type)
+        if self.ranks is not None:
+            self.device = self.ranks.device(self.device)
+            if self.ranks.rank != 0:  # rank 0 alone writes the run folder and reports
+                self.runs_dir, self.user_callbacks = False, []
         data = build_dataset(cfg)
-        self.head = head_of(cfg)
+        self.head = head_of(cfg).head
         torch.manual_seed(training.seed)
-        self.model = build_model(cfg.model, data.features, self.head.output_size(data.classes),
-                                 self.head.head).to(self.device)
+        self.model = build_model(cfg.model, data.features, head_of(cfg).output_size(data.classes),
+                                 self.head).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.data = self._shape_targets(data).to(self.device)
         self.n_train, self.n_val = len(self.data.x_train), len(self.data.x_val)
         self.batch_size = self.n_train if training.batch_size == "full" else min(training.batch_size,
                                                                                   self.n_train)
         self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        self.net = self.model
+        if self.ranks is not None:
+            self._check_shares()
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+        if training.compile:
+            self.net = torch.compile(self.net)
+        self.autocast_dtype = autocast_dtype(training.precision)
+        self.scaler = torch.amp.GradScaler(self.device.type) if training.precision == "fp16" else None
         self.threads = choose_threads(training.threads, self.device, param_count(self.model),
-                                      self.batch_size)
+                                      self.batch_size, self.beside_ui)
         torch.set_num_threads(self.threads)
         self.loss_fn = build_loss(cfg.loss)
-        self.metric_mode = metric_mode(self.head.head, self.loss_fn)
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
         self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
+        self.scheduler_steps = SCHEDULERS[cfg.scheduler.name].steps
         self.shuffle = torch.Generator().manual_seed(training.seed)
         # Total sums of squares, the denominators of R^2 (constant for the run).
-        self.train_sst, self.val_sst = (_sum_of_squares(self.data.y_train), _sum_of_squares(self.data.y_val))
+        self.train_sst = kernel.sum_of_squares(self.data.y_train)
+        self.val_sst = kernel.sum_of_squares(self.data.y_val)
+        self.rules = self._rules()
+        self.callbacks = [*self.rules.values(), *self.user_callbacks]
+        self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
+        self.ready = True
+
+    def get_ready(self) -> None:
+        """Set up and pre-flight now, keeping the run's random state aside until its first turn,
+        so several runs can all be set up (and refused) before any of them trains."""
+        prepare(self)
+        self.rng = self._global_rng()
+
+    def _check_shares(self) -> None:
+        """Under torchrun every rank needs a share of every batch: the batch size must split
+        evenly over the ranks, and the last, shorter batch must hold one sample per rank."""
+        world, batch = self.ranks.world, self.batch_size
+        last = self.n_train - (self.steps_per_epoch - 1) * batch
+        if self.config.training.batch_size != "full" and batch % world:
+            raise UserFacingError(f"training.batch_size: {batch} is the global batch; with {world} ranks "
+                                  f"it must be a multiple of {world} (each rank takes batch/{world})")
+        if last < world:
+            raise UserFacingError(f"training.batch_size: the last batch of an epoch holds {last} "
+                                  f"sample(s), fewer than the {world} ranks; choose a batch size that "
+                                  f"leaves at least {world} (the training set has {self.n_train})")
+
+    def _rules(self) -> dict[str, Callback]:
+        """The loop's own hooks, by name (their state goes into checkpoints under that name)."""
+        training = self.config.training
+        rules: dict[str, Callback] = {"gradient_norm": GradientNorm()}
+        if training.target_loss != "off":
+            rules["target_loss"] = TargetLoss(training.target_loss)
+        if training.early_stopping_patience != "off":
+            rules["early_stopping"] = EarlyStopping(training.early_stopping_patience,
+                                                    training.early_stopping_min_delta)
+        return rules
 
     def _shape_targets(self, data: Dataset) -> Dataset:
         """BCE-style losses take float (N, 1) targets; class-index losses take int64 (N,)."""
-        if self.head.head in ("probability", "logit"):
+        if self.head in ("probability", "logit"):
             data.y_train = data.y_train.float().unsqueeze(1)
             data.y_val = data.y_val.float().unsqueeze(1)
         return data
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs: model, optimizer, scheduler, the loop's counters, the
+        rules' state and the random-number generators (plain data and tensors)."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "run": self.state.state_dict(),
+            "rules": {name: rule.state_dict() for name, rule in self.rules.items()},
+            "rng": {**(self.rng or self._global_rng()), "shuffle": self.shuffle.get_state()},
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put a set-up trainer where ``state_dict()`` left its run."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.state.load_state_dict(state["run"])
+        for name, rule in self.rules.items():
+            rule.load_state_dict(state["rules"].get(name) or rule.state_dict())
+        self.shuffle.set_state(state["rng"]["shuffle"])
+        self._set_global_rng(state["rng"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+
+    def _global_rng(self) -> dict[str, torch.Tensor | None]:
+        cuda = self.device.type == "cuda"
+        return {"torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state(self.device) if cuda else None}
+
+    def _set_global_rng(self, rng: dict[str, torch.Tensor | None]) -> None:
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
 
     # -- the run -------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
         """Set up, train, evaluate, and report; failures during training end the run, not the caller."""
-        prepare(self)  # set-up and pre-flight: refusals come before any folder or step
-        if self.resume is not None:
-            self.run_dir: Path | None = self.resume.restore(self)
-        elif self.runs_dir is not False:
-            self.run_dir = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
-        else:
-            self.run_dir = None
-        if self.run_dir is not None:
-            self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
-        epochs = self.config.training.epochs
-        self._emit("on_run_start", RunStarted(
-            config=self.config, run_dir=self.run_dir, device=str(self.device),
-            device_name=describe(self.device), threads=self.threads,
-            param_count=param_count(self.model), train_size=self.n_train, val_size=self.n_val,
-            epochs=epochs, steps_per_epoch=self.steps_per_epoch,
-            total_steps=epochs * self.steps_per_epoch, start_epoch=self.start_epoch))
+        for _ in self.turns():
+            pass
+        return self.result
+
+    def turns(self) -> Iterator[None]:
+        """Train, giving way at every report and epoch end; ``self.result`` is set at the end.
+
+        While it waits, the run's global random-number state (dropout draws) and thread count are
+        kept aside, so runs taking turns in one thread each train as they would alone.
+        """
+        if not self.ready:
+            prepare(self)  # set-up and pre-flight: refusals come before any folder or step
+        if self.rng is not None:
+            self._set_global_rng(self.rng)
+            self.rng = None
+        self._start()
         try:
-            for epoch in range(self.start_epoch, epochs + 1):
-                if not self._train_epoch(epoch):
+            for epoch in range(self.state.next_epoch, self.config.training.epochs + 1):
+                for _ in self._train_epoch(epoch):
+                    self.rng = self._global_rng()
+                    yield
+                    self._set_global_rng(self.rng)
+                    self.rng = None
+                    if torch.get_num_threads() != self.threads:
+                        torch.set_num_threads(self.threads)
+                if self.reason != "completed" or not self._end_epoch(epoch):
                     break
         except Exception as exc:  # any failure ends the run with its history kept
             self.reason = "failed"
@@ -253,144 +373,194 @@ class Trainer:
                 self.reason, self.message = "diverged", (f"diverged: the model's outputs are not finite "
                                                          f"({exc}); try a lower learning rate")
             self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
-        cuda = self.device.type == "cuda"
-        self.rng_states = torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if cuda else None
-        result = self._result()
-        self._emit("on_run_end", RunEnded(result))
-        return result
+        self.curve.close(self.state.global_step)
+        self.steps += self.curve.take()
+        self.rng = self._global_rng()  # where the run's random numbers stand, for its checkpoint
+        self.result = self._result()
+        self._emit("on_run_end", RunEnded(self.result))
 
-    def _train_epoch(self, epoch: int) -> bool:
-        """One epoch (or the rest of the one a resumed run stopped in); returns False when the
-        run must end."""
-        model, x, y, bs, n = self.model, self.data.x_train, self.data.y_train, self.batch_size, self.n_train
-        control, loss_fn, optimizer, params = self.control, self.loss_fn, self.optimizer, self.params
-        clip = self.config.training.grad_clip
+    def _start(self) -> None:
+        if self.resume is not None:
+            self.run_dir = self.resume.restore(self)
+        elif self.runs_dir is not False:
+            self.run_dir = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
+        if self.run_dir is not None:
+            self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
+        self._after_backward = [c.after_backward for c in self.callbacks if _overrides(c, "after_backward")]
+        self._after_step = [c.after_step for c in self.callbacks if _overrides(c, "after_step")]
+        epochs = self.config.training.epochs
+        self._emit("on_run_start", RunStarted(
+            config=self.config, run_dir=self.run_dir, device=str(self.device),
+            device_name=describe(self.device), threads=self.threads,
+            param_count=param_count(self.model), train_size=self.n_train, val_size=self.n_val,
+            epochs=epochs, steps_per_epoch=self.steps_per_epoch,
+            total_steps=epochs * self.steps_per_epoch, start_epoch=self.state.next_epoch,
+            start_step=self.state.global_step))
+
+    def _train_epoch(self, epoch: int) -> Iterator[None]:
+        """One epoch (or the rest of the one a resumed run stopped in), giving way at each report;
+        sets ``reason`` when the run must end inside it, else leaves ``state.unfinished`` holding
+        the finished epoch's sums. Under torchrun each rank steps on its share of every batch,
+        and the ranks agree at each report (by step count) on whether to stop."""
+        net, bs, state, ranks = self.net, self.batch_size, self.state, self.ranks
+        control, loss_fn, optimizer = self.control, self.loss_fn, self.optimizer
+        clip = None if self.config.training.grad_clip == "off" else self.config.training.grad_clip
         set_to_none = self.config.training.zero_grad_set_to_none
-        batch_scheduler = self.scheduler if self.config.scheduler.name == "one-cycle" else None
-        part, self.unfinished = self.unfinished or EpochPart(
-            epoch, torch.randperm(n, generator=self.shuffle) if bs < n else None), None
-        tracker = _LossTracker(part.loss_total, part.loss_count)
-        outputs = _BatchOutputs(self.metric_mode, part.metric_total)
-        collect = None if self.metric_mode == "mse" else outputs.add
+        batch_scheduler = self.scheduler if self.scheduler_steps == "batch" else None
+        after_backward = self._hook_after_backward if self._after_backward else None
+        after_step = self._after_step
+        part = state.unfinished or EpochPart(epoch, kernel.epoch_order(self.n_train, bs, self.shuffle))
+        state.unfinished = None
+        tracker = _LossTracker(part.loss_total, part.loss_count, self.curve, ranks)
+        outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total, ranks)
+        collect = None if outputs.loss_is_sse else outputs.add
+        x, y, index = kernel.arrange(self.data.x_train, self.data.y_train, part.order)
+        net.train()
         epoch_start = time.perf_counter()
-        order = None
-        if part.order is not None:
-            order = part.order.to(self.device)
-            if x.numel() <= CACHE_SIZED:  # shuffle once; each batch is then a slice (a view, no copy)
-                x, y, order = x[order], y[order], None
-        model.train()
         waited = 0.0
-        next_report = self.next_report  # kept across epochs: short epochs still get reports
         last = self.steps_per_epoch
         seen = 0
         first = part.next_step
+        step = first
         for step in range(first, last + 1):
-            if control.requested:
+            if self.agreed_stop or (control.requested and ranks is None):
                 waited += control.wait_while_paused()
-                if control.stop_requested:
+                if control.stop_requested or self.agreed_stop:
                     self._stop(control.stop_reason, epoch, step)
                     break
-            start = (step - 1) * bs
-            if order is None:
-                xb, yb = x[start:start + bs], y[start:start + bs]
-            else:
-                idx = order[start:start + bs]
-                xb, yb = x[idx], y[idx]
+            xb, yb = kernel.take_batch(x, y, index, (step - 1) * bs, bs)
             count = len(yb)
-            optimizer.zero_grad(set_to_none=set_to_none)
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(params, clip) if clip != "off" else None
-            optimizer.step()
+            step_loss = loss_fn
+            if ranks is not None:
+                start, stop = ranks.share(count)
+                xb, yb = xb[start:stop], yb[start:stop]
+                scale = (stop - start) * ranks.world / count
+                if scale != 1:  # DDP averages the ranks' gradients: weigh a larger share more
+                    step_loss = lambda out, target: loss_fn(out, target) * scale  # noqa: E731
+            if after_backward is not None:
+                self._batch = (epoch, step, xb, yb)
+            if self.compile_seconds is None and self.config.training.compile:
+                started = time.perf_counter()  # the first call compiles: timed apart from training
+                loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
+                                                    after_backward, self.autocast_dtype, self.scaler)
+                self.compile_seconds = time.perf_counter() - started
+                epoch_start += self.compile_seconds
+            else:
+                loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
+                                                    after_backward, self.autocast_dtype, self.scaler)
             if batch_scheduler is not None:
                 batch_scheduler.step()
-            self.global_step += 1
+            state.global_step += 1
             seen += count
             tracker.add(step, loss, count)
             if collect is not None:
                 collect(out, yb)
+            if after_step:
+                context = self._step_context(epoch, step, xb, yb, out, loss, norm)
+                for hook in after_step:
+                    hook(context)
             now = time.perf_counter()
-            if now >= next_report or step == last:
-                tracker.flush()
+            due = state.global_step >= self.next_report_step if ranks else now >= self.next_report
+            if due or step == last:
+                tracker.flush(state.global_step)
                 if tracker.bad:
                     break
-                self.last_grad_norm = float(norm) if norm is not None else self._grad_norm()
-                if now >= next_report:
+                context = self._step_context(epoch, step, xb, yb, out, loss, norm)
+                self._collect_figures(context)
+                if due:
+                    if ranks is not None:
+                        self._agree_on_next_report(now)
                     self._report(epoch, step, tracker, now - epoch_start - waited, seen)
-                    next_report = self.next_report = now + self.report_interval
+                    self.next_report = now + self.report_interval
+                    yield
+                    resumed = time.perf_counter()
+                    epoch_start += resumed - now  # the turns of other runs are not this run's time
+                    self.next_report = resumed + self.report_interval
         seconds = time.perf_counter() - epoch_start - waited
-        self.train_seconds += seconds
-        self.samples_seen += seen
-        tracker.flush()
+        state.train_seconds += seconds
+        state.samples_seen += seen
+        tracker.flush(state.global_step)
+        self.epoch_points = self.curve.take()
+        self.steps += self.epoch_points
         if tracker.bad:
             bad_step, value = tracker.bad
             self.reason = "diverged"
             self.message = (f"diverged at epoch {epoch}, step {bad_step}: loss = {value}; "
                             "try a lower learning rate")
-            return False
+            return
+        targets = y if index is None else y[index]
         offset = (first - 1) * bs
-        targets = (y if order is None else y[order])[offset:offset + seen]
-        part.metric_total = outputs.total(targets, tracker.total)
+        part.metric_total = outputs.total(targets[offset:offset + seen], tracker.total)
         part.loss_total, part.loss_count = tracker.total, tracker.count
         part.seen += seen
         part.seconds += seconds
-        if self.reason != "completed":
-            part.next_step = step
-            self.unfinished = part
-            return False
-        return self._end_epoch(epoch, part)
+        part.next_step = step
+        state.unfinished = part
 
-    def _end_epoch(self, epoch: int, part: EpochPart) -> bool:
+    def _agree_on_next_report(self, now: float) -> None:
+        """Under torchrun: the ranks agree on stopping and on the step of the next report (about
+        ``report_interval`` from now at this rank's pace), so they all stop at the same step."""
+        since = now - self.last_agreement[0]
+        steps = self.state.global_step - self.last_agreement[1]
+        pace = max(1, int(steps * self.report_interval / since)) if since > 0 else 1
+        self.agreed_stop, self.next_report_step = self.ranks.agree(
+            self.control.stop_requested, self.state.global_step + pace)
+        self.last_agreement = (now, self.state.global_step)
+
+    def _hook_after_backward(self, out: torch.Tensor, loss: torch.Tensor) -> None:
+        epoch, step, xb, yb = self._batch
+        context = self._step_context(epoch, step, xb, yb, out, loss, None)
+        for hook in self._after_backward:
+            hook(context)
+
+    def _step_context(self, epoch: int, step: int, xb: torch.Tensor, yb: torch.Tensor,
+                      out: torch.Tensor, loss: torch.Tensor, norm: torch.Tensor | None) -> StepContext:
+        return StepContext(self.model, self.optimizer, xb, yb, out, loss, norm, epoch, step, self.state)
+
+    def _collect_figures(self, context: StepContext) -> None:
+        figures: dict[str, float] = {}
+        for callback in self.callbacks:
+            figures.update(callback.at_report(context) or {})
+        self.last_figures = figures
+
+    def _end_epoch(self, epoch: int) -> bool:
+        """Validate, step an epoch scheduler, record and announce the epoch, and apply the
+        rules; returns False when the run must end."""
+        part, self.state.unfinished = self.state.unfinished, None
         train_loss = part.loss_total / part.loss_count
         seconds, seen = part.seconds, part.seen
-        train_acc, train_r2 = self._split_metric(part.metric_total, seen, self.train_sst)
+        train_acc, train_r2 = kernel.split_score(part.metric_total, seen, self.train_sst, self.head)
         val_loss = val_acc = val_r2 = None
         if self.n_val:
             val_loss, val_acc, val_r2 = self.evaluate(self.data.x_val, self.data.y_val, self.val_sst)
         lr = self.optimizer.param_groups[0]["lr"]
         monitored = val_loss if val_loss is not None else train_loss
-        if self.scheduler is not None and self.config.scheduler.name != "one-cycle":
-            if self.config.scheduler.name == "plateau":
-                self.scheduler.step(monitored)
-            else:
-                self.scheduler.step()
-        self.epochs_run = epoch
+        if self.scheduler_steps == "epoch" and self.scheduler is not None:
+            self.scheduler.step()
+        elif self.scheduler_steps == "plateau":
+            self.scheduler.step(monitored)
+        self.state.epochs_run = epoch
         metrics = EpochMetrics(
             epoch=epoch, train_loss=train_loss, val_loss=val_loss, train_accuracy=train_acc,
             val_accuracy=val_acc, train_r2=train_r2, val_r2=val_r2, lr=lr,
-            grad_norm=self.last_grad_norm, seconds=seconds, elapsed=self.train_seconds,
-            samples_per_second=seen / seconds if seconds > 0 else 0.0, global_step=self.global_step)
+            grad_norm=self.last_figures.get("grad_norm"), seconds=seconds,
+            elapsed=self.state.train_seconds,
+            samples_per_second=seen / seconds if seconds > 0 else 0.0, global_step=self.state.global_step)
         self.history.append(metrics)
-        self._emit("on_epoch_end", EpochEnded(epoch, self.config.training.epochs, metrics))
+        self._emit("on_epoch_end", EpochEnded(epoch, self.config.training.epochs, metrics,
+                                              self.epoch_points))
         if not math.isfinite(monitored):
             self.reason = "diverged"
             self.message = (f"diverged at epoch {epoch}: validation loss = {monitored}; "
                             "try a lower learning rate")
             return False
-        return self._keep_going(epoch, monitored)
-
-    def _keep_going(self, epoch: int, monitored: float) -> bool:
-        """Apply the target-loss and early-stopping rules to the monitored loss."""
-        training = self.config.training
-        name = "val_loss" if self.n_val else "train_loss"
-        if training.target_loss != "off" and monitored <= training.target_loss:
-            self.reason = "target-reached"
-            self.message = f"{name} {monitored:.6g} reached the target {training.target_loss} at epoch {epoch}"
-            return False
-        if training.early_stopping_patience == "off":
-            return True
-        best = self.best
-        if best is None or monitored < best[0] - training.early_stopping_min_delta:
-            self.best, self.stale_epochs = (monitored, epoch), 0
-            return True
-        self.stale_epochs += 1
-        if self.stale_epochs >= training.early_stopping_patience:
-            self.reason = "early-stopped"
-            self.message = (f"early stop at epoch {epoch}: {name} has not improved by more than "
-                            f"{training.early_stopping_min_delta} for {self.stale_epochs} epochs "
-                            f"(best {best[0]:.6g} at epoch {best[1]})")
-            return False
+        context = EpochContext(self.model, self.optimizer, metrics, monitored,
+                               "val_loss" if self.n_val else "train_loss", self.state)
+        for callback in self.callbacks:
+            stop = callback.at_epoch_end(context)
+            if isinstance(stop, StopRun):
+                self.reason, self.message = stop.reason, stop.message
+                return False
         return True
 
     def _stop(self, reason: str, epoch: int, step: int) -> None:
@@ -399,53 +569,35 @@ class Trainer:
 
     # -- metrics -------------------------------------------------------------------------------
 
-    def _batch_metric(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Correct predictions (classification) or squared error sum (regression) of a batch."""
-        head = self.head.head
-        if head in ("logits", "log-probs"):
-            return (out.argmax(dim=1) == y).sum()
-        if head in ("probability", "logit"):
-            return ((out > (0.5 if head == "probability" else 0)).to(y.dtype) == y).sum()
-        return ((out - y) ** 2).sum()
-
-    def _split_metric(self, total: float, count: int, sst: float) -> tuple[float | None, float | None]:
-        """(accuracy, R^2) from a metric total (correct predictions, or squared-error sum) over
-        ``count`` samples whose targets have total sum of squares ``sst``."""
-        if self.config.task_spec.kind == "regression":
-            return None, (1 - total / sst) if sst > 0 else None
-        return total / count, None
-
-    @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, sst: float) -> tuple[float, float | None, float | None]:
         """(loss, accuracy, R^2) of the model on a set (``sst``: its targets' total sum of squares),
-        under model.eval() and torch.no_grad()."""
-        self.model.eval()
-        loss_total, metric_total = 0.0, 0.0
-        for start in range(0, len(x), EVAL_CHUNK):
-            xb, yb = x[start:start + EVAL_CHUNK], y[start:start + EVAL_CHUNK]
-            out = self.model(xb)
-            loss_total += float(self.loss_fn(out, yb)) * len(yb)
-            metric_total += float(self._batch_metric(out, yb))
-        self.model.train()
-        return (loss_total / len(x), *self._split_metric(metric_total, len(x), sst))
-
-    def _grad_norm(self) -> float:
-        grads = [p.grad for p in self.params if p.grad is not None]
-        return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
+        under model.eval() and torch.no_grad(); under torchrun each rank evaluates its share."""
+        if self.ranks is None:
+            loss, score = kernel.evaluate(self.model, self.loss_fn, x, y, self.head)
+        else:
+            start, stop = self.ranks.share(len(x))
+            loss, score = (kernel.evaluate(self.model, self.loss_fn, x[start:stop], y[start:stop], self.head)
+                           if stop > start else (0.0, 0.0))
+            sums = self.ranks.sum(torch.tensor([loss * (stop - start), score], dtype=torch.float64))
+            loss, score = float(sums[0]) / len(x), float(sums[1])
+        return (loss, *kernel.split_score(score, len(x), sst, self.head))
 
     # -- reporting -----------------------------------------------------------------------------
 
     def _report(self, epoch: int, step: int, tracker: _LossTracker, epoch_seconds: float, seen: int) -> None:
         loss = tracker.take_interval_mean()
-        self.steps.append((self.global_step, loss))
-        elapsed = self.train_seconds + epoch_seconds
-        done = self.samples_seen + seen
+        points = self.curve.take()
+        self.steps += points
+        elapsed = self.state.train_seconds + epoch_seconds
+        done = self.state.samples_seen + seen
+        epochs = self.config.training.epochs
         self._emit("on_progress", Progress(
-            epoch=epoch, epochs=self.config.training.epochs, step=step,
-            steps_per_epoch=self.steps_per_epoch, global_step=self.global_step,
-            total_steps=self.config.training.epochs * self.steps_per_epoch, train_loss=loss,
-            lr=self.optimizer.param_groups[0]["lr"], grad_norm=self.last_grad_norm,
-            samples_per_second=done / elapsed if elapsed > 0 else 0.0, elapsed=elapsed))
+            epoch=epoch, epochs=epochs, step=step, steps_per_epoch=self.steps_per_epoch,
+            global_step=self.state.global_step, total_steps=epochs * self.steps_per_epoch,
+            train_loss=loss, lr=self.optimizer.param_groups[0]["lr"],
+            grad_norm=self.last_figures.get("grad_norm"),
+            samples_per_second=done / elapsed if elapsed > 0 else 0.0, elapsed=elapsed,
+            points=points, figures=dict(self.last_figures)))
 
     def _emit(self, hook: str, event) -> None:
         for callback in self.callbacks:
@@ -464,23 +616,26 @@ class Trainer:
                 if self.reason != "diverged":  # BCE refuses the NaN outputs of a diverged model
                     self.reason, self.message = "failed", f"evaluation failed: {type(exc).__name__}: {exc}"
         if self.reason == "completed":
-            self.message = f"completed {self.epochs_run} epochs"
+            self.message = f"completed {self.state.epochs_run} epochs"
+        state = self.state
         return RunResult(
-            config=self.config, reason=self.reason, message=self.message, epochs_run=self.epochs_run,
+            config=self.config, reason=self.reason, message=self.message, epochs_run=state.epochs_run,
             history=list(self.history), final=final, parameters=self.learned_line(),
             param_count=param_count(self.model), device=str(self.device),
-            device_name=describe(self.device), seconds=self.train_seconds,
-            samples_per_second=self.samples_seen / self.train_seconds if self.train_seconds else 0.0,
-            run_dir=self.run_dir, steps=list(self.steps))
+            device_name=describe(self.device), seconds=state.train_seconds,
+            samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
+            run_dir=self.run_dir, steps=list(self.steps), compile_seconds=self.compile_seconds)
 
     def learned_line(self) -> dict[str, float] | None:
-        """For the linear task with one nn.Linear(1, 1): learned weight and bias next to the truth."""
+        """For a task whose spec names a true line, with a model of one nn.Linear: the learned
+        weight and bias next to the truth."""
+        truth = self.config.task_spec.line_truth
         layers = list(self.model)
-        if self.config.task.name != "linear" or len(layers) != 1:
+        if truth is None or len(layers) != 1:
             return None
         options = self.config.task.params
         return {"weight": layers[0].weight.item(), "bias": layers[0].bias.item(),
-                "true_weight": options["slope"], "true_bias": options["intercept"]}
+                "true_weight": options[truth[0]], "true_bias": options[truth[1]]}
 
 
 def train(config: Config, callbacks: Iterable[Callback] = (), control: RunControl | None = None,

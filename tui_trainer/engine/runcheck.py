@@ -18,6 +18,7 @@ from tui_trainer.engine.components import build_optimizer, head_of
 from tui_trainer.engine.events import EpochMetrics
 from tui_trainer.engine.models import build_model
 from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE
+from tui_trainer.engine.state import EpochPart
 from tui_trainer.errors import ConfigError, UserFacingError, first_line
 
 if TYPE_CHECKING:
@@ -25,13 +26,13 @@ if TYPE_CHECKING:
 
     from tui_trainer.engine.checkpoint import Checkpoint
 
-#: What each entry of a checkpoint holds: (type or types, required).
-STATE_TYPES: dict[str, tuple[type | tuple[type, ...], ...]] = {
+#: What each entry of a checkpoint holds (a dict entry: what each of its entries holds).
+STATE_TYPES: dict[str, Any] = {
     "config": (dict,), "model": (dict,), "optimizer": (dict,), "scheduler": (dict, type(None)),
-    "epoch": (int,), "global_step": (int,), "unfinished": (dict, type(None)),
-    "best": (list, type(None)), "stale_epochs": (int,), "train_seconds": (float, int),
-    "samples_seen": (int,), "shuffle_rng": (torch.Tensor,), "torch_rng": (torch.Tensor,),
-    "cuda_rng": (torch.Tensor, type(None)),
+    "run": {"epochs_run": (int,), "global_step": (int,), "unfinished": (dict, type(None)),
+            "train_seconds": (float, int), "samples_seen": (int,)},
+    "rules": (dict,),
+    "rng": {"torch": (torch.Tensor,), "cuda": (torch.Tensor, type(None)), "shuffle": (torch.Tensor,)},
 }
 EPOCH_KEYS = frozenset(f.name for f in dataclasses.fields(EpochMetrics))
 STEP_KEYS = frozenset(("step", "epoch", "train_loss"))
@@ -43,14 +44,10 @@ def check_run_folder(checkpoint: Checkpoint, changeable: tuple[str, ...]) -> Non
     from tui_trainer.engine.checkpoint import config_differences
 
     path, state = checkpoint.path, checkpoint.state
-    for key, types in STATE_TYPES.items():
-        if not isinstance(state.get(key), types) or isinstance(state.get(key), bool):
-            raise UserFacingError(f"{path} is damaged: its {key!r} entry is missing or not what "
-                                  "tui-trainer writes")
-    from tui_trainer.engine.loop import EpochPart
-
+    _check_types(path, state, STATE_TYPES)
     part_keys = {f.name for f in dataclasses.fields(EpochPart)}
-    if state["unfinished"] is not None and set(state["unfinished"]) != part_keys:
+    run = state["run"]
+    if run["unfinished"] is not None and set(run["unfinished"]) != part_keys:
         raise UserFacingError(f"{path} is damaged: where the run stopped mid-epoch is not recorded "
                               "as tui-trainer writes it")
     try:
@@ -71,11 +68,24 @@ def check_run_folder(checkpoint: Checkpoint, changeable: tuple[str, ...]) -> Non
                               f"another run): {'; '.join(differences[:3])}")
     history = _rows(folder / HISTORY_FILE, EPOCH_KEYS)
     epochs = [row["epoch"] for row in history]
-    if epochs[:state["epoch"]] != list(range(1, state["epoch"] + 1)):
+    if epochs[:run["epochs_run"]] != list(range(1, run["epochs_run"] + 1)):
         raise UserFacingError(f"{path} does not belong to the run in {folder}: it was saved after "
-                              f"epoch {state['epoch']}, but {folder / HISTORY_FILE} has the epochs "
+                              f"epoch {run['epochs_run']}, but {folder / HISTORY_FILE} has the epochs "
                               f"{_span(epochs)}")
     _rows(folder / STEPS_FILE, STEP_KEYS)
+
+
+def _check_types(path: Path, state: dict[str, Any], types: dict[str, Any], where: str = "") -> None:
+    for key, expected in types.items():
+        value = state.get(key)
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise UserFacingError(f"{path} is damaged: its {where + key!r} entry is missing or not "
+                                      "what tui-trainer writes")
+            _check_types(path, value, expected, f"{where}{key}.")
+        elif not isinstance(value, expected) or isinstance(value, bool):
+            raise UserFacingError(f"{path} is damaged: its {where + key!r} entry is missing or not what "
+                                  "tui-trainer writes")
 
 
 def _check_weights(path: Path, state: dict[str, Any], config) -> None:

@@ -52,29 +52,43 @@ def new_run_dir(runs_dir: Path, config: Config) -> Path:
 
 
 class RunDirectoryWriter(Callback):
-    """Writes a run's files as the events arrive."""
+    """Writes a run's files as the events arrive: every point of the step curve, each epoch's
+    metrics (flushed at once), and the summary at the end."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._history = None
         self._steps = None
+        self._steps_per_epoch = 1
+        self._last_step = 0
 
     def on_run_start(self, event: RunStarted) -> None:
         save_config(event.config, self.path / CONFIG_FILE)
+        self._steps_per_epoch = event.steps_per_epoch
+        self._last_step = event.start_step
         self._history = (self.path / HISTORY_FILE).open("a", encoding="utf-8")
         self._steps = (self.path / STEPS_FILE).open("a", encoding="utf-8")
 
+    def _write_points(self, points: list[tuple[int, float]]) -> None:
+        for step, loss in points:
+            self._steps.write(json.dumps({"step": step, "epoch": -(-step // self._steps_per_epoch),
+                                          "train_loss": finite_or_none(loss)}) + "\n")
+            self._last_step = step
+
     def on_progress(self, event: Progress) -> None:
-        self._steps.write(json.dumps({"step": event.global_step, "epoch": event.epoch,
-                                      "train_loss": finite_or_none(event.train_loss)}) + "\n")
+        self._write_points(event.points)
 
     def on_epoch_end(self, event: EpochEnded) -> None:
+        self._write_points(event.points)
         self._history.write(json.dumps(event.metrics.as_json()) + "\n")
         self._history.flush()
         self._steps.flush()
 
     def on_run_end(self, event: RunEnded) -> None:
-        summary = event.result.as_json()
+        result = event.result
+        if self._steps:
+            self._write_points([point for point in result.steps if point[0] > self._last_step])
+        summary = result.as_json()
         summary.pop("history")
         result = event.result
         try:

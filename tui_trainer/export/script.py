@@ -1,14 +1,15 @@
 """Script export: a standalone PyTorch script that trains a config the way the engine does.
 
 The script imports only torch, torchvision, scikit-learn and the standard library. It copies the
-engine's data functions (``inspect.getsource``), builds the same model, loss, optimizer and
-scheduler, and repeats the engine's loop operation for operation (the same shuffles, the same
-batching, the same order of steps), so on the same device it prints the same per-epoch train
-losses.
+engine's training kernel whole (``engine/kernel.py``: the epoch's batches, the step and the
+evaluation) and its data functions (``inspect.getsource``), builds the same model, loss,
+optimizer and scheduler, and drives the kernel as the engine's Trainer does (the same shuffles,
+batches and order of steps), so on the same device it prints the same per-epoch train losses.
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import math
@@ -25,11 +26,11 @@ from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import data as engine_data
-from tui_trainer.engine.components import head_of
+from tui_trainer.engine import kernel
+from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
 from tui_trainer.engine.custom_loss import CustomLoss
-from tui_trainer.engine.loop import CACHE_SIZED, EVAL_CHUNK, SMALL_STEP_WORK
+from tui_trainer.engine.loop import SMALL_STEP_WORK
 from tui_trainer.engine.models import build_model, param_count
-from tui_trainer.errors import UserFacingError
 from tui_trainer.outputs import output_path, write_text
 
 
@@ -40,14 +41,8 @@ class _Shape:
     n_train: int
     n_val: int
     batch: int
-    cached: bool
     params: int
     model: nn.Sequential
-
-    @property
-    def full_batch(self) -> bool:
-        """One step per epoch on the whole training set (no shuffling, as the engine)."""
-        return self.batch >= self.n_train
 
     @property
     def steps(self) -> int:
@@ -68,14 +63,15 @@ def script_text(config: Config, filename: str = "train.py") -> str:
     shape = _measure(config)
     blocks = [
         _header(config, filename),
-        _imports(config, shape),
+        _imports(config),
         _settings(config, shape),
         _device(config, shape),
+        _processes(config),
+        _kernel_source(),
         *_copied_sources(config),
         _data(config),
         _model(shape),
         _components(config, shape),
-        _evaluate(config),
         _loop(config, shape),
         _final(config, shape),
     ]
@@ -97,8 +93,7 @@ def _measure(config: Config) -> _Shape:
     n_train = len(data.x_train)
     size = config.training.batch_size
     batch = n_train if size == "full" else min(size, n_train)
-    return _Shape(n_train, len(data.x_val), batch, data.x_train.numel() <= CACHE_SIZED,
-                  param_count(model), model)
+    return _Shape(n_train, len(data.x_val), batch, param_count(model), model)
 
 
 # -- pieces of the script ------------------------------------------------------------------------
@@ -106,7 +101,7 @@ def _measure(config: Config) -> _Shape:
 
 def _header(config: Config, filename: str) -> str:
     scheduler = "" if config.scheduler.name == "none" else ", scheduler"
-    learned = ", then the learned w and b" if _learns_line(config) else ""
+    learned = ", then the learned w and b" if _line_truth(config) else ""
     about = textwrap.fill(
         f"A standalone PyTorch script exported by tui-trainer. It builds the same data (seed "
         f"{config.training.seed}), model, loss, optimizer{scheduler} and training loop as the tui-trainer "
@@ -115,24 +110,28 @@ def _header(config: Config, filename: str) -> str:
     return f'"""{config.summary()}\n\n{about}\n"""'
 
 
-def _imports(config: Config, shape: _Shape) -> str:
-    lines = []
+def _imports(config: Config) -> str:
+    lines = {"import math", "import os"} | {f"import {name}" for name in _kernel_stdlib_imports()}
     if user_loss_parts(config.loss.name):
-        lines.append("import importlib.util")
-    lines.append("import math")
-    if _all_cores(config, shape):
-        lines.append("import os")
-    return "\n".join(lines) + "\n\nimport torch\nimport torch.nn as nn"
+        lines.add("import importlib.util")
+    return "\n".join(sorted(lines)) + "\n\nimport torch\nimport torch.nn as nn"
+
+
+def _kernel_stdlib_imports() -> list[str]:
+    """The standard-library modules the copied kernel imports."""
+    tree = ast.parse(Path(kernel.__file__).read_text(encoding="utf-8"))
+    return [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names
+            if alias.name != "torch"]
 
 
 def _settings(config: Config, shape: _Shape) -> str:
     training = config.training
-    lines = [f"SEED = {training.seed}", f"EPOCHS = {training.epochs}"]
-    if not shape.full_batch:
-        lines.append(f"BATCH_SIZE = {shape.batch}  # samples per optimizer step")
-    lines.append(f"VAL_SPLIT = {training.val_split!r}  # fraction of the samples held out for validation")
-    if training.grad_clip != "off":
-        lines.append(f"MAX_GRAD_NORM = {training.grad_clip!r}  # gradient clipping")
+    lines = [f"SEED = {training.seed}", f"EPOCHS = {training.epochs}",
+             f"BATCH_SIZE = {shape.batch}  # samples per optimizer step"
+             + (" (the whole training set)" if shape.batch >= shape.n_train else ""),
+             f"VAL_SPLIT = {training.val_split!r}  # fraction of the samples held out for validation",
+             f"MAX_GRAD_NORM = {None if training.grad_clip == 'off' else training.grad_clip!r}  "
+             "# gradient clipping (None: off)"]
     if training.target_loss != "off":
         lines.append(f"TARGET_LOSS = {training.target_loss!r}  # stop once the {_monitored(shape)} "
                      "is at or below this")
@@ -157,20 +156,58 @@ def _device(config: Config, shape: _Shape) -> str:
     else:
         lines = [f"device = torch.device({_py(training.device)})"]
     if training.threads != "auto":
-        lines += ["", f"torch.set_num_threads({training.threads})  # as the config sets (training.threads)"]
+        return "\n".join(lines + ["", f"torch.set_num_threads({training.threads})  # as the config "
+                                   "sets (training.threads)"])
+    if training.device not in ("auto", "cpu") or shape.params * shape.batch >= SMALL_STEP_WORK:
         return "\n".join(lines)
-    if training.device not in ("auto", "cpu"):
-        return "\n".join(lines)
-    if not _all_cores(config, shape):
-        threads = ["# One CPU thread: this model's steps are too small to share out; with more threads",
-                   "# the idle ones spin and slow each step down (tui-trainer makes the same choice).",
-                   "torch.set_num_threads(1)"]
-    else:
-        threads = ["# Every core: this model's steps are large enough to share out (as tui-trainer does).",
-                   "torch.set_num_threads(os.cpu_count() or 1)"]
+    threads = ["# One CPU thread: this model's steps are too small to share out; with more threads",
+               "# the idle ones spin and slow each step down (tui-trainer makes the same choice).",
+               "torch.set_num_threads(1)"]
     if training.device == "auto":
-        threads = ["if device.type == \"cpu\":"] + ["    " + line for line in threads]
+        threads = ['if device.type == "cpu":'] + ["    " + line for line in threads]
     return "\n".join(lines + [""] + threads)
+
+
+def _processes(config: Config) -> str:
+    backend = config.training.backend
+    chosen = '"nccl" if device.type == "cuda" else "gloo"' if backend == "auto" else _py(backend)
+    return f'''# Under torchrun (torchrun --standalone --nproc-per-node=N train.py) each process trains on its
+# share of every batch with DistributedDataParallel, and the run is the same; alone, WORLD is 1.
+WORLD = int(os.environ.get("WORLD_SIZE", "1"))
+RANK = int(os.environ.get("RANK", "0"))
+if WORLD > 1:
+    import torch.distributed as dist
+
+    dist.init_process_group({chosen})
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+
+
+def all_sum(values):
+    """The values summed over the processes (as they are when alone)."""
+    values = torch.tensor(values, dtype=torch.float64)
+    if WORLD > 1:
+        dist.all_reduce(values)
+    return values.tolist()
+
+
+def say(text):
+    """Print on the first process only."""
+    if RANK == 0:
+        print(text)'''
+
+
+def _kernel_source() -> str:
+    """engine/kernel.py as it is, less its module docstring and imports (the script has them)."""
+    source = Path(kernel.__file__).read_text(encoding="utf-8")
+    after_imports = max(node.end_lineno for node in ast.parse(source).body
+                        if isinstance(node, (ast.Import, ast.ImportFrom)))
+    lines = source.splitlines()[after_imports:]
+    while not lines[0].strip():
+        lines.pop(0)
+    return ("# tui-trainer's training kernel (its engine/kernel.py), copied whole: the epoch's\n"
+            "# batches, one optimizer step and the evaluation, exactly as the engine runs them.\n"
+            + "\n".join(lines))
 
 
 def _copied_sources(config: Config) -> list[str]:
@@ -255,23 +292,24 @@ def _optimizer(config: Config) -> str:
 
 def _scheduler(config: Config, shape: _Shape) -> str:
     choice = config.scheduler
-    cls = SCHEDULERS[choice.name].torch_class
-    if cls is None:
+    spec = SCHEDULERS[choice.name]
+    if spec.torch_class is None:
         return ""
-    params: dict[str, Any] = dict(choice.params)
+    arguments = spec.torch_arguments(choice.params, config.training.epochs, shape.steps)
     raw: dict[str, str] = {}
-    if choice.name == "cosine" and params["T_max"] == "epochs":
-        raw["T_max"] = "EPOCHS"
-        del params["T_max"]
-    if choice.name == "one-cycle":
-        raw["total_steps"] = f"EPOCHS * {shape.steps}"
-    arguments = ", ".join(filter(None, [
-        _arguments(getattr(torch.optim.lr_scheduler, cls), params),
-        ", ".join(f"{key}={code}" for key, code in raw.items())]))
+    if spec.run_length == "total_steps":
+        raw["total_steps"] = f"EPOCHS * {shape.steps}  # the run's optimizer steps"
+    elif spec.spans_run(choice.params):
+        raw[spec.run_length] = "EPOCHS"
+    for key in raw:
+        del arguments[key]
+    shown = ", ".join(filter(None, [
+        _arguments(getattr(torch.optim.lr_scheduler, spec.torch_class), arguments),
+        ", ".join(f"{key}={code.split('  #')[0]}" for key, code in raw.items())]))
     when = {"epoch": "steps once per epoch", "batch": "steps after every optimizer step",
-            "plateau": f"steps once per epoch with the {_monitored(shape)}"}[SCHEDULERS[choice.name].steps]
+            "plateau": f"steps once per epoch with the {_monitored(shape)}"}[spec.steps]
     return (f"# The scheduler {when}.\n"
-            f"scheduler = torch.optim.lr_scheduler.{cls}(optimizer, {arguments})\n")
+            f"scheduler = torch.optim.lr_scheduler.{spec.torch_class}(optimizer, {shown})\n")
 
 
 def _arguments(cls: type, values: dict[str, Any], always: tuple[str, ...] = ()) -> str:
@@ -285,89 +323,76 @@ def _arguments(cls: type, values: dict[str, Any], always: tuple[str, ...] = ()) 
     return ", ".join(shown)
 
 
-def _evaluate(config: Config) -> str:
-    head = head_of(config).head
-    if config.task_spec.kind == "regression":
-        what, name, count = "R^2", "sse", "sse += ((out - yb) ** 2).sum().item()"
-        result = ("    sst = ((y - y.mean()) ** 2).sum().item()\n"
-                  "    return loss_total / len(x), 1 - sse / sst if sst > 0 else float(\"nan\")")
-    else:
-        what, name = "accuracy", "correct"
-        predicted = {"logits": "out.argmax(dim=1)", "log-probs": "out.argmax(dim=1)",
-                     "probability": "(out > 0.5).to(yb.dtype)", "logit": "(out > 0).to(yb.dtype)"}[head]
-        count = f"correct += ({predicted} == yb).sum().item()"
-        result = "    return loss_total / len(x), correct / len(x)"
-    return f'''@torch.no_grad()
-def evaluate(x, y):
-    """Mean loss and {what} on a set, under model.eval() and torch.no_grad(), in chunks."""
-    model.eval()
-    loss_total, {name} = 0.0, 0.0
-    for start in range(0, len(x), {EVAL_CHUNK}):
-        xb, yb = x[start:start + {EVAL_CHUNK}], y[start:start + {EVAL_CHUNK}]
-        out = model(xb)
-        loss_total += loss_fn(out, yb).item() * len(yb)
-        {count}
-    model.train()
-{result}'''
-
-
 def _loop(config: Config, shape: _Shape) -> str:
     training = config.training
-    one_cycle = config.scheduler.name == "one-cycle"
-    step = ["optimizer.zero_grad()" if training.zero_grad_set_to_none
-            else "optimizer.zero_grad(set_to_none=False)"]
-    lines: list[str] = []
+    steps = SCHEDULERS[config.scheduler.name].steps if config.scheduler.name != "none" else None
+    step_arguments = "" if training.zero_grad_set_to_none else ", set_to_none=False"
+    lines = ["# Under torchrun the model is wrapped in DistributedDataParallel, which averages the\n"
+             "# processes' gradients.",
+             "net = model if WORLD == 1 else nn.parallel.DistributedDataParallel(model)"]
+    if training.compile:
+        lines.append("net = torch.compile(net)  # the first step compiles it (training.compile)")
+    if training.precision != "fp32":
+        step_arguments += f", autocast_dtype=torch.{AUTOCAST_DTYPES[training.precision]}"
+        if training.precision == "fp16":
+            lines.append('scaler = torch.amp.GradScaler(device.type)  # float16 gradients, scaled')
+            step_arguments += ", scaler=scaler"
+    lines.append("shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch")
     if training.early_stopping_patience != "off":
         lines.append("best, stale_epochs = None, 0  # early stopping: the best loss so far, epochs since")
-    if shape.full_batch:
-        lines += ["for epoch in range(1, EPOCHS + 1):", "    model.train()",
-                  "    # Full batch: one step per epoch on the whole training set."]
-        step += ["loss = loss_fn(model(x_train), y_train)"]
-        indent = "    "
-    else:
-        lines += ["shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch",
-                  "for epoch in range(1, EPOCHS + 1):", "    model.train()",
-                  "    order = torch.randperm(n_train, generator=shuffle).to(device)"]
-        if shape.cached:
-            lines += ["    x_shuffled, y_shuffled = x_train[order], y_train[order]"]
-        lines += ["    total = 0.0", "    for start in range(0, n_train, BATCH_SIZE):"]
-        if shape.cached:
-            lines += ["        xb = x_shuffled[start:start + BATCH_SIZE]",
-                      "        yb = y_shuffled[start:start + BATCH_SIZE]"]
-        else:
-            lines += ["        batch = order[start:start + BATCH_SIZE]",
-                      "        xb, yb = x_train[batch], y_train[batch]"]
-        step += ["loss = loss_fn(model(xb), yb)"]
-        indent = "        "
-    step.append("loss.backward()")
-    if training.grad_clip != "off":
-        step.append("torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_GRAD_NORM)")
-    step.append("optimizer.step()")
-    if one_cycle:
-        step.append("scheduler.step()")
-    if not shape.full_batch:
-        step.append("total += loss.item() * len(yb)")
-    lines += [indent + line for line in step]
-    lines.append("    train_loss = loss.item()" if shape.full_batch else "    train_loss = total / n_train")
-    lines += ["    if not math.isfinite(train_loss):",
-              '        print(f"diverged at epoch {epoch}: train_loss = {train_loss}; try a lower learning rate")',
+    lines += ["for epoch in range(1, EPOCHS + 1):",
+              "    model.train()",
+              "    order = epoch_order(n_train, BATCH_SIZE, shuffle)",
+              "    x_epoch, y_epoch, index = arrange(x_train, y_train, order)",
+              "    total = 0.0",
+              "    for start in range(0, n_train, BATCH_SIZE):",
+              "        xb, yb = take_batch(x_epoch, y_epoch, index, start, BATCH_SIZE)",
+              "        count = len(yb)",
+              "        first, last = share_of(count, RANK, WORLD)  # this process's share (all when alone)",
+              "        weight = (last - first) * WORLD / count  # so the averaged gradient is the batch's",
+              "        loss, out, norm = train_step(net, lambda out, target: loss_fn(out, target) * weight,",
+              f"                                     optimizer, xb[first:last], yb[first:last], MAX_GRAD_NORM"
+              f"{step_arguments})"]
+    if steps == "batch":
+        lines.append("        scheduler.step()")
+    lines += ["        total += loss.item() * count / WORLD",
+              "    train_loss = all_sum([total])[0] / n_train",
+              "    if not math.isfinite(train_loss):",
+              '        say(f"diverged at epoch {epoch}: train_loss = {train_loss}; try a lower learning rate")',
               "        break"]
     shown = "f\"Epoch {epoch}/{EPOCHS} - train_loss: {train_loss:.10g}"
     if shape.n_val:
-        metric = "val_r2" if config.task_spec.kind == "regression" else "val_accuracy"
-        lines.append(f"    val_loss, {metric} = evaluate(x_val, y_val)")
-        shown += f" - val_loss: {{val_loss:.10g}} - {metric}: {{{metric}:.4f}}"
-    lines.append(f"    print({shown}\")")
-    if config.scheduler.name not in ("none", "one-cycle"):
-        monitored = "val_loss" if shape.n_val else "train_loss"
-        lines.append(f"    scheduler.step({monitored})" if config.scheduler.name == "plateau"
-                     else "    scheduler.step()")
+        metric = _metric_name(config)
+        lines.append(f"    val_loss, val_{metric} = scores(x_val, y_val)")
+        shown += f" - val_loss: {{val_loss:.10g}} - val_{metric}: {{val_{metric}:.4f}}"
+    lines.append(f"    say({shown}\")")
+    if steps == "epoch":
+        lines.append("    scheduler.step()")
+    elif steps == "plateau":
+        lines.append(f"    scheduler.step({_monitored(shape)})")
     if shape.n_val:
         lines += ["    if not math.isfinite(val_loss):",
-                  '        print(f"diverged at epoch {epoch}: val_loss = {val_loss}; try a lower learning rate")',
+                  '        say(f"diverged at epoch {epoch}: val_loss = {val_loss}; try a lower learning rate")',
                   "        break"]
     lines += _stopping_rules(config, shape)
-    return "\n".join(lines)
+    return _scores(config) + "\n\n\n" + "\n".join(lines)
+
+
+def _scores(config: Config) -> str:
+    metric = "R^2" if _metric_name(config) == "r2" else "accuracy"
+    head = head_of(config).head
+    return f'''HEAD = {_py(head)}  # how the kernel scores the output: ''' + (
+        "squared error (R^2)" if head == "value" else "predicted classes (accuracy)") + f'''
+
+
+def scores(x, y):
+    """Mean loss and {metric} of the model on a set (the kernel's evaluate; under torchrun each
+    process evaluates its share and the sums are added up)."""
+    first, last = share_of(len(x), RANK, WORLD)
+    loss, score = evaluate(model, loss_fn, x[first:last], y[first:last], HEAD) if last > first else (0.0, 0.0)
+    loss_sum, score = all_sum([loss * (last - first), score])
+    accuracy, r2 = split_score(score, len(x), sum_of_squares(y), HEAD)
+    return loss_sum / len(x), {"r2" if metric == "R^2" else "accuracy"}'''
 
 
 def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
@@ -376,7 +401,7 @@ def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
     lines = []
     if training.target_loss != "off":
         lines += [f"    if {monitored} <= TARGET_LOSS:",
-                  f'        print(f"{monitored} {{{monitored}:.6g}} reached the target {{TARGET_LOSS}} '
+                  f'        say(f"{monitored} {{{monitored}:.6g}} reached the target {{TARGET_LOSS}} '
                   'at epoch {epoch}")',
                   "        break"]
     if training.early_stopping_patience != "off":
@@ -385,41 +410,41 @@ def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
                   "    else:",
                   "        stale_epochs += 1",
                   "        if stale_epochs >= PATIENCE:",
-                  f'            print(f"early stop at epoch {{epoch}}: {monitored} has not improved by more '
+                  f'            say(f"early stop at epoch {{epoch}}: {monitored} has not improved by more '
                   'than {MIN_DELTA} for {PATIENCE} epochs")',
                   "            break"]
     return lines
 
 
 def _final(config: Config, shape: _Shape) -> str:
-    metric = "r2" if config.task_spec.kind == "regression" else "accuracy"
+    metric = _metric_name(config)
     lines = ["# The trained model on the training and validation sets.",
-             f"train_loss, train_{metric} = evaluate(x_train, y_train)"]
+             f"train_loss, train_{metric} = scores(x_train, y_train)"]
     shown = f"f\"Final - train_loss: {{train_loss:.10g}} - train_{metric}: {{train_{metric}:.4f}}"
     if shape.n_val:
-        lines.append(f"val_loss, val_{metric} = evaluate(x_val, y_val)")
+        lines.append(f"val_loss, val_{metric} = scores(x_val, y_val)")
         shown += f" - val_loss: {{val_loss:.10g}} - val_{metric}: {{val_{metric}:.4f}}"
-    lines.append(f"print({shown}\")")
-    if _learns_line(config):
+    lines.append(f"say({shown}\")")
+    truth = _line_truth(config)
+    if truth:
         options = config.task.params
-        lines.append(f'print(f"Learned w = {{model[0].weight.item():.6f}} (true {options["slope"]!r}), '
-                     f'b = {{model[0].bias.item():.6f}} (true {options["intercept"]!r})")')
+        lines.append(f'say(f"Learned w = {{model[0].weight.item():.6f}} (true {options[truth[0]]!r}), '
+                     f'b = {{model[0].bias.item():.6f}} (true {options[truth[1]]!r})")')
     return "\n".join(lines)
 
 
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _learns_line(config: Config) -> bool:
-    """Whether the model is tutorial 003's single nn.Linear(1, 1) (the engine reports w and b)."""
-    return config.task.name == "linear" and not config.model.hidden
+def _line_truth(config: Config) -> tuple[str, str] | None:
+    """The task's options holding the true line when the model is one nn.Linear (the engine then
+    reports the learned w and b), else None."""
+    truth = config.task_spec.line_truth
+    return truth if truth and not config.model.hidden else None
 
 
-def _all_cores(config: Config, shape: _Shape) -> bool:
-    """Whether the engine's ``auto`` threads setting gives a CPU run of this model and batch every
-    core (else one thread)."""
-    return (config.training.threads == "auto" and config.training.device in ("auto", "cpu")
-            and shape.params * shape.batch >= SMALL_STEP_WORK)
+def _metric_name(config: Config) -> str:
+    return "r2" if head_of(config).head == "value" else "accuracy"
 
 
 def _py(value: Any) -> str:

@@ -1,0 +1,127 @@
+"""Compare mode's plan: the runs a set of variations gives (the cartesian product of each
+varied field's values), each a full config, checked before anything trains. Torch-free."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from tui_trainer.config import Config, Text, resolve_flags, to_dict
+from tui_trainer.errors import ConfigError, FieldError
+from tui_trainer.schema import show_value
+
+#: The most runs one comparison may hold.
+MAX_RUNS = 16
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One varied field (dotted, e.g. ``optimizer.lr``) and the values it takes, as typed."""
+
+    field: str
+    values: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Variation:
+        """``FIELD=V1,V2,...``; a list value is written in brackets (``model.hidden=[64],[32,32]``).
+        Raises ConfigError naming what is wrong."""
+        field, sep, values = text.partition("=")
+        field = field.strip()
+        if not sep or not field or "." not in field:
+            raise ConfigError([FieldError("--vary", f"{text!r}: expected FIELD=V1,V2,... with a dotted "
+                                          "field, e.g. optimizer.name=sgd,adam or optimizer.lr=0.1,0.01")])
+        parts = _split_values(values)
+        if any(not part for part in parts):
+            raise ConfigError([FieldError(field, f"--vary {text!r}: give one or more values separated "
+                                          "by commas, none empty")])
+        if len(set(parts)) != len(parts):
+            raise ConfigError([FieldError(field, f"--vary {text!r}: a value is repeated")])
+        return cls(field, tuple(part[1:-1] if part.startswith("[") and part.endswith("]") else part
+                                for part in parts))
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a comparison: its number (from 1), what it sets, and its resolved config."""
+
+    number: int
+    assignments: tuple[tuple[str, Any], ...]
+    config: Config
+
+    @property
+    def label(self) -> str:
+        """``#2 optimizer=adam lr=0.01``: the number and the values that vary."""
+        return f"#{self.number} {describe_assignments(self.assignments)}"
+
+
+def describe_assignments(assignments: tuple[tuple[str, Any], ...]) -> str:
+    """``optimizer=adam lr=0.01``: a choice by its section, any other field by its own name."""
+    words = []
+    for field, value in assignments:
+        section, _, name = field.partition(".")
+        shown = value if isinstance(value, str) else show_value(value)
+        words.append(f"{section if name == 'name' else name}={shown}")
+    return " ".join(words)
+
+
+def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
+              variations: list[Variation]) -> list[PlannedRun]:
+    """Every run of the comparison, in order (the last variation changes fastest). Raises
+    ConfigError listing every problem: too many runs, a field varied twice, and each run's
+    invalid fields, named with the run."""
+    fields = [v.field for v in variations]
+    repeated = sorted({f for f in fields if fields.count(f) > 1})
+    if repeated:
+        raise ConfigError([FieldError(f, "varied twice; give all its values in one --vary") for f in repeated])
+    count = 1
+    for variation in variations:
+        count *= len(variation.values)
+    if count > MAX_RUNS:
+        sizes = " x ".join(str(len(v.values)) for v in variations)
+        raise ConfigError([FieldError("--vary", f"{sizes} = {count} runs; a comparison holds at most "
+                                      f"{MAX_RUNS}")])
+    runs, problems = [], []
+    combinations = itertools.product(*(v.values for v in variations))
+    for number, values in enumerate(combinations, start=1):
+        typed = {field: Text(value) for field, value in zip(fields, values)}
+        try:
+            config = resolve_flags(file_dict, {**overrides, **typed})
+        except ConfigError as exc:
+            shown = describe_assignments(tuple(zip(fields, values)))
+            problems += [FieldError(p.field, f"{p.message} (run #{number}: {shown})") for p in exc.problems]
+            continue
+        resolved = to_dict(config)
+        assignments = tuple((field, resolved[field.partition(".")[0]].get(field.partition(".")[2]))
+                            for field in fields)
+        runs.append(PlannedRun(number, assignments, config))
+    if problems:
+        raise ConfigError(problems)
+    return runs
+
+
+def varied_values(runs: list[PlannedRun]) -> dict[str, list[Any]]:
+    """Each varied field and its values across the runs, in order, as the configs hold them."""
+    varied: dict[str, list[Any]] = {}
+    for run in runs:
+        for field, value in run.assignments:
+            if value not in varied.setdefault(field, []):
+                varied[field].append(value)
+    return varied
+
+
+def _split_values(text: str) -> list[str]:
+    """Split on commas outside brackets: ``[64],[32,32]`` gives ``[64]`` and ``[32,32]``."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return parts

@@ -1,0 +1,25 @@
+"""Several runs in one thread, taking turns: each run trains until its next report, then gives
+way to the next. Each keeps its own random-number state and thread count across turns, so every
+run trains exactly as it would alone, and together they go as fast as one after another."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from tui_trainer.engine.events import RunResult
+from tui_trainer.engine.loop import Trainer
+
+
+def race(trainers: Sequence[Trainer]) -> list[RunResult]:
+    """Set up every run (a refused one raises before any trains), then train them by turns;
+    returns their results in order. A run that diverges or fails ends alone."""
+    for trainer in trainers:
+        trainer.get_ready()
+    going = [trainer.turns() for trainer in trainers]
+    while going:
+        for turns in list(going):
+            try:
+                next(turns)
+            except StopIteration:
+                going.remove(turns)
+    return [trainer.result for trainer in trainers]
