@@ -5,6 +5,7 @@ Only this subpackage imports Textual; torch loads in a thread after the first fr
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ def make_app(config_path: Path | None = None, runs_dir: Path | None = None, **kw
 def run_app(config_path: Path | None, runs_dir: Path | None) -> int:
     """Run the app in the terminal; returns the exit code."""
     app = make_app(config_path, runs_dir)
-    app.run()
+    # Not asyncio.run (what app.run() uses by default): at its end it waits for every worker
+    # thread, so ctrl+q in the middle of a long training step waited for the step. The run is
+    # asked to stop on quit; its finished epochs are on disk, and the process exits next.
+    loop = asyncio.new_event_loop()
+    try:
+        app.run(loop=loop)
+    finally:
+        loop.close()  # shuts the worker threads' executor down without waiting
     return app.return_code or 0
 
 

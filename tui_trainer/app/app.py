@@ -31,6 +31,7 @@ from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.compare import PlannedRun, describe_assignments
+from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.events import RunResult
@@ -124,6 +125,7 @@ class TrainerApp(App[int]):
         self.starting = False  # ctrl+r is waiting for the form to settle
         self.last_run: tuple[int, Config] | None = None  # the number and config of the last run
         self.redraw_timer: Timer | None = None
+        self.loss_imports: set[str] = set()  # user loss files being imported by a worker
 
     def _initial_config(self, path: Path | None) -> Config:
         if path is None:
@@ -226,6 +228,9 @@ class TrainerApp(App[int]):
             self._engine_loaded(worker, state)
         elif worker.group == "files":
             self._file_written(worker, state)
+        elif worker.group == "loss import" and state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.loss_imports.discard(worker.name)
+            self.form.validate()  # the import's outcome is cached now: the form shows it
         elif worker.group == "history" and state == WorkerState.SUCCESS:
             entries, skipped = worker.result
             self.history.add(entries)
@@ -240,15 +245,26 @@ class TrainerApp(App[int]):
         if state in (WorkerState.SUCCESS, WorkerState.ERROR):
             self.loading = ""
         if state == WorkerState.SUCCESS:
-            from tui_trainer.engine.checks import torch_problems
-
             self.engine_ready = True
             self.form.set_devices(worker.result)
-            self.form.torch_check = torch_problems
+            self.form.torch_check = self._torch_check
             self.form.validate()
         elif state == WorkerState.ERROR:
             self.run_log.add(f"torch could not be loaded: {worker.error}")
             self.notify(str(worker.error), title="torch could not be loaded", severity="error")
+
+    def _torch_check(self, config: Config) -> list:
+        """What torch refuses in the form's config. A user loss file not imported yet (or changed
+        since) is imported once, in a worker thread; the form is checked again when it is done."""
+        from tui_trainer.engine.checks import torch_problems
+        from tui_trainer.engine.components import load_user_loss, user_loss_imported
+
+        name = config.loss.name
+        if user_loss_parts(name) and not user_loss_imported(name) and name not in self.loss_imports:
+            self.loss_imports.add(name)
+            self.run_worker(partial(load_user_loss, name), name=name, group="loss import",
+                            thread=True, exit_on_error=False)
+        return torch_problems(config, import_user_loss=False)
 
     def _file_written(self, worker: Worker, state: WorkerState) -> None:
         """Say where a script or model went, or why it was not written."""

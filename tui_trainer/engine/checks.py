@@ -6,7 +6,9 @@ import torch
 
 from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.config import Config, choice_params
-from tui_trainer.engine.components import build_optimizer, build_scheduler, make_user_loss, precision_problem
+from tui_trainer.engine.components import (
+    build_optimizer, build_scheduler, make_user_loss, precision_problem, user_loss_imported,
+)
 from tui_trainer.engine.devices import resolve_device
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.schema import show_value
@@ -16,9 +18,11 @@ from tui_trainer.schema import show_value
 NOMINAL_STEPS = 1000
 
 
-def torch_problems(config: Config) -> list[FieldError]:
+def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldError]:
     """Build the optimizer and scheduler on a dummy parameter and resolve the device; report
-    what torch refuses as field errors instead of tracebacks."""
+    what torch refuses as field errors instead of tracebacks. A user loss file is imported
+    (once per change) and its class made; with ``import_user_loss`` false only a file imported
+    before is checked (the app imports it off its UI thread)."""
     problems: list[FieldError] = []
     dummy = [torch.nn.Parameter(torch.zeros(1))]
     optimizer = None
@@ -39,7 +43,7 @@ def torch_problems(config: Config) -> list[FieldError]:
         problem = precision_problem(config.training.precision, device)
         if problem:
             problems.append(FieldError("training.precision", problem))
-    if user_loss_parts(config.loss.name):
+    if user_loss_parts(config.loss.name) and (import_user_loss or user_loss_imported(config.loss.name)):
         try:
             make_user_loss(config.loss.name)
         except UserFacingError as exc:

@@ -36,6 +36,24 @@ def build_loss(choice: Choice) -> nn.Module:
 _USER_LOSSES: dict[tuple[str, int, int, str], type[nn.Module] | UserFacingError] = {}
 
 
+def _cache_key(name: str) -> tuple[str, int, int, str] | None:
+    """The import cache's key for the current version of a user loss file (None: no file)."""
+    path, cls_name = user_loss_parts(name)
+    file = Path(path).expanduser()
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    return (str(file.resolve()), stat.st_size, stat.st_mtime_ns, cls_name)
+
+
+def user_loss_imported(name: str) -> bool:
+    """Whether the current version of a user loss file was imported already (well or not), so
+    that checking it again costs no import."""
+    key = _cache_key(name)
+    return key is None or key in _USER_LOSSES
+
+
 def load_user_loss(name: str) -> type[nn.Module]:
     """Import ``path/to/file.py:ClassName`` and return the class, checking it is an nn.Module.
 
@@ -43,11 +61,9 @@ def load_user_loss(name: str) -> type[nn.Module]:
     a UserFacingError naming the file; a file is imported again only once it has changed."""
     path, cls_name = user_loss_parts(name)
     file = Path(path).expanduser()
-    try:
-        stat = file.stat()
-    except OSError:
-        raise UserFacingError(f"loss: file {path!r} does not exist") from None
-    key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns, cls_name)
+    key = _cache_key(name)
+    if key is None:
+        raise UserFacingError(f"loss: file {path!r} does not exist")
     if key not in _USER_LOSSES:
         try:
             _USER_LOSSES[key] = _import_user_loss(file, path, cls_name)

@@ -24,11 +24,12 @@ def check_vision_folder(folder: Path, prefixes: tuple[str, ...] = ("train", "t10
     """Check (and unpack from ``.gz`` where needed) the image and label files of each prefix in
     ``folder``; raises UserFacingError naming the file and the problem. Missing files are left to
     the caller (torchvision's download, or its message)."""
+    unpack = []
     for prefix in prefixes:
         images_file, labels_file = folder / f"{prefix}-images-idx3-ubyte", folder / f"{prefix}-labels-idx1-ubyte"
         images, labels = _contents(images_file), _contents(labels_file)
         if images is None or labels is None:
-            continue
+            return  # a file is missing: torchvision downloads it, or says so
         count = _check_header(images_file, *images, IMAGES, "images")
         label_count = _check_header(labels_file, *labels, LABELS, "labels")
         if count != label_count:
@@ -37,9 +38,10 @@ def check_vision_folder(folder: Path, prefixes: tuple[str, ...] = ("train", "t10
         bad = next(((i, v) for i, v in enumerate(labels[0][8:]) if v >= classes), None)
         if bad is not None:
             raise UserFacingError(f"{labels_file}: label {bad[1]} (item {bad[0]}) is outside 0-{classes - 1}")
-        for path, (data, _) in ((images_file, images), (labels_file, labels)):
-            if not path.exists():
-                _unpack(path, data)
+        unpack += [(path, data) for path, (data, _) in ((images_file, images), (labels_file, labels))
+                   if not path.exists()]
+    for path, data in unpack:  # only once every file is fine
+        _unpack(path, data)
 
 
 def _contents(path: Path) -> tuple[bytes, int] | None:

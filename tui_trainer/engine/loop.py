@@ -376,8 +376,9 @@ class Trainer:
         except Exception as exc:  # any failure ends the run with its history kept
             self.reason = "failed"
             self.message = f"training failed: {type(exc).__name__}: {exc}"
-            if weights_diverged(self.model):  # e.g. BCE refusing the NaN outputs of diverged weights
-                self.reason, self.message = "diverged", f"diverged: the weights are not finite ({exc})"
+            if weights_diverged(self.model, self.data.x_train):  # e.g. BCE refusing NaN outputs
+                self.reason, self.message = "diverged", (f"diverged: the model's outputs are not finite "
+                                                         f"({exc}); try a lower learning rate")
             self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
         self.curve.close(self.state.global_step)
         self.steps += self.curve.take()
@@ -660,7 +661,8 @@ class Trainer:
                     final.val_loss, final.val_accuracy, final.val_r2 = self.evaluate(
                         self.data.x_val, self.data.y_val, self.val_sst)
             except Exception as exc:  # a broken user loss fails here too; keep what we have
-                self.reason, self.message = "failed", f"evaluation failed: {type(exc).__name__}: {exc}"
+                if self.reason != "diverged":  # BCE refuses the NaN outputs of a diverged model
+                    self.reason, self.message = "failed", f"evaluation failed: {type(exc).__name__}: {exc}"
         if self.reason == "completed":
             self.message = f"completed {self.state.epochs_run} epochs"
         state = self.state

@@ -135,7 +135,13 @@ def _shape(t) -> str:
     return type(t).__name__
 
 
-def weights_diverged(model: torch.nn.Module) -> bool:
-    """Whether any weight of the model is NaN or infinite."""
+def weights_diverged(model: torch.nn.Module, x: torch.Tensor) -> bool:
+    """Whether the model has diverged: a weight, or its output on the first samples of ``x``,
+    is NaN or infinite (a loss such as BCE then raises instead of returning inf)."""
     with torch.no_grad():
-        return any(not bool(torch.isfinite(p).all()) for p in model.parameters())
+        if any(not bool(torch.isfinite(p).all()) for p in model.parameters()):
+            return True
+        try:
+            return not bool(torch.isfinite(model(x[:PREFLIGHT_SAMPLES])).all())
+        except Exception:  # the model itself fails: not a divergence
+            return False

@@ -121,7 +121,7 @@ def _rows(path: Path, keys: frozenset[str], required: frozenset[str]) -> list[di
     rows = []
     for number, line in enumerate(lines, 1):
         try:
-            row = json.loads(line.decode("utf-8"))
+            row = json.loads(line.decode("utf-8", errors="replace"))  # as the run's reader does
         except ValueError:
             if number == len(lines):
                 break  # a torn last line of a killed run
