@@ -28,7 +28,7 @@ class FieldRow(Vertical):
     FieldRow .field-name { width: 16; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldRow Input, FieldRow Select { width: 1fr; }
     FieldRow.-check .field-name { width: 1fr; }
-    FieldRow Checkbox, FieldRow Checkbox:focus { width: auto; border: none !important; padding: 0; }
+    FieldRow Checkbox, FieldRow Checkbox:focus { width: 6; border: none !important; padding: 0; }
     FieldRow .field-error { color: $text-error; display: none; height: auto; padding-left: 1; }
     FieldRow.-invalid .field-error { display: block; }
     FieldRow.-invalid .field-name { color: $text-error; text-style: bold; }
