@@ -55,6 +55,8 @@ def speed_ratio(runs_dir: Path) -> tuple[list[float], list[float]]:
             for repeat in range(SPEED_REPEATS + 1):  # the first pair warms up and is not counted
                 headless.append(train(config, runs_dir=runs_dir / "headless").samples_per_second)
                 await pilot.press("ctrl+r")
+                while app.starting:  # ctrl+r lets the form settle, then starts the run
+                    await asyncio.sleep(0.01)
                 if app.job is not None:
                     await app.job.worker.wait()
                 await asyncio.sleep(0.1)

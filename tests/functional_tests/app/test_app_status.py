@@ -30,7 +30,7 @@ async def test_stopped_run_shows_no_eta(runs_dir, make_ui, long_linear):
     app = make_app(runs_dir=runs_dir, config=long_linear)
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
-        await pilot.press("ctrl+r")
+        await ui.start()
         await ui.wait_until(lambda: len(app.job.feed.epochs) >= 3)
         await pilot.press("ctrl+t")
         await ui.wait_until(lambda: app.job is None)
