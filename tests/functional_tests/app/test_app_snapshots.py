@@ -48,7 +48,9 @@ def masked(text: str, tmp_path: Path) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
-def check(app, name: str, tmp_path: Path) -> None:
+async def check(pilot, name: str, tmp_path: Path) -> None:
+    await pilot.pause(0.3)  # redraws after a layout (legends wrapping anew, plots fitting) settle
+    app = pilot.app
     width, height = app.size
     stem = f"{name}-{width}x{height}"
     SNAPSHOTS.mkdir(exist_ok=True)
@@ -71,19 +73,16 @@ async def test_ready_invalid_finished_and_history_screens(size, tmp_path, runs_d
     async with app.run_test(size=size) as pilot:
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready and app.readouts.status.state == "ready")
-        await pilot.pause()
-        check(app, "ready", tmp_path)
+        await check(pilot, "ready", tmp_path)
         await ui.type("optimizer.lr", "-1")
-        check(app, "invalid", tmp_path)
+        await check(pilot, "invalid", tmp_path)
         await ui.type("optimizer.lr", "0.01")
         await ui.run_to_end()
-        await pilot.pause(0.3)
-        check(app, "finished-linear", tmp_path)
+        await check(pilot, "finished-linear", tmp_path)
         await ui.type("optimizer.lr", "0.05")
         await ui.run_to_end()
         await pilot.press("ctrl+l", "ctrl+l")
-        await pilot.pause(0.3)
-        check(app, "history", tmp_path)
+        await check(pilot, "history", tmp_path)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -96,5 +95,4 @@ async def test_failed_mnist_screen(size, tmp_path, runs_dir, make_ui, monkeypatc
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready)
         await ui.run_to_end()
-        await pilot.pause(0.3)
-        check(app, "failed-mnist", tmp_path)
+        await check(pilot, "failed-mnist", tmp_path)
