@@ -130,11 +130,17 @@ class Chart(Vertical):
         self.lines: list[Line] = []
         self.x_last: float | None = None  # the x range's end (shared by the live charts)
         self.legend = Static("", classes="legend")
+        self.legend_text = ""
         self.plot = Plot()
 
     def compose(self) -> ComposeResult:
         yield self.legend
         yield self.plot
+
+    def on_resize(self) -> None:
+        if self.legend_text:  # the legend wraps anew at the new width, the plot fits it
+            self.legend_text = ""
+            self.draw()
 
     @property
     def render_seconds(self) -> float:
@@ -168,7 +174,10 @@ class Chart(Vertical):
         ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
         plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("epoch")
-        self.legend.update(self._legend(log))
+        legend = self._legend(log)
+        if legend.plain != self.legend_text:  # an update lays the screen out again: only on change
+            self.legend_text = legend.plain
+            self.legend.update(legend)
         self.plot.refresh()
 
     def _y_axis(self, plt, values: list[float], log: bool) -> None:
@@ -239,8 +248,7 @@ class LiveCharts(Container):
             chart.set_class(name == shown, "-shown")
             following = LIVE_CHARTS[(LIVE_CHARTS.index(name) + 1) % len(LIVE_CHARTS)]
             chart.hint = "" if wide else f"f4 ▸ {self.charts[following].name_}"
-            if chart.is_mounted:
-                chart.draw()
+        self.call_after_refresh(self._draw_all)  # once the shown chart has its size
 
     def show_next(self) -> None:
         """Show the next chart (when they show one at a time)."""
@@ -248,7 +256,6 @@ class LiveCharts(Container):
 
     def on_resize(self) -> None:
         self.watch_shown(self.shown)
-        self._draw_all()
 
     def start(self, feeds: RunFeed | list[RunFeed], regression: bool, labels: list[str] | None = None,
               validated: bool = True) -> None:
@@ -289,7 +296,8 @@ class LiveCharts(Container):
                 if line.series.last_x is not None]
         for chart in self.charts.values():
             chart.x_last = max(ends, default=None)
-            chart.draw()
+            if chart.display:  # a hidden chart is drawn when it is shown
+                chart.draw()
 
     def update(self, final: bool = False) -> bool:
         """Take what the feeds gained since the last call and redraw, unless the last redraw was

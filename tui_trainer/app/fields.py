@@ -28,7 +28,7 @@ class FieldRow(Vertical):
     FieldRow .field-name { width: 16; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldRow Input, FieldRow Select { width: 1fr; }
     FieldRow.-check .field-name { width: 1fr; }
-    FieldRow Checkbox, FieldRow Checkbox:focus { width: auto; border: none !important; padding: 0; }
+    FieldRow Checkbox, FieldRow Checkbox:focus { width: 6; border: none !important; padding: 0; }
     FieldRow .field-error { color: $text-error; display: none; height: auto; padding-left: 1; }
     FieldRow.-invalid .field-error { display: block; }
     FieldRow.-invalid .field-name { color: $text-error; text-style: bold; }
@@ -73,7 +73,6 @@ class FieldRow(Vertical):
         with Horizontal(classes="field-line"):
             yield Label(label(self.key, self.param), classes="field-name")
             yield self.editor
-        yield self.error
 
     @property
     def raw(self) -> Any:
@@ -120,16 +119,25 @@ class FieldRow(Vertical):
         self.editor.value = self.selected
 
     def on_mount(self) -> None:
+        self._mount_error()
         if self.pending_options:
             self.pending_options = False
             self.call_after_refresh(self._show_options)
 
     def show_error(self, message: str | None) -> None:
-        """Show why the value is refused, or clear the message (only a change costs a layout)."""
+        """Show why the value is refused, or clear the message (only a change costs a layout;
+        the message's widget is mounted the first time it is needed, so the first frame has
+        fewer widgets to lay out)."""
         if (message or "") != self.message:
             self.message = message or ""
             self.error.update(self.message)
+            if self.is_attached:
+                self._mount_error()
             self.set_class(bool(message), "-invalid")
+
+    def _mount_error(self) -> None:
+        if self.message and not self.error.is_attached:
+            self.mount(self.error)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._edited(event)

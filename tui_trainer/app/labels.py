@@ -49,4 +49,5 @@ def help_line(key: str, param: Param, choice: str | None = None) -> str:
     section, _, name = key.partition(".")
     torch_class = TORCH_CLASSES.get(section, lambda _: None)(choice) if choice and name != "name" else None
     where = f"torch.{torch_class}({name}=…)" if torch_class else key
-    return f"{label(key, param)} · {where} · {param.help}; {param.allowed()}"
+    allowed = "" if param.kind == "choice" else f"; {param.allowed()}"  # the list shows the choices
+    return f"{label(key, param)} · {where} · {param.help}{allowed}"

@@ -157,7 +157,7 @@ class Readouts(Vertical):
         self.result = (text, color)
         width = max(20, self.numbers.size.width or 40)
         wrapped = [line for paragraph in text.splitlines()
-                   for line in textwrap.wrap(paragraph, width) or [""]]
+                   for line in textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]]
         if len(wrapped) > MESSAGE_LINES:
             wrapped = wrapped[:MESSAGE_LINES - 1] + ["… the whole message is in the Log (ctrl+l)"]
         self.numbers.styles.height = max(4, len(wrapped))

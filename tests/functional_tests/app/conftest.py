@@ -56,10 +56,15 @@ class Ui:
             assert loop.time() < deadline, "the app never reached the expected state"
             await self.pilot.pause(0.02)
 
+    async def start(self) -> None:
+        """Press ctrl+r and wait until the form has settled and the run started (or was refused)."""
+        await self.pilot.press("ctrl+r")
+        await self.wait_until(lambda: not self.app.starting)
+
     async def run_to_end(self) -> None:
         """Start a run with ctrl+r and wait until it ended."""
         started = self.app.next_number
-        await self.pilot.press("ctrl+r")
+        await self.start()
         assert self.app.next_number == started + 1, self.status()
         await self.wait_until(lambda: self.app.job is None)
 

@@ -15,7 +15,7 @@ async def test_invalid_field_shows_the_message_and_blocks_the_start(runs_dir, ma
         lr = ui.row("optimizer.lr")
         error = str(lr.error.render())
         assert "-1 is not allowed; must be a number > 0" in error
-        await pilot.press("ctrl+r")
+        await ui.start()
         assert app.job is None and app.next_number == 1
         assert "invalid" in ui.status() and "optimizer.lr" in ui.status()
         assert app.focused is lr.editor
@@ -32,7 +32,7 @@ async def test_loss_that_does_not_fit_the_task_is_flagged_with_its_reason(runs_d
         await ui.choose("loss.name", "cross-entropy")
         error = str(ui.row("loss.name").error.render())
         assert "cross-entropy needs class labels; task linear is regression; use mse" in error
-        await pilot.press("ctrl+r")
+        await ui.start()
         assert app.job is None and "invalid" in ui.status()
 
 
@@ -80,7 +80,7 @@ async def test_what_torch_refuses_is_shown_once_the_engine_loaded(runs_dir, make
         await pilot.pause()
         errors = " ".join(str(row.error.render()) for row in app.form.rows)
         assert "torch refuses" in errors and "nesterov" in errors.lower()
-        await pilot.press("ctrl+r")
+        await ui.start()
         assert app.job is None
 
 

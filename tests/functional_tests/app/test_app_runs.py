@@ -51,11 +51,13 @@ async def test_stop_mid_run_keeps_history_on_disk(runs_dir, make_ui, long_linear
     app = make_app(runs_dir=runs_dir, config=long_linear)
     async with app.run_test() as pilot:
         ui = make_ui(pilot)
-        await pilot.press("ctrl+r")
+        await ui.start()
         await ui.wait_until(lambda: len(app.job.feed.epochs) >= 5)
         await pilot.press("ctrl+t")
         await ui.wait_until(lambda: app.job is None)
         assert "stopped" in ui.status()
+        eta = str(app.readouts.eta.render())
+        assert "ETA" not in eta and "ended" in eta  # the clock stops with the run
     record = read_run(list_runs(runs_dir)[0])
     assert record.summary["stopped_reason"] == "stopped"
     assert 5 <= len(record.history) < 1_000_000
@@ -65,7 +67,7 @@ async def test_pause_holds_the_run_and_resume_continues(runs_dir, make_ui, long_
     app = make_app(runs_dir=runs_dir, config=long_linear)
     async with app.run_test() as pilot:
         ui = make_ui(pilot)
-        await pilot.press("ctrl+r")
+        await ui.start()
         feed = app.job.feed
         await ui.wait_until(lambda: len(feed.epochs) >= 3)
         await pilot.press("ctrl+g")
@@ -88,7 +90,7 @@ async def test_quit_mid_run_stops_the_worker_and_leaves_history(runs_dir, make_u
     app = make_app(runs_dir=runs_dir, config=long_linear)
     async with app.run_test() as pilot:
         ui = make_ui(pilot)
-        await pilot.press("ctrl+r")
+        await ui.start()
         job = app.job
         await ui.wait_until(lambda: len(job.feed.epochs) >= 5)
         await pilot.press("ctrl+q")
@@ -122,7 +124,7 @@ async def test_resizing_mid_run_keeps_the_app_running(runs_dir, make_ui, long_li
     app = make_app(runs_dir=runs_dir, config=long_linear)
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
-        await pilot.press("ctrl+r")
+        await ui.start()
         await ui.wait_until(lambda: len(app.job.feed.epochs) >= 3)
         for size in ((140, 45), (80, 24), (100, 30)):
             await pilot.resize_terminal(*size)

@@ -26,18 +26,6 @@ async def test_status_follows_the_form_and_old_numbers_are_named_as_the_last_run
         assert str(app.readouts.numbers.render()).startswith("last run #1 (before the form changed)")
 
 
-async def test_stopped_run_shows_no_eta(runs_dir, make_ui, long_linear):
-    app = make_app(runs_dir=runs_dir, config=long_linear)
-    async with app.run_test(size=(80, 24)) as pilot:
-        ui = make_ui(pilot)
-        await pilot.press("ctrl+r")
-        await ui.wait_until(lambda: len(app.job.feed.epochs) >= 3)
-        await pilot.press("ctrl+t")
-        await ui.wait_until(lambda: app.job is None)
-        eta = str(app.readouts.eta.render())
-        assert "ETA" not in eta and "ended" in eta
-
-
 async def test_failed_mnist_run_message_reads_in_full(tmp_path, runs_dir, make_ui):
     config = resolve({"task": {"name": "mnist", "data_dir": str(tmp_path / "no-data")},
                       "training": {"device": "cpu"}})

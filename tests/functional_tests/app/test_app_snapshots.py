@@ -1,0 +1,98 @@
+"""Snapshots of the main screens at 80x24 and 120x36: ready, an invalid form, a finished linear
+run with w and b, the history overlay of two runs, and a failed MNIST run.
+
+Each screen is compared as text (what a person reads, colors aside) with the file kept in
+``snapshots/``; what changes from run to run (timings, speeds, the curves' dots, which depend on
+when progress was reported) is masked first. An SVG of each accepted screen lies next to its
+text, for looking at. A changed screen fails the test and leaves ``NAME.new.txt`` and
+``NAME.new.svg``; after looking at them, accept with ``TUI_TRAINER_UPDATE_SNAPSHOTS=1``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from tui_trainer.app import make_app
+from tui_trainer.config import resolve
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+SIZES = [(80, 24), (120, 36)]
+#: What differs between two runs of the same screen.
+VOLATILE = [
+    (re.compile(r"[\u2800-\u28ff]"), " "),  # braille dots of the curves
+    (re.compile(r"\d+(\.\d+)? s\b"), "<time>"),
+    (re.compile(r"\d+(\.\d+)?k? samples/s"), "<speed> samples/s"),
+    (re.compile(r"\b\d+:\d\d\b"), "<time>"),
+]
+
+
+def screen_text(app) -> str:
+    """The screen as plain text, as Textual's own screenshot renders it."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, force_terminal=True,
+                      color_system="truecolor", legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+def masked(text: str, tmp_path: Path) -> str:
+    text = text.replace(str(tmp_path), "<tmp>")
+    for pattern, replacement in VOLATILE:
+        text = pattern.sub(replacement, text)
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+async def check(pilot, name: str, tmp_path: Path) -> None:
+    await pilot.pause(0.3)  # redraws after a layout (legends wrapping anew, plots fitting) settle
+    app = pilot.app
+    width, height = app.size
+    stem = f"{name}-{width}x{height}"
+    SNAPSHOTS.mkdir(exist_ok=True)
+    text = masked(screen_text(app), tmp_path)
+    kept = SNAPSHOTS / f"{stem}.txt"
+    if os.environ.get("TUI_TRAINER_UPDATE_SNAPSHOTS") == "1":
+        kept.write_text(text)
+        (SNAPSHOTS / f"{stem}.svg").write_text(app.export_screenshot(title=stem))
+    new = SNAPSHOTS / f"{stem}.new.txt"
+    if not kept.exists() or kept.read_text() != text:
+        new.write_text(text)
+        (SNAPSHOTS / f"{stem}.new.svg").write_text(app.export_screenshot(title=stem))
+        pytest.fail(f"screen {stem} differs from {kept.name}: look at {new} and {stem}.new.svg")
+    new.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_ready_invalid_finished_and_history_screens(size, tmp_path, runs_dir, make_ui):
+    app = make_app(runs_dir=runs_dir)
+    async with app.run_test(size=size) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready and app.readouts.status.state == "ready")
+        await check(pilot, "ready", tmp_path)
+        await ui.type("optimizer.lr", "-1")
+        await check(pilot, "invalid", tmp_path)
+        await ui.type("optimizer.lr", "0.01")
+        await ui.run_to_end()
+        await check(pilot, "finished-linear", tmp_path)
+        await ui.type("optimizer.lr", "0.05")
+        await ui.run_to_end()
+        await pilot.press("ctrl+l", "ctrl+l")
+        await check(pilot, "history", tmp_path)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_failed_mnist_screen(size, tmp_path, runs_dir, make_ui, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the message names the folder: the same relative one every time
+    config = resolve({"task": {"name": "mnist", "data_dir": "no-data", "download": False},
+                      "training": {"device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=size) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready)
+        await ui.run_to_end()
+        await check(pilot, "failed-mnist", tmp_path)
