@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from helpers import config
-from tui_trainer.catalog.losses import LOSSES
+
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
