@@ -26,6 +26,7 @@ from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
 from tui_trainer.formatting import duration, epoch_line, number, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
+from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
 from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
 from tui_trainer.app.warmup import warm_engine
@@ -147,6 +148,7 @@ class TrainerApp(App[int]):
         self.charts = LiveCharts(id="charts")
         self.run_log = RunLog(id="log")
         self.history = HistoryPanel(id="history")
+        self.layers = LayerPanel(id="layers")
         with Horizontal(id="main"):
             yield self.form
             with Vertical(id="live"):
@@ -159,6 +161,8 @@ class TrainerApp(App[int]):
                         yield Lazy(self.run_log)
                     with TabPane("History", id="tab-history"):
                         yield Lazy(self.history)
+                    with TabPane("Layers", id="tab-layers"):
+                        yield Lazy(self.layers)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -226,6 +230,8 @@ class TrainerApp(App[int]):
         worker, state = event.worker, event.state
         if worker.group == "engine":
             self._engine_loaded(worker, state)
+        elif worker.group == "lr-find":
+            self._lr_found(worker, state)
         elif worker.group == "files":
             self._file_written(worker, state)
         elif worker.group == "loss import" and state in (WorkerState.SUCCESS, WorkerState.ERROR):
@@ -337,6 +343,9 @@ class TrainerApp(App[int]):
             return
         feed = job.feed
         self.readouts.show_feed(feed, self._resources(feed))
+        measured = next((m for m in reversed(feed.epochs) if m.layers), None)
+        if measured is not None:
+            self.layers.show(measured.epoch, measured.layers)
         self.charts.update(final)
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
@@ -404,12 +413,13 @@ class TrainerApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dim the controls that do nothing right now; while a dialog is open its own keys go
         first (ctrl+r there races, not runs)."""
-        if isinstance(self.screen, ModalScreen) and action in ("run", "compare", "new_run", "stop_one"):
+        if isinstance(self.screen, ModalScreen) and action in ("run", "compare", "new_run", "stop_one",
+                                                               "lr_find"):
             return False
         running = self.job is not None
         if action in ("stop", "pause"):
             return True if running else None
-        if action in ("run", "new_run", "compare"):
+        if action in ("run", "new_run", "compare", "lr_find"):
             return None if running else True
         if action == "stop_one":
             return True if running and self.job.race else None
@@ -563,6 +573,46 @@ class TrainerApp(App[int]):
         self.readouts.status.show(state, f"{len(results)} runs · {best}")
         self.readouts.eta.update(f" {duration(max(r.seconds for r in results))} · ended", layout=False)
 
+    def action_lr_find(self) -> None:
+        """Run the learning-rate range test on the form's config, then show its curve; enter
+        writes the suggestion into the form's learning rate."""
+        if self.job is not None or self.starting:
+            self.notify("A run is going: the finder runs between runs.")
+            return
+        config = self._valid_config("find a learning rate")
+        if config is None:
+            return
+        self.readouts.status.show("starting", "learning-rate finder: the rate grows over 100 steps")
+        self.run_worker(partial(self._find_lr, config), name="lr finder", group="lr-find", thread=True,
+                        exit_on_error=False)
+
+    @staticmethod
+    def _find_lr(config: Config):
+        from tui_trainer.engine.lrfind import find_lr
+
+        return find_lr(config)
+
+    def _lr_found(self, worker: Worker, state: WorkerState) -> None:
+        if state == WorkerState.ERROR:
+            error = worker.error
+            text = "\n".join(map(str, error.problems)) if isinstance(error, ConfigError) else str(error)
+            self.run_log.add(f"learning-rate finder failed: {text}")
+            self.readouts.status.show("failed", f"learning-rate finder: {text}")
+            return
+        if state != WorkerState.SUCCESS:
+            return
+        self._show_idle()
+        result = worker.result
+        self.run_log.add(f"learning-rate finder: suggested {number(result.suggestion, 3)} ({result.rule})"
+                         if result.suggestion else "learning-rate finder: no suggestion")
+
+        def use(lr: float | None) -> None:
+            if lr is not None:
+                self.form.set_value("optimizer.lr", float(f"{lr:.3g}"))
+                self.notify(f"learning rate set to {lr:.3g}", title="Learning rate")
+
+        self.push_screen(LrFindDialog(result), use)
+
     def action_stop_one(self) -> None:
         """Stop the run highlighted in the leaderboard; the others go on."""
         job = self.job
@@ -715,12 +765,12 @@ class TrainerApp(App[int]):
             self.job.worker.cancel()
 
     def action_next_tab(self) -> None:
-        """Show the next tab: Charts, Log, History."""
-        tabs = ["tab-charts", "tab-log", "tab-history"]
+        """Show the next tab: Charts, Log, History, Layers."""
+        tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"]
         self.action_show_tab(tabs[(tabs.index(self.tabs.active) + 1) % len(tabs)])
 
     def action_show_tab(self, tab: str) -> None:
-        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``)."""
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``)."""
         self.tabs.active = tab
 
     def action_next_chart(self) -> None:

@@ -36,6 +36,9 @@ CONTROLS = (
     Control("f5", "compare", "Compare", "Compare runs",
             "Race runs of the form's config that differ in one field (optimizers, learning rates, "
             "losses...), overlaid live with a leaderboard", footer=True),
+    Control("f6", "lr_find", "LR find", "Find a learning rate",
+            "The learning-rate range test on the form's config: its curve and a suggested rate "
+            "(enter writes it into the form)"),
     Control("ctrl+k", "stop_one", "Stop one", "Stop one run",
             "Stop the run highlighted in the comparison's leaderboard; the others go on"),
     Control("ctrl+n", "new_run", "New", "New run", "Clear the live panels; the history stays"),
@@ -48,6 +51,8 @@ CONTROLS = (
     Control(None, "show_tab('tab-log')", "Log", "Show log", "One line per epoch, and every message in full"),
     Control(None, "show_tab('tab-history')", "History", "Show history",
             "Every run, ticked runs' loss curves overlaid"),
+    Control(None, "show_tab('tab-layers')", "Layers", "Show layers",
+            "Gradient flow per layer: gradient and weight norms, update/weight ratio, dead ReLUs"),
     Control("ctrl+q", "quit", "Quit", "Quit", "Stop any run (it stays on disk) and quit", footer=True),
 )
 

@@ -13,13 +13,14 @@ from textual.message_pump import MessagePump
 from textual.widgets import Static
 
 from tui_trainer.app.fields import FieldRow
+from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.app.labels import help_line
 from tui_trainer.catalog.losses import LOSSES
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import (
-    CHOICE_SECTIONS, Choice, Config, ModelConfig, TrainingConfig, choice_names, default_config,
+    Choice, Config, LabConfig, ModelConfig, TrainingConfig, choice_names, default_config,
     params_of, resolve, section_params,
 )
 from tui_trainer.errors import ConfigError, FieldError
@@ -172,6 +173,8 @@ class ConfigForm(VerticalScroll):
                                      tuple(p for p in training if p.name not in DEVICE_FIELDS), options)
         self.device = FixedSection("training", "Device", config.training,
                                    tuple(p for p in training if p.name in DEVICE_FIELDS), options)
+        self.lab = FixedSection("lab", "Lab: mistakes on purpose", config.lab, section_params(LabConfig),
+                                options)
         self.general = Static(id="form-problems")
         self.help = Static("tab / shift+tab move between fields; the focused field is explained here",
                            id="field-help")
@@ -187,13 +190,14 @@ class ConfigForm(VerticalScroll):
         yield Lazy(self.choices["scheduler"])
         yield Lazy(self.training)
         yield Lazy(self.device)
+        yield Lazy(self.lab)
 
     @property
     def rows(self) -> list[FieldRow]:
         """Every field, in screen order (held by the sections, so fields of sections still
         waiting to be mounted count too)."""
         sections = [self.choices["task"], self.model, self.choices["loss"], self.choices["optimizer"],
-                    self.choices["scheduler"], self.training, self.device]
+                    self.choices["scheduler"], self.training, self.device, self.lab]
         return [row for section in sections for row in section.rows]
 
     def values(self, rows: list[FieldRow] | None = None) -> dict[str, dict[str, Any]]:
@@ -240,9 +244,26 @@ class ConfigForm(VerticalScroll):
         """Explain the focused field in the help line."""
         row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
         if row is not None:
+            self._explain(row)
+
+    def _explain(self, row: FieldRow) -> None:
+        """The help line for ``row``: its words, torch keyword and allowed values; for a mistake
+        of the lab switched on, what goes wrong, what to watch and the fix."""
+        if row is not None:
             section = row.key.partition(".")[0]
             choice = self.choices[section].current if section in self.choices else None
-            self.help.update(help_line(row.key, row.param, choice))
+            text = help_line(row.key, row.param, choice)
+            mistake = MISTAKES.get(row.param.name) if section == "lab" else None
+            if mistake is not None and row.raw is True:  # a mistake switched on: say it all
+                text = (f"{mistake.name}: {mistake.wrong}. Watch: {mistake.watch}. "
+                        f"Fix: {mistake.fix}. f5 races it against the run without it.")
+            self.help.update(text)
+
+    def set_value(self, key: str, value: Any) -> None:
+        """Show ``value`` in the field ``key`` (``optimizer.lr``), as if typed, and check the form."""
+        row = next(row for row in self.rows if row.key == key)
+        row.set_value(value)
+        self.validate()
 
     def first_invalid(self) -> FieldRow | None:
         """The first field showing a problem."""
@@ -256,7 +277,7 @@ class ConfigForm(VerticalScroll):
                 choice = getattr(config, name)
                 await section.show(choice.name, choice.params)
             for section, values in ((self.model, config.model), (self.training, config.training),
-                                    (self.device, config.training)):
+                                    (self.device, config.training), (self.lab, config.lab)):
                 for row in section.rows:
                     row.set_value(getattr(values, row.param.name))
         finally:
@@ -273,6 +294,8 @@ class ConfigForm(VerticalScroll):
     async def on_field_row_changed(self, event: FieldRow.Changed) -> None:
         if self.loading:
             return
+        if event.row.key.startswith("lab."):
+            self._explain(event.row)
         async with self.changing:
             await self._follow_choices()
             self.validate()
@@ -309,7 +332,7 @@ class ConfigForm(VerticalScroll):
         layer = self.values()
         recipe = TASKS[task].recipe
         kept: dict[str, dict[str, Any]] = {"task": {"name": task}}
-        for section in ("model", "scheduler", "training"):
+        for section in ("model", "scheduler", "training", "lab"):
             kept[section] = {k: v for k, v in layer.get(section, {}).items() if f"{section}.{k}" not in recipe}
         try:
             return resolve(kept)

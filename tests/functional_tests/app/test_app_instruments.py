@@ -1,0 +1,51 @@
+"""The app's instruments: the gradient-flow panel, the learning-rate finder, the mistake lab's
+fields."""
+
+from __future__ import annotations
+
+from tui_trainer.app import make_app
+from tui_trainer.app.instruments import LrFindDialog
+from tui_trainer.config import resolve
+
+
+async def test_layers_tab_shows_each_layers_gradient_flow_after_a_run(runs_dir, make_ui):
+    config = resolve({"task": "iris", "model": {"hidden": [16, 8]}, "training": {"epochs": 3, "device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ui = make_ui(pilot)
+        await ui.run_to_end()
+        app.action_show_tab("tab-layers")
+        await pilot.pause(0.2)
+        table = app.layers.table
+        assert table.row_count == 3
+        assert [table.get_row_at(i)[0] for i in range(3)] == ["#0 4→16", "#2 16→8", "#4 8→3"]
+        assert "epoch 1: gradient and weight norms" in str(app.layers.hint.render())
+
+
+async def test_f6_finds_a_learning_rate_and_enter_writes_it_into_the_form(runs_dir, make_ui):
+    config = resolve({"task": "iris", "training": {"device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready)
+        await pilot.press("f6")
+        await ui.wait_until(lambda: isinstance(app.screen, LrFindDialog))
+        suggestion = app.screen.result.suggestion
+        assert 1e-4 <= suggestion <= 1e-1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.form.config.optimizer.params["lr"] == float(f"{suggestion:.3g}")
+
+
+async def test_the_lab_section_explains_a_mistake_once_it_is_on(runs_dir, make_ui):
+    app = make_app(runs_dir=runs_dir, config=resolve({"task": "iris"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        ui = make_ui(pilot)
+        await pilot.pause(0.3)
+        row = ui.row("lab.skip_zero_grad")
+        row.editor.focus()
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        help_text = str(app.form.help.render())
+        assert "skip_zero_grad" in help_text and "Fix: call optimizer.zero_grad()" in help_text
+        assert app.form.config.lab.skip_zero_grad
