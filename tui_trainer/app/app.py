@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
@@ -85,6 +85,8 @@ class Job:
     worker: Worker
     logged_epochs: int = 0
     race: list[RaceEntry] = field(default_factory=list)
+    sent: dict[str, Any] = field(default_factory=dict)  # mid-run changes sent to the run
+    logged_changes: int = 0
 
     @property
     def controls(self) -> list[RunControl]:
@@ -287,7 +289,11 @@ class TrainerApp(App[int]):
 
     def on_config_form_validated(self, event: ConfigForm.Validated) -> None:
         """Keep the status true to the form while no run goes: invalid while a field is, ready
-        once fixed; a finished run's status stays until the form differs from its config."""
+        once fixed; a finished run's status stays until the form differs from its config. While
+        one run goes (or is paused), a changed learning rate, momentum, betas, weight decay or
+        number of epochs goes to it, from its next step on."""
+        if self.job is not None and not self.job.race and event.config is not None:
+            self._change_running(event.config)
         if self.job is not None or self.starting:
             return
         number, config = self.last_run or (None, None)
@@ -295,6 +301,23 @@ class TrainerApp(App[int]):
             return
         self._show_idle()
         self.readouts.mark_stale(number)
+
+    def _change_running(self, config: Config) -> None:
+        """Send the run the changeable fields where ``config`` differs from what the run uses."""
+        from tui_trainer.changes import changeable
+
+        job = self.job
+        if config.optimizer.name != job.config.optimizer.name:
+            return
+        for key in changeable(job.config):
+            name = key.partition(".")[2]
+            epochs = key == "training.epochs"
+            value = config.training.epochs if epochs else config.optimizer.params.get(name)
+            using = job.sent.get(key, job.config.training.epochs if epochs else job.config.optimizer.params.get(name))
+            if value is not None and value != using:
+                job.control.change(key, value)
+                job.sent[key] = value
+                self.run_log.add(f"run #{job.number}: {key} = {value} from its next step on")
 
     def watch_loading(self, loading: str) -> None:
         if self.is_mounted and self.readouts.status.state in IDLE:
@@ -356,6 +379,9 @@ class TrainerApp(App[int]):
                            m.val_accuracy if accuracy else m.val_r2, accuracy, m.lr, m.seconds)
                 for m in feed.epochs[job.logged_epochs:epochs]])
             job.logged_epochs = epochs
+        made = feed.changes[job.logged_changes:]
+        self.run_log.add(*[f"run #{job.number}: changed at epoch {x:.2f}: {what}" for x, what in made])
+        job.logged_changes += len(made)
 
     @staticmethod
     def _resources(feed: RunFeed) -> str:

@@ -10,7 +10,7 @@ from textual.message_pump import MessagePump
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
 from tui_trainer.engine.control import RunControl
-from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunFailed, RunStarted
+from tui_trainer.engine.events import Callback, ChangeMade, EpochEnded, Progress, RunEnded, RunFailed, RunStarted
 
 
 #: The least time between two reports: the app redraws at most ~10 times a second, so more
@@ -48,6 +48,12 @@ class MessageBridge(Callback):
         self._add_points(event.points)
         self.feed.epochs.append(event.metrics)
         self._report()
+
+    def on_change(self, event: ChangeMade) -> None:
+        change = event.change
+        self.feed.changes.append(((change.at_step - 1) / self._steps_per_epoch,
+                                  f"{change.field} = {change.value}"))
+        self._report(final=True)
 
     def _add_points(self, points: list[tuple[int, float]]) -> None:
         """The step curve's new points, at their place in epochs (step 8 of 8 per epoch: 1.0)."""

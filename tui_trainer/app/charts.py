@@ -128,6 +128,7 @@ class Chart(Vertical):
         self.floor = floor
         self.hint = ""
         self.lines: list[Line] = []
+        self.markers: list[float] = []  # epoch positions of mid-run changes, drawn as vertical lines
         self.x_last: float | None = None  # the x range's end (shared by the live charts)
         self.legend = Static("", classes="legend")
         self.legend_text = ""
@@ -171,6 +172,8 @@ class Chart(Vertical):
         last = self.x_last if self.x_last is not None else max((xs[-1] for _, xs, _ in drawn), default=1.0)
         last = max(1.0, last)
         plt.xlim(0, last)
+        for x in self.markers:
+            plt.vline(x, "gray")
         ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
         plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("epoch")
@@ -200,6 +203,8 @@ class Chart(Vertical):
         parts = [Content.from_markup("[b]$title[/]", title=self.title + (" (log scale)" if log else ""))]
         for line in self.lines:
             parts.append(Content.from_markup(f"  [{rgb(line.color)}]━━[/] $label", label=line.label))
+        if self.markers:
+            parts.append(Content.from_markup("  [gray]│[/] change"))
         if self.hint:
             parts.append(Content.from_markup("  [$text-muted]$hint[/]", hint=self.hint))
         return Content("").join(parts)
@@ -285,6 +290,8 @@ class LiveCharts(Container):
         self.metric.title = name + (f" (clipped at {R2_FLOOR:g})" if regression else "")
         self.metric.floor = R2_FLOOR if regression else None
         self.loss.title = "loss" if len(feeds) == 1 else "train loss"
+        for chart in self.charts.values():
+            chart.markers = []
         self.watch_shown(self.shown)
         self._draw_all()
 
@@ -307,6 +314,9 @@ class LiveCharts(Container):
             return False
         if not any([track.take(self._regression) for track in self._tracks]):
             return False
+        if len(self._tracks) == 1:  # one run: its mid-run changes are marked on every chart
+            for chart in self.charts.values():
+                chart.markers = [x for x, _ in self._feed.changes]
         cost = sum(chart.render_seconds for chart in self.charts.values())
         self._next_draw = now + max(MIN_REDRAW_GAP, cost / RENDER_BUDGET)
         self._draw_all()
@@ -318,15 +328,16 @@ class _Track:
 
     def __init__(self, feed: RunFeed) -> None:
         self.feed = feed
-        self.points_seen = self.epochs_seen = 0
+        self.points_seen = self.epochs_seen = self.changes_seen = 0
         self.series = {name: MinMaxSeries() for name in ("train", "val", "metric_train", "metric_val", "lr")}
 
     def take(self, regression: bool) -> bool:
         """Add what the feed gained; False when it gained nothing."""
         feed, s = self.feed, self.series
         points, epochs = len(feed.train_points), len(feed.epochs)
-        if points == self.points_seen and epochs == self.epochs_seen:
+        if points == self.points_seen and epochs == self.epochs_seen and len(feed.changes) == self.changes_seen:
             return False
+        self.changes_seen = len(feed.changes)
         s["train"].extend(feed.train_points[self.points_seen:points])
         for m in feed.epochs[self.epochs_seen:epochs]:
             if m.val_loss is not None:

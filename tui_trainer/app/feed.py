@@ -13,7 +13,8 @@ class RunFeed:
     the panels on the UI thread (appends and reads of whole items are atomic in CPython).
 
     ``train_points`` are (epoch position, train loss): the run's step curve (every step's loss,
-    or the mean of every k steps in a long run). ``unread`` is set by the bridge when it posts
+    or the mean of every k steps in a long run). ``changes`` are (epoch position, ``field = value``)
+    of each hyperparameter changed mid-run. ``unread`` is set by the bridge when it posts
     a report and cleared by the app when it takes one, so at most one report waits in the queue.
     """
 
@@ -22,6 +23,7 @@ class RunFeed:
     progress: Progress | None = None
     epochs: list[EpochMetrics] = field(default_factory=list)
     train_points: list[tuple[float, float]] = field(default_factory=list)
+    changes: list[tuple[float, str]] = field(default_factory=list)
     unread: bool = False
 
     @property

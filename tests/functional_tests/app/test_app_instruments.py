@@ -6,6 +6,7 @@ from __future__ import annotations
 from tui_trainer.app import make_app
 from tui_trainer.app.instruments import LrFindDialog
 from tui_trainer.config import resolve
+from tui_trainer.engine.rundir import read_run
 
 
 async def test_layers_tab_shows_each_layers_gradient_flow_after_a_run(runs_dir, make_ui):
@@ -49,3 +50,25 @@ async def test_the_lab_section_explains_a_mistake_once_it_is_on(runs_dir, make_u
         help_text = str(app.form.help.render())
         assert "skip_zero_grad" in help_text and "Fix: call optimizer.zero_grad()" in help_text
         assert app.form.config.lab.skip_zero_grad
+
+
+async def test_a_learning_rate_typed_while_paused_changes_the_run_from_its_next_step(
+        runs_dir, make_ui, long_linear):
+    app = make_app(runs_dir=runs_dir, config=long_linear)
+    async with app.run_test(size=(120, 36)) as pilot:
+        ui = make_ui(pilot)
+        await ui.start()
+        await ui.wait_until(lambda: app.job is not None and len(app.job.feed.epochs) >= 3)
+        await pilot.press("ctrl+g")
+        await ui.type("optimizer.lr", "0.05")
+        await pilot.press("ctrl+g")
+        await ui.wait_until(lambda: app.job.feed.changes)
+        await ui.wait_until(lambda: any(m.lr == 0.05 for m in app.job.feed.epochs))
+        await pilot.pause(0.5)
+        assert app.charts.loss.markers == [app.job.feed.changes[0][0]]
+        assert any("changed at epoch" in line and "optimizer.lr = 0.05" in line for line in app.run_log.all_lines)
+        run_dir = app.job.feed.started.run_dir
+        await pilot.press("ctrl+t")
+        await ui.wait_until(lambda: app.job is None)
+    (change,) = read_run(run_dir).config["changes"]
+    assert change["field"] == "optimizer.lr" and change["value"] == 0.05 and change["at_step"] > 3
