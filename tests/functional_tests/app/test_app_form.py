@@ -138,12 +138,15 @@ async def test_controls_are_in_the_command_palette(runs_dir):
     async with app.run_test() as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title in ("Run", "Stop run", "Pause / resume run", "New run", "Save config", "Load config",
-                      "Export script", "Save model", "Show charts", "Show log", "Show history", "Quit"):
+                      "Export script", "Save model", "Show charts", "Show log", "Show history",
+                      "Show layers", "Compare runs", "Stop one run", "Find a learning rate", "Quit"):
             assert titles.count(title) == 1, title
         await pilot.press("ctrl+p")
         assert app.screen.__class__.__name__ == "CommandPalette"
         await pilot.press(*"show history", "enter")
         await pilot.pause()
         assert app.tabs.active == "tab-history"
+        await pilot.press("ctrl+l")
+        assert app.tabs.active == "tab-layers"
         await pilot.press("ctrl+l")
         assert app.tabs.active == "tab-charts"
