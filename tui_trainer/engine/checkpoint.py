@@ -51,7 +51,8 @@ def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
     if path is None and trainer.run_dir is None:
         raise UserFacingError("model not saved: the run has no run folder; give a path")
     path = Path(path).expanduser() if path is not None else trainer.run_dir / CHECKPOINT_FILE
-    state = {"format": FORMAT, "config": to_dict(trainer.config), **trainer.state_dict()}
+    state = {"format": FORMAT, "config": to_dict(trainer.config), **trainer.state_dict(),
+             "data": {"features": trainer.data.features, "classes": trainer.data.classes}}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     torch.save(state, partial)
@@ -183,9 +184,12 @@ def load_model(path: str | Path, config: Config | None = None) -> tuple[nn.Modul
         checkpoint.check_matches(config)
     saved = checkpoint.config
     head = head_of(saved)
+    # The data's shape as the run found it (user data decides it), else the task's own.
+    shape = checkpoint.state.get("data") or {"features": saved.task_spec.features,
+                                             "classes": saved.classes}
     with torch.device("meta"):  # no throwaway initialisation (and no random numbers drawn)
-        model = build_model(saved.model, saved.task_spec.features, head.output_size(saved.classes),
-                            head.head)
+        model = build_model(saved.model, shape["features"], head.output_size(shape["classes"]),
+                            head.head, saved.task_spec.image_size)
     model.load_state_dict(checkpoint.state["model"], assign=True)
     return model.eval(), saved
 

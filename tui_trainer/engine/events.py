@@ -33,6 +33,8 @@ class RunStarted:
     total_steps: int
     start_epoch: int = 1
     start_step: int = 0
+    #: The class names in class-index order, when the data names them (csv, images).
+    class_names: list[str] | None = None
 
 
 @dataclass
@@ -123,6 +125,7 @@ class RunResult:
     samples_per_second: float
     run_dir: Path | None
     steps: list[tuple[int, float]] = field(default_factory=list)
+    class_names: list[str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -144,6 +147,7 @@ class RunResult:
             "final": {k: finite_or_none(v) for k, v in asdict(self.final).items()},
             "parameters": self.parameters,
             "param_count": self.param_count,
+            "classes": self.class_names,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),
             "samples_per_second": finite_or_none(self.samples_per_second),
