@@ -43,7 +43,7 @@ def load_image_folder(path, size, grayscale):
         try:
             image, _ = dataset[index]
         except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError
-            raise ValueError(f"{file}: not a readable image ({exc})") from None
+            raise ValueError(f"{file}: not a readable image ({type(exc).__name__})") from None
         images.append(image)
         labels.append(label)
     x = torch.stack(images).flatten(1)

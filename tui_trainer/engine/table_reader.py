@@ -20,7 +20,6 @@ def read_table(path, delimiter="auto"):
     """The file as a pandas DataFrame. ``delimiter`` 'auto' sniffs it from the file's start
     (comma, semicolon, tab or bar; tab for .tsv files when the sniffer cannot tell)."""
     import csv
-    import re
     from pathlib import Path
 
     import pandas as pd
@@ -39,17 +38,17 @@ def read_table(path, delimiter="auto"):
             delimiter = "\t" if file.suffix.lower() == ".tsv" else ","
     elif delimiter == "tab":
         delimiter = "\t"
+    with file.open(encoding="utf-8", errors="replace", newline="") as handle:
+        rows = csv.reader(handle, delimiter=delimiter)
+        width = len(next(rows))
+        for line, row in enumerate(rows, 2):
+            if row and len(row) != width:
+                raise ValueError(f"{file}: line {line} has {len(row)} fields where the header has "
+                                 f"{width} (ragged rows); every row needs one value per column")
     try:
-        frame = pd.read_csv(file, sep=delimiter, skipinitialspace=True)
-    except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if found:
-            expected, line, saw = found.groups()
-            raise ValueError(f"{file}: row {line} has {saw} fields where the header has {expected} "
-                             "(ragged rows); every row needs one value per column") from None
+        frame = pd.read_csv(file, sep=delimiter, skipinitialspace=True, index_col=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValueError(f"{file}: not a readable table ({str(exc).strip()})") from None
-    except (UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{file}: not a readable table ({exc})") from None
     if len(frame) == 0:
         raise ValueError(f"{file}: the file has a header but no rows")
     frame.columns = [str(name).strip() for name in frame.columns]
@@ -109,7 +108,7 @@ def plan_table(frame, file, target, kind="auto", features=(), missing="refuse", 
     if kind == "classification":
         classes = [str(c) for c in sorted(distinct)]
         if len(classes) < 2:
-            raise ValueError(f"{file}: column {target!r} has one class only ({classes[0]!r}); "
+            raise ValueError(f"{file}: column {target!r} (the target) has one class only ({classes[0]!r}); "
                              "classification needs at least two")
         decision += f" with {len(classes)} classes ({', '.join(classes[:10])}" + (
             ", ...)" if len(classes) > 10 else ")")
