@@ -84,7 +84,7 @@ def write_regression_csv(path: Path, rows: int = 300, seed: int = 0) -> Path:
     return path
 
 
-def make_shapes_dir(root: Path, per_class: int = 30, side: int = 24, seed: int = 0) -> Path:
+def make_shapes_dir(root: Path, per_class: int = 40, side: int = 16, seed: int = 0) -> Path:
     """A folder of three class subfolders (circle, square, triangle) of white shapes of random
     size and place on black, as PNG files; returns ``root``."""
     import random
@@ -98,7 +98,7 @@ def make_shapes_dir(root: Path, per_class: int = 30, side: int = 24, seed: int =
         for i in range(per_class):
             image = Image.new("L", (side, side), 0)
             draw = ImageDraw.Draw(image)
-            r = rng.randint(side // 5, side // 3)
+            r = rng.randint(side // 4, side // 2 - 1)
             x, y = rng.randint(1, side - 2 * r - 1), rng.randint(1, side - 2 * r - 1)
             if shape == "circle":
                 draw.ellipse([x, y, x + 2 * r, y + 2 * r], fill=255)
