@@ -183,6 +183,16 @@ def resolve(*layers: dict[str, Any]) -> Config:
     them all. When a layer changes a choice (``optimizer.name``), parameters the new choice does
     not take are dropped. Raises ConfigError listing every problem at once.
     """
+    config, problems = draft(*layers)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def draft(*layers: dict[str, Any]) -> tuple[Config | None, list[FieldError]]:
+    """Resolve as ``resolve`` does, without raising: the config (with defaults where a value was
+    refused; None for an unknown task) and every problem found. The app's form shows a draft
+    while it is being filled in (a task whose data is not chosen yet)."""
     problems: list[FieldError] = []
     normalized = [_normalize_layer(layer, problems) for layer in layers]
     task_name = DEFAULT_TASK
@@ -190,15 +200,13 @@ def resolve(*layers: dict[str, Any]) -> Config:
         task_name = layer.get("task", {}).get("name", task_name)
     if not isinstance(task_name, str) or task_name not in TASKS:
         problems.append(_unknown_choice("task", task_name))
-        raise ConfigError(problems)
+        return None, problems
     merged = _recipe_layer(TASKS[task_name])
     for layer in normalized:
         for section, values in layer.items():
             _merge_section(merged, section, values)
     config = _build(merged, problems, loss_given=any("loss" in layer for layer in normalized))
-    if problems:
-        raise ConfigError(problems)
-    return config
+    return config, problems
 
 
 def resolve_flags(file_dict: dict[str, Any] | None, overrides: dict[str, Any]) -> Config:
@@ -371,12 +379,20 @@ def cross_field_problems(config: Config) -> list[FieldError]:
     return problems + model_problems(config.model, task)
 
 
+def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
+    """The model fields that fit a task and a model kind (the form shows only these): the kind
+    only for tasks with images, the convolution settings only for a cnn."""
+    if task.image_size is None:
+        return MODEL_FIELDS["mlp"][1:]
+    return MODEL_FIELDS.get(kind, MODEL_FIELDS["mlp"])
+
+
 def model_problems(model: ModelConfig, task: TaskSpec) -> list[FieldError]:
     """A cnn on a task without images, or more pooling blocks than the images have pixels."""
     if model.kind != "cnn":
         return []
     if task.image_size is None:
-        images = ", ".join(name for name, spec in TASKS.items() if spec.image_size or spec.name == "images")
+        images = ", ".join(name for name, spec in TASKS.items() if spec.image_size)
         return [FieldError("model.kind", f"cnn needs an image task ({images}); task {task.name} "
                                          "has no images; use mlp")]
     side = min(task.image_size[1:])

@@ -209,6 +209,7 @@ TASKS: dict[str, TaskSpec] = {
                       choices=("grayscale", "rgb")),
             ),
             recipe={**_recipe("cross-entropy", [64], "adam", 0.001, 10, 32), "model.kind": "cnn"},
+            image_size=(1, 28, 28),  # for the default options; the folder's options decide
             loader="tui_trainer.engine.imagefolder:images_dataset",
             describe="tui_trainer.engine.imagefolder:describe_images",
         ),

@@ -140,9 +140,14 @@ def describe_csv(options: dict[str, Any]) -> dict[str, Any]:
     arguments = table_arguments(options)
     if not arguments["path"]:
         raise UserFacingError("task.path: give the CSV (or TSV) file to learn from")
-    if not arguments["target"]:
-        raise UserFacingError("task.target: give the column to predict")
     file = Path(arguments["path"])
+    if not arguments["target"]:
+        try:
+            summary = column_summary(read_table(file, arguments["delimiter"]))
+            columns = "; the columns:\n    " + summary.replace("\n", "\n    ")
+        except ValueError:
+            columns = ""
+        raise UserFacingError(f"task.target: give the column to predict{columns}")
     stamp = (file.stat().st_mtime_ns, file.stat().st_size) if file.is_file() else None
     return _describe(stamp, tuple((k, tuple(v) if isinstance(v, list) else v)
                                   for k, v in arguments.items()))
