@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench
+.PHONY: run test bench fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+# The fuzz suite of the normal run (tests/fuzz), with many more cases: prints how many were
+# tried and how many failed. FUZZ_EXAMPLES cases per property (5 properties).
+FUZZ_EXAMPLES ?= 1200
+fuzz: $(STAMP)
+	TUI_TRAINER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_engine.py

@@ -14,14 +14,19 @@ honest baseline; the engine chooses its threads itself. Samples/s counts the tra
 Then compare mode: four runs of each workload (four optimizers) raced in one thread against the
 same four trained one after another, alternating; total samples over wall-clock seconds.
 
+Last, torchrun: the MNIST-shaped run with 2 ranks (gloo, CPU) against one process, each through
+the real command (``train --json``), alternating; samples/s as the run reports it.
+
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_engine.py [--rounds N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -166,7 +171,29 @@ def main() -> None:
             a, t = statistics.median(alone), statistics.median(together)
             print(f"  {name}: one after another {a:,.0f}, raced {t:,.0f} samples/s; "
                   f"raced/sequential = {t / a:.2f}")
+        _torchrun_figure(tmp_path, args.rounds)
     sys.stdout.flush()
+
+
+def _torchrun_figure(tmp_path: Path, rounds: int) -> None:
+    args = ["train", "--task", "mnist", "--data-dir", str(tmp_path / "data"), "--set", "task.download=false",
+            "--epochs", "2", "--batch-size", "64", "--device", "cpu", "--json",
+            "--runs-dir", str(tmp_path / "runs")]
+    launches = {
+        "one process": [sys.executable, "-m", "tui_trainer", *args],
+        "torchrun, 2 ranks": [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                              "--nproc-per-node=2", "-m", "tui_trainer", *args],
+    }
+    rates: dict[str, list[float]] = {name: [] for name in launches}
+    for _ in range(rounds):
+        for name, command in launches.items():
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            rates[name].append(json.loads(out)["samples_per_second"])
+    med = {name: statistics.median(values) for name, values in rates.items()}
+    print("\ntorchrun (MNIST-shaped, batch 64 global, gloo on the CPU):")
+    for name, rate in med.items():
+        print(f"  {name:<18} {rate:>10,.0f} samples/s")
+    print(f"  2 ranks / one process = {med['torchrun, 2 ranks'] / med['one process']:.2f}")
 
 
 def _total_rate(train) -> float:

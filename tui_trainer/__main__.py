@@ -1,5 +1,5 @@
 """``python -m tui_trainer`` does what the ``tui-trainer`` command does."""
 
-from tui_trainer.cli import run
+from tui_trainer.entry import run
 
 run()

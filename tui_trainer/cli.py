@@ -8,29 +8,33 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
-import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
-from tui_trainer.config import Config, Text, read_toml, resolve_flags, save_config, to_dict, to_toml
+from tui_trainer.config import Config, Text, read_toml, resolve_flags, to_dict, to_toml
 from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
+from tui_trainer.interrupts import (
+    EXIT_INTERRUPTED, StopOnSignals, default_signals, exit_now, exit_on_signals,
+)
+from tui_trainer.launch import is_rank_zero, world_size
+from tui_trainer.outputs import output_path, write_text
+from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
-    from tui_trainer.engine.control import RunControl
+    from tui_trainer.engine.events import RunResult
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 #: Named flags of ``train`` and the dotted config field each one sets.
 FLAG_FIELDS = {
@@ -63,8 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(train)
     train.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) "
                        "on stdout")
+    train.add_argument("--verbose", "-v", action="store_true",
+                       help="on a terminal, print one line per epoch above the progress bar too")
     train.add_argument("--save-config", type=Path, metavar="FILE",
                        help="write the resolved config as TOML (with --dry-run: and stop)")
+    train.add_argument("--force", action="store_true", help="let --save-config overwrite FILE")
     train.add_argument("--dry-run", action="store_true",
                        help="validate, print the resolved config and exit without training")
     train.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
@@ -76,6 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"continue the run in RUN_DIR from its {CHECKPOINT_FILE}, appending to its "
                        "history (flags may change epochs, stopping rules, device and threads); "
                        "the checkpoint is saved again at the end")
+
+    finder = commands.add_parser(
+        "lr-find", help="the learning-rate range test: which learning rate to train with",
+        description="fastai's range test on the config's data, model and optimizer: the learning "
+        "rate grows exponentially from --start to --end over --steps optimizer steps while the "
+        "smoothed loss is recorded; it stops early once that loss passes 4x its best, and the "
+        "model and optimizer are put back. Prints the curve (log x) and a suggested rate.")
+    add_config_flags(finder)
+    finder.add_argument("--start", type=float, default=1e-7, help="first learning rate (default 1e-7)")
+    finder.add_argument("--end", type=float, default=10.0, help="last learning rate (default 10)")
+    finder.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100)")
+    finder.add_argument("--rule", choices=("valley", "steep"), default="valley",
+                        help="how to suggest: valley (fastai's default: the middle of the longest "
+                        "falling stretch) or steep (the steepest descent)")
+    finder.add_argument("--json", action="store_true", help="print one JSON object (lrs, losses, "
+                        "suggestion, rule) and nothing else on stdout")
 
     compare = commands.add_parser(
         "compare", help="train several runs that differ in the --vary fields, side by side",
@@ -118,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: csv)")
     history.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="the file to write (default: in RUN_DIR)")
+    history.add_argument("--force", action="store_true", help="overwrite existing export files "
+                         "(never the run's own files)")
     history.add_argument("--runs-dir", type=Path, dest="sub_runs_dir", metavar="DIR",
                          help="where to look for RUN_DIR given as a name (default: "
                          "$XDG_DATA_HOME/tui-trainer/runs)")
@@ -159,8 +184,10 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
             overrides[key] = Text(value)
     for item in args.set:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set optimizer.momentum=0.9")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not section or (dot and not name):
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE with KEY a SECTION or SECTION.NAME, "
+                             "e.g. --set optimizer.momentum=0.9")
         overrides[key.strip()] = Text(value)
     return file_dict, overrides
 
@@ -172,22 +199,31 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
 
 
 def run() -> None:
-    """The console entry point: ``main``, then exit without a slow final garbage collection."""
-    code = main()
+    """The console entry point: ``main`` with Ctrl+C and SIGTERM giving 130 at any moment and a
+    closed pipe dropping output, then a prompt exit (no slow interpreter shutdown)."""
+    sys.stdout, sys.stderr = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
+    exit_on_signals()  # outside a run (start-up, checks, the end) an interrupt ends at once: 130
+    try:
+        code = main()
+    except KeyboardInterrupt:  # raised by user code, or the app
+        code = EXIT_INTERRUPTED
+        print("interrupted", file=sys.stderr)
+    exit_on_signals()
     # With torch loaded, the interpreter's shutdown spends ~0.8 s collecting objects that are
-    # about to vanish anyway; frozen objects are skipped (so ctrl+q in the app exits in < 1 s).
-    gc.freeze()
-    sys.exit(code)
+    # about to vanish anyway (ctrl+q in the app exits in < 1 s); files are closed by now.
+    exit_now(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(attach_negative_numbers(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "train":
             return cmd_train(args)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "lr-find":
+            return cmd_lr_find(args)
         if args.command == "list":
             print(catalog_text())
             return EXIT_OK
@@ -197,8 +233,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export_history(args)
         return cmd_app(args)
     except (ConfigError, UsageError, UserFacingError) as exc:
-        print_error(exc)
+        if is_rank_zero():  # under torchrun every rank finds the same problem; one says it
+            print_error(exc)
         return EXIT_BAD_INPUT
+
+
+def attach_negative_numbers(argv: Sequence[str]) -> list[str]:
+    """Join ``--lr -inf`` into ``--lr=-inf``: argparse takes a value such as ``-inf``, ``-nan``
+    or ``-1e-5`` for a flag of its own and then says the flag lacks its argument."""
+    out: list[str] = []
+    for arg in argv:
+        previous = out[-1] if out else ""
+        if (arg.startswith("-") and _is_float(arg) and previous.startswith("-") and "=" not in previous
+                and not _is_float(previous)):
+            out[-1] = f"{previous}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def print_error(exc: Exception) -> None:
@@ -213,10 +272,14 @@ def print_error(exc: Exception) -> None:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Open the Textual app (torch loads after its first frame)."""
+    if world_size() > 1:
+        raise UsageError("the app runs in one process; under torchrun train headless instead: "
+                         "torchrun --standalone --nproc-per-node=N -m tui_trainer train [flags]")
     if args.config is not None:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
     from tui_trainer.app import run_app
 
+    default_signals()  # the app restores the terminal itself on Ctrl+C (a key there) and SIGTERM
     return run_app(args.config, args.runs_dir)
 
 
@@ -227,33 +290,42 @@ def cmd_train(args: argparse.Namespace) -> int:
         if getattr(args, "sub_config", None) or args.config:
             raise UsageError("--resume continues the run with the config it was saved with; "
                              "change what may change with flags (e.g. --epochs), not --config")
-        from tui_trainer.engine.checkpoint import read_checkpoint
+        from tui_trainer.engine.checkpoint import RESUMABLE_FIELDS, read_checkpoint
+        from tui_trainer.engine.runcheck import check_run_folder
 
         checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir))
+        check_run_folder(checkpoint, RESUMABLE_FIELDS)  # before anything in the folder is written
     config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
 
     check(config)
     if checkpoint is not None:
         checkpoint.check_resumable(config)
-    if args.save_config:
-        path = save_config(config, args.save_config)
+    if args.save_config is not None:
+        path = write_text(output_path(args.save_config, args.force, "--save-config"), to_toml(config),
+                          "--save-config")
         print(f"saved config to {path}", file=sys.stderr)
     if args.dry_run:
         print(planned_text(config), file=sys.stderr)
+        from tui_trainer.engine.loop import Trainer
+        from tui_trainer.engine.preflight import prepare
+
+        prepare(Trainer(config, runs_dir=False))  # data, model, loss, one step: refused or fine
         if not args.json:
             print(to_toml(config), end="")
         else:
             print(json.dumps(to_dict(config)))
         return EXIT_OK
     return run_training(config, args.json, args.train_runs_dir or args.runs_dir,
-                        save_model=args.save_model or checkpoint is not None, resume=checkpoint)
+                        save_model=args.save_model or checkpoint is not None, resume=checkpoint,
+                        verbose=args.verbose)
 
 
 def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_model: bool = False,
-                 resume: Checkpoint | None = None) -> int:
-    """Train with the right reporter, then save the model if asked (a resumed run always saves);
-    Ctrl+C stops cleanly after the current step."""
+                 resume: Checkpoint | None = None, verbose: bool = False) -> int:
+    """Train with the right reporter (on a terminal a progress bar, epoch lines only when
+    ``verbose``; otherwise epoch lines), then save the model if asked (a resumed run always
+    saves); Ctrl+C stops cleanly after the current step."""
     from tui_trainer.engine.control import RunControl
     from tui_trainer.engine.loop import Trainer
     from tui_trainer.report import EpochLines, ProgressBar, summary_text
@@ -261,13 +333,17 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     control = RunControl()
     callbacks = []
     if not as_json:
-        callbacks.append(ProgressBar() if sys.stdout.isatty() else EpochLines(sys.stdout))
-    if resume is not None:
+        callbacks.append(ProgressBar(verbose) if sys.stdout.isatty() else EpochLines(sys.stdout))
+    speaks = is_rank_zero()  # under torchrun, rank 0 alone prints and saves
+    if resume is not None and speaks:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
-    with stopped_by_ctrl_c(control):
+    # Ctrl+C or SIGTERM stops after the current step; a second one ends the process at once.
+    with StopOnSignals(lambda: control.stop("interrupted")):
         result = trainer.run()
     model_file = None
+    if not speaks:
+        return exit_code(result)
     if save_model:
         from tui_trainer.engine.checkpoint import save_checkpoint
 
@@ -279,25 +355,43 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
         print(json.dumps({**result.as_json(), "model_file": str(model_file) if model_file else None}))
     else:
         print(summary_text(result) + (f"\n  saved model: {model_file}" if model_file else ""))
+    return exit_code(result)
+
+
+def exit_code(result: RunResult) -> int:
+    """130 for an interrupted run, 1 for one that diverged or failed, else 0."""
     if result.reason == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-@contextlib.contextmanager
-def stopped_by_ctrl_c(control: RunControl) -> Iterator[None]:
-    """While inside, Ctrl+C asks ``control`` to stop after the current step (the history is
-    kept); a second Ctrl+C aborts at once."""
+def cmd_lr_find(args: argparse.Namespace) -> int:
+    """``tui-trainer lr-find``: the range test, its curve and a suggested learning rate."""
+    import math
 
-    def interrupt(signum, frame):
-        control.stop("interrupted")
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    problems = []
+    if not (math.isfinite(args.start) and args.start > 0):
+        problems.append(f"--start: {args.start} is not allowed; must be a number > 0")
+    if not (math.isfinite(args.end) and args.end > args.start):
+        problems.append(f"--end: {args.end} is not allowed; must be a number > --start ({args.start})")
+    if not 5 <= args.steps <= 100_000:
+        problems.append(f"--steps: {args.steps} is not allowed; must be a whole number from 5 to 100000")
+    if problems:
+        raise UsageError("; ".join(problems))
+    config = config_from_args(args)
+    from tui_trainer.engine.checks import check
+    from tui_trainer.engine.lrfind import find_lr
 
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    check(config)
+    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+        result = find_lr(config, args.start, args.end, args.steps, args.rule)
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return EXIT_OK
+    from tui_trainer.report import lr_find_text
+
+    print(lr_find_text(result))
+    return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -331,15 +425,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     runs_dir = args.train_runs_dir or args.runs_dir
     trainers = [Trainer(run.config, callbacks(run), control, runs_dir=runs_dir) for run in runs]
-    with stopped_by_ctrl_c(control), bars or contextlib.nullcontext():
+    with StopOnSignals(lambda: control.stop("interrupted")), bars or contextlib.nullcontext():
         results = race(trainers)
     if args.json:
         print(json.dumps(compare_json(runs, results)))
     else:
         print(leaderboard_text(runs, results))
-    if any(result.reason == "interrupted" for result in results):
-        return EXIT_INTERRUPTED
-    return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
+    return max((exit_code(result) for result in results), default=EXIT_OK)
 
 
 def planned_text(config: Config) -> str:
@@ -376,7 +468,7 @@ def cmd_export_script(args: argparse.Namespace) -> int:
 def cmd_export_history(args: argparse.Namespace) -> int:
     """``tui-trainer export-history``: write a run's history as CSV or JSON."""
     run_dir = find_run_dir(args.run_dir, args.sub_runs_dir or args.runs_dir)
-    for path in export_history(run_dir, args.format, args.output):
+    for path in export_history(run_dir, args.format, args.output, force=args.force):
         print(f"wrote {path}")
     return EXIT_OK
 

@@ -30,6 +30,8 @@ MODEL_FIELDS = {"mlp": ("kind", "hidden", "activation", "dropout"),
                 "cnn": ("kind", "channels", "kernel_size", "hidden", "activation", "dropout")}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky-relu", "elu", "silu")
 DEFAULT_TASK = "linear"
+#: The most CPU threads a run may ask torch for.
+MAX_THREADS = 1024
 
 
 def _spec(kind: str, help: str, **extra: Any) -> dict[str, Any]:
@@ -79,7 +81,7 @@ class TrainingConfig:
     val_split: float = field(default=0.2, metadata=_spec(
         "float", "fraction of the data held out for validation (0: none)", minimum=0.0, maximum=0.9))
     seed: int = field(default=42, metadata=_spec("int", "random seed for data, init and shuffling",
-                                                 minimum=0))
+                                                 minimum=0, maximum=2**64 - 1))
     device: str = field(default="auto", metadata=_spec(
         "str", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps"))
     grad_clip: float | str = field(default="off", metadata=_spec(
@@ -95,9 +97,17 @@ class TrainingConfig:
     target_loss: float | str = field(default="off", metadata=_spec(
         "float", "stop once the monitored loss is at or below this ('off': never)", minimum=0.0,
         keywords=("off",)))
+    precision: str = field(default="fp32", metadata=_spec(
+        "choice", "float32, or mixed precision with torch.autocast: bf16 (CPU or a bf16 GPU), "
+        "fp16 (CUDA, with a gradient scaler)", choices=("fp32", "bf16", "fp16")))
+    compile: bool = field(default=False, metadata=_spec(
+        "bool", "wrap the model in torch.compile (its compile time is shown apart from training)"))
+    backend: str = field(default="auto", metadata=_spec(
+        "choice", "torch.distributed backend under torchrun (auto: nccl on CUDA, gloo on the CPU)",
+        choices=("auto", "gloo", "nccl")))
     threads: int | str = field(default="auto", metadata=_spec(
         "int", "CPU threads for torch ('auto': 1 for small models, all cores for large ones)",
-        minimum=1, keywords=("auto",)))
+        minimum=1, maximum=MAX_THREADS, keywords=("auto",)))
 
 
 @dataclass
@@ -444,12 +454,25 @@ def save_config(config: Config, path: str | Path) -> Path:
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML config file into a dict, with a clear error for a missing or broken file."""
+    if not str(path).strip():
+        raise ConfigError([FieldError("config", "no file given (an empty path); give a TOML file")])
     path = Path(path).expanduser()
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError([FieldError("config", f"file {str(path)!r} does not exist")]) from None
+    except IsADirectoryError:
+        raise ConfigError([FieldError("config", f"{str(path)!r} is a folder; give a TOML file")]) from None
+    except OSError as exc:
+        raise ConfigError([FieldError("config", f"{str(path)!r} cannot be read: "
+                                                f"{exc.strerror or exc}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([FieldError("config", f"{str(path)!r} is not a TOML file: it is not "
+                                                "UTF-8 text")]) from None
+    except RecursionError:
+        raise ConfigError([FieldError("config", f"{str(path)!r} nests arrays or tables too deep "
+                                                "to read")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([FieldError("config", f"{str(path)!r} is not valid TOML: {exc}")]) from None
 

@@ -1,22 +1,27 @@
-"""Headless reporting for ``tui-trainer train``: a rich progress bar on a terminal, Keras-style
-epoch lines otherwise, and the end-of-run summary."""
+"""Headless reporting for ``tui-trainer train``: a rich progress bar on a terminal (epoch lines
+above it with --verbose), Keras-style epoch lines otherwise, and the end-of-run summary."""
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui_trainer.engine.events import Callback, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted
+from tui_trainer.formatting import number
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.lrfind import LrFindResult
 
 
 def epoch_line(metrics: EpochMetrics, epochs: int) -> str:
-    """``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.1300 - accuracy: 0.952 - lr: 0.01 - 1.2s``."""
-    parts = [f"Epoch {metrics.epoch}/{epochs}", f"train_loss: {metrics.train_loss:.4f}"]
-    optional = (("val_loss", metrics.val_loss, ".4f"), ("accuracy", metrics.train_accuracy, ".3f"),
-                ("val_accuracy", metrics.val_accuracy, ".3f"), ("r2", metrics.train_r2, ".3f"),
-                ("val_r2", metrics.val_r2, ".3f"))
-    parts += [f"{name}: {value:{fmt}}" for name, value, fmt in optional if value is not None]
+    """``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.13 - accuracy: 0.952 - lr: 0.01 - 1.2s``
+    (four significant digits, so small losses stay readable: ``train_loss: 1.234e-05``)."""
+    parts = [f"Epoch {metrics.epoch}/{epochs}", f"train_loss: {number(metrics.train_loss)}"]
+    optional = (("val_loss", metrics.val_loss, 4), ("accuracy", metrics.train_accuracy, 3),
+                ("val_accuracy", metrics.val_accuracy, 3), ("r2", metrics.train_r2, 4),
+                ("val_r2", metrics.val_r2, 4))
+    parts += [f"{name}: {number(value, digits)}" for name, value, digits in optional if value is not None]
     seconds = metrics.seconds
-    parts += [f"lr: {metrics.lr:.4g}", f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"]
+    parts += [f"lr: {number(metrics.lr)}", f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"]
     return " - ".join(parts)
 
 
@@ -47,9 +52,10 @@ class EpochLines(Callback):
 
 
 class ProgressBar(Callback):
-    """A rich progress bar over all steps with ETA and samples/s, epoch lines printed above it."""
+    """A rich progress bar over all steps with ETA and samples/s; with ``verbose``, each epoch's
+    line is printed above it."""
 
-    def __init__(self) -> None:
+    def __init__(self, verbose: bool = False) -> None:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
                                    TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 
@@ -58,6 +64,7 @@ class ProgressBar(Callback):
             TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]} samples/s"),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True)
         self.task_id = None
+        self.verbose = verbose
 
     def on_run_start(self, event: RunStarted) -> None:
         self.bar.console.print(start_line(event), highlight=False)
@@ -71,7 +78,8 @@ class ProgressBar(Callback):
                         description=f"Epoch {event.epoch}/{event.epochs}")
 
     def on_epoch_end(self, event: EpochEnded) -> None:
-        self.bar.console.print(epoch_line(event.metrics, event.epochs), highlight=False)
+        if self.verbose:
+            self.bar.console.print(epoch_line(event.metrics, event.epochs), highlight=False)
         self.bar.update(self.task_id, completed=event.metrics.global_step,
                         speed=f"{event.metrics.samples_per_second:,.0f}")
 
@@ -90,14 +98,45 @@ def summary_text(result: RunResult) -> str:
     lines.append("  final:       " + ("  ".join(shown) if shown else "none (no finite values)"))
     if result.parameters:
         p = result.parameters
-        lines.append(f"  learned:     w = {p['weight']:.4f} (true {p['true_weight']:g})   "
-                     f"b = {p['bias']:.4f} (true {p['true_bias']:g})")
+        lines.append(f"  learned:     w = {number(p['weight'], 5)} (true {number(p['true_weight'])})   "
+                     f"b = {number(p['bias'], 5)} (true {number(p['true_bias'])})")
     if result.class_names:
         lines.append(f"  classes:     {', '.join(result.class_names)}")
     lines.append(f"  parameters:  {result.param_count:,}")
     lines.append(f"  device:      {result.device} ({result.device_name})")
     lines.append(f"  epochs run:  {result.epochs_run}   time: {result.seconds:.2f}s   "
                  f"speed: {result.samples_per_second:,.0f} samples/s")
+    if result.compile_seconds is not None:
+        lines.append(f"  compile:     {result.compile_seconds:.2f}s (torch.compile, the first step; "
+                     "not in the training time)")
     if result.run_dir:
         lines.append(f"  run folder:  {result.run_dir}")
     return "\n".join(lines)
+
+
+def lr_find_text(result: LrFindResult, width: int = 72, height: int = 18) -> str:
+    """The range test's curve (smoothed loss against the learning rate, log x) with the
+    suggestion marked, then the suggestion and its rule in words."""
+    import math
+
+    import plotext as plt
+
+    points = [(lr, loss) for lr, loss in zip(result.lrs, result.losses) if loss is not None]
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    if points:
+        plt.plot([math.log10(lr) for lr, _ in points], [loss for _, loss in points], marker="braille")
+        low, high = math.floor(math.log10(points[0][0])), math.ceil(math.log10(points[-1][0]))
+        ticks = list(range(low, high + 1))
+        plt.xticks(ticks, [f"1e{t}" for t in ticks])
+    if result.suggestion:
+        plt.vline(math.log10(result.suggestion))
+    plt.xlabel("learning rate (log scale)")
+    plt.ylabel("smoothed loss")
+    chart = plt.uncolorize(plt.build())
+    ended = (f"stopped early at lr {result.lrs[-1]:.3g}: the loss passed 4x its best" if result.stopped_early
+             else f"ran all {len(result.lrs)} steps")
+    said = (f"suggested learning rate: {result.suggestion:.3g} (rule: {result.rule}; marked by the "
+            "vertical line)" if result.suggestion else "no suggestion: too few finite losses")
+    return f"{chart}\n{ended}\n{said}\nthe model and optimizer were put back as they were"

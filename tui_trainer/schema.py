@@ -12,6 +12,9 @@ from typing import Any
 
 #: Literal words a parameter may accept instead of a number (``"off"``, ``"full"`` ...).
 Keyword = str
+#: The largest whole number torch takes where it expects an integer (a C ``int64``); an ``int``
+#: Param with no ``maximum`` of its own is capped here.
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -108,17 +111,21 @@ class Param:
         if isinstance(value, str) and value in self.keywords:
             return None
         ok = {
-            "float": lambda v: _is_number(v) and math.isfinite(v) and self._in_range(v),
+            "float": lambda v: _is_number(v) and _finite(v) and self._in_range(v),
             "int": lambda v: _is_int(v) and self._in_range(v),
             "bool": lambda v: isinstance(v, bool),
             "choice": lambda v: isinstance(v, str) and v in self.choices,
             "str": lambda v: isinstance(v, str),
             "floats": lambda v: _is_list(v, _is_number)
             and (self.length is None or len(v) == self.length)
-            and all(math.isfinite(x) and self._in_range(x) for x in v),
+            and all(_finite(x) and self._in_range(x) for x in v),
             "ints": lambda v: _is_list(v, _is_int) and all(self._in_range(x) for x in v),
         }[self.kind]
-        return None if ok(value) else self.allowed()
+        if ok(value):
+            return None
+        if self.maximum is None and _has_int_over(value, INT64_MAX):
+            return f"must be at most {INT64_MAX} (2^63 - 1, the largest whole number torch takes)"
+        return self.allowed()
 
     def _in_range(self, v: float) -> bool:
         if self.minimum is not None:
@@ -127,6 +134,8 @@ class Param:
         if self.maximum is not None:
             if v > self.maximum or (self.max_exclusive and v == self.maximum):
                 return False
+        elif isinstance(v, int) and v > INT64_MAX:
+            return False
         return True
 
 
@@ -137,6 +146,20 @@ def _split_list(text: str) -> list[str]:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _finite(v: float) -> bool:
+    """Whether a number is finite as a float (a 400-digit integer is not: it overflows)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _has_int_over(value: Any, limit: int) -> bool:
+    """Whether a whole number, or one in a list, is above ``limit``."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return any(_is_int(v) and v > limit for v in values)
 
 
 def _is_int(v: Any) -> bool:

@@ -1,6 +1,7 @@
 """The ``tui-trainer`` command as a person runs it: flags, JSON, exit codes, messages."""
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -162,3 +163,15 @@ def test_killed_run_leaves_a_readable_history(runs_dir):
     assert record.summary is None
     assert len(record.history) >= 5
     assert [row["epoch"] for row in record.history] == list(range(1, len(record.history) + 1))
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_on_a_terminal_a_bar_and_the_summary_epoch_lines_only_with_verbose(verbose, runs_dir, capsys,
+                                                                          monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    argv = ["train", "--epochs", "40", "--device", "cpu", "--runs-dir", str(runs_dir)]
+    assert main(argv + (["--verbose"] if verbose else [])) == 0
+    out = capsys.readouterr().out
+    epoch_lines = set(re.findall(r"Epoch (\d+)/40 - train_loss: ", out))
+    assert len(epoch_lines) == (40 if verbose else 0)
+    assert "Run completed: completed 40 epochs" in out and "learned:     w = " in out

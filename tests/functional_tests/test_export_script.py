@@ -13,8 +13,7 @@ from tui_trainer.cli import main
 from tui_trainer.engine.loop import train
 from tui_trainer.export.script import script_text
 
-ALLOWED_IMPORTS = {"torch", "torchvision", "sklearn", "pandas", "math", "os", "importlib", "csv",
-                   "re", "pathlib"}
+ALLOWED_IMPORTS = {"torch", "torchvision", "sklearn", "pandas"} | set(sys.stdlib_module_names)
 
 
 CASES = {

@@ -31,7 +31,7 @@ def test_exported_script_holds_the_kernel_whole():
     text = script_text(config("iris", training__epochs=2))
     for name, function in inspect.getmembers(kernel, inspect.isfunction):
         assert inspect.getsource(function) in text, name
-    assert f"CACHE_SIZED = 1 << 20" in text and "EVAL_CHUNK = 8192" in text
+    assert "CACHE_SIZED = 1 << 20" in text and "EVAL_CHUNK = 8192" in text
 
 
 def test_run_state_round_trips_through_its_state_dict():

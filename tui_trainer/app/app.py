@@ -3,30 +3,34 @@ the right; controls in the Footer and the command palette. Training runs in a th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
-from textual.screen import Screen
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
+from tui_trainer.app.compare import CompareDialog, Leaderboard
+from tui_trainer.app.controls import CONTROLS, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
-from tui_trainer.app.formatting import duration, epoch_line, number, rate
+from tui_trainer.formatting import duration, epoch_line, number, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
-from tui_trainer.app.readouts import REASON_STATES, Readouts
+from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
+from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
+from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.events import RunResult
@@ -45,15 +49,45 @@ DEFAULT_SCRIPT_FILE = Path("train.py")
 
 
 @dataclass
+class RaceEntry:
+    """One run of a comparison in the app: its plan, number, feed and stop/pause handle."""
+
+    run: PlannedRun
+    number: int
+    feed: RunFeed
+    control: RunControl
+    logged_epochs: int = 0
+
+    @property
+    def label(self) -> str:
+        """``#4 optimizer=adam``: the app's run number and what the run varies."""
+        return f"#{self.number} {describe_assignments(self.run.assignments)}"
+
+    @property
+    def short_label(self) -> str:
+        """``#4 adam`` when one field varies (a chart's legend), else the label."""
+        if len(self.run.assignments) == 1:
+            return f"#{self.number} {describe_assignments(self.run.assignments).partition('=')[2]}"
+        return self.label
+
+
+@dataclass
 class Job:
-    """The run in progress: its number, config, feed, stop/pause handle and worker."""
+    """The run in progress (or the first run of a comparison): its number, config, feed,
+    stop/pause handle and worker; ``race`` holds every run of a comparison (empty otherwise)."""
 
     number: int
     config: Config
     feed: RunFeed
     control: RunControl
-    worker: Worker[RunResult]
+    worker: Worker
     logged_epochs: int = 0
+    race: list[RaceEntry] = field(default_factory=list)
+
+    @property
+    def controls(self) -> list[RunControl]:
+        """The stop/pause handles of every run of the job."""
+        return [entry.control for entry in self.race] or [self.control]
 
 
 class TrainerApp(App[int]):
@@ -66,25 +100,14 @@ class TrainerApp(App[int]):
     #form { width: 34; }
     .-wide #form { width: 48; }
     .-narrow Readouts Bar { width: 18; }
-    .-wide LiveCharts { layout: horizontal; }
     #live { width: 1fr; }
     #tabs { height: 1fr; }
     #tabs TabPane { padding: 0; }
-    """
+    """ + LiveCharts.WIDE_CSS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
-        Binding("ctrl+r", "run", "Run", priority=True, tooltip="Start training with the form's settings"),
-        Binding("ctrl+t", "stop", "Stop", priority=True, tooltip="Stop the run after its current step"),
-        Binding("ctrl+g", "pause", "Pause/Resume", priority=True),
-        Binding("ctrl+n", "new_run", "New", priority=True, tooltip="Clear the live panels; history stays"),
-        Binding("ctrl+s", "save_config", "Save", priority=True, tooltip="Save the form as a TOML config"),
-        Binding("ctrl+o", "load_config", "Load", priority=True, tooltip="Fill the form from a TOML config"),
-        Binding("f2", "export_script", "Script", priority=True,
-                tooltip="Write a standalone PyTorch script of the form's config"),
-        Binding("f3", "save_model", "Model", priority=True,
-                tooltip="Save the last run's model.pt into its run folder"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Stop any run and quit"),
-    ]
+    #: What is loading in the background after the first frame ("" once all is in).
+    loading: reactive[str] = reactive("torch")
+    BINDINGS = bindings()
 
     def __init__(self, config_path: Path | None = None, runs_dir: Path | None = None, *,
                  config: Config | None = None, report_interval: float = 0.1) -> None:
@@ -98,6 +121,8 @@ class TrainerApp(App[int]):
         self.last_trainer: Trainer | None = None  # the last run that ended (f3 saves its model)
         self.next_number = 1
         self.engine_ready = False
+        self.starting = False  # ctrl+r is waiting for the form to settle
+        self.last_run: tuple[int, Config] | None = None  # the number and config of the last run
         self.redraw_timer: Timer | None = None
 
     def _initial_config(self, path: Path | None) -> Config:
@@ -115,6 +140,8 @@ class TrainerApp(App[int]):
         # Widgets the worker's messages update are created here (inside the app) and kept.
         self.form = ConfigForm(self.initial_config, id="form")
         self.readouts = Readouts(id="readouts")
+        self.leaderboard = Leaderboard(id="leaderboard")
+        self.leaderboard.display = False
         self.charts = LiveCharts(id="charts")
         self.run_log = RunLog(id="log")
         self.history = HistoryPanel(id="history")
@@ -122,7 +149,8 @@ class TrainerApp(App[int]):
             yield self.form
             with Vertical(id="live"):
                 yield self.readouts
-                with TabbedContent(id="tabs"):
+                yield self.leaderboard
+                with TabbedContent(id="tabs") as self.tabs:
                     with TabPane("Charts", id="tab-charts"):
                         yield self.charts
                     with TabPane("Log", id="tab-log"):
@@ -154,23 +182,18 @@ class TrainerApp(App[int]):
                             thread=True, exit_on_error=False)
 
     def _clear_live(self) -> None:
-        """Status ready, blank readouts and empty charts."""
+        """Status ready (or what is loading), blank readouts and empty charts."""
         config = self.form.config
-        self.readouts.status.show("ready", f"ctrl+r trains {config.task.name if config else 'the form'}")
+        self._show_idle()
         self.readouts.clear()
         self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression")
 
     # -- threads --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _load_engine() -> list[tuple[str, str]]:
-        """Import torch and the engine; return the devices as (label, name) choices."""
-        import tui_trainer.engine.loop  # noqa: F401  (the import is the work: torch loads here)
-        from tui_trainer.engine.devices import available_devices
-
-        return [("auto (best available)", "auto")] + [
-            (f"{d.name} — {d.description}" if d.description.lower() != d.name else d.name, d.name)
-            for d in available_devices()]
+    def _load_engine(self) -> list[tuple[str, str]]:
+        """Warm what every run needs (torch, the engine, torch's optimizer machinery), saying
+        what is loading; return the devices as (label, name) choices."""
+        return warm_engine(partial(self.call_from_thread, setattr, self, "loading"))
 
     @staticmethod
     def _read_runs(folders: list[Path]) -> tuple[list[RunEntry], list[str]]:
@@ -209,11 +232,13 @@ class TrainerApp(App[int]):
             self.run_log.add(*skipped)
         elif self.job is not None and worker is self.job.worker:
             if state == WorkerState.SUCCESS:
-                self._finish(worker.result)
+                (self._finish_race if self.job.race else self._finish)(worker.result)
             elif state == WorkerState.ERROR:
                 self._fail(worker.error)
 
     def _engine_loaded(self, worker: Worker, state: WorkerState) -> None:
+        if state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.loading = ""
         if state == WorkerState.SUCCESS:
             from tui_trainer.engine.checks import torch_problems
 
@@ -238,10 +263,38 @@ class TrainerApp(App[int]):
             self.run_log.add(f"{worker.name} failed: {text}")
             self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error")
 
+    def on_config_form_validated(self, event: ConfigForm.Validated) -> None:
+        """Keep the status true to the form while no run goes: invalid while a field is, ready
+        once fixed; a finished run's status stays until the form differs from its config."""
+        if self.job is not None or self.starting:
+            return
+        number, config = self.last_run or (None, None)
+        if event.config is not None and event.config == config and self.readouts.status.state not in IDLE:
+            return
+        self._show_idle()
+        self.readouts.mark_stale(number)
+
+    def watch_loading(self, loading: str) -> None:
+        if self.is_mounted and self.readouts.status.state in IDLE:
+            self._show_idle()
+
+    def _show_idle(self) -> None:
+        """The status while no run goes: invalid, loading (what) or ready."""
+        config, problems = self.form.config, self.form.problems
+        if config is None:
+            self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}" if problems else "")
+        elif self.loading:
+            self.readouts.status.show("loading", f"{self.loading}; ctrl+r trains {config.task.name} once it is in")
+        else:
+            self.readouts.status.show("ready", f"ctrl+r trains {config.task.name}")
+
     # -- messages from the training worker -----------------------------------------------------
 
     def on_run_began(self, message: RunBegan) -> None:
         job = self.job
+        if job is not None and job.race:
+            self._race_run_began(message)
+            return
         if job is None or message.feed is not job.feed:
             return
         s = message.started
@@ -264,8 +317,11 @@ class TrainerApp(App[int]):
         job = self.job
         if job is None:
             return
+        if job.race:
+            self._redraw_race(final)
+            return
         feed = job.feed
-        self.readouts.show_feed(feed)
+        self.readouts.show_feed(feed, self._resources(feed))
         self.charts.update(final)
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
@@ -277,21 +333,31 @@ class TrainerApp(App[int]):
                 for m in feed.epochs[job.logged_epochs:epochs]])
             job.logged_epochs = epochs
 
+    @staticmethod
+    def _resources(feed: RunFeed) -> str:
+        """The run's device now: GPU memory (and NVML's load and temperature), or CPU threads
+        and the process's memory ("" before the run started)."""
+        if feed.started is None:
+            return ""
+        from tui_trainer.engine.resources import sample  # torch is loaded once a run started
+
+        return sample(feed.started.device).describe()
+
     def _finish(self, result: RunResult) -> None:
         job = self.job
         self._redraw(final=True)
         self._end_job()
         state = REASON_STATES[result.reason]
-        self.readouts.status.show(state, f"#{job.number} {result.message}")
+        self.readouts.status.show(state, f"run #{job.number} {result.message}")
         self.readouts.show_result(result)
         self.run_log.add(
             f"run #{job.number} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
             f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s")
         if result.parameters:
             p = result.parameters
-            self.run_log.add(f"learned w = {p['weight']:.4f}, b = {p['bias']:.4f} "
-                                    f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
-        self.history.add([RunEntry.from_result(job.number, result)], selected=True)
+            self.run_log.add(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
+                             f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
+        self.history.add([RunEntry.from_result(job.number, result)], ended=True)
         compared = self.history.selected
         if len(compared) > 1:
             self.run_log.add(f"History overlays {len(compared)} runs' loss curves: "
@@ -308,9 +374,11 @@ class TrainerApp(App[int]):
             return
         text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
         self.readouts.status.show("failed", f"run #{job.number}: {text}")
+        self.readouts.show_message(f"run #{job.number} failed: {text}")
         self.run_log.add(f"run #{job.number} failed: {text}")
 
     def _end_job(self) -> None:
+        self.last_run = (self.job.number, self.job.config)
         self.job = None
         if self.redraw_timer is not None:
             self.redraw_timer.pause()
@@ -319,22 +387,40 @@ class TrainerApp(App[int]):
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim the controls that do nothing right now."""
+        """Dim the controls that do nothing right now; while a dialog is open its own keys go
+        first (ctrl+r there races, not runs)."""
+        if isinstance(self.screen, ModalScreen) and action in ("run", "compare", "new_run", "stop_one"):
+            return False
         running = self.job is not None
         if action in ("stop", "pause"):
             return True if running else None
-        if action in ("run", "new_run"):
+        if action in ("run", "new_run", "compare"):
             return None if running else True
+        if action == "stop_one":
+            return True if running and self.job.race else None
         if action == "save_model":
             return None if running or self.last_trainer is None else True
         return True
 
     def action_run(self) -> None:
-        """Start a run with the form's settings, unless one is going or a field is invalid."""
-        if self.job is not None:
+        """Start a run with exactly what the form shows, once every change still on its way
+        (keys typed just before, a recipe being mounted) has been applied; not while a run is
+        going or a field is invalid."""
+        if self.job is not None or self.starting:
             self.notify("A run is going: ctrl+t stops it, ctrl+g pauses it.")
             return
-        config = self.form.validate()
+        self.starting = True
+        self.run_worker(self._start_when_settled(), name="start", group="start", exit_on_error=False)
+
+    async def _start_when_settled(self) -> None:
+        try:
+            config = await self.form.settle()
+        finally:
+            self.starting = False
+        self._start(config)
+
+    def _start(self, config: Config | None) -> None:
+        """Start a run of ``config``, or point at the first invalid field when it is None."""
         if config is None:
             problems = self.form.problems
             self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}")
@@ -348,19 +434,150 @@ class TrainerApp(App[int]):
         worker = self.run_worker(partial(self._train, config, feed, control), name=f"run {number}",
                                  group="training", exclusive=True, thread=True, exit_on_error=False)
         self.job = Job(number, config, feed, control, worker)
+        self._show_leaderboard(False)
         self.readouts.clear("")
         self.readouts.status.show("starting", f"run #{number}: "
-                                  + ("building data and model" if self.engine_ready else "loading torch"))
+                                  + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
         self.charts.start(feed, regression=config.task_spec.kind == "regression")
         self.run_log.add(f"run #{number}: {config.summary()}")
         self.redraw_timer.resume()
         self.refresh_bindings()
 
+    # -- compare mode -----------------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """Ask what to vary, then race those runs of the form's config side by side."""
+        if self.job is not None or self.starting:
+            self.notify("A run is going: ctrl+t stops it, ctrl+g pauses it.")
+            return
+        config = self._valid_config("compare")
+        if config is not None:
+            self.push_screen(CompareDialog(config), self._start_race)
+
+    def _start_race(self, runs: list[PlannedRun] | None) -> None:
+        if not runs:
+            return
+        entries = [RaceEntry(run, self.next_number + i, RunFeed(self.next_number + i), RunControl())
+                   for i, run in enumerate(runs)]
+        self.next_number += len(entries)
+        first = entries[0]
+        worker = self.run_worker(partial(self._race, entries), name=f"race {first.number}",
+                                 group="training", exclusive=True, thread=True, exit_on_error=False)
+        self.job = Job(first.number, first.run.config, first.feed, first.control, worker, race=entries)
+        config = first.run.config
+        regression = config.task_spec.kind == "regression"
+        self.readouts.clear("")
+        self._show_leaderboard(True)
+        self.leaderboard.start([(e.number, e.run, e.feed) for e in entries], regression)
+        self.readouts.status.show("starting", f"{self._job_name(self.job)}: "
+                                  + (f"waiting for {self.loading} to load" if self.loading else "building data and models"))
+        self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
+                          validated=config.training.val_split > 0)
+        self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "
+                         + ", ".join(e.label for e in entries))
+        self.redraw_timer.resume()
+        self.refresh_bindings()
+
+    def _race(self, entries: list[RaceEntry]) -> list[RunResult]:
+        """The comparison's worker: check every run, then train them taking turns (engine.race),
+        each with its own bridge, feed and stop handle."""
+        from tui_trainer.engine.checks import torch_problems
+        from tui_trainer.engine.loop import Trainer
+        from tui_trainer.engine.race import race
+        from tui_trainer.errors import FieldError
+
+        problems = [FieldError(p.field, f"{p.message} (run {e.label})")
+                    for e in entries for p in torch_problems(e.run.config)]
+        if problems:
+            raise ConfigError(problems)
+        cancelled = get_current_worker().cancelled_event
+        trainers = [Trainer(e.run.config, [MessageBridge(self, e.feed, cancelled, e.control)], e.control,
+                            self.runs_dir, self.report_interval, beside_ui=True) for e in entries]
+        results = race(trainers)
+        self.last_trainer = trainers[-1]
+        return results
+
+    def _race_run_began(self, message: RunBegan) -> None:
+        job = self.job
+        entry = next((e for e in job.race if e.feed is message.feed), None)
+        if entry is None:
+            return
+        self.leaderboard.set_state(entry.number, "paused" if entry.control.paused else "running")
+        self.readouts.status.show("paused" if job.control.paused else "running", self._job_name(job))
+        s = message.started
+        self.run_log.add(f"{entry.label} started: "
+                         f"{s.param_count:,} parameters" + (f", folder {s.run_dir}" if s.run_dir else ""))
+
+    def _redraw_race(self, final: bool) -> None:
+        job = self.job
+        done = sum(e.feed.global_step for e in job.race)
+        total = sum(e.feed.started.total_steps if e.feed.started else 0 for e in job.race)
+        if total:
+            self.readouts.bar.update(total=total, progress=done)
+        self.charts.update(final)
+        self.leaderboard.show()
+        for entry in job.race:
+            epochs = entry.feed.epochs
+            config = entry.run.config
+            accuracy = config.task_spec.kind != "regression"
+            self.run_log.add(*[
+                f"#{entry.number} " + epoch_line(
+                    m.epoch, config.training.epochs, m.train_loss, m.val_loss,
+                    m.train_accuracy if accuracy else m.train_r2, m.val_accuracy if accuracy else m.val_r2,
+                    accuracy, m.lr, m.seconds)
+                for m in epochs[entry.logged_epochs:]])
+            entry.logged_epochs = len(epochs)
+
+    def _finish_race(self, results: list[RunResult]) -> None:
+        from tui_trainer.leaderboard import ending, final_loss
+
+        job = self.job
+        self._redraw_race(final=True)
+        self._end_job()
+        for entry, result in zip(job.race, results):
+            self.leaderboard.set_state(entry.number, ending(result))
+            self.run_log.add(f"{entry.label} {ending(result)}: {result.message}")
+        self.leaderboard.show()
+        self.history.add([RunEntry.from_result(e.number, r) for e, r in zip(job.race, results)], ended=True)
+        ranked = sorted((loss, e.number, e.label) for e, r in zip(job.race, results)
+                        if (loss := final_loss(r)) is not None)
+        states = {REASON_STATES[r.reason] for r in results}
+        state = "finished" if states == {"finished"} else "stopped" if "stopped" in states else "finished"
+        best = (f"best {ranked[0][2]}, loss {number(ranked[0][0], 3)}" if ranked
+                else "no run ended with a finite loss")
+        self.readouts.status.show(state, f"{len(results)} runs · {best}")
+        self.readouts.eta.update(f" {duration(max(r.seconds for r in results))} · ended", layout=False)
+
+    def action_stop_one(self) -> None:
+        """Stop the run highlighted in the leaderboard; the others go on."""
+        job = self.job
+        number = self.leaderboard.selected_number if job is not None and job.race else None
+        entry = next((e for e in job.race if e.number == number), None) if number else None
+        if entry is None:
+            self.notify("ctrl+k stops one run of a comparison (highlight it in the leaderboard); "
+                        "ctrl+t stops every run.")
+            return
+        entry.control.stop("stopped")
+        self.leaderboard.set_state(entry.number, "stopping")
+        self.leaderboard.show()
+
+    def _show_leaderboard(self, shown: bool) -> None:
+        """The leaderboard in place of the single run's numbers (compare mode), or not."""
+        self.leaderboard.display = shown
+        self.readouts.numbers.display = not shown
+
+    @staticmethod
+    def _job_name(job: Job) -> str:
+        if job.race:
+            return f"race of runs #{job.race[0].number}-#{job.race[-1].number}"
+        return f"run #{job.number}"
+
     def action_stop(self) -> None:
         """Stop the run after its current step; its history stays on disk."""
         if self.job is not None:
-            self.job.control.stop("stopped")
-            self.readouts.status.show("stopping", f"run #{self.job.number}")
+            for control in self.job.controls:
+                control.stop("stopped")
+            self.readouts.status.show("stopping", self._job_name(self.job))
 
     def action_pause(self) -> None:
         """Pause the run before its next step, or let a paused run go on."""
@@ -368,11 +585,13 @@ class TrainerApp(App[int]):
         if job is None:
             return
         if job.control.paused:
-            job.control.resume()
-            self.readouts.status.show("running", f"run #{job.number}")
+            for control in job.controls:
+                control.resume()
+            self.readouts.status.show("running", self._job_name(job))
         else:
-            job.control.pause()
-            self.readouts.status.show("paused", f"run #{job.number}: ctrl+g resumes, ctrl+t stops")
+            for control in job.controls:
+                control.pause()
+            self.readouts.status.show("paused", f"{self._job_name(job)}: ctrl+g resumes, ctrl+t stops")
 
     def action_new_run(self) -> None:
         """Clear the live panels for the next run; the history stays."""
@@ -380,6 +599,7 @@ class TrainerApp(App[int]):
             self.notify("Stop the run first (ctrl+t).")
             return
         self.run_log.clear()
+        self._show_leaderboard(False)
         self._clear_live()
 
     def _valid_config(self, doing: str) -> Config | None:
@@ -475,21 +695,36 @@ class TrainerApp(App[int]):
 
     def _interrupt(self) -> None:
         if self.job is not None:
-            self.job.control.stop("interrupted")
+            for control in self.job.controls:
+                control.stop("interrupted")
             self.job.worker.cancel()
+
+    def action_next_tab(self) -> None:
+        """Show the next tab: Charts, Log, History."""
+        tabs = ["tab-charts", "tab-log", "tab-history"]
+        self.action_show_tab(tabs[(tabs.index(self.tabs.active) + 1) % len(tabs)])
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``)."""
+        self.tabs.active = tab
+
+    def action_next_chart(self) -> None:
+        """Show the next live chart (loss, accuracy or R², learning rate) when one shows at a time."""
+        self.charts.show_next()
+        self.action_show_tab("tab-charts")
+
+    def action_toggle_keys(self) -> None:
+        """Show or hide the panel listing every key."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The controls, in the command palette too."""
-        yield SystemCommand("Run", "Start training with the form's settings (ctrl+r)", self.action_run)
-        yield SystemCommand("Stop run", "Stop the run after its current step (ctrl+t)", self.action_stop)
-        yield SystemCommand("Pause / resume run", "Pause before the next step, or go on (ctrl+g)",
-                            self.action_pause)
-        yield SystemCommand("New run", "Clear the live panels; the history stays (ctrl+n)",
-                            self.action_new_run)
-        yield SystemCommand("Save config", "Save the form as a TOML file (ctrl+s)", self.action_save_config)
-        yield SystemCommand("Load config", "Fill the form from a TOML file (ctrl+o)", self.action_load_config)
-        yield SystemCommand("Export script", "Write a standalone PyTorch script of the form's config (f2)",
-                            self.action_export_script)
-        yield SystemCommand("Save model", "Save the last run's model.pt into its run folder (f3)",
-                            self.action_save_model)
-        yield from super().get_system_commands(screen)
+        titles = set()
+        for control in CONTROLS:
+            titles.add(control.title.lower())
+            yield SystemCommand(control.title, palette_help(control), partial(self.run_action, control.action))
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.title.lower() not in titles)

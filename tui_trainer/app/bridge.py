@@ -31,25 +31,28 @@ class MessageBridge(Callback):
         self.feed = feed
         self.cancelled = cancelled
         self.control = control
-        self._epoch_has_point = False
+        self._steps_per_epoch = 1
         self._last_report = 0.0
 
     def on_run_start(self, event: RunStarted) -> None:
         self.feed.started = event
+        self._steps_per_epoch = event.steps_per_epoch
         self.target.post_message(RunBegan(self.feed, event))
 
     def on_progress(self, event: Progress) -> None:
         self.feed.progress = event
-        self.feed.train_points.append((event.global_step / event.steps_per_epoch, event.train_loss))
-        self._epoch_has_point = True
+        self._add_points(event.points)
         self._report()
 
     def on_epoch_end(self, event: EpochEnded) -> None:
-        if not self._epoch_has_point:
-            self.feed.train_points.append((float(event.epoch), event.metrics.train_loss))
-        self._epoch_has_point = False
+        self._add_points(event.points)
         self.feed.epochs.append(event.metrics)
         self._report()
+
+    def _add_points(self, points: list[tuple[int, float]]) -> None:
+        """The step curve's new points, at their place in epochs (step 8 of 8 per epoch: 1.0)."""
+        per_epoch = self._steps_per_epoch
+        self.feed.train_points.extend((step / per_epoch, loss) for step, loss in points)
 
     def on_error(self, event: RunFailed) -> None:
         self.target.post_message(RunErrored(self.feed, event))

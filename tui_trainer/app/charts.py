@@ -1,4 +1,8 @@
-"""Charts drawn with textual-plotext from bounded min/max series, redrawn only when told to."""
+"""Charts drawn with textual-plotext from bounded min/max series, redrawn only when told to.
+
+A Chart draws a list of Lines (a label, a color, a series), so lines of several runs can share
+one chart; its legend is a line of words above the plot, each label after a swatch of its
+line's color, never over the data. The x axis counts whole epochs and says so."""
 
 from __future__ import annotations
 
@@ -6,22 +10,26 @@ import math
 import time
 from dataclasses import dataclass
 
-from textual.app import RenderResult
-
-from textual.app import ComposeResult
-from textual.containers import Container
+from textual.app import ComposeResult, RenderResult
+from textual.containers import Container, Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.app.formatting import number
 from tui_trainer.app.series import MinMaxSeries
+from tui_trainer.formatting import number
 
-#: Colors for lines, in order (plotext color names).
-COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "gray")
+#: Line colors, in order, as RGB (plotext draws them; the legend's swatches use the same).
+COLORS = ((0, 190, 230), (255, 150, 40), (80, 200, 80), (220, 90, 220), (230, 70, 70),
+          (90, 130, 255), (230, 210, 60), (160, 160, 160))
 #: R^2 below this is drawn at this value, so one bad early epoch does not flatten the curve.
 R2_FLOOR = -1.0
 #: Columns plotext uses for the y-axis labels and frame.
 AXIS_COLUMNS = 10
+#: Columns each x tick label may take.
+X_TICK_COLUMNS = 9
 #: Live charts redraw at most this often...
 MIN_REDRAW_GAP = 0.25
 #: ...and, with plotext's build being pure Python that holds the GIL the training thread needs,
@@ -41,40 +49,97 @@ def log_ticks(low: float, high: float) -> list[float]:
     return [10 ** (a + (b - a) * i / 3) for i in range(4)]
 
 
+def epoch_ticks(last: float, count: int) -> list[int]:
+    """At most ``count`` whole-epoch ticks from 0 to ``last``, at a round step (1, 2, 5, 10...)."""
+    step = 1
+    while last / step > max(2, count) - 1:
+        step = _next_round(step)
+    return list(range(0, int(last) + 1, step))
+
+
+def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """At most ``count`` + 1 ticks between ``low`` and ``high`` at a round step (0.25, 0.5, 1, 2...)."""
+    span = high - low
+    if span <= 0:
+        return [low]
+    step = 10.0 ** math.floor(math.log10(span / count))
+    for factor in (1, 2, 2.5, 5, 10):
+        if span / (step * factor) <= count:
+            step *= factor
+            break
+    first = math.ceil(low / step - 1e-9)
+    return [round((first + i) * step, 12) for i in range(int(high / step + 1e-9) - first + 1)]
+
+
+def _next_round(step: int) -> int:
+    """The round number after ``step``: 1, 2, 5, 10, 20, 50..."""
+    magnitude = 10 ** int(math.log10(step))
+    lead = step // magnitude
+    return (2 if lead == 1 else 5 if lead == 2 else 10) * magnitude
+
+
+def rgb(color: tuple[int, int, int]) -> str:
+    """A color as Textual markup writes it."""
+    return "rgb({},{},{})".format(*color)
+
+
 @dataclass
 class Line:
-    """One line of a chart."""
+    """One line of a chart: a run's series, its label in the legend, and its color."""
 
     label: str
     series: MinMaxSeries
-    color: str
-    yside: str = "left"
+    color: tuple[int, int, int]
 
 
-class Chart(PlotextPlot):
-    """A chart of some Lines. ``draw`` sets plotext up from the series (at most two points per
-    column of the chart), so drawing costs the same however many points the series saw.
-    With ``log_y`` the left axis is logarithmic whenever every value on it is positive."""
+class Plot(PlotextPlot):
+    """The plot part of a Chart, timing its renders (the live charts pace their redraws by it)."""
 
-    DEFAULT_CSS = """
-    Chart { min-height: 5; }
-    """
-
-    def __init__(self, title: str, log_y: bool = False, ylabel_right: str = "",
-                 id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.title = title
-        self.log_y = log_y
-        self.ylabel_right = ylabel_right
-        self.lines: list[Line] = []
+    def __init__(self) -> None:
+        super().__init__()
         self.render_seconds = 0.0
 
     def render(self) -> RenderResult:
-        """Build the plot, timing it (the live charts pace their redraws by it)."""
         start = time.perf_counter()
         result = super().render()
         self.render_seconds = time.perf_counter() - start
         return result
+
+
+class Chart(Vertical):
+    """A titled chart of some Lines with its legend above the plot. ``draw`` sets plotext up from
+    the series (at most two points per column), so drawing costs the same however many points
+    the series saw. ``scale`` is ``log`` (the y axis is logarithmic while every value is
+    positive), ``fraction`` (an accuracy or R^2: the axis ends at 1 so a value near 1 stays
+    visible) or ``linear``."""
+
+    DEFAULT_CSS = """
+    Chart { height: 1fr; min-height: 6; }
+    Chart > .legend { height: auto; padding: 0 1; }
+    Chart > Plot { height: 1fr; }
+    """
+
+    def __init__(self, title: str, scale: str = "linear", floor: float | None = None,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.title = title
+        self.name_ = title  # what the f4 hint of the chart before it calls it
+        self.scale = scale
+        self.floor = floor
+        self.hint = ""
+        self.lines: list[Line] = []
+        self.x_last: float | None = None  # the x range's end (shared by the live charts)
+        self.legend = Static("", classes="legend")
+        self.plot = Plot()
+
+    def compose(self) -> ComposeResult:
+        yield self.legend
+        yield self.plot
+
+    @property
+    def render_seconds(self) -> float:
+        """How long the plot's last render took."""
+        return self.plot.render_seconds
 
     def draw(self, lines: list[Line] | None = None, title: str | None = None) -> None:
         """Redraw with ``lines`` (default: the current ones) and an optional new title."""
@@ -82,85 +147,186 @@ class Chart(PlotextPlot):
             self.lines = lines
         if title is not None:
             self.title = title
-        plt = self.plt
+        plt = self.plot.plt
         plt.clear_figure()
-        columns = max(8, self.size.width - AXIS_COLUMNS)
+        columns = max(8, self.plot.size.width - AXIS_COLUMNS)
         drawn = [(line, *line.series.points(columns)) for line in self.lines]
         drawn = [(line, xs, ys) for line, xs, ys in drawn if xs]
-        left = [y for line, _, ys in drawn if line.yside == "left" for y in ys]
+        values = [y for _, _, ys in drawn for y in ys]
+        log = bool(self.scale == "log" and values and min(values) > 0)
         # plotext's own log scale rewrites its data on every build, so a second render of the
         # same figure takes the log of a log; plot log10 values with real-valued tick labels.
-        log = bool(self.log_y and left and min(left) > 0)
         for line, xs, ys in drawn:
-            if log and line.yside == "left":
-                ys = [math.log10(y) for y in ys]
-            plt.plot(xs, ys, label=line.label, color=line.color, marker="braille", yside=line.yside)
+            if self.floor is not None:
+                ys = [max(y, self.floor) for y in ys]
+            plt.plot(xs, [math.log10(y) for y in ys] if log else ys, color=line.color, marker="braille")
+        if values:
+            self._y_axis(plt, values, log)
+        last = self.x_last if self.x_last is not None else max((xs[-1] for _, xs, _ in drawn), default=1.0)
+        last = max(1.0, last)
+        plt.xlim(0, last)
+        ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
+        plt.xticks(ticks, [str(t) for t in ticks])
+        plt.xlabel("epoch")
+        self.legend.update(self._legend(log))
+        self.plot.refresh()
+
+    def _y_axis(self, plt, values: list[float], log: bool) -> None:
+        low, high = min(values), max(values)
         if log:
-            ticks = log_ticks(min(left), max(left))
+            ticks = log_ticks(low, high)
             plt.yticks([math.log10(t) for t in ticks], [number(t, 2) for t in ticks])
-        if self.ylabel_right:
-            plt.ylabel(self.ylabel_right, yside="right")
-        plt.title(self.title + (" (log scale)" if log else "" if drawn else " (no data yet)"))
-        self.refresh()
+            return
+        if self.floor is not None:
+            low = max(low, self.floor)
+        if self.scale == "fraction":
+            low, high = min(low, 0.0 if low >= 0 else low), 1.0
+        elif low == high:
+            low, high = (0.0, high * 1.25) if high > 0 else (high - 1, high + 1)
+        plt.ylim(low, high)
+        ticks = nice_ticks(low, high)
+        plt.yticks(ticks, [number(t, 3) for t in ticks])
+
+    def _legend(self, log: bool) -> Content:
+        parts = [Content.from_markup("[b]$title[/]", title=self.title + (" (log scale)" if log else ""))]
+        for line in self.lines:
+            parts.append(Content.from_markup(f"  [{rgb(line.color)}]━━[/] $label", label=line.label))
+        if self.hint:
+            parts.append(Content.from_markup("  [$text-muted]$hint[/]", hint=self.hint))
+        return Content("").join(parts)
+
+
+#: The live charts, in the order f4 shows them one at a time.
+LIVE_CHARTS = ("loss", "metric", "lr")
 
 
 class LiveCharts(Container):
-    """The live run's loss chart (train per report, validation per epoch) and its metric chart
-    (accuracy or R^2, with the learning rate on the right axis)."""
+    """The live run's charts: loss (train per report, validation per epoch), accuracy or R^2
+    (train and validation per epoch) and learning rate, on the same x range. Side by side when
+    the app is wide; one at a time otherwise, ``shown`` naming which (f4 shows the next)."""
 
     DEFAULT_CSS = """
     LiveCharts { layout: vertical; }
-    LiveCharts > Chart { height: 1fr; }
+    LiveCharts > Chart { display: none; }
+    LiveCharts > Chart.-shown { display: block; }
     """
+    #: The app's CSS for a wide screen (a widget's own CSS cannot see the screen's classes).
+    WIDE_CSS = """
+    .-wide LiveCharts { layout: grid; grid-size: 2 2; grid-columns: 1fr 1fr; }
+    .-wide LiveCharts > Chart { display: block; }
+    .-wide LiveCharts > #loss-chart { row-span: 2; }
+    """
+
+    shown: reactive[str] = reactive("loss")
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.loss = Chart("loss", log_y=True, id="loss-chart")
-        self.metric = Chart("accuracy", ylabel_right="lr", id="metric-chart")
-        self._feed: RunFeed | None = None
+        self.loss = Chart("loss", scale="log", id="loss-chart")
+        self.metric = Chart("accuracy", scale="fraction", id="metric-chart")
+        self.lr = Chart("learning rate", id="lr-chart")
+        self.charts = {"loss": self.loss, "metric": self.metric, "lr": self.lr}
+        self._feed: RunFeed | None = None  # the first run's feed (None before any run)
+        self._tracks: list[_Track] = []
+        self._regression = False
         self._next_draw = 0.0
 
     def compose(self) -> ComposeResult:
-        yield self.loss
-        yield self.metric
+        yield from self.charts.values()
 
-    def start(self, feed: RunFeed, regression: bool) -> None:
-        """Show a new run's feed from its first point."""
-        self._feed = feed
-        self._points_seen = self._epochs_seen = 0
+    def watch_shown(self, shown: str) -> None:
+        wide = self.screen.has_class("-wide") if self.is_mounted else False
+        for name, chart in self.charts.items():
+            chart.set_class(name == shown, "-shown")
+            following = LIVE_CHARTS[(LIVE_CHARTS.index(name) + 1) % len(LIVE_CHARTS)]
+            chart.hint = "" if wide else f"f4 ▸ {self.charts[following].name_}"
+            if chart.is_mounted:
+                chart.draw()
+
+    def show_next(self) -> None:
+        """Show the next chart (when they show one at a time)."""
+        self.shown = LIVE_CHARTS[(LIVE_CHARTS.index(self.shown) + 1) % len(LIVE_CHARTS)]
+
+    def on_resize(self) -> None:
+        self.watch_shown(self.shown)
+        self._draw_all()
+
+    def start(self, feeds: RunFeed | list[RunFeed], regression: bool, labels: list[str] | None = None,
+              validated: bool = True) -> None:
+        """Show new runs' feeds from their first points: one run's train and validation lines,
+        or, for several (a comparison), one line per run in its own color, named by ``labels``
+        (the metric chart shows their validation values, or train values when not ``validated``)."""
+        feeds = [feeds] if isinstance(feeds, RunFeed) else list(feeds)
+        self._feed = feeds[0] if feeds else None
         self._regression = regression
-        self._series = {name: MinMaxSeries() for name in ("train", "val", "metric_train", "metric_val", "lr")}
-        s = self._series
-        self.loss.draw([Line("train", s["train"], COLORS[0]), Line("val", s["val"], COLORS[1])])
+        self._tracks = [_Track(feed) for feed in feeds]
         name = "R²" if regression else "accuracy"
-        self.metric.draw([Line(f"train {name}", s["metric_train"], COLORS[2]),
-                          Line(f"val {name}", s["metric_val"], COLORS[3]),
-                          Line("lr", s["lr"], COLORS[5], yside="right")],
-                         title=name + (f" (below {R2_FLOOR:g} drawn at {R2_FLOOR:g})" if regression else ""))
+        if len(feeds) == 1:
+            s = self._tracks[0].series
+            self.loss.lines = [Line("train", s["train"], COLORS[0]), Line("validation", s["val"], COLORS[1])]
+            self.metric.lines = [Line("train", s["metric_train"], COLORS[0]),
+                                 Line("validation", s["metric_val"], COLORS[1])]
+            self.lr.lines = [Line("lr per epoch", s["lr"], COLORS[2])]
+        else:
+            colors = [COLORS[i % len(COLORS)] for i in range(len(feeds))]
+            labels = labels or [f"#{feed.number}" for feed in feeds]
+            self.loss.lines = [Line(label, t.series["train"], c) for label, t, c in zip(labels, self._tracks, colors)]
+            key = "metric_val" if validated else "metric_train"
+            self.metric.lines = [Line(label, t.series[key], c) for label, t, c in zip(labels, self._tracks, colors)]
+            self.lr.lines = [Line(label, t.series["lr"], c) for label, t, c in zip(labels, self._tracks, colors)]
+            name = ("validation " if validated else "train ") + name
+        self.metric.name_ = name
+        self.metric.title = name + (f" (clipped at {R2_FLOOR:g})" if regression else "")
+        self.metric.floor = R2_FLOOR if regression else None
+        self.loss.title = "loss" if len(feeds) == 1 else "train loss"
+        self.watch_shown(self.shown)
+        self._draw_all()
+
+    def _draw_all(self) -> None:
+        """Draw every chart with the same x range: up to the furthest point of the runs."""
+        if self._feed is None:
+            return
+        ends = [line.series.last_x for chart in self.charts.values() for line in chart.lines
+                if line.series.last_x is not None]
+        for chart in self.charts.values():
+            chart.x_last = max(ends, default=None)
+            chart.draw()
 
     def update(self, final: bool = False) -> bool:
-        """Take what the feed gained since the last call and redraw, unless the last redraw was
+        """Take what the feeds gained since the last call and redraw, unless the last redraw was
         too recent (``final`` redraws anyway); False when nothing was drawn."""
-        feed = self._feed
         now = time.monotonic()
-        if feed is None or (now < self._next_draw and not final):
+        if self._feed is None or (now < self._next_draw and not final):
             return False
-        points, epochs = len(feed.train_points), len(feed.epochs)
-        if points == self._points_seen and epochs == self._epochs_seen:
+        if not any([track.take(self._regression) for track in self._tracks]):
             return False
-        cost = self.loss.render_seconds + self.metric.render_seconds
+        cost = sum(chart.render_seconds for chart in self.charts.values())
         self._next_draw = now + max(MIN_REDRAW_GAP, cost / RENDER_BUDGET)
-        s = self._series
-        s["train"].extend(feed.train_points[self._points_seen:points])
-        for m in feed.epochs[self._epochs_seen:epochs]:
+        self._draw_all()
+        return True
+
+
+class _Track:
+    """One run's series for the live charts, and how much of its feed they took."""
+
+    def __init__(self, feed: RunFeed) -> None:
+        self.feed = feed
+        self.points_seen = self.epochs_seen = 0
+        self.series = {name: MinMaxSeries() for name in ("train", "val", "metric_train", "metric_val", "lr")}
+
+    def take(self, regression: bool) -> bool:
+        """Add what the feed gained; False when it gained nothing."""
+        feed, s = self.feed, self.series
+        points, epochs = len(feed.train_points), len(feed.epochs)
+        if points == self.points_seen and epochs == self.epochs_seen:
+            return False
+        s["train"].extend(feed.train_points[self.points_seen:points])
+        for m in feed.epochs[self.epochs_seen:epochs]:
             if m.val_loss is not None:
                 s["val"].add(m.epoch, m.val_loss)
-            train, val = (m.train_r2, m.val_r2) if self._regression else (m.train_accuracy, m.val_accuracy)
+            train, val = (m.train_r2, m.val_r2) if regression else (m.train_accuracy, m.val_accuracy)
             for key, value in (("metric_train", train), ("metric_val", val)):
                 if value is not None:
-                    s[key].add(m.epoch, max(value, R2_FLOOR) if self._regression else value)
+                    s[key].add(m.epoch, value)
             s["lr"].add(m.epoch, m.lr)
-        self._points_seen, self._epochs_seen = points, epochs
-        self.loss.draw()
-        self.metric.draw()
+        self.points_seen, self.epochs_seen = points, epochs
         return True

@@ -12,8 +12,8 @@ class RunFeed:
     """Append-only record of one run, written by the bridge on the training thread and read by
     the panels on the UI thread (appends and reads of whole items are atomic in CPython).
 
-    ``train_points`` are (epoch position, train loss): one per reporting interval, or the epoch's
-    mean when an epoch was shorter than the interval. ``unread`` is set by the bridge when it posts
+    ``train_points`` are (epoch position, train loss): the run's step curve (every step's loss,
+    or the mean of every k steps in a long run). ``unread`` is set by the bridge when it posts
     a report and cleared by the app when it takes one, so at most one report waits in the queue.
     """
 

@@ -9,11 +9,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
+from tui_trainer.app.labels import label
 from tui_trainer.config import Text
 from tui_trainer.schema import Param
-
-#: Names longer than this get their own line above the editor.
-NAME_WIDTH = 15
 
 
 class FieldRow(Vertical):
@@ -27,10 +25,10 @@ class FieldRow(Vertical):
     DEFAULT_CSS = """
     FieldRow { height: auto; }
     FieldRow > .field-line { height: 1; }
-    FieldRow .field-name { width: 15; color: $text-muted; }
-    FieldRow.-stacked > .field-name { width: 1fr; }
+    FieldRow .field-name { width: 16; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldRow Input, FieldRow Select { width: 1fr; }
-    FieldRow Checkbox, FieldRow Checkbox:focus { width: 1fr; border: none !important; padding: 0; }
+    FieldRow.-check .field-name { width: 1fr; }
+    FieldRow Checkbox, FieldRow Checkbox:focus { width: auto; border: none !important; padding: 0; }
     FieldRow .field-error { color: $text-error; display: none; height: auto; padding-left: 1; }
     FieldRow.-invalid .field-error { display: block; }
     FieldRow.-invalid .field-name { color: $text-error; text-style: bold; }
@@ -45,13 +43,13 @@ class FieldRow(Vertical):
 
     def __init__(self, key: str, param: Param, value: Any,
                  options: list[tuple[str, str]] | None = None) -> None:
-        super().__init__(classes="-stacked" if len(param.name) > NAME_WIDTH else "")
+        super().__init__(classes="-check" if param.kind == "bool" else "")
         self.key = key
         self.param = param
         self.options: list[tuple[str, str]] = []
         self.selected = ""
+        self.pending_options = False  # options set before the Select was mounted
         self.editor = self._make_editor(value, options)
-        self.editor.tooltip = f"{key}: {param.help}; {param.allowed()}"
         self.error = Static("", classes="field-error")
         self.message = ""
         self.shown = str(self.raw)
@@ -66,20 +64,15 @@ class FieldRow(Vertical):
             return Select(self.options, value=text, allow_blank=False, compact=True)
         if self.param.kind == "bool":
             return Checkbox("", value=_as_bool(value), compact=True)
-        return Input(self._text(value), compact=True, placeholder=self.param.help)
+        return Input(self._text(value), compact=True, placeholder="(empty)")
 
     def _text(self, value: Any) -> str:
         return str(value) if isinstance(value, str) else self.param.format(value)
 
     def compose(self) -> ComposeResult:
-        name = Label(self.param.name, classes="field-name")
-        if self.has_class("-stacked"):
-            yield name
+        with Horizontal(classes="field-line"):
+            yield Label(label(self.key, self.param), classes="field-name")
             yield self.editor
-        else:
-            with Horizontal(classes="field-line"):
-                yield name
-                yield self.editor
         yield self.error
 
     @property
@@ -109,15 +102,27 @@ class FieldRow(Vertical):
         self.shown = str(self.raw)
 
     def set_options(self, options: list[tuple[str, str]], value: str | None = None) -> None:
-        """Replace a Select's options, keeping (or setting) its value even if it is not offered."""
-        value = self.editor.value if value is None else value
+        """Replace a Select's options, keeping (or setting) its value even if it is not offered
+        (a Select still being mounted takes them once it is)."""
+        value = self.selected if value is None else value
         options = _with(options, value)
-        if options != self.options:
-            self.options = options
-            self.editor.set_options(options)
-        self.selected = value
-        if self.editor.value != value:
+        changed = options != self.options
+        self.options, self.selected = options, value
+        if not self.editor.is_mounted:
+            self.pending_options = True
+        elif changed:
+            self._show_options()
+        elif self.editor.value != value:
             self.editor.value = value
+
+    def _show_options(self) -> None:
+        self.editor.set_options(self.options)
+        self.editor.value = self.selected
+
+    def on_mount(self) -> None:
+        if self.pending_options:
+            self.pending_options = False
+            self.call_after_refresh(self._show_options)
 
     def show_error(self, message: str | None) -> None:
         """Show why the value is refused, or clear the message (only a change costs a layout)."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.widgets import Static
 
 from tui_trainer.app.fields import FieldRow
+from tui_trainer.app.labels import help_line
 from tui_trainer.catalog.losses import LOSSES
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
@@ -26,6 +29,20 @@ from tui_trainer.schema import Param
 DEVICE_FIELDS = ("device", "threads")
 #: Device choices before torch has loaded and listed the real ones.
 FALLBACK_DEVICES = [("auto", "auto"), ("cpu", "cpu")]
+#: A change travels through a few widgets (list, select, field, form); settling waits at most
+#: this many rounds of every widget handling what it was sent.
+SETTLE_ROUNDS = 20
+
+
+async def _drain(pumps: list[MessagePump]) -> None:
+    """Wait until each running app or widget has handled every message it was sent before this
+    call (not to be awaited from one of their own handlers)."""
+    waiting = []
+    for pump in pumps:
+        done = asyncio.Event()
+        if pump.call_later(done.set):
+            waiting.append(done.wait())
+    await asyncio.gather(*waiting)
 
 
 def _help(section: str, name: str) -> str:
@@ -130,6 +147,9 @@ class ConfigForm(VerticalScroll):
     ConfigForm { scrollbar-size-vertical: 1; }
     ConfigForm > #form-problems { color: $text-error; height: auto; display: none; }
     ConfigForm > #form-problems.-shown { display: block; }
+    ConfigForm > #field-help {
+        dock: bottom; height: auto; max-height: 5; padding: 0 1; background: $boost; color: $text-muted;
+    }
     """
 
     class Validated(Message):
@@ -147,6 +167,7 @@ class ConfigForm(VerticalScroll):
         self.problems: list[FieldError] = []
         self.torch_check: Callable[[Config], list[FieldError]] | None = None
         self.loading = False
+        self.changing = asyncio.Lock()  # one change (a recipe, a new optimizer's fields) at a time
         options = {"device": devices or FALLBACK_DEVICES}
         training = section_params(TrainingConfig)
         self.choices = {name: ChoiceSection(name, title, getattr(config, name)) for name, title in (
@@ -157,8 +178,11 @@ class ConfigForm(VerticalScroll):
         self.device = FixedSection("training", "Device", config.training,
                                    tuple(p for p in training if p.name in DEVICE_FIELDS), options)
         self.general = Static(id="form-problems")
+        self.help = Static("tab / shift+tab move between fields; the focused field is explained here",
+                           id="field-help")
 
     def compose(self) -> ComposeResult:
+        yield self.help
         yield self.general
         yield self.choices["task"]
         yield self.model
@@ -225,12 +249,20 @@ class ConfigForm(VerticalScroll):
         self.general.update("\n".join(loose))
         self.general.set_class(bool(loose), "-shown")
 
+    def on_descendant_focus(self, event) -> None:
+        """Explain the focused field in the help line."""
+        row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
+        if row is not None:
+            section = row.key.partition(".")[0]
+            choice = self.choices[section].current if section in self.choices else None
+            self.help.update(help_line(row.key, row.param, choice))
+
     def first_invalid(self) -> FieldRow | None:
         """The first field showing a problem."""
         return next((row for row in self.rows if row.has_class("-invalid")), None)
 
-    async def load(self, config: Config) -> None:
-        """Show every value of ``config`` and check it."""
+    async def load(self, config: Config, validate: bool = True) -> None:
+        """Show every value of ``config`` (and check it unless told not to)."""
         self.loading = True
         try:
             for name, section in self.choices.items():
@@ -242,7 +274,8 @@ class ConfigForm(VerticalScroll):
                     row.set_value(getattr(values, row.param.name))
         finally:
             self.loading = False
-        self.validate()
+        if validate:
+            self.validate()
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         """Offer these (label, name) devices; a device named by a config stays selected."""
@@ -253,14 +286,35 @@ class ConfigForm(VerticalScroll):
     async def on_field_row_changed(self, event: FieldRow.Changed) -> None:
         if self.loading:
             return
-        row = event.row
-        section, _, name = row.key.partition(".")
-        if name == "name" and section in CHOICE_SECTIONS and row.raw != self.choices[section].current:
+        async with self.changing:
+            await self._follow_choices()
+            self.validate()
+
+    async def _follow_choices(self) -> None:
+        """Show the fields of every choice whose field moved on: a task's recipe, an optimizer's
+        (loss's, scheduler's) own parameters."""
+        for section, choice in self.choices.items():
+            chosen = choice.choice_row.raw
+            if chosen == choice.current:
+                continue
             if section == "task":
-                await self.load(self._task_config(row.raw))
-                return
-            await self.choices[section].switch(row.raw)
-        self.validate()
+                await self.load(self._task_config(chosen), validate=False)
+            else:
+                await choice.switch(chosen)
+
+    async def settle(self) -> Config | None:
+        """The config the form shows, built in one step once every change on its way from the
+        fields (a choice just made, its recipe being mounted) has been applied; None when invalid.
+        Await it from a worker or task, not from a message handler (it waits for the app)."""
+        for _ in range(SETTLE_ROUNDS):
+            # Keys reach a field through the app and the screen (which run its bindings).
+            pumps = [self.app, *self.screen.walk_children(with_self=True)]
+            await _drain(pumps)
+            if not self.changing.locked() and not any(pump.message_queue_size for pump in pumps):
+                break
+        async with self.changing:
+            await self._follow_choices()
+            return self.validate()
 
     def _task_config(self, task: str) -> Config:
         """The config for a newly chosen task: its recipe (model, loss, optimizer, epochs, batch

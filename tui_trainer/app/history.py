@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import SelectionList, Static
 
 from tui_trainer.app.charts import COLORS, Chart, Line
-from tui_trainer.app.formatting import number, percent
+from tui_trainer.formatting import number, percent
 from tui_trainer.app.series import MinMaxSeries
 from tui_trainer.config import SECTIONS, resolve
 from tui_trainer.engine.events import RunResult
@@ -21,6 +21,10 @@ from tui_trainer.errors import ConfigError
 
 #: At most this many differing settings name a run in the overlay's legend.
 LABEL_SETTINGS = 2
+#: When a run ends, the newest this many runs are ticked for the overlay.
+TICKED_AFTER_A_RUN = 2
+#: What the line under the list says until a run is highlighted.
+TICK_HINT = "space or a click ticks a run; the ticked runs' loss curves overlay below"
 
 
 @dataclass
@@ -114,7 +118,9 @@ class HistoryPanel(Vertical):
     """The list of runs (select two or more to compare) and their loss curves in one chart."""
 
     DEFAULT_CSS = """
-    HistoryPanel > SelectionList { height: auto; max-height: 40%; border: none; padding: 0; }
+    HistoryPanel > SelectionList, HistoryPanel > SelectionList:focus {
+        height: auto; max-height: 40%; border: none; padding: 0;
+    }
     HistoryPanel > #run-details { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
     HistoryPanel > Chart { height: 1fr; }
     """
@@ -125,20 +131,22 @@ class HistoryPanel(Vertical):
         self.runs: SelectionList[int] = SelectionList(id="run-list")
         self.details = Static("no runs yet: every run of this session and of the runs folder "
                               "shows here", id="run-details")
-        self.chart = Chart("loss per epoch of the selected runs", log_y=True, id="overlay-chart")
+        self.chart = Chart("loss per epoch of the selected runs", scale="log", id="overlay-chart")
 
     def compose(self) -> ComposeResult:
         yield self.runs
         yield self.details
         yield self.chart
 
-    def add(self, entries: list[RunEntry], selected: bool = False) -> None:
-        """List runs (the newest on top), optionally selected for the overlay."""
-        chosen = set(self.runs.selected) | ({e.number for e in entries} if selected else set())
+    def add(self, entries: list[RunEntry], ended: bool = False) -> None:
+        """List runs (the newest on top). When ``ended`` (a run of this session just ended), the
+        two newest runs are the ones ticked for the overlay; earlier runs come unticked."""
         self.entries.update((entry.number, entry) for entry in entries)
+        chosen = set(sorted(self.entries)[-TICKED_AFTER_A_RUN:]) if ended else set(self.runs.selected)
         self.runs.clear_options()
         self.runs.add_options([(e.describe(), n, n in chosen)
                                for n, e in sorted(self.entries.items(), reverse=True)])
+        self.details.update(TICK_HINT)
         self.draw()
 
     @property

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.app.formatting import duration, number, percent, rate
+from tui_trainer.formatting import duration, number, percent, rate
 from tui_trainer.engine.events import RunResult
+
+#: Lines a message (a failure, a divergence) may take in the readouts before the rest is left to
+#: the Log tab, which shows it whole.
+MESSAGE_LINES = 6
 
 #: What the status line can say, with its mark and its color (a theme variable).
 STATES = {
-    "ready": ("●", "$text-primary"), "starting": ("…", "$text-accent"),
+    "loading": ("…", "$text-accent"), "ready": ("●", "$text-primary"), "starting": ("…", "$text-accent"),
     "running": ("▶", "$text-accent"), "paused": ("⏸", "$text-warning"),
     "stopping": ("…", "$text-accent"), "finished": ("✔", "$text-success"),
     "stopped": ("■", "$text-warning"), "diverged": ("✖", "$text-error"),
     "failed": ("✖", "$text-error"), "invalid": ("✖", "$text-error"),
 }
+#: What the status says while no run goes (it follows the form).
+IDLE = ("loading", "ready", "invalid")
 #: The status a run's end reason shows as.
 REASON_STATES = {
     "completed": "finished", "early-stopped": "finished", "target-reached": "finished",
@@ -28,7 +37,8 @@ REASON_STATES = {
 
 class Status(Static):
     """One line saying plainly what is happening, colored by state (by the text's style, not by
-    CSS classes: a class change restyles and lays out the screen while a run is starting)."""
+    CSS classes: a class change restyles and lays out the screen while a run is starting).
+    Setting ``line`` (state, detail) redraws it."""
 
     DEFAULT_CSS = """
     Status {
@@ -37,13 +47,19 @@ class Status(Static):
     }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.state = "ready"
+    line: reactive[tuple[str, str]] = reactive(("ready", ""), layout=False)
+
+    @property
+    def state(self) -> str:
+        """One of STATES."""
+        return self.line[0]
 
     def show(self, state: str, detail: str = "") -> None:
         """Say ``state`` (one of STATES) and what it is about."""
-        self.state = state
+        self.line = (state, detail)
+
+    def watch_line(self, line: tuple[str, str]) -> None:
+        state, detail = line
         mark, color = STATES[state]
         self.update(Content.from_markup(f"[{color} bold]$mark $state[/]$detail", mark=mark, state=state,
                                         detail=f" — {detail}" if detail else ""), layout=False)
@@ -59,7 +75,7 @@ class Readouts(Vertical):
     Readouts > Horizontal { height: 1; }
     Readouts ProgressBar { width: auto; }
     Readouts #eta { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; }
-    Readouts #numbers { height: 4; text-wrap: nowrap; text-overflow: ellipsis; }
+    Readouts #numbers { height: 4; text-wrap: nowrap; text-overflow: ellipsis; overflow: hidden; }
     """
 
     def __init__(self, id: str | None = None) -> None:
@@ -69,6 +85,7 @@ class Readouts(Vertical):
         self.eta = Static("", id="eta")
         # One fixed-size Static for live and final numbers: updating it never needs a layout.
         self.numbers = Static("press ctrl+r to train", id="numbers")
+        self.result: tuple[str, str] | None = None  # what the last ended run's numbers said
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -79,12 +96,14 @@ class Readouts(Vertical):
 
     def clear(self, hint: str = "press ctrl+r to train") -> None:
         """Blank numbers for a new run."""
+        self.result = None
         self.bar.update(total=1, progress=0)
         self.eta.update("", layout=False)
+        self.numbers.styles.height = 4
         self.numbers.update(hint, layout=False)
 
-    def show_feed(self, feed: RunFeed) -> None:
-        """Show the run's latest numbers."""
+    def show_feed(self, feed: RunFeed, resources: str = "") -> None:
+        """Show the run's latest numbers, and ``resources`` (the device's memory and load)."""
         started = feed.started
         if started is None:
             return
@@ -106,13 +125,16 @@ class Readouts(Vertical):
                                     if last else (None,) * 4))]
         lr = fresh.lr if fresh else last.lr if last else None
         grad = fresh.grad_norm if fresh else last.grad_norm if last else None
-        lines.append(f"lr {number(lr)} · grad norm {number(grad)} · {started.device_name}"
-                     f" ×{started.threads} thread{'s' if started.threads != 1 else ''}")
+        device = resources or (f"{started.device_name} ×{started.threads} thread"
+                               + ("s" if started.threads != 1 else ""))
+        lines.append(f"lr {number(lr)} · grad norm {number(grad)} · {device}")
         self.numbers.update("\n".join(lines), layout=False)
 
     def show_result(self, result: RunResult) -> None:
-        """Show how the run ended and what it learned, in place of the live numbers."""
+        """Show how the run ended and what it learned, in place of the live numbers; the
+        clock stops (no ETA once a run has ended)."""
         final = result.final
+        self.eta.update(f" {duration(result.seconds)} · ended", layout=False)
         lines = [f"{result.epochs_run} epoch(s) · {result.param_count:,} params · "
                  f"{rate(result.samples_per_second)} samples/s",
                  _metric_line("final ", final.train_accuracy, final.val_accuracy, final.train_r2,
@@ -120,11 +142,37 @@ class Readouts(Vertical):
                  f"final loss train {number(final.train_loss)} · val {number(final.val_loss)}"]
         p = result.parameters
         if p:
-            lines.append(f"learned w = {p['weight']:.4f}, b = {p['bias']:.4f}  "
+            lines.append(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)}  "
                          f"(true {number(p['true_weight'])}, {number(p['true_bias'])})")
-        color = "$text-success" if result.ok else "$text-error"
-        self.numbers.update(Content.from_markup(f"[{color} bold]$text[/]", text="\n".join(lines)),
-                            layout=False)
+        elif not result.ok:
+            lines.append(result.message)
+        self._show_ended("\n".join(lines), "$text-success" if result.ok else "$text-error")
+
+    def show_message(self, text: str) -> None:
+        """Show why a run could not train (wrapped; the Log tab holds it whole)."""
+        self.eta.update(" ended", layout=False)
+        self._show_ended(text, "$text-error")
+
+    def _show_ended(self, text: str, color: str) -> None:
+        self.result = (text, color)
+        width = max(20, self.numbers.size.width or 40)
+        wrapped = [line for paragraph in text.splitlines()
+                   for line in textwrap.wrap(paragraph, width) or [""]]
+        if len(wrapped) > MESSAGE_LINES:
+            wrapped = wrapped[:MESSAGE_LINES - 1] + ["… the whole message is in the Log (ctrl+l)"]
+        self.numbers.styles.height = max(4, len(wrapped))
+        self.numbers.update(Content.from_markup(f"[{color} bold]$text[/]", text="\n".join(wrapped)))
+
+    def mark_stale(self, run: int | None) -> None:
+        """The form changed since run ``run`` ended: its numbers stay, dimmed and named as the
+        last run's, so they never read as the new settings' results."""
+        if self.result is None or run is None:
+            return
+        text, _ = self.result
+        self.result = None
+        self.eta.update("", layout=False)
+        self.numbers.update(Content.from_markup(
+            "[$text-muted]$text[/]", text=f"last run #{run} (before the form changed):\n" + text))
 
 
 def _metric_line(prefix: str, train_acc: float | None, val_acc: float | None,

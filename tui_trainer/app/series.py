@@ -19,7 +19,7 @@ class _Bucket:
     def add(self, x: float, y: float, count: int = 1) -> None:
         if y < self.min_y:
             self.min_x, self.min_y = x, y
-        if y > self.max_y:
+        if y >= self.max_y:  # a flat stretch spans its first to its last point
             self.max_x, self.max_y = x, y
         self.count += count
 
@@ -39,12 +39,14 @@ class MinMaxSeries:
         self._buckets: list[_Bucket] = []
         self._per_bucket = 1
         self.count = 0
+        self.last_x: float | None = None  # the x of the latest point
 
     def add(self, x: float, y: float) -> None:
         """Add a point; NaN and infinities are skipped."""
         if not (math.isfinite(x) and math.isfinite(y)):
             return
         self.count += 1
+        self.last_x = x
         if self._buckets and self._buckets[-1].count < self._per_bucket:
             self._buckets[-1].add(x, y)
             return

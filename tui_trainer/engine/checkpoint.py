@@ -16,13 +16,13 @@ import torch.nn as nn
 
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config, resolve, to_dict
-from tui_trainer.engine.components import head_of
 from tui_trainer.engine.events import EpochMetrics
-from tui_trainer.engine.models import build_model
+from tui_trainer.engine.models import saved_model
 from tui_trainer.engine.rundir import (
     CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, STEPS_FILE, read_jsonl, write_jsonl,
 )
 from tui_trainer.errors import UserFacingError, first_line
+from tui_trainer.launch import is_rank_zero
 from tui_trainer.schema import show_value
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ FORMAT_1 = "tui-trainer checkpoint 1"
 #: Fields a resumed run may change: how long it goes on, when it stops, and where it runs.
 RESUMABLE_FIELDS = ("training.epochs", "training.early_stopping_patience",
                     "training.early_stopping_min_delta", "training.target_loss", "training.device",
-                    "training.threads")
+                    "training.threads", "training.backend")
 
 
 def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
@@ -61,16 +61,17 @@ def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
 
 
 def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
-    """A format-1 checkpoint in today's layout."""
-    best = state["best"]
+    """A format-1 checkpoint in today's layout (a missing entry stays missing, for the run
+    folder check to name)."""
+    get = state.get
     return {
-        "format": FORMAT, "config": state["config"], "model": state["model"],
-        "optimizer": state["optimizer"], "scheduler": state["scheduler"],
-        "run": {"epochs_run": state["epoch"], "global_step": state["global_step"],
-                "unfinished": state["unfinished"], "train_seconds": state["train_seconds"],
-                "samples_seen": state["samples_seen"]},
-        "rules": {"early_stopping": {"best": best, "stale_epochs": state["stale_epochs"]}},
-        "rng": {"torch": state["torch_rng"], "cuda": state["cuda_rng"], "shuffle": state["shuffle_rng"]},
+        "format": FORMAT, "config": get("config"), "model": get("model"),
+        "optimizer": get("optimizer"), "scheduler": get("scheduler"),
+        "run": {"epochs_run": get("epoch"), "global_step": get("global_step"),
+                "unfinished": get("unfinished"), "train_seconds": get("train_seconds"),
+                "samples_seen": get("samples_seen")},
+        "rules": {"early_stopping": {"best": get("best"), "stale_epochs": get("stale_epochs")}},
+        "rng": {"torch": get("torch_rng"), "cuda": get("cuda_rng"), "shuffle": get("shuffle_rng")},
     }
 
 
@@ -146,8 +147,9 @@ class Checkpoint:
         run_dir = self.path.parent
         history = [row for row in read_jsonl(run_dir / HISTORY_FILE) if row["epoch"] <= epochs_run]
         steps = [row for row in read_jsonl(run_dir / STEPS_FILE) if row["step"] <= global_step]
-        write_jsonl(run_dir / HISTORY_FILE, history)
-        write_jsonl(run_dir / STEPS_FILE, steps)
+        if is_rank_zero():  # under torchrun, rank 0 alone writes the run folder
+            write_jsonl(run_dir / HISTORY_FILE, history)
+            write_jsonl(run_dir / STEPS_FILE, steps)
         trainer.history = [EpochMetrics(**row) for row in history]
         trainer.steps = [(row["step"], row["train_loss"]) for row in steps]
         return run_dir
@@ -183,13 +185,8 @@ def load_model(path: str | Path, config: Config | None = None) -> tuple[nn.Modul
     if config is not None:
         checkpoint.check_matches(config)
     saved = checkpoint.config
-    head = head_of(saved)
-    # The data's shape as the run found it (user data decides it), else the task's own.
-    shape = checkpoint.state.get("data") or {"features": saved.task_spec.features,
-                                             "classes": saved.classes}
     with torch.device("meta"):  # no throwaway initialisation (and no random numbers drawn)
-        model = build_model(saved.model, shape["features"], head.output_size(shape["classes"]),
-                            head.head, saved.task_spec.image_size)
+        model = saved_model(saved, checkpoint.state)
     model.load_state_dict(checkpoint.state["model"], assign=True)
     return model.eval(), saved
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 import torch
 
 from tui_trainer.catalog.losses import user_loss_parts
-from tui_trainer.config import Config
-from tui_trainer.engine.components import build_optimizer, build_scheduler, load_user_loss
+from tui_trainer.config import Config, choice_params
+from tui_trainer.engine.components import build_optimizer, build_scheduler, make_user_loss, precision_problem
 from tui_trainer.engine.devices import resolve_device
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
+from tui_trainer.schema import show_value
+
+#: Steps per epoch the dry construction assumes (the real count needs the data; the pre-flight
+#: in ``tui_trainer.engine.preflight`` checks the real schedule).
+NOMINAL_STEPS = 1000
 
 
 def torch_problems(config: Config) -> list[FieldError]:
@@ -19,20 +24,24 @@ def torch_problems(config: Config) -> list[FieldError]:
     optimizer = None
     try:
         optimizer = build_optimizer(config.optimizer, dummy)
-    except (ValueError, TypeError, RuntimeError) as exc:
-        problems.append(_refused("optimizer", config.optimizer.name, config.optimizer.params, exc))
+    except Exception as exc:  # torch refuses with ValueError, TypeError, RuntimeError, ZeroDivisionError ...
+        problems.append(refused("optimizer", config.optimizer.name, config.optimizer.params, exc))
     if optimizer is not None:
         try:
-            build_scheduler(config.scheduler, optimizer, config.training.epochs, 1)
-        except (ValueError, TypeError, RuntimeError) as exc:
-            problems.append(_refused("scheduler", config.scheduler.name, config.scheduler.params, exc))
+            build_scheduler(config.scheduler, optimizer, config.training.epochs, NOMINAL_STEPS)
+        except Exception as exc:
+            problems.append(refused("scheduler", config.scheduler.name, config.scheduler.params, exc))
     try:
-        resolve_device(config.training.device)
+        device = resolve_device(config.training.device)
     except UserFacingError as exc:
         problems.append(FieldError("training.device", str(exc).partition(": ")[2]))
+    else:
+        problem = precision_problem(config.training.precision, device)
+        if problem:
+            problems.append(FieldError("training.precision", problem))
     if user_loss_parts(config.loss.name):
         try:
-            load_user_loss(config.loss.name)
+            make_user_loss(config.loss.name)
         except UserFacingError as exc:
             problems.append(FieldError("loss", str(exc).partition(": ")[2]))
     return problems
@@ -45,11 +54,16 @@ def check(config: Config) -> None:
         raise ConfigError(problems)
 
 
-def _refused(section: str, name: str, params: dict, exc: Exception) -> FieldError:
+def refused(section: str, name: str, params: dict, exc: Exception) -> FieldError:
     """Attach torch's message to the parameter it mentions first (else to the choice)."""
-    text = str(exc)
+    text = str(exc) or type(exc).__name__
     lowered = text.lower()
     mentioned = sorted((lowered.find(p.lower()), p) for p in params if p.lower() in lowered)
     field = f"{section}.{mentioned[0][1]}" if mentioned else f"{section}.name"
-    values = ", ".join(f"{p}={params[p]}" for _, p in mentioned) or f"{section} {name}"
+    if not mentioned:  # torch's message names no setting: show the ones that differ from the defaults
+        changed = [f"{p.name}={show_value(params[p.name])}" for p in choice_params(section, name)
+                   if p.name in params and params[p.name] != p.default]
+        return FieldError(field, f"torch refuses {name}" + (f" with {', '.join(changed)}" if changed else "")
+                          + f": {text}")
+    values = ", ".join(f"{p}={params[p]}" for _, p in mentioned)
     return FieldError(field, f"torch refuses {values} for {name}: {text}")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import torch
 
+from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config
+from tui_trainer.engine.idx import check_vision_folder
 from tui_trainer.errors import UserFacingError, first_line
 from tui_trainer.paths import user_data_dir
 
@@ -179,6 +181,7 @@ def _load_vision_or_explain(name: str, options: dict) -> tuple[torch.Tensor, tor
     root = Path(arguments["root"])
     folder = root / ("FashionMNIST" if arguments["fashion"] else "MNIST") / "raw"
     present = all((folder / f).exists() or (folder / f"{f}.gz").exists() for f in VISION_FILES)
+    check_vision_folder(folder, classes=TASKS[name].classes)  # before torchvision: say what is wrong
     try:
         return load_vision(**arguments)
     except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError ...

@@ -62,7 +62,9 @@ class Progress:
 @dataclass
 class EpochMetrics:
     """One epoch of history. ``train_*`` are running values over the epoch's batches (as Keras
-    reports them); ``val_*`` come from an evaluation pass under model.eval() and no_grad()."""
+    reports them); ``val_*`` come from an evaluation pass under model.eval() and no_grad().
+    ``layers`` holds each layer's gradient-flow figures (``hooks.LayerStats``) for the epochs
+    they were measured in (None for the others)."""
 
     epoch: int
     train_loss: float
@@ -77,6 +79,7 @@ class EpochMetrics:
     elapsed: float
     samples_per_second: float
     global_step: int
+    layers: list[dict[str, Any]] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON data; non-finite numbers become null."""
@@ -126,6 +129,7 @@ class RunResult:
     run_dir: Path | None
     steps: list[tuple[int, float]] = field(default_factory=list)
     class_names: list[str] | None = None
+    compile_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -145,11 +149,13 @@ class RunResult:
             "stopped_reason": self.reason,
             "message": self.message,
             "final": {k: finite_or_none(v) for k, v in asdict(self.final).items()},
-            "parameters": self.parameters,
+            "parameters": ({k: finite_or_none(v) for k, v in self.parameters.items()}
+                           if self.parameters else None),
             "param_count": self.param_count,
             "classes": self.class_names,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),
+            "compile_seconds": None if self.compile_seconds is None else round(self.compile_seconds, 4),
             "samples_per_second": finite_or_none(self.samples_per_second),
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "config": to_dict(self.config),

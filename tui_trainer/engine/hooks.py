@@ -3,6 +3,7 @@ hooks: early stopping, the target loss and the gradient norm."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,3 +98,99 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best = tuple(state["best"]) if state["best"] is not None else None
         self.stale_epochs = state["stale_epochs"]
+
+
+#: A layer whose gradient norm is below this vanishes; above EXPLODING it explodes.
+VANISHING, EXPLODING = 1e-7, 1e3
+#: Per-layer figures are measured at most this often (seconds of training), and at the first epoch.
+LAYER_STATS_EVERY = 0.5
+#: Samples the dead-ReLU share is measured on.
+DEAD_RELU_SAMPLES = 512
+
+
+class LayerStats(Callback):
+    """Gradient flow per layer, measured at epoch ends (at most every LAYER_STATS_EVERY seconds of
+    training): each Linear layer's gradient norm and weight norm after the epoch's last step, the
+    update-to-weight ratio ||W_after - W_before|| / ||W_before|| of one optimizer step (the next
+    step after a measurement, through torch's optimizer step hooks, so other steps cost nothing),
+    and for layers followed by a ReLU the share of its units that are zero on every one of up to
+    DEAD_RELU_SAMPLES training samples. Layers whose gradient vanishes or explodes are marked."""
+
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor) -> None:
+        self.inputs = inputs[:DEAD_RELU_SAMPLES]
+        self.ratios: dict[int, float] = {}
+        self.next_at = 0.0
+        self._hooks: list = []
+        self._before: dict[int, torch.Tensor] = {}
+        self._arm(model, optimizer)  # the run's first step is measured
+
+    def at_epoch_end(self, context: EpochContext) -> None:
+        if context.state.train_seconds < self.next_at:
+            return None
+        self.next_at = context.state.train_seconds + LAYER_STATS_EVERY
+        context.metrics.layers = self.measure(context.model)
+        self._arm(context.model, context.optimizer)
+        return None
+
+    def measure(self, model: torch.nn.Module) -> list[dict]:
+        """The figures of each Linear layer of ``model`` now."""
+        layers = list(model)
+        dead = self._dead_relu_shares(model)
+        figures = []
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, torch.nn.Linear):
+                continue
+            grads = [p.grad for p in layer.parameters() if p.grad is not None]
+            grad = float(torch.nn.utils.get_total_norm(grads)) if grads else None
+            weight = float(layer.weight.detach().norm())
+            flag = None
+            if grad is not None and grad < VANISHING:
+                flag = "vanishing"
+            elif grad is not None and (grad > EXPLODING or not math.isfinite(grad)):
+                flag = "exploding"
+            figures.append({
+                "layer": index, "name": f"{index}: Linear({layer.in_features}→{layer.out_features})",
+                "grad_norm": _finite(grad), "weight_norm": _finite(weight),
+                "update_ratio": _finite(self.ratios.get(index)), "dead_relu": dead.get(index), "flag": flag})
+        return figures
+
+    def _dead_relu_shares(self, model: torch.nn.Module) -> dict[int, float]:
+        """For each layer followed by a ReLU: the share of its units zero on every sample."""
+        layers = list(model)
+        relus = [i for i, layer in enumerate(layers) if isinstance(layer, torch.nn.ReLU) and i > 0]
+        if not relus:
+            return {}
+        shares, x = {}, self.inputs
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            for index, layer in enumerate(layers):
+                x = layer(x)
+                if index in relus:
+                    shares[index - 1] = float((x <= 0).all(dim=0).float().mean())
+        model.train(was_training)
+        return shares
+
+    def _arm(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Measure the update-to-weight ratio of the next optimizer step, then unhook."""
+        linear = {i: layer for i, layer in enumerate(model) if isinstance(layer, torch.nn.Linear)}
+
+        def before(*_) -> None:
+            self._before = {i: layer.weight.detach().clone() for i, layer in linear.items()}
+
+        def after(*_) -> None:
+            for i, layer in linear.items():
+                old = self._before[i]
+                scale = float(old.norm())
+                self.ratios[i] = float((layer.weight.detach() - old).norm()) / scale if scale else math.inf
+            for handle in self._hooks:
+                handle.remove()
+            self._hooks = []
+
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks = [optimizer.register_step_pre_hook(before), optimizer.register_step_post_hook(after)]
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

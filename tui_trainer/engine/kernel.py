@@ -5,6 +5,8 @@ exporter copies this file whole into every exported script, so a script trains w
 engine's operations.
 """
 
+import contextlib
+
 import torch
 
 #: Evaluation passes run in chunks of this many samples to bound memory.
@@ -39,24 +41,44 @@ def take_batch(x, y, index, start, batch_size):
     return x[batch], y[batch]
 
 
+def share_of(count, rank, world):
+    """(start, stop) of process ``rank``'s share of ``count`` samples among ``world`` processes
+    under torchrun, as torch.tensor_split splits them (the whole batch when alone)."""
+    base, extra = divmod(count, world)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (1 if rank < extra else 0)
+
+
 def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_none=True,
-               after_backward=None):
+               after_backward=None, autocast_dtype=None, scaler=None):
     """One optimizer step: zero_grad, forward, loss, backward, optional gradient clipping, step.
 
     Returns the loss, the model's output and the total gradient norm before clipping (None
     without clipping) as tensors, so the step never waits for the device. ``after_backward``,
     when given, is called with the output and the loss once the gradients exist.
+    ``autocast_dtype`` (torch.bfloat16 or torch.float16) runs the forward pass and the loss
+    under torch.autocast; ``scaler`` (a torch.amp.GradScaler, for float16) scales the loss
+    and steps the optimizer only when the gradients are finite.
     """
     optimizer.zero_grad(set_to_none=set_to_none)
-    out = model(xb)
-    loss = loss_fn(out, yb)
-    loss.backward()
+    mixed = (torch.autocast(xb.device.type, dtype=autocast_dtype) if autocast_dtype is not None
+             else contextlib.nullcontext())
+    with mixed:
+        out = model(xb)
+        loss = loss_fn(out, yb)
+    (scaler.scale(loss) if scaler is not None else loss).backward()
     if after_backward is not None:
         after_backward(out, loss)
     norm = None
     if max_grad_norm is not None:
+        if scaler is not None:
+            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-    optimizer.step()
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
     return loss, out, norm
 
 

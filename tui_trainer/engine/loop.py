@@ -18,18 +18,23 @@ import torch
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
-from tui_trainer.engine.components import build_loss, build_optimizer, build_scheduler, head_of
+from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
+from tui_trainer.engine.distributed import Ranks
 from tui_trainer.engine.events import (
     Callback, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunFailed, RunResult,
     RunStarted, StopRun,
 )
-from tui_trainer.engine.hooks import EarlyStopping, EpochContext, GradientNorm, StepContext, TargetLoss
+from tui_trainer.engine.hooks import (
+    EarlyStopping, EpochContext, GradientNorm, LayerStats, StepContext, TargetLoss,
+)
 from tui_trainer.engine.models import model_for, param_count
+from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.state import EpochPart, RunState
+from tui_trainer.errors import UserFacingError
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
@@ -97,8 +102,9 @@ class _LossTracker:
     epoch's end, so steps never wait for a device sync; the first non-finite loss is found
     there with its exact step. Each finite loss also goes to the run's step curve."""
 
-    def __init__(self, total: float, count: float, curve: _StepCurve) -> None:
+    def __init__(self, total: float, count: float, curve: _StepCurve, ranks: Ranks | None) -> None:
         self.pending: list[tuple[int, torch.Tensor, int]] = []
+        self.ranks = ranks
         self.total, self.count = total, count
         self.interval_total = self.interval_count = 0.0
         self.curve = curve
@@ -111,7 +117,10 @@ class _LossTracker:
         """Read the pending losses; ``global_step`` is the run's step count at the last of them."""
         if not self.pending:
             return
-        values = torch.stack([loss for _, loss, _ in self.pending]).tolist()
+        stacked = torch.stack([loss for _, loss, _ in self.pending])
+        if self.ranks is not None:  # each rank holds its share's loss, scaled to add up to the batch's
+            stacked = self.ranks.sum(stacked) / self.ranks.world
+        values = stacked.tolist()
         first = global_step - len(values) + 1
         for offset, ((step, _, count), value) in enumerate(zip(self.pending, values)):
             if self.bad is not None:
@@ -135,19 +144,21 @@ class _LossTracker:
 class _BatchOutputs:
     """Collects what the epoch's training metric needs with as little work per step as possible:
     predicted classes (one op per step), squared errors, or nothing when the loss is the
-    mean squared error itself (its running sum already is the squared-error sum). ``carried``
-    is the total of the epoch's earlier steps (a resumed epoch)."""
+    mean squared error itself (its running sum already is the squared-error sum). Under
+    torchrun each rank sums its shares' scores, added up over the ranks at the epoch's end.
+    ``carried`` is the total of the epoch's earlier steps (a resumed epoch)."""
 
-    def __init__(self, head: str, loss_fn: torch.nn.Module, carried: float) -> None:
+    def __init__(self, head: str, loss_fn: torch.nn.Module, carried: float, ranks: Ranks | None) -> None:
         self.head = head
         self.loss_is_sse = head == "value" and type(loss_fn) is torch.nn.MSELoss and loss_fn.reduction == "mean"
         self.carried = carried
+        self.ranks = ranks
         self.preds: list[torch.Tensor] = []
-        self.sse: torch.Tensor | float = carried
+        self.score: torch.Tensor | float = 0.0
 
     def add(self, out: torch.Tensor, y: torch.Tensor) -> None:
-        if self.head == "value":
-            self.sse = self.sse + ((out.detach() - y) ** 2).sum()
+        if self.head == "value" or self.ranks is not None:
+            self.score = self.score + kernel.batch_score(out.detach(), y, self.head)
         else:
             self.preds.append(kernel.predictions(out.detach(), self.head))
 
@@ -155,11 +166,11 @@ class _BatchOutputs:
         """Correct predictions, or the squared-error sum, over the epoch (``targets`` in batch order)."""
         if self.loss_is_sse:
             return loss_total
-        if self.head == "value":
-            return float(self.sse)
-        if not self.preds:
-            return self.carried
-        return self.carried + float((torch.cat(self.preds).to(targets.dtype) == targets).sum())
+        if self.preds:
+            return self.carried + float((torch.cat(self.preds).to(targets.dtype) == targets).sum())
+        if isinstance(self.score, torch.Tensor) and self.ranks is not None:
+            return self.carried + float(self.ranks.sum(self.score.double()))
+        return self.carried + float(self.score)
 
 
 def _overrides(callback: Callback, hook: str) -> bool:
@@ -196,6 +207,10 @@ class Trainer:
         self.run_dir: Path | None = None
         self.result: RunResult | None = None
         self.ready = False
+        self.compile_seconds: float | None = None  # the first step's time under torch.compile
+        self.agreed_stop = False  # under torchrun: every rank stops before its next step
+        self.next_report_step = 1
+        self.last_agreement = (time.perf_counter(), 0)
         #: The run's global random-number state while it waits for its turn, and once it ended.
         self.rng: dict[str, torch.Tensor | None] | None = None
 
@@ -206,6 +221,11 @@ class Trainer:
         UserFacingError)."""
         cfg, training = self.config, self.config.training
         self.device = resolve_device(training.device)
+        self.ranks = Ranks.start(training.backend, self.device.type)
+        if self.ranks is not None:
+            self.device = self.ranks.device(self.device)
+            if self.ranks.rank != 0:  # rank 0 alone writes the run folder and reports
+                self.runs_dir, self.user_callbacks = False, []
         data = build_dataset(cfg)
         self.head = head_of(cfg).head
         torch.manual_seed(training.seed)
@@ -216,13 +236,20 @@ class Trainer:
         self.batch_size = self.n_train if training.batch_size == "full" else min(training.batch_size,
                                                                                   self.n_train)
         self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        self.net = self.model
+        if self.ranks is not None:
+            self._check_shares()
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+        if training.compile:
+            self.net = torch.compile(self.net)
+        self.autocast_dtype = autocast_dtype(training.precision)
+        self.scaler = torch.amp.GradScaler(self.device.type) if training.precision == "fp16" else None
         self.threads = choose_threads(training.threads, self.device, param_count(self.model),
                                       self.batch_size, self.beside_ui)
         torch.set_num_threads(self.threads)
         self.loss_fn = build_loss(cfg.loss)
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
-        self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, training.epochs,
-                                         self.steps_per_epoch)
+        self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.scheduler_steps = SCHEDULERS[cfg.scheduler.name].steps
         self.shuffle = torch.Generator().manual_seed(training.seed)
         # Total sums of squares, the denominators of R^2 (constant for the run).
@@ -233,16 +260,30 @@ class Trainer:
         self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
         self.ready = True
 
-    def prepare(self) -> None:
-        """Set up now and keep the run's random state aside until its first turn, so several
-        runs can all be set up (and refused) before any of them trains."""
-        self.setup()
+    def get_ready(self) -> None:
+        """Set up and pre-flight now, keeping the run's random state aside until its first turn,
+        so several runs can all be set up (and refused) before any of them trains."""
+        prepare(self)
         self.rng = self._global_rng()
+
+    def _check_shares(self) -> None:
+        """Under torchrun every rank needs a share of every batch: the batch size must split
+        evenly over the ranks, and the last, shorter batch must hold one sample per rank."""
+        world, batch = self.ranks.world, self.batch_size
+        last = self.n_train - (self.steps_per_epoch - 1) * batch
+        if self.config.training.batch_size != "full" and batch % world:
+            raise UserFacingError(f"training.batch_size: {batch} is the global batch; with {world} ranks "
+                                  f"it must be a multiple of {world} (each rank takes batch/{world})")
+        if last < world:
+            raise UserFacingError(f"training.batch_size: the last batch of an epoch holds {last} "
+                                  f"sample(s), fewer than the {world} ranks; choose a batch size that "
+                                  f"leaves at least {world} (the training set has {self.n_train})")
 
     def _rules(self) -> dict[str, Callback]:
         """The loop's own hooks, by name (their state goes into checkpoints under that name)."""
         training = self.config.training
-        rules: dict[str, Callback] = {"gradient_norm": GradientNorm()}
+        rules: dict[str, Callback] = {"gradient_norm": GradientNorm(),
+                                      "layer_stats": LayerStats(self.model, self.optimizer, self.data.x_train)}
         if training.target_loss != "off":
             rules["target_loss"] = TargetLoss(training.target_loss)
         if training.early_stopping_patience != "off":
@@ -269,6 +310,7 @@ class Trainer:
             "run": self.state.state_dict(),
             "rules": {name: rule.state_dict() for name, rule in self.rules.items()},
             "rng": {**(self.rng or self._global_rng()), "shuffle": self.shuffle.get_state()},
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -282,6 +324,8 @@ class Trainer:
             rule.load_state_dict(state["rules"].get(name) or rule.state_dict())
         self.shuffle.set_state(state["rng"]["shuffle"])
         self._set_global_rng(state["rng"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
 
     def _global_rng(self) -> dict[str, torch.Tensor | None]:
         cuda = self.device.type == "cuda"
@@ -308,7 +352,7 @@ class Trainer:
         kept aside, so runs taking turns in one thread each train as they would alone.
         """
         if not self.ready:
-            self.setup()
+            prepare(self)  # set-up and pre-flight: refusals come before any folder or step
         if self.rng is not None:
             self._set_global_rng(self.rng)
             self.rng = None
@@ -327,6 +371,8 @@ class Trainer:
         except Exception as exc:  # any failure ends the run with its history kept
             self.reason = "failed"
             self.message = f"training failed: {type(exc).__name__}: {exc}"
+            if weights_diverged(self.model):  # e.g. BCE refusing the NaN outputs of diverged weights
+                self.reason, self.message = "diverged", f"diverged: the weights are not finite ({exc})"
             self._emit("on_error", RunFailed(self.message, traceback.format_exc()))
         self.curve.close(self.state.global_step)
         self.steps += self.curve.take()
@@ -355,8 +401,9 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> Iterator[None]:
         """One epoch (or the rest of the one a resumed run stopped in), giving way at each report;
         sets ``reason`` when the run must end inside it, else leaves ``state.unfinished`` holding
-        the finished epoch's sums."""
-        model, bs, state = self.model, self.batch_size, self.state
+        the finished epoch's sums. Under torchrun each rank steps on its share of every batch,
+        and the ranks agree at each report (by step count) on whether to stop."""
+        net, bs, state, ranks = self.net, self.batch_size, self.state, self.ranks
         control, loss_fn, optimizer = self.control, self.loss_fn, self.optimizer
         clip = None if self.config.training.grad_clip == "off" else self.config.training.grad_clip
         set_to_none = self.config.training.zero_grad_set_to_none
@@ -365,11 +412,11 @@ class Trainer:
         after_step = self._after_step
         part = state.unfinished or EpochPart(epoch, kernel.epoch_order(self.n_train, bs, self.shuffle))
         state.unfinished = None
-        tracker = _LossTracker(part.loss_total, part.loss_count, self.curve)
-        outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total)
+        tracker = _LossTracker(part.loss_total, part.loss_count, self.curve, ranks)
+        outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total, ranks)
         collect = None if outputs.loss_is_sse else outputs.add
         x, y, index = kernel.arrange(self.data.x_train, self.data.y_train, part.order)
-        model.train()
+        net.train()
         epoch_start = time.perf_counter()
         waited = 0.0
         last = self.steps_per_epoch
@@ -377,21 +424,36 @@ class Trainer:
         first = part.next_step
         step = first
         for step in range(first, last + 1):
-            if control.requested:
+            if self.agreed_stop or (control.requested and ranks is None):
                 waited += control.wait_while_paused()
-                if control.stop_requested:
+                if control.stop_requested or self.agreed_stop:
                     self._stop(control.stop_reason, epoch, step)
                     break
             xb, yb = kernel.take_batch(x, y, index, (step - 1) * bs, bs)
+            count = len(yb)
+            step_loss = loss_fn
+            if ranks is not None:
+                start, stop = ranks.share(count)
+                xb, yb = xb[start:stop], yb[start:stop]
+                scale = (stop - start) * ranks.world / count
+                if scale != 1:  # DDP averages the ranks' gradients: weigh a larger share more
+                    step_loss = lambda out, target: loss_fn(out, target) * scale  # noqa: E731
             if after_backward is not None:
                 self._batch = (epoch, step, xb, yb)
-            loss, out, norm = kernel.train_step(model, loss_fn, optimizer, xb, yb, clip, set_to_none,
-                                                after_backward)
+            if self.compile_seconds is None and self.config.training.compile:
+                started = time.perf_counter()  # the first call compiles: timed apart from training
+                loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
+                                                    after_backward, self.autocast_dtype, self.scaler)
+                self.compile_seconds = time.perf_counter() - started
+                epoch_start += self.compile_seconds
+            else:
+                loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
+                                                    after_backward, self.autocast_dtype, self.scaler)
             if batch_scheduler is not None:
                 batch_scheduler.step()
             state.global_step += 1
-            seen += len(yb)
-            tracker.add(step, loss, len(yb))
+            seen += count
+            tracker.add(step, loss, count)
             if collect is not None:
                 collect(out, yb)
             if after_step:
@@ -399,13 +461,16 @@ class Trainer:
                 for hook in after_step:
                     hook(context)
             now = time.perf_counter()
-            if now >= self.next_report or step == last:
+            due = state.global_step >= self.next_report_step if ranks else now >= self.next_report
+            if due or step == last:
                 tracker.flush(state.global_step)
                 if tracker.bad:
                     break
                 context = self._step_context(epoch, step, xb, yb, out, loss, norm)
                 self._collect_figures(context)
-                if now >= self.next_report:
+                if due:
+                    if ranks is not None:
+                        self._agree_on_next_report(now)
                     self._report(epoch, step, tracker, now - epoch_start - waited, seen)
                     self.next_report = now + self.report_interval
                     yield
@@ -432,6 +497,16 @@ class Trainer:
         part.seconds += seconds
         part.next_step = step
         state.unfinished = part
+
+    def _agree_on_next_report(self, now: float) -> None:
+        """Under torchrun: the ranks agree on stopping and on the step of the next report (about
+        ``report_interval`` from now at this rank's pace), so they all stop at the same step."""
+        since = now - self.last_agreement[0]
+        steps = self.state.global_step - self.last_agreement[1]
+        pace = max(1, int(steps * self.report_interval / since)) if since > 0 else 1
+        self.agreed_stop, self.next_report_step = self.ranks.agree(
+            self.control.stop_requested, self.state.global_step + pace)
+        self.last_agreement = (now, self.state.global_step)
 
     def _hook_after_backward(self, out: torch.Tensor, loss: torch.Tensor) -> None:
         epoch, step, xb, yb = self._batch
@@ -473,6 +548,13 @@ class Trainer:
             elapsed=self.state.train_seconds,
             samples_per_second=seen / seconds if seconds > 0 else 0.0, global_step=self.state.global_step)
         self.history.append(metrics)
+        stop = None
+        if math.isfinite(monitored):  # the hooks look first (their figures go into the epoch's metrics)
+            context = EpochContext(self.model, self.optimizer, metrics, monitored,
+                                   "val_loss" if self.n_val else "train_loss", self.state)
+            for callback in self.callbacks:
+                said = callback.at_epoch_end(context)
+                stop = stop or (said if isinstance(said, StopRun) else None)
         self._emit("on_epoch_end", EpochEnded(epoch, self.config.training.epochs, metrics,
                                               self.epoch_points))
         if not math.isfinite(monitored):
@@ -480,13 +562,9 @@ class Trainer:
             self.message = (f"diverged at epoch {epoch}: validation loss = {monitored}; "
                             "try a lower learning rate")
             return False
-        context = EpochContext(self.model, self.optimizer, metrics, monitored,
-                               "val_loss" if self.n_val else "train_loss", self.state)
-        for callback in self.callbacks:
-            stop = callback.at_epoch_end(context)
-            if isinstance(stop, StopRun):
-                self.reason, self.message = stop.reason, stop.message
-                return False
+        if stop is not None:
+            self.reason, self.message = stop.reason, stop.message
+            return False
         return True
 
     def _stop(self, reason: str, epoch: int, step: int) -> None:
@@ -497,8 +575,15 @@ class Trainer:
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, sst: float) -> tuple[float, float | None, float | None]:
         """(loss, accuracy, R^2) of the model on a set (``sst``: its targets' total sum of squares),
-        under model.eval() and torch.no_grad()."""
-        loss, score = kernel.evaluate(self.model, self.loss_fn, x, y, self.head)
+        under model.eval() and torch.no_grad(); under torchrun each rank evaluates its share."""
+        if self.ranks is None:
+            loss, score = kernel.evaluate(self.model, self.loss_fn, x, y, self.head)
+        else:
+            start, stop = self.ranks.share(len(x))
+            loss, score = (kernel.evaluate(self.model, self.loss_fn, x[start:stop], y[start:stop], self.head)
+                           if stop > start else (0.0, 0.0))
+            sums = self.ranks.sum(torch.tensor([loss * (stop - start), score], dtype=torch.float64))
+            loss, score = float(sums[0]) / len(x), float(sums[1])
         return (loss, *kernel.split_score(score, len(x), sst, self.head))
 
     # -- reporting -----------------------------------------------------------------------------
@@ -542,7 +627,8 @@ class Trainer:
             param_count=param_count(self.model), device=str(self.device),
             device_name=describe(self.device), seconds=state.train_seconds,
             samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
-            run_dir=self.run_dir, steps=list(self.steps), class_names=self.data.class_names)
+            run_dir=self.run_dir, steps=list(self.steps), compile_seconds=self.compile_seconds,
+            class_names=self.data.class_names)
 
     def learned_line(self) -> dict[str, float] | None:
         """For a task whose spec names a true line, with a model of one nn.Linear: the learned

@@ -57,6 +57,15 @@ def model_for(config: Config, data: Dataset) -> nn.Sequential:
                        data.image_size)
 
 
+def saved_model(config: Config, state: dict) -> nn.Sequential:
+    """The model of a checkpoint's ``state`` (saved with ``config``), shaped as its run found
+    the data (user data decides features and classes), before its weights are loaded."""
+    shape = state.get("data") or {"features": config.task_spec.features, "classes": config.classes}
+    head = head_of(config)
+    return build_model(config.model, shape["features"], head.output_size(shape["classes"]), head.head,
+                       config.task_spec.image_size)
+
+
 def planned_param_count(config: Config) -> int:
     """The parameter count of the config's model, before training, built without memory or
     random numbers. User data (a task with its own loader) is read to size it; built-in tasks

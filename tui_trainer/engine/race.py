@@ -14,7 +14,7 @@ def race(trainers: Sequence[Trainer]) -> list[RunResult]:
     """Set up every run (a refused one raises before any trains), then train them by turns;
     returns their results in order. A run that diverges or fails ends alone."""
     for trainer in trainers:
-        trainer.prepare()
+        trainer.get_ready()
     going = [trainer.turns() for trainer in trainers]
     while going:
         for turns in list(going):

@@ -17,11 +17,15 @@ from tui_trainer.config import Config, save_config
 from tui_trainer.engine.events import (
     Callback, EpochEnded, Progress, RunEnded, RunStarted, finite_or_none,
 )
+from tui_trainer.errors import UserFacingError, first_line
+from tui_trainer.outputs import write_text
 from tui_trainer.paths import user_data_dir
 
 CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE = "config.toml", "history.jsonl", "steps.jsonl", "summary.json"
 #: The checkpoint a run saves on request (``tui_trainer.engine.checkpoint``).
 CHECKPOINT_FILE = "model.pt"
+#: Every file a run folder holds: exports never write over them.
+RUN_FILES = (CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE, CHECKPOINT_FILE)
 
 
 def default_runs_dir() -> Path:
@@ -32,15 +36,19 @@ def default_runs_dir() -> Path:
 def new_run_dir(runs_dir: Path, config: Config) -> Path:
     """Create a fresh, uniquely named folder for a run: ``YYYYmmdd-HHMMSS-task-optimizer``."""
     stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.task.name}-{config.optimizer.name}"
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    for n in range(1000):
-        path = runs_dir / (stem if n == 0 else f"{stem}-{n}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"could not create a run folder in {runs_dir}")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        for n in range(1000):
+            path = runs_dir / (stem if n == 0 else f"{stem}-{n}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:  # a file in the way, a read-only place, a full disk
+        raise UserFacingError(f"runs folder {runs_dir}: cannot create a run folder there: "
+                              f"{exc.strerror or exc} (choose another with --runs-dir)") from None
+    raise UserFacingError(f"runs folder {runs_dir}: 1000 runs named {stem} already exist")
 
 
 class RunDirectoryWriter(Callback):
@@ -82,10 +90,17 @@ class RunDirectoryWriter(Callback):
             self._write_points([point for point in result.steps if point[0] > self._last_step])
         summary = result.as_json()
         summary.pop("history")
-        (self.path / SUMMARY_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        result = event.result
+        try:
+            write_text(self.path / SUMMARY_FILE, json.dumps(summary, indent=2), SUMMARY_FILE)
+        except UserFacingError as exc:  # e.g. a full disk: the history written so far stays readable
+            result.message += f"; {exc}"
         for handle in (self._history, self._steps):
             if handle:
-                handle.close()
+                try:
+                    handle.close()
+                except OSError:  # its last buffered lines could not be written (full disk)
+                    pass
 
 
 @dataclass
@@ -104,11 +119,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if isinstance(row, dict):
+            rows.append(row)
     return rows
 
 
@@ -120,19 +137,27 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def read_run(path: str | Path) -> RunRecord:
-    """Read a run folder written by RunDirectoryWriter."""
+    """Read a run folder written by RunDirectoryWriter. A missing or damaged ``config.toml``
+    raises FileNotFoundError or ValueError naming it; unreadable lines and an unreadable
+    summary (a killed run, a full disk) are left out."""
     path = Path(path)
     config_file = path / CONFIG_FILE
     if not config_file.is_file():
         raise FileNotFoundError(f"{path} is not a run folder (no {CONFIG_FILE})")
-    summary_file = path / SUMMARY_FILE
-    return RunRecord(
-        path=path,
-        config=tomllib.loads(config_file.read_text(encoding="utf-8")),
-        history=read_jsonl(path / HISTORY_FILE),
-        steps=read_jsonl(path / STEPS_FILE),
-        summary=json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None,
-    )
+    try:
+        config = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ValueError(f"{config_file} is damaged: {first_line(exc)}") from None
+    return RunRecord(path=path, config=config, history=read_jsonl(path / HISTORY_FILE),
+                     steps=read_jsonl(path / STEPS_FILE), summary=_read_summary(path / SUMMARY_FILE))
+
+
+def _read_summary(path: Path) -> dict[str, Any] | None:
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 def list_runs(runs_dir: Path) -> list[Path]:

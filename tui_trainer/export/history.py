@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,18 @@ from typing import Any
 from tui_trainer.engine.events import EpochMetrics
 from tui_trainer.engine.rundir import read_run
 from tui_trainer.errors import UserFacingError
+from tui_trainer.outputs import output_path, write_text
 
 FORMATS = ("csv", "json")
 #: The columns of the per-epoch CSV: every field of an epoch's metrics, in order.
-EPOCH_COLUMNS = tuple(f.name for f in dataclasses.fields(EpochMetrics))
+#: One column per epoch figure; the per-layer figures (a list per epoch) go to JSON only.
+EPOCH_COLUMNS = tuple(f.name for f in dataclasses.fields(EpochMetrics) if f.name != "layers")
 #: The columns of the per-interval CSV.
 STEP_COLUMNS = ("step", "epoch", "train_loss")
 
 
-def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = None) -> list[Path]:
+def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = None,
+                   force: bool = False) -> list[Path]:
     """Write a run's history; returns the files written.
 
     ``json``: one file (default ``RUN_DIR/history.json``) holding the config, the summary (null
@@ -27,28 +31,27 @@ def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = No
     train loss of each reporting interval). ``csv``: the epochs in one file (default
     ``RUN_DIR/history.csv``) and the intervals beside it, its name ending in ``-steps.csv``.
     Missing values (no validation split, no accuracy for regression ...) are null / empty.
+    An existing file is kept (UserFacingError) unless ``force``; the run's own files always are.
     """
     if fmt not in FORMATS:
         raise UserFacingError(f"format: {fmt!r} is not allowed; must be one of {', '.join(FORMATS)}")
     try:
         record = read_run(Path(run_dir).expanduser())
-    except FileNotFoundError as exc:
+    except (OSError, ValueError) as exc:  # no or a damaged config.toml: say which and why
         raise UserFacingError(str(exc)) from None
-    path = Path(output).expanduser() if output else record.path / f"history.{fmt}"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = output_path(output if output is not None else record.path / f"history.{fmt}", force, "-o")
     if fmt == "json":
         data = {"run_dir": str(record.path), "config": record.config, "summary": record.summary,
                 "history": record.history, "steps": record.steps}
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        return [path]
-    steps_path = path.with_name(f"{path.stem}-steps{path.suffix or '.csv'}")
-    _write_csv(path, EPOCH_COLUMNS, record.history)
-    _write_csv(steps_path, STEP_COLUMNS, record.steps)
-    return [path, steps_path]
+        return [write_text(path, json.dumps(data, indent=2) + "\n", "-o")]
+    steps_path = output_path(path.with_name(f"{path.stem}-steps{path.suffix or '.csv'}"), force, "-o")
+    return [write_text(path, _csv_text(EPOCH_COLUMNS, record.history), "-o"),
+            write_text(steps_path, _csv_text(STEP_COLUMNS, record.steps), "-o")]
 
 
-def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()

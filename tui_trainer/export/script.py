@@ -28,11 +28,11 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import data as engine_data
 from tui_trainer.engine import kernel
-from tui_trainer.engine.components import head_of
+from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
 from tui_trainer.engine.custom_loss import CustomLoss
 from tui_trainer.engine.loop import SMALL_STEP_WORK
 from tui_trainer.engine.models import model_for, param_count
-from tui_trainer.errors import UserFacingError
+from tui_trainer.outputs import output_path, write_text
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,8 @@ class _Shape:
 def write_script(config: Config, path: str | Path, overwrite: bool = False) -> Path:
     """Write the script of ``config`` to ``path``; returns the path. An existing file is kept
     (UserFacingError) unless ``overwrite``."""
-    path = Path(path).expanduser()
-    if path.exists() and not overwrite:
-        raise UserFacingError(f"{path} exists; choose another file (-o) or overwrite it (--force)")
-    text = script_text(config, path.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    path = output_path(path, overwrite, "-o")
+    return write_text(path, script_text(config, path.name), "-o")
 
 
 def script_text(config: Config, filename: str = "train.py") -> str:
@@ -72,6 +67,7 @@ def script_text(config: Config, filename: str = "train.py") -> str:
         _imports(config),
         _settings(config, shape),
         _device(config, shape),
+        _processes(config),
         _kernel_source(),
         *_copied_sources(config),
         _data(config),
@@ -115,11 +111,17 @@ def _header(config: Config, filename: str) -> str:
 
 
 def _imports(config: Config) -> str:
-    lines = []
+    lines = {"import math", "import os"} | {f"import {name}" for name in _kernel_stdlib_imports()}
     if user_loss_parts(config.loss.name):
-        lines.append("import importlib.util")
-    lines.append("import math")
-    return "\n".join(lines) + "\n\nimport torch\nimport torch.nn as nn"
+        lines.add("import importlib.util")
+    return "\n".join(sorted(lines)) + "\n\nimport torch\nimport torch.nn as nn"
+
+
+def _kernel_stdlib_imports() -> list[str]:
+    """The standard-library modules the copied kernel imports."""
+    tree = ast.parse(Path(kernel.__file__).read_text(encoding="utf-8"))
+    return [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names
+            if alias.name != "torch"]
 
 
 def _settings(config: Config, shape: _Shape) -> str:
@@ -164,6 +166,35 @@ def _device(config: Config, shape: _Shape) -> str:
     if training.device == "auto":
         threads = ['if device.type == "cpu":'] + ["    " + line for line in threads]
     return "\n".join(lines + [""] + threads)
+
+
+def _processes(config: Config) -> str:
+    backend = config.training.backend
+    chosen = '"nccl" if device.type == "cuda" else "gloo"' if backend == "auto" else _py(backend)
+    return f'''# Under torchrun (torchrun --standalone --nproc-per-node=N train.py) each process trains on its
+# share of every batch with DistributedDataParallel, and the run is the same; alone, WORLD is 1.
+WORLD = int(os.environ.get("WORLD_SIZE", "1"))
+RANK = int(os.environ.get("RANK", "0"))
+if WORLD > 1:
+    import torch.distributed as dist
+
+    dist.init_process_group({chosen})
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+
+
+def all_sum(values):
+    """The values summed over the processes (as they are when alone)."""
+    values = torch.tensor(values, dtype=torch.float64)
+    if WORLD > 1:
+        dist.all_reduce(values)
+    return values.tolist()
+
+
+def say(text):
+    """Print on the first process only."""
+    if RANK == 0:
+        print(text)'''
 
 
 def _kernel_source() -> str:
@@ -312,7 +343,17 @@ def _loop(config: Config, shape: _Shape) -> str:
     training = config.training
     steps = SCHEDULERS[config.scheduler.name].steps if config.scheduler.name != "none" else None
     step_arguments = "" if training.zero_grad_set_to_none else ", set_to_none=False"
-    lines = ["shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch"]
+    lines = ["# Under torchrun the model is wrapped in DistributedDataParallel, which averages the\n"
+             "# processes' gradients.",
+             "net = model if WORLD == 1 else nn.parallel.DistributedDataParallel(model)"]
+    if training.compile:
+        lines.append("net = torch.compile(net)  # the first step compiles it (training.compile)")
+    if training.precision != "fp32":
+        step_arguments += f", autocast_dtype=torch.{AUTOCAST_DTYPES[training.precision]}"
+        if training.precision == "fp16":
+            lines.append('scaler = torch.amp.GradScaler(device.type)  # float16 gradients, scaled')
+            step_arguments += ", scaler=scaler"
+    lines.append("shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch")
     if training.early_stopping_patience != "off":
         lines.append("best, stale_epochs = None, 0  # early stopping: the best loss so far, epochs since")
     lines += ["for epoch in range(1, EPOCHS + 1):",
@@ -322,27 +363,32 @@ def _loop(config: Config, shape: _Shape) -> str:
               "    total = 0.0",
               "    for start in range(0, n_train, BATCH_SIZE):",
               "        xb, yb = take_batch(x_epoch, y_epoch, index, start, BATCH_SIZE)",
-              f"        loss, out, norm = train_step(model, loss_fn, optimizer, xb, yb, MAX_GRAD_NORM{step_arguments})"]
+              "        count = len(yb)",
+              "        first, last = share_of(count, RANK, WORLD)  # this process's share (all when alone)",
+              "        weight = (last - first) * WORLD / count  # so the averaged gradient is the batch's",
+              "        loss, out, norm = train_step(net, lambda out, target: loss_fn(out, target) * weight,",
+              f"                                     optimizer, xb[first:last], yb[first:last], MAX_GRAD_NORM"
+              f"{step_arguments})"]
     if steps == "batch":
         lines.append("        scheduler.step()")
-    lines += ["        total += loss.item() * len(yb)",
-              "    train_loss = total / n_train",
+    lines += ["        total += loss.item() * count / WORLD",
+              "    train_loss = all_sum([total])[0] / n_train",
               "    if not math.isfinite(train_loss):",
-              '        print(f"diverged at epoch {epoch}: train_loss = {train_loss}; try a lower learning rate")',
+              '        say(f"diverged at epoch {epoch}: train_loss = {train_loss}; try a lower learning rate")',
               "        break"]
     shown = "f\"Epoch {epoch}/{EPOCHS} - train_loss: {train_loss:.10g}"
     if shape.n_val:
         metric = _metric_name(config)
         lines.append(f"    val_loss, val_{metric} = scores(x_val, y_val)")
         shown += f" - val_loss: {{val_loss:.10g}} - val_{metric}: {{val_{metric}:.4f}}"
-    lines.append(f"    print({shown}\")")
+    lines.append(f"    say({shown}\")")
     if steps == "epoch":
         lines.append("    scheduler.step()")
     elif steps == "plateau":
         lines.append(f"    scheduler.step({_monitored(shape)})")
     if shape.n_val:
         lines += ["    if not math.isfinite(val_loss):",
-                  '        print(f"diverged at epoch {epoch}: val_loss = {val_loss}; try a lower learning rate")',
+                  '        say(f"diverged at epoch {epoch}: val_loss = {val_loss}; try a lower learning rate")',
                   "        break"]
     lines += _stopping_rules(config, shape)
     return _scores(config) + "\n\n\n" + "\n".join(lines)
@@ -356,10 +402,13 @@ def _scores(config: Config) -> str:
 
 
 def scores(x, y):
-    """Mean loss and {metric} of the model on a set (the kernel's evaluate)."""
-    loss, score = evaluate(model, loss_fn, x, y, HEAD)
+    """Mean loss and {metric} of the model on a set (the kernel's evaluate; under torchrun each
+    process evaluates its share and the sums are added up)."""
+    first, last = share_of(len(x), RANK, WORLD)
+    loss, score = evaluate(model, loss_fn, x[first:last], y[first:last], HEAD) if last > first else (0.0, 0.0)
+    loss_sum, score = all_sum([loss * (last - first), score])
     accuracy, r2 = split_score(score, len(x), sum_of_squares(y), HEAD)
-    return loss, {"r2" if metric == "R^2" else "accuracy"}'''
+    return loss_sum / len(x), {"r2" if metric == "R^2" else "accuracy"}'''
 
 
 def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
@@ -368,7 +417,7 @@ def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
     lines = []
     if training.target_loss != "off":
         lines += [f"    if {monitored} <= TARGET_LOSS:",
-                  f'        print(f"{monitored} {{{monitored}:.6g}} reached the target {{TARGET_LOSS}} '
+                  f'        say(f"{monitored} {{{monitored}:.6g}} reached the target {{TARGET_LOSS}} '
                   'at epoch {epoch}")',
                   "        break"]
     if training.early_stopping_patience != "off":
@@ -377,7 +426,7 @@ def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
                   "    else:",
                   "        stale_epochs += 1",
                   "        if stale_epochs >= PATIENCE:",
-                  f'            print(f"early stop at epoch {{epoch}}: {monitored} has not improved by more '
+                  f'            say(f"early stop at epoch {{epoch}}: {monitored} has not improved by more '
                   'than {MIN_DELTA} for {PATIENCE} epochs")',
                   "            break"]
     return lines
@@ -391,11 +440,11 @@ def _final(config: Config, shape: _Shape) -> str:
     if shape.n_val:
         lines.append(f"val_loss, val_{metric} = scores(x_val, y_val)")
         shown += f" - val_loss: {{val_loss:.10g}} - val_{metric}: {{val_{metric}:.4f}}"
-    lines.append(f"print({shown}\")")
+    lines.append(f"say({shown}\")")
     truth = _line_truth(config)
     if truth:
         options = config.task.params
-        lines.append(f'print(f"Learned w = {{model[0].weight.item():.6f}} (true {options[truth[0]]!r}), '
+        lines.append(f'say(f"Learned w = {{model[0].weight.item():.6f}} (true {options[truth[0]]!r}), '
                      f'b = {{model[0].bias.item():.6f}} (true {options[truth[1]]!r})")')
     return "\n".join(lines)
 

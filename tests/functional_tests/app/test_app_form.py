@@ -137,7 +137,13 @@ async def test_controls_are_in_the_command_palette(runs_dir):
     app = make_app(runs_dir=runs_dir)
     async with app.run_test() as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for title in ("Run", "Stop run", "Pause / resume run", "New run", "Save config", "Load config", "Quit"):
-            assert title in titles
+        for title in ("Run", "Stop run", "Pause / resume run", "New run", "Save config", "Load config",
+                      "Export script", "Save model", "Show charts", "Show log", "Show history", "Quit"):
+            assert titles.count(title) == 1, title
         await pilot.press("ctrl+p")
         assert app.screen.__class__.__name__ == "CommandPalette"
+        await pilot.press(*"show history", "enter")
+        await pilot.pause()
+        assert app.tabs.active == "tab-history"
+        await pilot.press("ctrl+l")
+        assert app.tabs.active == "tab-charts"

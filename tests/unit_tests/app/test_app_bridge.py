@@ -24,16 +24,23 @@ class Inbox:
         return True
 
 
-def progress(step: int, loss: float) -> Progress:
+def progress(step: int, loss: float, points: list[tuple[int, float]] | None = None) -> Progress:
     return Progress(epoch=1, epochs=2, step=step, steps_per_epoch=10, global_step=step, total_steps=20,
-                    train_loss=loss, lr=0.1, grad_norm=1.0, samples_per_second=100.0, elapsed=0.1 * step)
+                    train_loss=loss, lr=0.1, grad_norm=1.0, samples_per_second=100.0, elapsed=0.1 * step,
+                    points=[(step, loss)] if points is None else points)
 
 
-def epoch_end(epoch: int) -> EpochEnded:
+def epoch_end(epoch: int, points: list[tuple[int, float]] = ()) -> EpochEnded:
     metrics = EpochMetrics(epoch=epoch, train_loss=0.5, val_loss=0.6, train_accuracy=None, val_accuracy=None,
                            train_r2=0.9, val_r2=0.8, lr=0.1, grad_norm=1.0, seconds=1.0, elapsed=epoch,
                            samples_per_second=100.0, global_step=10 * epoch)
-    return EpochEnded(epoch, 2, metrics)
+    return EpochEnded(epoch, 2, metrics, list(points))
+
+
+def started(steps_per_epoch: int = 10) -> RunStarted:
+    return RunStarted(config=default_config(), run_dir=None, device="cpu", device_name="CPU", threads=1,
+                      param_count=2, train_size=80, val_size=20, epochs=2, steps_per_epoch=steps_per_epoch,
+                      total_steps=2 * steps_per_epoch)
 
 
 def make_bridge(monkeypatch, gap: float = 0.0):
@@ -60,12 +67,14 @@ def test_reports_of_one_run_replace_each_other_in_the_queue():
     assert not MetricsReport(other).can_replace(RunBegan(other, None))
 
 
-def test_short_epochs_still_give_one_train_point_each(monkeypatch):
+def test_every_point_of_the_step_curve_lands_at_its_place_in_epochs(monkeypatch):
     b, _, feed, _, _ = make_bridge(monkeypatch)
-    b.on_epoch_end(epoch_end(1))
-    b.on_progress(progress(15, 0.4))
-    b.on_epoch_end(epoch_end(2))
-    assert feed.train_points == [(1.0, 0.5), (1.5, 0.4)]
+    b.on_run_start(started(steps_per_epoch=4))
+    b.on_progress(progress(2, 0.6, points=[(1, 0.7), (2, 0.6)]))
+    b.on_epoch_end(epoch_end(1, points=[(3, 0.55), (4, 0.5)]))
+    b.on_epoch_end(epoch_end(2, points=[(5, 0.45), (6, 0.4), (7, 0.35), (8, 0.3)]))
+    assert feed.train_points == [(0.25, 0.7), (0.5, 0.6), (0.75, 0.55), (1.0, 0.5), (1.25, 0.45),
+                                 (1.5, 0.4), (1.75, 0.35), (2.0, 0.3)]
     assert [m.epoch for m in feed.epochs] == [1, 2]
 
 
@@ -80,8 +89,6 @@ def test_worker_cancellation_stops_the_loop_as_interrupted(monkeypatch):
 
 def test_run_start_is_posted_and_recorded(monkeypatch):
     b, inbox, feed, _, _ = make_bridge(monkeypatch, gap=10.0)
-    started = RunStarted(config=default_config(), run_dir=None, device="cpu", device_name="CPU", threads=1,
-                         param_count=2, train_size=80, val_size=20, epochs=2, steps_per_epoch=10,
-                         total_steps=20)
-    b.on_run_start(started)
-    assert feed.started is started and isinstance(inbox.messages[0], RunBegan)
+    event = started()
+    b.on_run_start(event)
+    assert feed.started is event and isinstance(inbox.messages[0], RunBegan)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_trainer.app.formatting import duration, number, percent, rate
+from tui_trainer.formatting import duration, number, percent, rate
 from tui_trainer.app.history import RunEntry, differing_labels
 from tui_trainer.config import resolve, to_dict
 

@@ -1,4 +1,5 @@
-"""How numbers look in readouts, logs and run lists."""
+"""How numbers look in the app, the CLI's lines and run lists: significant digits, never a
+fixed number of decimals (0.0001234, not 0.0000; 3.1544e+19, not 31543941865823797248.0000)."""
 
 from __future__ import annotations
 

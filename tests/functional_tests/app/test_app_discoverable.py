@@ -1,0 +1,89 @@
+"""Fields read as words with a help line; every control is reachable at 80 columns; history ticks
+follow simple rules."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from textual.widgets import Checkbox, Footer
+
+from tui_trainer.app import make_app
+from tui_trainer.app.controls import CONTROLS
+from tui_trainer.app.labels import LABEL_WIDTH, label
+from tui_trainer.config import ModelConfig, TrainingConfig, choice_names, params_of, resolve, section_params
+
+
+def every_field() -> list[tuple[str, object]]:
+    fields = [(f"model.{p.name}", p) for p in section_params(ModelConfig)]
+    fields += [(f"training.{p.name}", p) for p in section_params(TrainingConfig)]
+    for section in ("task", "loss", "optimizer", "scheduler"):
+        for name in choice_names(section):
+            fields += [(f"{section}.{p.name}", p) for p in params_of(section, name)]
+    return fields
+
+
+def test_every_label_is_words_that_fit_next_to_its_field():
+    for key, param in every_field():
+        text = label(key, param)
+        assert "_" not in text or "zero_grad" in text, text
+        if param.kind != "bool":
+            assert len(text) <= LABEL_WIDTH, text
+
+
+async def test_focused_field_is_explained_with_its_torch_keyword_on_one_line(runs_dir, make_ui):
+    app = make_app(runs_dir=runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ui = make_ui(pilot)
+        await pilot.pause()
+        row = ui.row("optimizer.weight_decay")
+        row.editor.focus()
+        await pilot.pause()
+        help_text = str(app.form.help.render())
+        assert help_text.startswith("weight decay · torch.optim.Adam(weight_decay=…) · L2 penalty")
+        for key in ("optimizer.weight_decay", "optimizer.decoupled_weight_decay", "training.zero_grad_set_to_none"):
+            row = ui.row(key)
+            assert row.editor.region.y == row.query_one(".field-name").region.y, key  # same line
+        checkbox = ui.row("optimizer.amsgrad").editor
+        assert isinstance(checkbox, Checkbox)
+
+
+async def test_every_control_is_in_the_footer_or_one_key_away_at_80_columns(runs_dir, make_ui):
+    app = make_app(runs_dir=runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.query_one(Footer)
+        await make_ui(pilot).wait_until(lambda: len(footer.query("FooterKey")) > 1 and all(
+            item.region.area for item in footer.query("FooterKey")))
+        keys = {binding.key for binding in app.BINDINGS if binding.show}
+        shown = {item.key for item in footer.query("FooterKey") if 0 < item.region.right <= 80}
+        assert keys <= shown and "f1" in shown
+        await pilot.press("f1")
+        await pilot.pause()
+        table = app.screen.query_one("KeyPanel BindingsTable").render_bindings_table()
+        console = Console(width=60, record=True, file=io.StringIO())
+        console.print(table)
+        listed = console.export_text()
+        for control in CONTROLS:
+            if control.key:
+                assert f" {control.label} {control.help.split()[0]}" in listed, control.key
+
+
+async def test_history_ticks_the_two_newest_runs_and_a_click_toggles_a_row(runs_dir, make_ui):
+    app = make_app(runs_dir=runs_dir, config=resolve({"task": "linear", "training": {"epochs": 5}}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        ui = make_ui(pilot)
+        for _ in range(3):
+            await ui.run_to_end()
+        assert sorted(app.history.runs.selected) == [2, 3]
+        await pilot.press("ctrl+l", "ctrl+l")
+        await pilot.pause()
+        assert app.tabs.active == "tab-history"
+        details = str(app.history.details.render())
+        assert "no runs yet" not in details
+        runs = app.history.runs
+        await pilot.click(runs, offset=(4, 2))  # the third row: run #1
+        await pilot.pause()
+        assert sorted(runs.selected) == [1, 2, 3]
+        await pilot.click(runs, offset=(4, 2))
+        await pilot.pause()
+        assert sorted(runs.selected) == [2, 3]

@@ -1,0 +1,109 @@
+"""``torchrun --standalone --nproc-per-node=2 -m tui_trainer train``: one run over two processes
+(gloo on the CPU) that gives the single-process run's losses, one folder, one JSON object."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tui_trainer.cli import main
+
+pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two ranks need two cores")
+
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+
+
+def torchrun(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*TORCHRUN, "-m", "tui_trainer", *args], capture_output=True, text=True,
+                          timeout=180, **kwargs)
+
+
+def alone(capsys, *args: str) -> dict:
+    """The same command in one process (in this one: no second torch import)."""
+    capsys.readouterr()
+    assert main(list(args)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def assert_same_run(distributed: dict, single: dict) -> None:
+    for name in ("train_loss", "val_loss", "val_accuracy"):
+        assert [h[name] for h in distributed["history"]] == pytest.approx(
+            [h[name] for h in single["history"]], rel=1e-5), name
+    assert distributed["final"]["val_loss"] == pytest.approx(single["final"]["val_loss"], rel=1e-5)
+
+
+@pytest.mark.parametrize("task", ["iris", "mnist"])
+def test_two_ranks_train_the_single_process_run(task, tmp_path, mnist_dir, capsys):
+    # iris: 120 training samples in batches of 16, the last one of 8; mnist: 160 in batches of 64,
+    # the last of 32. Each rank takes half of every batch.
+    args = ["train", "--task", task, "--epochs", "4", "--device", "cpu", "--json"]
+    if task == "mnist":
+        args += ["--data-dir", str(mnist_dir), "--set", "task.download=false"]
+    proc = torchrun(*args, "--runs-dir", str(tmp_path / "ddp"))
+    assert proc.returncode == 0, proc.stderr
+    distributed = json.loads(proc.stdout)  # one object: only rank 0 prints
+    assert distributed["epochs_run"] == 4
+    assert_same_run(distributed, alone(capsys, *args, "--runs-dir", str(tmp_path / "single")))
+    folders = list((tmp_path / "ddp").iterdir())
+    assert len(folders) == 1 and (folders[0] / "summary.json").is_file()
+    assert len((folders[0] / "history.jsonl").read_text().splitlines()) == 4
+
+
+def test_resume_under_torchrun_continues_exactly(tmp_path, capsys):
+    common = ["--task", "wine", "--device", "cpu", "--json", "--runs-dir", str(tmp_path / "runs")]
+    first = torchrun("train", *common, "--epochs", "3", "--save-model")
+    assert first.returncode == 0, first.stderr
+    run_dir = json.loads(first.stdout)["run_dir"]
+    resumed = torchrun("train", "--resume", run_dir, "--epochs", "6", "--json",
+                       "--runs-dir", str(tmp_path / "runs"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_run(json.loads(resumed.stdout), alone(capsys, "train", *common[:-2], "--epochs", "6",
+                                                      "--runs-dir", str(tmp_path / "single")))
+
+
+def test_a_batch_the_ranks_cannot_share_is_refused_once(tmp_path):
+    proc = torchrun("train", "--task", "iris", "--batch-size", "15", "--device", "cpu",
+                    "--runs-dir", str(tmp_path / "runs"))
+    assert proc.returncode != 0
+    assert proc.stderr.count("training.batch_size: 15 is the global batch; with 2 ranks it must be "
+                             "a multiple of 2") == 1
+    assert "tui_trainer/" not in proc.stderr  # torchrun reports the failed ranks; no traceback of ours
+    assert not (tmp_path / "runs").exists()
+
+
+def test_ctrl_c_stops_every_rank_with_130_and_keeps_the_history(tmp_path):
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([*TORCHRUN, "-m", "tui_trainer", "train", "--task", "digits", "--epochs",
+                             "100000", "--device", "cpu", "--runs-dir", str(runs)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(runs.glob("*/history.jsonl")) or not any(
+            path.read_text() for path in runs.glob("*/history.jsonl")):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl+C: torchrun and both ranks
+    out, err = proc.communicate(timeout=60)
+    summary = json.loads(next(runs.glob("*/summary.json")).read_text())
+    assert summary["stopped_reason"] == "interrupted" and summary["epochs_run"] >= 1
+    assert "Run interrupted" in out
+    assert "tui_trainer/" not in err
+
+
+def test_the_exported_script_runs_under_torchrun_the_same_way(tmp_path, capsys):
+    script = tmp_path / "train.py"
+    args = ["--task", "wine", "--epochs", "4", "--device", "cpu"]
+    assert main(["export-script", *args, "-o", str(script)]) == 0
+    proc = subprocess.run([*TORCHRUN, str(script)], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("Epoch ")]
+    assert len(lines) == 4  # printed by the first process only
+    losses = [float(line.split("train_loss: ")[1].split(" ")[0]) for line in lines]
+    single = alone(capsys, "train", *args, "--json", "--runs-dir", str(tmp_path / "runs"))
+    assert losses == pytest.approx([h["train_loss"] for h in single["history"]], rel=1e-5)

@@ -1,0 +1,205 @@
+"""Compare mode in the app: the dialog that asks what to vary, and the live leaderboard."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label, Select, SelectionList, Static
+
+from tui_trainer.app.feed import RunFeed
+from tui_trainer.compare import MAX_RUNS, PlannedRun, Variation, describe_assignments, plan_runs
+from tui_trainer.config import Config, choice_names, params_of, to_dict
+from tui_trainer.errors import ConfigError
+from tui_trainer.formatting import number, percent
+from tui_trainer.schema import show_value
+
+#: The choices a comparison offers to vary, with the words the dialog shows.
+CHOICE_FIELDS = {"optimizer.name": "optimizer", "loss.name": "loss", "scheduler.name": "scheduler",
+                 "model.activation": "activation"}
+
+
+def varied_fields(config: Config) -> dict[str, str]:
+    """The fields a comparison of ``config`` can vary: the choices, then the current optimizer's
+    and scheduler's settings, the model's and the training's (field: what the dialog says)."""
+    fields = dict(CHOICE_FIELDS)
+    for section, values in to_dict(config).items():
+        for key, value in values.items():
+            field = f"{section}.{key}"
+            if field not in fields and key != "name" and section != "task":
+                fields[field] = f"{field} (now {show_value(value)})"
+    return fields
+
+
+def choice_options(config: Config, field: str) -> list[str]:
+    """The names a choice field can take for ``config`` (losses: those that fit its task)."""
+    if field == "loss.name":
+        return list(config.task_spec.losses)
+    if field == "model.activation":
+        return list(next(p for p in params_of("model") if p.name == "activation").choices)
+    return list(choice_names(field.partition(".")[0]))
+
+
+class CompareDialog(ModalScreen[list[PlannedRun] | None]):
+    """Asks what to vary: a field, then several choices (ticked) or values (typed, separated by
+    commas); answers the planned runs once every one of them is valid, else says what to fix."""
+
+    DEFAULT_CSS = """
+    CompareDialog { align: center middle; }
+    CompareDialog > Vertical {
+        width: 90%; max-width: 90; height: auto; max-height: 90%; padding: 0 1;
+        border: round $primary; background: $surface;
+    }
+    CompareDialog SelectionList { height: auto; max-height: 8; }
+    CompareDialog Label { width: 1fr; }
+    CompareDialog .hint { color: $text-muted; }
+    CompareDialog #problems { color: $text-error; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+r", "race", "Race", priority=True)]
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.config = config
+        self.fields = varied_fields(config)
+        self.field_select = Select([(label, field) for field, label in self.fields.items()],
+                                   value="optimizer.name", allow_blank=False, id="vary-field")
+        self.choices = SelectionList[str](id="vary-choices")
+        self.values = Input(placeholder="values separated by commas, e.g. 0.1, 0.01, 0.001", id="vary-values")
+        self.problems = Static("", id="problems")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Compare: race runs of the form's config that differ in one field")
+            yield self.field_select
+            yield self.choices
+            yield self.values
+            yield self.problems
+            yield Label(f"space ticks a choice · enter (typed values) or ctrl+r: race, at most {MAX_RUNS} "
+                        "runs · escape: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self._show_field("optimizer.name")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._show_field(str(event.value))
+
+    def _show_field(self, field: str) -> None:
+        choice = field in CHOICE_FIELDS
+        self.choices.display, self.values.display = choice, not choice
+        self.problems.update("")
+        if choice:
+            current = to_dict(self.config)[field.partition(".")[0]]
+            current = current.get("name", current.get("activation"))
+            names = choice_options(self.config, field)
+            self.choices.clear_options()
+            self.choices.add_options([(name, name, name == current) for name in names])
+            self.choices.highlighted = names.index(current) if current in names else 0
+            self.choices.focus()
+        else:
+            self.values.value = ""
+            self.values.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_race()
+
+    def action_race(self) -> None:
+        """Plan the runs; answer them, or show what is wrong."""
+        field = str(self.field_select.value)
+        if field in CHOICE_FIELDS:
+            ticked = set(self.choices.selected)  # in the catalog's order, whatever the ticking order
+            text = ",".join(name for name in choice_options(self.config, field) if name in ticked)
+        else:
+            text = self.values.value.strip()
+        try:
+            variation = Variation.parse(f"{field}={text}")
+            runs = plan_runs(to_dict(self.config), {}, [variation])
+        except ConfigError as exc:
+            self.problems.update("\n".join(str(p) for p in exc.problems))
+            return
+        if len(runs) < 2:
+            self.problems.update("choose two or more values to compare")
+            return
+        self.dismiss(runs)
+
+    def action_cancel(self) -> None:
+        """Close without racing."""
+        self.dismiss(None)
+
+
+#: How the leaderboard words a run's ending (the Log has the whole message).
+SHORT_ENDINGS = {"completed": "done", "early-stopped": "early stop", "target-reached": "target",
+                 "stopped": "stopped", "interrupted": "stopped", "diverged": "diverged", "failed": "failed"}
+
+
+class Leaderboard(DataTable):
+    """The runs of a comparison as they race: best first by their last validation (else train)
+    loss, with their status, epoch, loss and accuracy or R^2."""
+
+    DEFAULT_CSS = """
+    Leaderboard { height: auto; max-height: 8; overflow-x: hidden; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.runs: list[tuple[int, str, RunFeed]] = []
+        self.states: dict[int, str] = {}
+        self.regression = False
+
+    def start(self, runs: list[tuple[int, PlannedRun, RunFeed]], regression: bool) -> None:
+        """Show a new comparison's runs (number, plan, feed), all waiting. One varied field is
+        the column's name and each run shows its value; several show as ``field=value`` words."""
+        single = len(runs[0][1].assignments) == 1
+        header = describe_assignments(runs[0][1].assignments).partition("=")[0] if single else "varies"
+        self.runs = [(number, describe_assignments(run.assignments).partition("=")[2] if single
+                      else describe_assignments(run.assignments), feed) for number, run, feed in runs]
+        self.regression = regression
+        self.states = {number: "waiting" for number, _, _ in self.runs}
+        self.clear(columns=True)
+        self.add_columns("#", header, "status", "epoch", "loss", "R²" if regression else "acc")
+        self.show()
+
+    def set_state(self, number: int, state: str) -> None:
+        """Say what one run is doing (running, stopping) or how it ended (a RunResult reason)."""
+        self.states[number] = SHORT_ENDINGS.get(state, state)
+
+    def show(self) -> None:
+        """Redraw from the feeds, best first (the highlighted run stays highlighted)."""
+        rows = [(self._loss(feed), number, label, feed) for number, label, feed in self.runs]
+        rows.sort(key=lambda row: (row[0] is None, row[0] if row[0] is not None else 0.0, row[1]))
+        keep = self.selected_number
+        self.clear()
+        for loss, number_, label, feed in rows:
+            last = feed.epochs[-1] if feed.epochs else None
+            self.add_row(f"#{number_}", label, self.states.get(number_, ""),
+                         str(last.epoch) if last else "-", number(loss, 3) if loss is not None else "-",
+                         self._score(last), key=str(number_))
+        if keep is not None:
+            self.move_cursor(row=self.get_row_index(str(keep)))
+
+    @property
+    def selected_number(self) -> int | None:
+        """The run number of the highlighted row."""
+        if not self.row_count:
+            return None
+        return int(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
+    @staticmethod
+    def _loss(feed: RunFeed) -> float | None:
+        if not feed.epochs:
+            return None
+        last = feed.epochs[-1]
+        loss = last.val_loss if last.val_loss is not None else last.train_loss
+        return loss if loss is not None and math.isfinite(loss) else None
+
+    def _score(self, last: Any) -> str:
+        if last is None:
+            return "-"
+        values = (last.val_r2, last.train_r2) if self.regression else (last.val_accuracy, last.train_accuracy)
+        value = next((v for v in values if v is not None), None)
+        if value is None or not math.isfinite(value):
+            return "-"
+        return number(value, 3) if self.regression else percent(value)

@@ -1,0 +1,63 @@
+"""Every control of the app in one table: its key, what it does, its word in the footer and its
+title in the command palette. The app's bindings and palette commands are both made from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: ``key`` runs ``action`` (an app action, with arguments as Textual writes
+    them); ``label`` is its word in the footer (shown there when ``footer``), ``title`` and
+    ``help`` its entry in the command palette and the keys panel."""
+
+    key: str | None
+    action: str
+    label: str
+    title: str
+    help: str
+    footer: bool = False
+
+
+#: In footer order; those with ``footer`` fit in 80 columns, f1 lists the rest.
+CONTROLS = (
+    Control("ctrl+r", "run", "Run", "Run", "Start training with the form's settings", footer=True),
+    Control("ctrl+t", "stop", "Stop", "Stop run", "Stop the run after its current step", footer=True),
+    Control("ctrl+g", "pause", "Pause", "Pause / resume run", "Pause before the next step, or go on",
+            footer=True),
+    Control("ctrl+l", "next_tab", "Tab", "Next tab", "Show Charts, Log and History in turn"),
+    Control("f4", "next_chart", "Chart", "Next chart",
+            "Show the next chart (loss, accuracy or R², learning rate) when they show one at a time",
+            footer=True),
+    Control("f1", "toggle_keys", "Keys", "Show keys", "List every key and what it does", footer=True),
+    Control("f5", "compare", "Compare", "Compare runs",
+            "Race runs of the form's config that differ in one field (optimizers, learning rates, "
+            "losses...), overlaid live with a leaderboard", footer=True),
+    Control("ctrl+k", "stop_one", "Stop one", "Stop one run",
+            "Stop the run highlighted in the comparison's leaderboard; the others go on"),
+    Control("ctrl+n", "new_run", "New", "New run", "Clear the live panels; the history stays"),
+    Control("ctrl+s", "save_config", "Save", "Save config", "Save the form as a TOML file"),
+    Control("ctrl+o", "load_config", "Load", "Load config", "Fill the form from a TOML file"),
+    Control("f2", "export_script", "Script", "Export script",
+            "Write a standalone PyTorch script of the form's config"),
+    Control("f3", "save_model", "Model", "Save model", "Save the last run's model.pt into its run folder"),
+    Control(None, "show_tab('tab-charts')", "Charts", "Show charts", "The loss, accuracy and learning-rate charts"),
+    Control(None, "show_tab('tab-log')", "Log", "Show log", "One line per epoch, and every message in full"),
+    Control(None, "show_tab('tab-history')", "History", "Show history",
+            "Every run, ticked runs' loss curves overlaid"),
+    Control("ctrl+q", "quit", "Quit", "Quit", "Stop any run (it stays on disk) and quit", footer=True),
+)
+
+
+def bindings() -> list[Binding]:
+    """The app's key bindings: priority ones, so they work while typing in a field."""
+    return [Binding(c.key, c.action, c.label, show=c.footer, priority=True, tooltip=c.help)
+            for c in CONTROLS if c.key]
+
+
+def palette_help(control: Control) -> str:
+    """A control's help in the command palette, with its key."""
+    return f"{control.help} ({control.key})" if control.key else control.help

@@ -1,0 +1,102 @@
+"""The learning-rate range test (fastai's ``lr_find``): the learning rate grows exponentially
+from ``start`` to ``end`` over ``steps`` optimizer steps on real batches while the smoothed loss
+is recorded; the test stops early once that loss passes 4x its best, and the model and optimizer
+are put back as they were. Two rules suggest a rate, as fastai's: ``valley`` (the middle of the
+longest stretch where the loss keeps falling) and ``steep`` (the steepest descent)."""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+
+from tui_trainer.config import Config
+from tui_trainer.engine import kernel
+from tui_trainer.engine.loop import Trainer
+
+#: fastai's smoothing of the recorded loss (an exponential moving average, bias-corrected).
+SMOOTHING = 0.98
+#: The test stops once the smoothed loss passes this many times its best.
+DIVERGED = 4.0
+RULES = ("valley", "steep")
+
+
+@dataclass
+class LrFindResult:
+    """The tested rates, their smoothed losses, the suggestion and the rule that made it."""
+
+    lrs: list[float]
+    losses: list[float]
+    suggestion: float | None
+    rule: str
+    stopped_early: bool
+
+    def as_json(self) -> dict:
+        """The ``lr-find --json`` object."""
+        return asdict(self)
+
+
+def find_lr(config: Config, start: float = 1e-7, end: float = 10.0, steps: int = 100,
+            rule: str = "valley") -> LrFindResult:
+    """Run the range test on ``config``'s data, model and optimizer (its scheduler is not used);
+    the model and optimizer end as they began."""
+    trainer = Trainer(config, runs_dir=False)
+    trainer.get_ready()
+    model, optimizer = trainer.net, trainer.optimizer
+    saved = copy.deepcopy(trainer.model.state_dict()), copy.deepcopy(optimizer.state_dict())
+    x, y, index = kernel.arrange(trainer.data.x_train, trainer.data.y_train,
+                                 kernel.epoch_order(trainer.n_train, trainer.batch_size, trainer.shuffle))
+    batch, start_at = trainer.batch_size, 0
+    lrs, losses, average, best = [], [], 0.0, math.inf
+    stopped_early = False
+    model.train()
+    for i in range(steps):
+        lr = start * (end / start) ** (i / max(1, steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        if start_at >= trainer.n_train:  # a new epoch: a new order, as training would
+            x, y, index = kernel.arrange(trainer.data.x_train, trainer.data.y_train,
+                                         kernel.epoch_order(trainer.n_train, batch, trainer.shuffle))
+            start_at = 0
+        xb, yb = kernel.take_batch(x, y, index, start_at, batch)
+        start_at += batch
+        loss, _, _ = kernel.train_step(model, trainer.loss_fn, optimizer, xb, yb,
+                                       autocast_dtype=trainer.autocast_dtype, scaler=trainer.scaler)
+        value = float(loss.detach())
+        average = SMOOTHING * average + (1 - SMOOTHING) * value
+        smoothed = average / (1 - SMOOTHING ** (i + 1))
+        lrs.append(lr)
+        losses.append(smoothed)
+        if not math.isfinite(smoothed) or smoothed > DIVERGED * best:
+            stopped_early = True
+            break
+        best = min(best, smoothed)
+    trainer.model.load_state_dict(saved[0])
+    optimizer.load_state_dict(saved[1])
+    finite = [(lr, loss) for lr, loss in zip(lrs, losses) if math.isfinite(loss)]
+    suggestion = suggest([lr for lr, _ in finite], [loss for _, loss in finite], rule)
+    return LrFindResult(lrs, [loss if math.isfinite(loss) else None for loss in losses], suggestion,
+                        rule, stopped_early)
+
+
+def suggest(lrs: list[float], losses: list[float], rule: str) -> float | None:
+    """The suggested rate by ``rule`` (None with fewer than 3 points)."""
+    if len(lrs) < 3:
+        return None
+    if rule == "steep":
+        slopes = torch.gradient(torch.tensor(losses), spacing=(torch.log10(torch.tensor(lrs)),))[0]
+        return lrs[int(slopes.argmin())]
+    # fastai's valley: the longest run of decreasing losses; a point two thirds of the way down it.
+    n = len(losses)
+    runs = [1] * n
+    longest_start = longest_end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and runs[i] < runs[j] + 1:
+                runs[i] = runs[j] + 1
+            if runs[longest_end] < runs[i]:
+                longest_end, longest_start = i, i - runs[i]
+    third = (longest_end - longest_start) / 3
+    return lrs[max(0, min(n - 1, longest_start + int(third) + int(third / 2)))]

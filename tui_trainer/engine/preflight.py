@@ -1,0 +1,141 @@
+"""The pre-flight: before the first step and before the run folder exists, the chosen loss runs
+once on a real batch through (a copy of) the real model, and the optimizer and scheduler take one
+step, so that what would fail at step 1 is refused with a message instead.
+
+What set-up itself cannot have (memory for the data or the model) is refused the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
+
+import torch
+
+from tui_trainer.engine.checks import refused
+from tui_trainer.config import Config
+from tui_trainer.engine.components import build_optimizer, build_scheduler, describe_raised
+from tui_trainer.errors import ConfigError, FieldError, UserFacingError
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.loop import Trainer
+
+#: The pre-flight batch has at most this many samples (a shape problem shows on any batch).
+PREFLIGHT_SAMPLES = 1024
+
+
+@contextmanager
+def setup_refusals() -> Iterator[None]:
+    """Turn a failed allocation during set-up into a UserFacingError (no traceback)."""
+    try:
+        yield
+    except (MemoryError, torch.OutOfMemoryError) as exc:
+        raise UserFacingError(_memory_message(exc)) from None
+    except RuntimeError as exc:
+        if "allocate" not in str(exc) and "out of memory" not in str(exc):
+            raise
+        raise UserFacingError(_memory_message(exc)) from None
+
+
+def _memory_message(exc: BaseException) -> str:
+    detail = str(exc).split("DefaultCPUAllocator: ")[-1].split(" Error code")[0].strip()
+    return ("not enough memory for this run" + (f" ({detail})" if detail else "")
+            + "; use fewer samples (task.samples, task.limit), smaller hidden layers or a smaller "
+            "batch")
+
+
+def prepare(trainer: Trainer) -> None:
+    """Set a trainer up and pre-flight it: what fails raises ConfigError or UserFacingError,
+    before anything is trained or written."""
+    with setup_refusals():
+        trainer.setup()
+        preflight(trainer)
+
+
+def preflight(trainer: Trainer) -> None:
+    """Run the loss, a backward pass and one optimizer and scheduler step on a copy of a set-up
+    trainer's model, leaving the trainer and the random-number state untouched; raises
+    ConfigError naming the loss (its file), the shapes and what was wrong."""
+    with torch.random.fork_rng(devices=[trainer.device] if trainer.device.type == "cuda" else []):
+        _loss_and_step(trainer)
+
+
+def _loss_and_step(trainer: Trainer) -> None:
+    config = trainer.config
+    model = copy.deepcopy(trainer.model).train()
+    n = min(trainer.batch_size, PREFLIGHT_SAMPLES)
+    xb, yb = trainer.data.x_train[:n], trainer.data.y_train[:n]
+    out = model(xb)
+    shapes = (f"the model gives {_shape(out)} for a batch of {n}, the targets are {_shape(yb)}")
+    try:
+        loss = trainer.loss_fn(out, yb)
+    except BaseException as exc:  # user code may sys.exit or raise KeyboardInterrupt
+        raise _loss_error(config.loss.name, describe_raised(exc), shapes) from None
+    problem = _loss_value_problem(loss)
+    if problem:
+        raise _loss_error(config.loss.name, problem, shapes)
+    try:
+        loss.backward()
+    except BaseException as exc:
+        raise _loss_error(config.loss.name, f"gave a loss whose backward pass {describe_raised(exc)}", shapes) from None
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = build_optimizer(config.optimizer, params)
+    scheduler = checked_scheduler(config, optimizer, trainer.steps_per_epoch)
+    try:
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step(float(loss.detach())) if config.scheduler.name == "plateau" else scheduler.step()
+    except Exception as exc:  # settings torch takes but cannot step with (e.g. a momentum of 1)
+        section = "scheduler" if config.scheduler.name != "none" else "optimizer"
+        choice = getattr(config, section)
+        raise ConfigError([refused(section, choice.name, choice.params, exc)]) from None
+
+
+def checked_scheduler(config: Config, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+    """``build_scheduler`` for the run's real number of steps; what torch refuses (at once, or
+    for a one-cycle phase of no steps, later) raises ConfigError."""
+    choice, total = config.scheduler, config.training.epochs * steps_per_epoch
+    try:
+        scheduler = build_scheduler(choice, optimizer, config.training.epochs, steps_per_epoch)
+        phases = (scheduler._schedule_phases  # torch's own phase ends; it divides by their lengths
+                  if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR) else ())
+        ends = [0.0] + [phase["end_step"] for phase in phases]
+        if any(end == start for start, end in zip(ends, ends[1:])):
+            raise ZeroDivisionError
+    except ZeroDivisionError:
+        raise ConfigError([FieldError("scheduler.pct_start", (
+            f"pct_start={choice.params['pct_start']} over the run's {total} optimizer steps leaves a "
+            "phase of the cycle with no steps (torch's OneCycleLR divides by its length); change "
+            "pct_start, training.epochs or training.batch_size"))]) from None
+    except Exception as exc:
+        raise ConfigError([refused("scheduler", choice.name, choice.params, exc)]) from None
+    return scheduler
+
+
+def _loss_value_problem(loss) -> str | None:
+    if not isinstance(loss, torch.Tensor):
+        return f"returned {type(loss).__name__} {loss!r:.40}, not a tensor"
+    if loss.numel() != 1:
+        return f"returned a tensor of shape {tuple(loss.shape)}, not a single value (reduce it, e.g. .mean())"
+    if not loss.is_floating_point():
+        return f"returned a {loss.dtype} tensor; a loss must be a floating-point number"
+    if not loss.requires_grad:
+        return "returned a tensor with no gradient (computed outside autograd, e.g. from .item() or .detach())"
+    return None
+
+
+def _loss_error(name: str, problem: str, shapes: str) -> ConfigError:
+    return ConfigError([FieldError("loss", f"{name} {problem}; {shapes}")])
+
+
+def _shape(t) -> str:
+    if isinstance(t, torch.Tensor):
+        return f"{tuple(t.shape)} {str(t.dtype).removeprefix('torch.')}"
+    return type(t).__name__
+
+
+def weights_diverged(model: torch.nn.Module) -> bool:
+    """Whether any weight of the model is NaN or infinite."""
+    with torch.no_grad():
+        return any(not bool(torch.isfinite(p).all()) for p in model.parameters())
