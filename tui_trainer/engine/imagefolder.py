@@ -14,11 +14,13 @@ from typing import Any
 from tui_trainer.errors import UserFacingError
 
 
-def load_image_folder(path, size, grayscale):
+def load_image_folder(path, size, grayscale, max_entries=200_000):
     """Every image of the folder's class subfolders (torchvision's ImageFolder, classes in sorted
     order), resized to size x size, one channel (grayscale) or three (RGB), scaled to [0, 1] by
     ToTensor and normalized with mean 0.5 and std 0.5 per channel, flattened to one row per
-    image. Returns (x, y, class names)."""
+    image. Returns (x, y, class names). A folder holding more than ``max_entries`` files and
+    folders (all levels) is refused before anything is read (a wrong path such as / or ~)."""
+    import os
     from pathlib import Path
 
     import torch
@@ -27,6 +29,12 @@ def load_image_folder(path, size, grayscale):
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder")
+    entries = 0
+    for _, folders, files in os.walk(folder, followlinks=True):  # as ImageFolder walks it
+        entries += len(folders) + len(files)
+        if entries > max_entries:
+            raise ValueError(f"{folder}: holds more than {max_entries:,} files and folders; is it "
+                             "the folder of class subfolders of images?")
     channels = 1 if grayscale else 3
     steps = [transforms.Grayscale(1)] if grayscale else []
     transform = transforms.Compose(steps + [transforms.Resize((size, size)), transforms.ToTensor(),
@@ -38,6 +46,8 @@ def load_image_folder(path, size, grayscale):
             raise ValueError(f"{folder}: no class subfolders; put each class's images in a subfolder "
                              "named after the class (e.g. cats/1.png, dogs/2.png)") from None
         raise ValueError(f"{folder}: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"{folder}: cannot be read ({exc.strerror or exc})") from None
     images, labels = [], []
     for index, (file, label) in enumerate(dataset.samples):
         try:
@@ -103,7 +113,10 @@ def _class_names(field: str, path: str) -> list[str]:
     folder = Path(_absolute(path))
     if not folder.is_dir():
         raise UserFacingError(f"{field}: {folder}: no such folder")
-    names = sorted(entry.name for entry in os.scandir(folder) if entry.is_dir())  # as ImageFolder
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.is_dir())  # as ImageFolder
+    except OSError as exc:
+        raise UserFacingError(f"{field}: {folder}: cannot be read ({exc.strerror or exc})") from None
     if not names:
         raise UserFacingError(f"{field}: {folder}: no class subfolders; put each class's images in "
                               "a subfolder named after the class (e.g. cats/1.png, dogs/2.png)")
@@ -111,7 +124,7 @@ def _class_names(field: str, path: str) -> list[str]:
 
 
 def _absolute(path: str) -> str:
-    return str(Path(path).expanduser().resolve())
+    return str(Path(path).expanduser().absolute())
 
 
 def images_dataset(config):

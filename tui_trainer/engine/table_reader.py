@@ -26,9 +26,13 @@ def read_table(path, delimiter="auto"):
 
     file = Path(path).expanduser()
     if not file.is_file():
-        raise ValueError(f"{file}: no such file")
-    with file.open(encoding="utf-8", errors="replace", newline="") as handle:
-        sample = handle.read(65536)
+        raise ValueError(f"{file}: " + ("not a file (a folder or a device); give a CSV or TSV file"
+                                        if file.exists() else "no such file"))
+    try:
+        with file.open(encoding="utf-8", errors="replace", newline="") as handle:
+            sample = handle.read(65536)
+    except OSError as exc:
+        raise ValueError(f"{file}: cannot be read ({exc.strerror or exc})") from None
     if not sample.strip():
         raise ValueError(f"{file}: the file is empty")
     if delimiter == "auto":
@@ -39,12 +43,15 @@ def read_table(path, delimiter="auto"):
     elif delimiter == "tab":
         delimiter = "\t"
     with file.open(encoding="utf-8", errors="replace", newline="") as handle:
-        rows = csv.reader(handle, delimiter=delimiter)
-        width = len(next(rows))
-        for line, row in enumerate(rows, 2):
-            if row and len(row) != width:
-                raise ValueError(f"{file}: line {line} has {len(row)} fields where the header has "
-                                 f"{width} (ragged rows); every row needs one value per column")
+        rows = enumerate(csv.reader(handle, delimiter=delimiter), 1)
+        try:
+            width = next(len(row) for _, row in rows if row)
+            for line, row in rows:
+                if row and len(row) != width:
+                    raise ValueError(f"{file}: line {line} has {len(row)} fields where the header has "
+                                     f"{width} (ragged rows); every row needs one value per column")
+        except csv.Error as exc:
+            raise ValueError(f"{file}: not a readable table ({exc})") from None
     try:
         frame = pd.read_csv(file, sep=delimiter, skipinitialspace=True, index_col=False)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -129,7 +136,7 @@ def plan_table(frame, file, target, kind="auto", features=(), missing="refuse", 
 def table_arguments(options: dict[str, Any]) -> dict[str, Any]:
     """The arguments of ``load_table`` (less the split) for the csv task's options."""
     features = [f.strip() for f in options["features"].split(",") if f.strip()]
-    return {"path": str(Path(options["path"]).expanduser().resolve()) if options["path"] else "",
+    return {"path": str(Path(options["path"]).expanduser().absolute()) if options["path"] else "",
             "target": options["target"], "kind": options["kind"], "features": features,
             "delimiter": options["delimiter"], "missing": options["missing"]}
 
