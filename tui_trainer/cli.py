@@ -350,6 +350,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                           "--save-config")
         print(f"saved config to {path}", file=sys.stderr)
     if args.dry_run:
+        print(planned_text(config), file=sys.stderr)
         from tui_trainer.engine.loop import Trainer
         from tui_trainer.engine.preflight import prepare
 
@@ -470,7 +471,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError(problems)
     if args.dry_run:
-        lines = [f"{run.label}: {run.config.summary()}" for run in runs]
+        lines = [f"{run.label}: {run.config.summary()} · {planned_text(run.config)}" for run in runs]
         print(json.dumps([to_dict(run.config) for run in runs]) if args.json else "\n".join(lines))
         return EXIT_OK
     from tui_trainer.engine.control import RunControl
@@ -495,6 +496,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         print(leaderboard_text(runs, results))
     return max((exit_code(result) for result in results), default=EXIT_OK)
+
+
+def planned_text(config: Config) -> str:
+    """What a run will train, before it does: what its data decided (user data) and its model's
+    parameter count."""
+    from tui_trainer.engine.models import planned_param_count
+
+    note = config.task_spec.note
+    return (f"{note} · " if note else "") + f"model {planned_param_count(config):,} parameters"
 
 
 def find_run_dir(name: Path, runs_dir: Path | None) -> Path:

@@ -16,14 +16,20 @@ from typing import Any
 import tomli_w
 
 from tui_trainer.catalog.lab import MISTAKES
+from tui_trainer.catalog.losses import (
+    LOSSES, USER_LOSS_HELP, fitting_losses, loss_fit_problem, loss_spec, user_loss_parts,
+)
 from tui_trainer.changes import Change, check_changes
-from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP, loss_fit_problem, loss_spec, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
-from tui_trainer.errors import ConfigError, FieldError
+from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.schema import Param, show_value
 
+MODEL_KINDS = ("mlp", "cnn")
+#: The fields of the model section each model kind uses (the form shows only these).
+MODEL_FIELDS = {"mlp": ("kind", "hidden", "activation", "dropout"),
+                "cnn": ("kind", "channels", "kernel_size", "hidden", "activation", "dropout")}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky-relu", "elu", "silu")
 DEFAULT_TASK = "linear"
 #: The most CPU threads a run may ask torch for.
@@ -45,8 +51,18 @@ class Choice:
 
 @dataclass
 class ModelConfig:
-    """The network: a multilayer perceptron (no hidden layers: a single nn.Linear)."""
+    """The network: a multilayer perceptron (no hidden layers: a single nn.Linear), or for image
+    tasks convolution blocks (conv, ReLU, 2x2 max-pool) before that MLP head."""
 
+    kind: str = field(default="mlp", metadata=_spec(
+        "choice", "mlp: linear layers; cnn (image tasks): convolution blocks, then the MLP head",
+        choices=MODEL_KINDS))
+    channels: list[int] = field(default_factory=lambda: [16, 32], metadata=_spec(
+        "ints", "cnn: output channels of each convolution block (conv, ReLU, 2x2 max-pool)",
+        minimum=1))
+    kernel_size: int = field(default=3, metadata=_spec(
+        "int", "cnn: convolution kernel size (odd sizes keep the image size before each pool)",
+        minimum=1, maximum=15))
     hidden: list[int] = field(default_factory=lambda: [64], metadata=_spec(
         "ints", "hidden layer sizes, comma-separated (empty: one linear layer)", minimum=1))
     activation: str = field(default="relu", metadata=_spec(
@@ -123,11 +139,13 @@ class Config:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     lab: LabConfig = field(default_factory=LabConfig)
     changes: list[Change] = field(default_factory=list)
+    #: The task's catalog entry with what its data decided (user data: kind, classes ...).
+    described: TaskSpec | None = field(default=None, compare=False, repr=False)
 
     @property
     def task_spec(self) -> TaskSpec:
-        """The catalog entry of the chosen task."""
-        return TASKS[self.task.name]
+        """The catalog entry of the chosen task, with what its data decided."""
+        return self.described or TASKS[self.task.name]
 
     @property
     def classes(self) -> int | None:
@@ -137,7 +155,8 @@ class Config:
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer
-        return (f"{self.task.name} · {self.loss.name} · {opt.name} lr={show_value(opt.params['lr'])}"
+        cnn = f" · cnn {','.join(map(str, self.model.channels))}" if self.model.kind == "cnn" else ""
+        return (f"{self.task.name}{cnn} · {self.loss.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                 + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
                 + f" · {self.training.epochs} epochs · batch {self.training.batch_size}")
 
@@ -193,6 +212,16 @@ def resolve(*layers: dict[str, Any]) -> Config:
     them all. When a layer changes a choice (``optimizer.name``), parameters the new choice does
     not take are dropped. Raises ConfigError listing every problem at once.
     """
+    config, problems = draft(*layers)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def draft(*layers: dict[str, Any]) -> tuple[Config | None, list[FieldError]]:
+    """Resolve as ``resolve`` does, without raising: the config (with defaults where a value was
+    refused; None for an unknown task) and every problem found. The app's form shows a draft
+    while it is being filled in (a task whose data is not chosen yet)."""
     problems: list[FieldError] = []
     # Mid-run changes are a list, not a section: each layer's are added to the earlier ones'.
     raw_changes = [change for layer in layers for change in _changes_of(layer, problems)]
@@ -203,17 +232,15 @@ def resolve(*layers: dict[str, Any]) -> Config:
         task_name = layer.get("task", {}).get("name", task_name)
     if not isinstance(task_name, str) or task_name not in TASKS:
         problems.append(_unknown_choice("task", task_name))
-        raise ConfigError(problems)
+        return None, problems
     merged = _recipe_layer(TASKS[task_name])
     for layer in normalized:
         for section, values in layer.items():
             _merge_section(merged, section, values)
-    config = _build(merged, problems)
+    config = _build(merged, problems, loss_given=any("loss" in layer for layer in normalized))
     if raw_changes and not problems:
         config.changes = check_changes(config, raw_changes, problems)
-    if problems:
-        raise ConfigError(problems)
-    return config
+    return config, problems
 
 
 def _changes_of(layer: dict[str, Any], problems: list[FieldError]) -> list[Any]:
@@ -276,8 +303,17 @@ def _merge_section(merged: dict[str, dict[str, Any]], section: str, values: dict
     merged[section] = {**current, **values}
 
 
-def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError]) -> Config:
+def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError],
+           loss_given: bool = True) -> Config:
     choices: dict[str, Choice] = {}
+    described = None
+    task_values = merged["task"]
+    if task_values.get("name") in TASKS and TASKS[task_values["name"]].describe:
+        task = TASKS[task_values["name"]]
+        options = _fill("task", task.options, {k: v for k, v in task_values.items() if k != "name"}, [])
+        described = _described(task, options, problems)
+        if described and not loss_given and described.kind not in loss_spec(task.default_loss, described.kind).kinds:
+            merged["loss"] = {"name": fitting_losses(described.kind)[0]}
     for section in CHOICE_SECTIONS:
         values = dict(merged[section])
         name = values.pop("name", None)
@@ -296,10 +332,20 @@ def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError]) -> Con
     }
     config = Config(task=choices["task"], model=fixed["model"], loss=choices["loss"],
                     optimizer=choices["optimizer"], scheduler=choices["scheduler"],
-                    training=fixed["training"], lab=fixed["lab"])
+                    training=fixed["training"], lab=fixed["lab"], described=described)
     if not any(p.field.startswith(("loss", "task")) for p in problems):
         problems.extend(cross_field_problems(config))
     return config
+
+
+def _described(task: TaskSpec, options: dict[str, Any], problems: list[FieldError]) -> TaskSpec | None:
+    """The task with what its data decides, or None after adding the problem (``task.path: ...``)."""
+    try:
+        return task.described(options)
+    except UserFacingError as exc:
+        field, _, message = str(exc).partition(": ")
+        problems.append(FieldError(field, message))
+        return None
 
 
 def _fill(section: str, params: tuple[Param, ...], values: dict[str, Any], problems: list[FieldError],
@@ -376,7 +422,33 @@ def cross_field_problems(config: Config) -> list[FieldError]:
     device_problem = device_name_problem(config.training.device)
     if device_problem:
         problems.append(FieldError("training.device", device_problem))
-    return problems
+    return problems + model_problems(config.model, task)
+
+
+def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
+    """The model fields that fit a task and a model kind (the form shows only these): the kind
+    only for tasks with images, the convolution settings only for a cnn."""
+    if task.image_size is None:
+        return MODEL_FIELDS["mlp"][1:]
+    return MODEL_FIELDS.get(kind, MODEL_FIELDS["mlp"])
+
+
+def model_problems(model: ModelConfig, task: TaskSpec) -> list[FieldError]:
+    """A cnn on a task without images, or more pooling blocks than the images have pixels."""
+    if model.kind != "cnn":
+        return []
+    if task.image_size is None:
+        images = ", ".join(name for name, spec in TASKS.items() if spec.image_size)
+        return [FieldError("model.kind", f"cnn needs an image task ({images}); task {task.name} "
+                                         "has no images; use mlp")]
+    side = min(task.image_size[1:])
+    for block, _ in enumerate(model.channels, 1):
+        side = (side + 2 * (model.kernel_size // 2) - model.kernel_size + 1) // 2
+        if side < 1:
+            return [FieldError("model.channels", f"{len(model.channels)} blocks shrink "
+                               f"{task.image_size[1]}x{task.image_size[2]} images to nothing at block "
+                               f"{block} (each halves them); use fewer blocks or larger images")]
+    return []
 
 
 def device_name_problem(device: str) -> str | None:

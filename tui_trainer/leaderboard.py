@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from tui_trainer.compare import PlannedRun, describe_assignments, varied_values
 from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunResult, RunStarted
-from tui_trainer.report import epoch_line
+from tui_trainer.report import epoch_line, start_line
 
 
 def ending(result: RunResult) -> str:
@@ -92,10 +92,14 @@ def compare_json(runs: list[PlannedRun], results: list[RunResult]) -> dict[str, 
 
 
 class LabelledEpochLines(Callback):
-    """One Keras-style line per epoch, led by the run's label (for logs and pipes)."""
+    """What the run trains, then one Keras-style line per epoch, each led by the run's label
+    (for logs and pipes)."""
 
     def __init__(self, out: TextIO, label: str) -> None:
         self.out, self.label = out, label
+
+    def on_run_start(self, event: RunStarted) -> None:
+        print(f"[{self.label}] {start_line(event)}", file=self.out, flush=True)
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         print(f"[{self.label}] {epoch_line(event.metrics, event.epochs)}", file=self.out, flush=True)

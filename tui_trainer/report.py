@@ -27,11 +27,27 @@ def epoch_line(metrics: EpochMetrics, epochs: int) -> str:
     return " - ".join(parts)
 
 
+def start_line(event: RunStarted) -> str:
+    """What the run trains before its first step: the data (and what user data decided), the
+    model's size and the device."""
+    spec = event.config.task_spec
+    parts = [f"{event.config.task.name}: {event.train_size:,} training / {event.val_size:,} "
+             f"validation samples"]
+    if spec.note:
+        parts.append(spec.note)
+    parts += [f"model {event.param_count:,} parameters", f"{event.device} ({event.device_name})"]
+    return " · ".join(parts)
+
+
 class EpochLines(Callback):
-    """One line per epoch, as Keras prints with verbose=2 (for logs and pipes)."""
+    """A line saying what trains, then one line per epoch, as Keras prints with verbose=2 (for
+    logs and pipes)."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
+
+    def on_run_start(self, event: RunStarted) -> None:
+        print(start_line(event), file=self.out, flush=True)
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         print(epoch_line(event.metrics, event.epochs), file=self.out, flush=True)
@@ -62,6 +78,7 @@ class ProgressBar(Callback):
         self.verbose = verbose
 
     def on_run_start(self, event: RunStarted) -> None:
+        self.bar.console.print(start_line(event), highlight=False)
         self.bar.start()
         self.task_id = self.bar.add_task(f"Epoch {event.start_epoch}/{event.epochs}",
                                          total=event.total_steps, loss="-", speed="-")
@@ -97,6 +114,8 @@ def summary_text(result: RunResult) -> str:
         p = result.parameters
         lines.append(f"  learned:     w = {number(p['weight'], 5)} (true {number(p['true_weight'])})   "
                      f"b = {number(p['bias'], 5)} (true {number(p['true_bias'])})")
+    if result.class_names:
+        lines.append(f"  classes:     {', '.join(result.class_names)}")
     lines.append(f"  parameters:  {result.param_count:,}")
     lines.append(f"  device:      {result.device} ({result.device_name})")
     lines.append(f"  epochs run:  {result.epochs_run}   time: {result.seconds:.2f}s   "

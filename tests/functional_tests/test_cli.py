@@ -93,9 +93,10 @@ def test_non_terminal_output_is_one_keras_line_per_epoch_then_a_summary(runs_dir
                      "--runs-dir", str(runs_dir))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Epoch 1/3 - train_loss: ")
-    assert " - val_loss: " in lines[0] and " - accuracy: " in lines[0] and " - lr: 0.01 - " in lines[0]
-    assert lines[3] == "Run completed: completed 3 epochs"
+    assert lines[0] == "iris: 120 training / 30 validation samples · model 131 parameters · cpu (CPU)"
+    assert lines[1].startswith("Epoch 1/3 - train_loss: ")
+    assert " - val_loss: " in lines[1] and " - accuracy: " in lines[1] and " - lr: 0.01 - " in lines[1]
+    assert lines[4] == "Run completed: completed 3 epochs"
     assert any(line.strip().startswith("run folder:") for line in lines)
 
 

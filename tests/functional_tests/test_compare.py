@@ -107,6 +107,6 @@ def test_list_values_in_brackets_and_dry_run(capsys):
                            "--dry-run")
     assert code == 0
     assert out.splitlines() == [
-        "#1 hidden=[8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16",
-        "#2 hidden=[16,8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16",
-        "#3 hidden=[]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16"]
+        "#1 hidden=[8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 67 parameters",
+        "#2 hidden=[16,8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 243 parameters",
+        "#3 hidden=[]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 15 parameters"]

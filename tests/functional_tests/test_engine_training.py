@@ -7,6 +7,7 @@ import threading
 import pytest
 import torch
 
+from conftest import make_shapes_dir, write_table_csv
 from helpers import config
 
 from tui_trainer.catalog.optimizers import OPTIMIZERS
@@ -25,6 +26,10 @@ def small(task, data_dir=None, **dotted):
     extra = dict(SMALL.get(task, {}))
     if TASKS[task].source == "torchvision":
         extra.update(task__data_dir=str(data_dir), task__download=False)
+    elif task == "csv":
+        extra.update(task__path=str(write_table_csv(data_dir / "table.csv")), task__target="species")
+    elif task == "images":
+        extra.update(task__path=str(make_shapes_dir(data_dir / "shapes", per_class=5)), task__size=12)
     extra.update(dotted)
     return config(task, **extra)
 
@@ -63,6 +68,7 @@ def test_every_loss_runs_with_every_task_it_fits(task, loss, runs_dir, mnist_dir
     from conftest import make_vision_dir
 
     data_dir = make_vision_dir(tmp_path / "fdata", "FashionMNIST") if task == "fashion-mnist" else mnist_dir
+    data_dir = tmp_path if task in ("csv", "images") else data_dir
     cfg = small(task, data_dir, loss=loss, training__epochs=1)
     result = train(cfg, runs_dir=runs_dir)
     assert result.reason == "completed", result.message

@@ -13,7 +13,7 @@ from tui_trainer.cli import main
 from tui_trainer.engine.loop import train
 from tui_trainer.export.script import script_text
 
-ALLOWED_IMPORTS = {"torch", "torchvision", "sklearn"} | set(sys.stdlib_module_names)
+ALLOWED_IMPORTS = {"torch", "torchvision", "sklearn", "pandas"} | set(sys.stdlib_module_names)
 
 
 CASES = {
@@ -25,6 +25,14 @@ CASES = {
         training__early_stopping_patience=2, training__batch_size=7, training__epochs=4),
     "mnist from the tiny IDX files + Adam + step scheduler, exported with the command": dict(
         task="mnist", scheduler="step", scheduler__step_size=1, training__epochs=3),
+    "mnist from the tiny IDX files + cnn (two conv blocks, kernel 5)": dict(
+        task="mnist", model__kind="cnn", model__channels=[4, 8], model__kernel_size=5,
+        model__hidden=[16], training__epochs=2),
+    "csv: numeric, one-hot and text-label columns, mean-filled gaps, SGD": dict(
+        task="csv", task__target="species", task__missing="mean", optimizer="sgd",
+        optimizer__lr=0.1, training__epochs=3),
+    "images: a folder of shape PNGs + cnn, validation split": dict(
+        task="images", task__size=12, model__channels=[4], training__epochs=2),
 }
 
 
@@ -32,16 +40,24 @@ CASES = {
 def exported(tmp_path_factory):
     """Every case exported and its script started at once (they run while the engine trains),
     with the engine's result of the same config: {case: (process, result, script path)}."""
-    from conftest import make_vision_dir
+    from conftest import make_shapes_dir, make_vision_dir, write_table_csv
 
     tmp = tmp_path_factory.mktemp("export")
     mnist_dir = make_vision_dir(tmp / "data")
+    table = write_table_csv(tmp / "table.csv")
+    lines = table.read_text().splitlines()
+    for row in (3, 10, 20):  # three gaps in x1, filled with the training split's mean
+        lines[row] = "," + lines[row].partition(",")[2]
+    table.write_text("\n".join(lines) + "\n")
+    own_data = {"mnist": dict(task__data_dir=str(mnist_dir), task__download=False),
+                "csv": dict(task__path=str(table)),
+                "images": dict(task__path=str(make_shapes_dir(tmp / "shapes", per_class=8)))}
     env = dict(os.environ, XDG_DATA_HOME=str(tmp / "xdg-data"))
     started = {}
     for n, (case, dotted) in enumerate(CASES.items()):
         path = tmp / f"train_{n}.py"
-        if dotted["task"] == "mnist":
-            dotted = dict(dotted, task__data_dir=str(mnist_dir), task__download=False)
+        dotted = {**dotted, **own_data.get(dotted["task"], {})}
+        if case.endswith("exported with the command"):
             assert main(["export-script", "--task", "mnist", "--data-dir", str(mnist_dir), "--set",
                          "task.download=false", "--epochs", "3", "--device", "cpu", "--scheduler",
                          "step", "--set", "scheduler.step_size=1", "-o", str(path)]) == 0
@@ -72,6 +88,10 @@ def test_exported_script_prints_the_engines_per_epoch_losses(case, exported):
         learned = re.search(r"Learned w = (\S+) \(true 2.0\), b = (\S+) \(true 3.0\)", output)
         assert float(learned[1]) == pytest.approx(result.parameters["weight"], abs=1e-6)
         assert float(learned[2]) == pytest.approx(result.parameters["bias"], abs=1e-6)
+    modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, (ast.Import, ast.ImportFrom))
+               for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])}
+    assert modules <= ALLOWED_IMPORTS and "tui_trainer" not in path.read_text()
     if result.config.task.name == "mnist":
         assert f'DATA_DIR = "{result.config.task.params["data_dir"]}"' in path.read_text()
 

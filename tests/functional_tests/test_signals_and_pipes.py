@@ -20,8 +20,9 @@ def start(args: list[str], tmp_path: Path) -> subprocess.Popen:
 
 
 def first_epoch_line(proc: subprocess.Popen) -> str:
+    started = proc.stdout.readline()  # what trains: the data, the model's size and the device
     line = proc.stdout.readline()
-    assert line.startswith("Epoch 1/"), line + proc.stderr.read()
+    assert " parameters · " in started and line.startswith("Epoch 1/"), started + line + proc.stderr.read()
     return line
 
 

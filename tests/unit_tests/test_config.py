@@ -118,10 +118,21 @@ choices = st.fixed_dictionaries({
 })
 
 
+@pytest.fixture(scope="module")
+def own_data(tmp_path_factory):
+    """The options that point the csv and images tasks at small files of their own."""
+    from conftest import make_shapes_dir, write_table_csv
+
+    folder = tmp_path_factory.mktemp("own-data")
+    return {"csv": {"path": str(write_table_csv(folder / "t.csv", rows=20)), "target": "species"},
+            "images": {"path": str(make_shapes_dir(folder / "shapes", per_class=2))}}
+
+
 @settings(max_examples=60, deadline=None)
 @given(choices)
-def test_any_valid_config_survives_toml(tmp_path_factory, c):
-    cfg = resolve({"task": c["task"], "optimizer": {"name": c["optimizer"], "lr": c["lr"]},
+def test_any_valid_config_survives_toml(tmp_path_factory, own_data, c):
+    task = {"name": c["task"], **own_data.get(c["task"], {})}
+    cfg = resolve({"task": task, "optimizer": {"name": c["optimizer"], "lr": c["lr"]},
                    "scheduler": c["scheduler"], "model": {"hidden": c["hidden"]},
                    "training": {"epochs": c["epochs"], "batch_size": c["batch"]}})
     path = save_config(cfg, tmp_path_factory.mktemp("toml") / "c.toml")

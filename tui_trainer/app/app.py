@@ -347,7 +347,8 @@ class TrainerApp(App[int]):
         self.run_log.add(
             f"run #{job.number} started on {s.device_name} ({s.threads} thread(s)): {s.param_count:,} "
             f"parameters, {s.train_size} train / {s.val_size} validation samples, "
-            f"{s.steps_per_epoch} step(s) per epoch" + (f", folder {s.run_dir}" if s.run_dir else ""))
+            f"{s.steps_per_epoch} step(s) per epoch" + (f", folder {s.run_dir}" if s.run_dir else "")
+            + (f"; {s.config.task_spec.note}" if s.config.task_spec.note else ""))
 
     def on_metrics_report(self, message: MetricsReport) -> None:
         message.feed.unread = False

@@ -20,8 +20,8 @@ from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import (
-    Choice, Config, LabConfig, ModelConfig, TrainingConfig, choice_names, default_config,
-    params_of, resolve, section_params,
+    Choice, Config, LabConfig, ModelConfig, TrainingConfig, choice_names,
+    draft, model_fields, params_of, resolve, section_params,
 )
 from tui_trainer.errors import ConfigError, FieldError
 from tui_trainer.schema import Param
@@ -131,6 +131,11 @@ class FixedSection(Section):
     def compose(self) -> ComposeResult:
         yield from self.rows
 
+    def show_only(self, names: tuple[str, ...]) -> None:
+        """Show the fields named, hide the others (their values stay in the config)."""
+        for row in self.rows:
+            row.display = row.param.name in names
+
 
 class ConfigForm(VerticalScroll):
     """Every setting of a run. It validates as it is edited (``resolve``, then ``torch_check``
@@ -211,6 +216,10 @@ class ConfigForm(VerticalScroll):
     def validate(self) -> Config | None:
         """Check every field, show the problems, and return the valid Config (or None)."""
         rows = self.rows
+        task = TASKS.get(self.choices["task"].current)
+        kind = next(row.raw for row in self.model.rows if row.param.name == "kind")
+        if task is not None:
+            self.model.show_only(model_fields(kind, task))
         try:
             config: Config | None = resolve(self.values(rows))
             problems: list[FieldError] = []
@@ -220,6 +229,10 @@ class ConfigForm(VerticalScroll):
             problems = self.torch_check(config)
             config = None if problems else config
         self.config, self.problems = config, problems
+        spec = config.task_spec if config is not None else task
+        if spec is not None:  # with what the user's data decided, and its columns (csv)
+            self.choices["task"].help.update("\n".join(filter(None, [spec.description, spec.note,
+                                                                     spec.details])))
         self.show_problems(problems, rows)
         self.post_message(self.Validated(config, problems))
         return config
@@ -337,4 +350,4 @@ class ConfigForm(VerticalScroll):
         try:
             return resolve(kept)
         except ConfigError:
-            return default_config(task)
+            return draft({"task": task})[0]  # the task's recipe (a task reading your data: unchecked)

@@ -15,7 +15,8 @@ LABEL_WIDTH = 16
 #: spaces for underscores). Each fits LABEL_WIDTH, checkboxes' labels excepted.
 LABELS = {
     "T_max": "cosine period", "alpha": "smoothing", "amsgrad": "AMSGrad variant",
-    "base_momentum": "min momentum", "batch_size": "batch size", "cycle_momentum": "cycle momentum",
+    "base_momentum": "min momentum", "batch_size": "batch size", "channels": "conv channels",
+    "cycle_momentum": "cycle momentum",
     "data_dir": "data folder", "decoupled_weight_decay": "decoupled weight decay",
     "div_factor": "initial divisor", "early_stopping_min_delta": "stop: min delta",
     "early_stopping_patience": "stop: patience", "eps": "epsilon", "eta_min": "min lr",
@@ -23,7 +24,8 @@ LABELS = {
     "hidden": "hidden layers", "initial_accumulator_value": "initial accum.", "limit": "image limit",
     "lr": "learning rate", "max_lr": "peak lr", "min_lr": "min lr",
     "nesterov": "Nesterov momentum", "pct_start": "rising fraction", "seed": "random seed",
-    "threads": "CPU threads", "three_phase": "three phases", "val_split": "validation split",
+    "threads": "CPU threads", "three_phase": "three phases", "val_path": "val folder",
+    "val_split": "validation split",
     "zero_grad_set_to_none": "zero_grad(set_to_none)",
 }
 #: Sections whose parameters are keywords of a torch class, with that class per choice.

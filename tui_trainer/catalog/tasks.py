@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,11 @@ class TaskSpec:
     ``classes_option`` names the option that sets the class count, when the user picks it.
     ``line_truth`` names the options holding the true slope and intercept of a one-feature line:
     a run whose model is a single nn.Linear reports its learned w and b next to them.
+    ``image_size`` is (channels, height, width) for image tasks (a cnn model fits them).
+    ``loader`` ("module:function") builds the task's Dataset from a config, for data sources
+    that live in their own module. ``describe`` ("module:function", torch-free) reads what the
+    user's data decides from the options (kind, classes, image size, a note in words, details
+    such as the columns), raising UserFacingError naming the option at fault.
     """
 
     name: str
@@ -32,6 +39,19 @@ class TaskSpec:
     classes_option: str | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     line_truth: tuple[str, str] | None = None
+    image_size: tuple[int, int, int] | None = None
+    loader: str | None = None
+    describe: str | None = None
+    note: str = ""
+    details: str = ""
+
+    def described(self, options: dict[str, Any]) -> TaskSpec:
+        """This spec with what the data decides for these options (itself for built-in data)."""
+        if not self.describe:
+            return self
+        module, _, function = self.describe.partition(":")
+        facts = getattr(importlib.import_module(module), function)(options)
+        return dataclasses.replace(self, **facts)
 
     def num_classes(self, options: dict[str, Any]) -> int | None:
         """Class count for these options (None for regression)."""
@@ -121,12 +141,12 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec(
             "mnist", "handwritten digits 28x28 (torchvision), MLP 784-128-64-10 (tutorial 004)",
             "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,
-            recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64),
+            recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64), image_size=(1, 28, 28),
         ),
         TaskSpec(
             "fashion-mnist", "clothing images 28x28 (torchvision), MLP 784-128-64-10",
             "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,
-            recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64),
+            recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64), image_size=(1, 28, 28),
         ),
         TaskSpec(
             "digits", "scikit-learn's 8x8 digits, 1797 images, 10 classes",
@@ -153,6 +173,45 @@ TASKS: dict[str, TaskSpec] = {
             "(target standardised)",
             "regression", 10, "sklearn",
             recipe=_recipe("mse", [32], "adam", 0.01, 100, 32),
+        ),
+        TaskSpec(
+            "csv", "your own table: a CSV or TSV file, one column to predict (pandas)",
+            "multiclass", 0, "csv",
+            (
+                Param("path", "str", "", "the CSV or TSV file (a header row names the columns)"),
+                Param("target", "str", "", "the column to predict"),
+                Param("kind", "choice", "auto", "auto: classification for a text target or few "
+                      "distinct whole numbers, else regression", choices=("auto", "regression",
+                                                                          "classification")),
+                Param("features", "str", "", "the input columns, comma-separated (empty: every "
+                      "column but the target)"),
+                Param("delimiter", "choice", "auto", "the field separator (auto: sniffed from the "
+                      "file)", choices=("auto", ",", ";", "tab", "|")),
+                Param("missing", "choice", "refuse", "rows with empty cells: refuse the file, drop "
+                      "them, or fill with the training split's mean (text: mode) or mode",
+                      choices=("refuse", "drop", "mean", "mode")),
+            ),
+            recipe=_recipe("cross-entropy", [64], "adam", 0.01, 50, 32),
+            loader="tui_trainer.engine.tabular:csv_dataset",
+            describe="tui_trainer.engine.table_reader:describe_csv",
+        ),
+        TaskSpec(
+            "images", "your own images: a folder with one subfolder of images per class "
+            "(torchvision ImageFolder)",
+            "multiclass", 0, "images",
+            (
+                Param("path", "str", "", "the folder of class subfolders (path/cats/1.png, "
+                      "path/dogs/2.png ...)"),
+                Param("val_path", "str", "", "a folder of the same class subfolders for validation "
+                      "(empty: hold out training.val_split of path's images)"),
+                Param("size", "int", 28, "images are resized to size x size", minimum=4, maximum=512),
+                Param("color", "choice", "grayscale", "one channel (grayscale) or three (rgb)",
+                      choices=("grayscale", "rgb")),
+            ),
+            recipe={**_recipe("cross-entropy", [64], "adam", 0.001, 10, 32), "model.kind": "cnn"},
+            image_size=(1, 28, 28),  # for the default options; the folder's options decide
+            loader="tui_trainer.engine.imagefolder:images_dataset",
+            describe="tui_trainer.engine.imagefolder:describe_images",
         ),
     )
 }

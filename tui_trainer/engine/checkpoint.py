@@ -17,7 +17,7 @@ import torch.nn as nn
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config, resolve, to_dict
 from tui_trainer.engine.events import EpochMetrics
-from tui_trainer.engine.models import model_for
+from tui_trainer.engine.models import saved_model
 from tui_trainer.engine.rundir import (
     CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, STEPS_FILE, read_jsonl, write_jsonl,
 )
@@ -51,7 +51,8 @@ def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
     if path is None and trainer.run_dir is None:
         raise UserFacingError("model not saved: the run has no run folder; give a path")
     path = Path(path).expanduser() if path is not None else trainer.run_dir / CHECKPOINT_FILE
-    state = {"format": FORMAT, "config": to_dict(trainer.config), **trainer.state_dict()}
+    state = {"format": FORMAT, "config": to_dict(trainer.config), **trainer.state_dict(),
+             "data": {"features": trainer.data.features, "classes": trainer.data.classes}}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     torch.save(state, partial)
@@ -186,7 +187,7 @@ def load_model(path: str | Path, config: Config | None = None) -> tuple[nn.Modul
         checkpoint.check_matches(config)
     saved = checkpoint.config
     with torch.device("meta"):  # no throwaway initialisation (and no random numbers drawn)
-        model = model_for(saved, saved.task_spec.features, saved.classes)
+        model = saved_model(saved, checkpoint.state)
     model.load_state_dict(checkpoint.state["model"], assign=True)
     return model.eval(), saved
 

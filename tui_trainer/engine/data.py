@@ -6,6 +6,7 @@ script export can copy it verbatim.
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,10 @@ class Dataset:
     x_val: torch.Tensor
     y_val: torch.Tensor
     classes: int | None
+    #: (channels, height, width) when each row is an image, flattened (for a cnn model).
+    image_size: tuple[int, int, int] | None = None
+    #: The class names, in class-index order, when the data names them.
+    class_names: list[str] | None = None
 
     @property
     def features(self) -> int:
@@ -38,7 +43,8 @@ class Dataset:
     def to(self, device: torch.device) -> Dataset:
         """The same tensors on ``device``."""
         return Dataset(*(t.to(device) for t in (self.x_train, self.y_train, self.x_val, self.y_val)),
-                       classes=self.classes)
+                       classes=self.classes, image_size=self.image_size,
+                       class_names=self.class_names)
 
 
 def make_linear(g: torch.Generator, samples: int, slope: float, intercept: float, noise: float):
@@ -141,6 +147,9 @@ def build_dataset(config: Config) -> Dataset:
     """The task's data, split with the config's seed and validation fraction (on the CPU)."""
     task, options = config.task_spec, config.task.params
     seed, val_split = config.training.seed, config.training.val_split
+    if task.loader:
+        module, _, function = task.loader.partition(":")
+        return getattr(importlib.import_module(module), function)(config)
     g = torch.Generator().manual_seed(seed)
     if task.name in SYNTHETIC:
         x, y = SYNTHETIC[task.name](g, **options)
@@ -148,16 +157,17 @@ def build_dataset(config: Config) -> Dataset:
         x, y = load_sklearn(task.name)
     else:
         x, y = _load_vision_or_explain(task.name, options)
-    _check_split(len(x), val_split, task.name)
+    check_split(len(x), val_split, task.name)
     x_train, y_train, x_val, y_val = split(x, y, val_split, g)
     if task.source == "sklearn":
         x_train, x_val = standardize(x_train, x_val)
         if task.kind == "regression":
             y_train, y_val = standardize(y_train, y_val)
-    return Dataset(x_train, y_train, x_val, y_val, config.classes)
+    return Dataset(x_train, y_train, x_val, y_val, config.classes, image_size=task.image_size)
 
 
-def _check_split(n: int, val_split: float, task: str) -> None:
+def check_split(n: int, val_split: float, task: str) -> None:
+    """Refuse a validation split that leaves no training (or, when asked for, no validation) sample."""
     n_val = round(n * val_split)
     if n - n_val < 1 or (val_split > 0 and n_val < 1):
         raise UserFacingError(

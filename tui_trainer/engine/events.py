@@ -34,6 +34,8 @@ class RunStarted:
     total_steps: int
     start_epoch: int = 1
     start_step: int = 0
+    #: The class names in class-index order, when the data names them (csv, images).
+    class_names: list[str] | None = None
 
 
 @dataclass
@@ -127,6 +129,7 @@ class RunResult:
     samples_per_second: float
     run_dir: Path | None
     steps: list[tuple[int, float]] = field(default_factory=list)
+    class_names: list[str] | None = None
     compile_seconds: float | None = None
 
     @property
@@ -150,6 +153,7 @@ class RunResult:
             "parameters": ({k: finite_or_none(v) for k, v in self.parameters.items()}
                            if self.parameters else None),
             "param_count": self.param_count,
+            "classes": self.class_names,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),
             "compile_seconds": None if self.compile_seconds is None else round(self.compile_seconds, 4),

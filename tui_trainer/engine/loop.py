@@ -230,7 +230,7 @@ class Trainer:
         data = build_dataset(cfg)
         self.head = head_of(cfg).head
         torch.manual_seed(training.seed)
-        self.model = model_for(cfg, data.features, data.classes).to(self.device)
+        self.model = model_for(cfg, data.features, data.classes, data.image_size).to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.data = self._shape_targets(data).to(self.device)
         self.n_train, self.n_val = len(self.data.x_train), len(self.data.x_val)
@@ -408,7 +408,7 @@ class Trainer:
             param_count=param_count(self.model), train_size=self.n_train, val_size=self.n_val,
             epochs=epochs, steps_per_epoch=self.steps_per_epoch,
             total_steps=epochs * self.steps_per_epoch, start_epoch=self.state.next_epoch,
-            start_step=self.state.global_step))
+            start_step=self.state.global_step, class_names=self.data.class_names))
 
     def _train_epoch(self, epoch: int) -> Iterator[None]:
         """One epoch (or the rest of the one a resumed run stopped in), giving way at each report;
@@ -672,7 +672,8 @@ class Trainer:
             param_count=param_count(self.model), device=str(self.device),
             device_name=describe(self.device), seconds=state.train_seconds,
             samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
-            run_dir=self.run_dir, steps=list(self.steps), compile_seconds=self.compile_seconds)
+            run_dir=self.run_dir, steps=list(self.steps), compile_seconds=self.compile_seconds,
+            class_names=self.data.class_names)
 
     def learned_line(self) -> dict[str, float] | None:
         """For a task whose spec names a true line, with a model of one nn.Linear: the learned

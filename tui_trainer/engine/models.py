@@ -1,11 +1,14 @@
-"""The network: an MLP (or one nn.Linear) whose last layer fits the loss."""
+"""The network: an MLP (or one nn.Linear) whose last layer fits the loss, or for images
+convolution blocks before that MLP head."""
 
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 
-from tui_trainer.catalog.losses import loss_spec
 from tui_trainer.config import Config, ModelConfig
+from tui_trainer.engine.components import head_of
+from tui_trainer.engine.data import build_dataset
 
 ACTIVATION_CLASSES = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -13,23 +16,27 @@ ACTIVATION_CLASSES = {
 }
 
 
-def model_for(config: Config, features: int, classes: int | None) -> nn.Sequential:
-    """The network a config trains on ``features`` inputs: its loss decides the output layer,
-    and the mistake lab may add a softmax or sigmoid the loss does not want."""
-    spec = loss_spec(config.loss.name, config.task_spec.kind)
-    model = build_model(config.model, features, spec.output_size(classes), spec.head)
-    if config.lab.softmax_before_loss:
-        model.append(nn.Softmax(dim=1))
-    if config.lab.sigmoid_before_bce_logits:
-        model.append(nn.Sigmoid())
-    return model
-
-
-def build_model(model: ModelConfig, features: int, outputs: int, head: str) -> nn.Sequential:
+def build_model(model: ModelConfig, features: int, outputs: int, head: str,
+                image_size: tuple[int, int, int] | None = None) -> nn.Sequential:
     """Linear layers of the given hidden sizes with activation and dropout, ending in ``outputs``
-    units; a sigmoid for the ``probability`` head (bce), a log_softmax for ``log-probs`` (nll)."""
+    units; a sigmoid for the ``probability`` head (bce), a log_softmax for ``log-probs`` (nll).
+
+    A ``cnn`` model first unflattens each row to its image (``image_size``: channels, height,
+    width), then runs one block per ``model.channels`` entry (Conv2d with padding kernel_size // 2,
+    ReLU, MaxPool2d(2)) and flattens the result for the MLP head.
+    """
     layers: list[nn.Module] = []
     width = features
+    if model.kind == "cnn":
+        channels, height, breadth = image_size
+        layers.append(nn.Unflatten(1, image_size))
+        k = model.kernel_size
+        for out_channels in model.channels:
+            layers += [nn.Conv2d(channels, out_channels, k, padding=k // 2), nn.ReLU(), nn.MaxPool2d(2)]
+            channels = out_channels
+            height, breadth = (height + 2 * (k // 2) - k + 1) // 2, (breadth + 2 * (k // 2) - k + 1) // 2
+        layers.append(nn.Flatten())
+        width = channels * height * breadth
     for size in model.hidden:
         layers += [nn.Linear(width, size), ACTIVATION_CLASSES[model.activation]()]
         if model.dropout > 0:
@@ -41,6 +48,39 @@ def build_model(model: ModelConfig, features: int, outputs: int, head: str) -> n
     elif head == "log-probs":
         layers.append(nn.LogSoftmax(dim=1))
     return nn.Sequential(*layers)
+
+
+def model_for(config: Config, features: int, classes: int | None,
+              image_size: tuple[int, int, int] | None = None) -> nn.Sequential:
+    """The network a config trains on data of ``features`` inputs (images of ``image_size``) and
+    ``classes`` classes: its loss decides the output layer, and the mistake lab may add a softmax
+    or sigmoid the loss does not want."""
+    head = head_of(config)
+    model = build_model(config.model, features, head.output_size(classes), head.head, image_size)
+    if config.lab.softmax_before_loss:
+        model.append(nn.Softmax(dim=1))
+    if config.lab.sigmoid_before_bce_logits:
+        model.append(nn.Sigmoid())
+    return model
+
+
+def saved_model(config: Config, state: dict) -> nn.Sequential:
+    """The model of a checkpoint's ``state`` (saved with ``config``), shaped as its run found
+    the data (user data decides features and classes), before its weights are loaded."""
+    shape = state.get("data") or {"features": config.task_spec.features, "classes": config.classes}
+    return model_for(config, shape["features"], shape["classes"], config.task_spec.image_size)
+
+
+def planned_param_count(config: Config) -> int:
+    """The parameter count of the config's model, before training, built without memory or
+    random numbers. User data (a task with its own loader) is read to size it; built-in tasks
+    know their size (nothing is downloaded)."""
+    spec = config.task_spec
+    data = build_dataset(config) if spec.loader else None
+    with torch.device("meta"):
+        if data is not None:
+            return param_count(model_for(config, data.features, data.classes, data.image_size))
+        return param_count(model_for(config, spec.features, config.classes, spec.image_size))
 
 
 def param_count(model: nn.Module) -> int:

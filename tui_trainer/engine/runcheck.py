@@ -16,7 +16,7 @@ import torch
 from tui_trainer.config import resolve, to_dict
 from tui_trainer.engine.components import build_optimizer
 from tui_trainer.engine.events import EpochMetrics
-from tui_trainer.engine.models import model_for
+from tui_trainer.engine.models import saved_model
 from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE
 from tui_trainer.engine.state import EpochPart
 from tui_trainer.errors import ConfigError, UserFacingError, first_line
@@ -100,7 +100,7 @@ def _check_weights(path: Path, state: dict[str, Any], config) -> None:
     device: no memory, no random numbers)."""
     try:
         with torch.device("meta"):
-            model = model_for(config, config.task_spec.features, config.classes)
+            model = saved_model(config, state)
         with warnings.catch_warnings():  # "copying into a meta parameter is a no-op": the point
             warnings.simplefilter("ignore", UserWarning)
             model.load_state_dict(state["model"])  # checks keys and shapes, copies nothing

@@ -10,6 +10,7 @@ batches and order of steps), so on the same device it prints the same per-epoch 
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import json
 import math
@@ -89,7 +90,7 @@ def script_text(config: Config, filename: str = "train.py") -> str:
 def _measure(config: Config) -> _Shape:
     data = engine_data.build_dataset(config)
     with torch.device("meta"):  # only its layers and size are needed: no memory, no random numbers
-        model = model_for(config, data.features, data.classes)
+        model = model_for(config, data.features, data.classes, data.image_size)
     n_train = len(data.x_train)
     size = config.training.batch_size
     batch = n_train if size == "full" else min(size, n_train)
@@ -210,9 +211,20 @@ def _kernel_source() -> str:
             + "\n".join(lines))
 
 
+def _source_module(config: Config):
+    """The module of a task whose data source lives in its own module (None for built-in data):
+    it names the functions a script copies (``SCRIPT_FUNCTIONS``) and writes the script's data
+    lines (``script_data``)."""
+    loader = config.task_spec.loader
+    return importlib.import_module(loader.partition(":")[0]) if loader else None
+
+
 def _copied_sources(config: Config) -> list[str]:
     task = config.task_spec
-    if task.name in engine_data.SYNTHETIC:
+    source = _source_module(config)
+    if source is not None:
+        functions = list(source.SCRIPT_FUNCTIONS)
+    elif task.name in engine_data.SYNTHETIC:
         functions = [engine_data.SYNTHETIC[task.name]]
     elif task.source == "sklearn":
         functions = [engine_data.load_sklearn]
@@ -230,7 +242,10 @@ def _copied_sources(config: Config) -> list[str]:
 
 def _data(config: Config) -> str:
     task, options = config.task_spec, config.task.params
-    if task.name in engine_data.SYNTHETIC:
+    source = _source_module(config)
+    if source is not None:
+        make = None
+    elif task.name in engine_data.SYNTHETIC:
         arguments = ", ".join(f"{key}={_py(value)}" for key, value in options.items())
         make = f"{engine_data.SYNTHETIC[task.name].__name__}(g, {arguments})"
     elif task.source == "sklearn":
@@ -240,9 +255,11 @@ def _data(config: Config) -> str:
         make = (f"load_vision(DATA_DIR, fashion={arguments['fashion']}, "
                 f"download={arguments['download']}, limit={arguments['limit']})")
     lines = ["# The samples and their train/validation split come from one seeded generator.",
-             "g = torch.Generator().manual_seed(SEED)",
-             f"x, y = {make}",
-             "x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)"]
+             "g = torch.Generator().manual_seed(SEED)"]
+    if source is not None:
+        lines.append(source.script_data(options))
+    else:
+        lines += [f"x, y = {make}", "x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)"]
     if task.source == "sklearn":
         lines.append("x_train, x_val = standardize(x_train, x_val)  # with the training split's statistics")
         if task.kind == "regression":
