@@ -85,8 +85,8 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
         count *= len(variation.values)
     if count > MAX_RUNS:
         sizes = " x ".join(str(len(v.values)) for v in variations)
-        raise ConfigError([FieldError("--vary", f"{sizes} = {count} runs; a comparison holds at most "
-                                      f"{MAX_RUNS}")])
+        shown = f"{sizes} = {count}" if len(variations) > 1 else str(count)
+        raise ConfigError([FieldError("--vary", f"{shown} runs; a comparison holds at most {MAX_RUNS}")])
     runs, problems = [], []
     combinations = itertools.product(*(v.values for v in variations))
     for run_number, values in enumerate(combinations, start=1):
@@ -101,9 +101,24 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
         assignments = tuple((field, resolved[field.partition(".")[0]].get(field.partition(".")[2]))
                             for field in fields)
         runs.append(PlannedRun(run_number, assignments, config))
+    problems += _same_runs(runs)
     if problems:
         raise ConfigError(problems)
     return runs
+
+
+def _same_runs(runs: list[PlannedRun]) -> list[FieldError]:
+    """A run whose varied values, as the config holds them, equal an earlier run's (``0.1`` and
+    ``1e-1``): the two would race the very same config."""
+    first: dict[str, int] = {}
+    problems = []
+    for run in runs:
+        key = repr(run.assignments)
+        if key in first:
+            problems.append(FieldError("--vary", f"runs #{first[key]} and #{run.number} are the same "
+                                       f"({describe_assignments(run.assignments)}); a value is repeated"))
+        first.setdefault(key, run.number)
+    return problems
 
 
 def varied_values(runs: list[PlannedRun]) -> dict[str, list[Any]]:

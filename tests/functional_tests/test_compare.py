@@ -94,6 +94,10 @@ def test_a_diverging_run_does_not_stop_the_others_and_ranks_last(capsys, runs_di
     (["--vary", "optimizer.lr=0.1,,0.2"], "none empty"),
     (["--vary", "optimizer.lr=0.1", "--vary", "optimizer.lr=0.2"], "varied twice"),
     (["--optimizer", "sgd", "--vary", "optimizer.nesterov=true,false"], "torch refuses nesterov=True"),
+    # the same value written two ways races one config twice
+    (["--vary", "optimizer.lr=0.1,1e-1"], "--vary: runs #1 and #2 are the same (lr=0.1); a value is repeated"),
+    (["--vary", "training.seed=" + ",".join(str(n) for n in range(17))],
+     "--vary: 17 runs; a comparison holds at most 16"),
 ])
 def test_values_that_do_not_fit_are_refused_before_anything_trains(capsys, runs_dir, args, expected):
     code, out, err = run_cli(capsys, "compare", "--runs-dir", str(runs_dir), *args)
