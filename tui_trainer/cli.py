@@ -501,6 +501,8 @@ def find_run_dir(name: Path, runs_dir: Path | None) -> Path:
     """A run folder given as a path or as a name in the runs folder (UsageError when neither)."""
     if name.expanduser().is_dir():
         return name.expanduser()
+    if name.expanduser().is_absolute():
+        raise UsageError(f"no run folder {str(name)!r}")
     inside = (runs_dir or default_runs_dir()) / name
     if inside.is_dir():
         return inside

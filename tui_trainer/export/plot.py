@@ -11,8 +11,8 @@ from typing import Any
 
 from tui_trainer.compare import differing_labels
 from tui_trainer.config import resolve
-from tui_trainer.engine.rundir import RunRecord, read_run
-from tui_trainer.errors import UserFacingError
+from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, read_run
+from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.outputs import output_path
 
 #: The picture formats matplotlib writes here, by file suffix.
@@ -29,9 +29,17 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
     records = []
     for run_dir in run_dirs:
         try:
-            records.append(read_run(run_dir))
+            record = read_run(run_dir)
+            resolve(record.config)
+        except ConfigError as exc:
+            raise UserFacingError(f"{run_dir / CONFIG_FILE} is not a run's config: "
+                                  + "; ".join(str(p) for p in exc.problems)) from None
         except (OSError, ValueError) as exc:
-            raise UserFacingError(f"{run_dir}: not a readable run folder ({exc})") from None
+            raise UserFacingError(f"{run_dir}: not a readable run folder: {exc}") from None
+        if not record.history and not any(row.get("train_loss") is not None for row in record.steps):
+            raise UserFacingError(f"{run_dir}: nothing to draw: no finished step in {STEPS_FILE} and "
+                                  f"no epoch in {HISTORY_FILE}")
+        records.append(record)
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, no display needed
