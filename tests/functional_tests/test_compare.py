@@ -74,12 +74,16 @@ def test_a_diverging_run_does_not_stop_the_others_and_ranks_last(capsys, runs_di
                            "--device", "cpu", "--vary", "optimizer.lr=0.01,3.0,0.1",
                            "--runs-dir", str(runs_dir))
     assert code == 1  # as train: a run diverged
-    board = out[out.index("rank"):].splitlines()
+    board, folders = out[out.index("rank"):].split("\n\nrun folders:\n")
+    board = board.splitlines()
     assert board[0].split()[:5] == ["rank", "run", "varies", "val", "loss"]
     rows = [line.split() for line in board[2:]]
     assert [row[1] for row in rows] == ["#3", "#1", "#2"]  # lr 0.1 fits best, lr 3.0 diverged
     assert "diverged at epoch" in board[-1] and "lr=3" in board[-1]
     assert all("completed" in line for line in board[2:4])
+    assert max(len(line) for line in board) <= 80  # the folders, long paths, come on their own lines
+    assert [line.split()[0] for line in folders.splitlines()] == ["#3", "#1", "#2"]
+    assert {line.split()[1] for line in folders.splitlines()} == {str(p) for p in runs_dir.iterdir()}
     assert len(list(runs_dir.iterdir())) == 3
     assert "[#2 lr=3] diverged: diverged at epoch" in out  # the run's own line when not a TTY
 
