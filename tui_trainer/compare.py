@@ -102,6 +102,10 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
                             for field in fields)
         runs.append(PlannedRun(run_number, assignments, config))
     problems += _same_runs(runs)
+    tasks = list(dict.fromkeys(run.config.task.name for run in runs))
+    if len(tasks) > 1:  # their losses and scores cannot be ranked against each other
+        problems.append(FieldError("task.name", f"the runs of a comparison share one task; these would train "
+                                   f"{', '.join(tasks)}; choose it with --task and compare on each apart"))
     if problems:
         raise ConfigError(problems)
     return runs

@@ -100,6 +100,9 @@ def test_a_diverging_run_does_not_stop_the_others_and_ranks_last(capsys, runs_di
     (["--optimizer", "sgd", "--vary", "optimizer.nesterov=true,false"], "torch refuses nesterov=True"),
     # the same value written two ways races one config twice
     (["--vary", "optimizer.lr=0.1,1e-1"], "--vary: runs #1 and #2 are the same (lr=0.1); a value is repeated"),
+    # a leaderboard of iris and linear ranked a loss against another and showed R^2 as accuracy
+    (["--vary", "task.name=iris,linear"], "task.name: the runs of a comparison share one task; these would "
+     "train iris, linear"),
     (["--vary", "training.seed=" + ",".join(str(n) for n in range(17))],
      "--vary: 17 runs; a comparison holds at most 16"),
 ])
