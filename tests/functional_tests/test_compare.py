@@ -100,6 +100,10 @@ def test_a_diverging_run_does_not_stop_the_others_and_ranks_last(capsys, runs_di
     (["--optimizer", "sgd", "--vary", "optimizer.nesterov=true,false"], "torch refuses nesterov=True"),
     # the same value written two ways races one config twice
     (["--vary", "optimizer.lr=0.1,1e-1"], "--vary: runs #1 and #2 are the same (lr=0.1); a value is repeated"),
+    # refusals of set-up and pre-flight name the run they are about
+    (["--task", "iris", "--vary", "model.hidden=[8],[100000000000]"], "error: run #2: not enough memory"),
+    (["--task", "iris", "--set", "lab.wrong_loss=true", "--vary", "loss.name=cross-entropy,bce"],
+     "the targets are (16, 1) float32 (run #2)"),
     # a leaderboard of iris and linear ranked a loss against another and showed R^2 as accuracy
     (["--vary", "task.name=iris,linear"], "task.name: the runs of a comparison share one task; these would "
      "train iris, linear"),
