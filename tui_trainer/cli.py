@@ -419,6 +419,9 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
         problems.append(f"--end: {args.end} is not allowed; must be a number > --start ({args.start})")
     if not 5 <= args.steps <= 100_000:
         problems.append(f"--steps: {args.steps} is not allowed; must be a whole number from 5 to 100000")
+    if args.change:
+        problems.append("--change: lr-find sets every step's learning rate itself, so mid-run changes do "
+                        "not apply (give them to train)")
     if problems:
         raise UsageError("; ".join(problems))
     config = config_from_args(args)
