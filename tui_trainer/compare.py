@@ -94,7 +94,7 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
         try:
             config = resolve_flags(file_dict, {**overrides, **typed})
         except ConfigError as exc:
-            shown = describe_assignments(tuple(zip(fields, values)))
+            shown = describe_assignments(tuple(zip(fields, (_clip(value) for value in values))))
             problems += [FieldError(p.field, f"{p.message} (run #{run_number}: {shown})") for p in exc.problems]
             continue
         resolved = to_dict(config)
@@ -156,6 +156,14 @@ def differing_labels(configs: list[dict[str, Any]], numbers: list[int]) -> list[
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:
     return {f"{section}.{key}": value for section, values in config.items() if isinstance(values, dict)
             for key, value in values.items()}
+
+
+#: A value typed longer than this is cut short where a run is named in a message.
+SHOWN_CHARS = 24
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
 
 
 def _split_values(text: str) -> list[str]:

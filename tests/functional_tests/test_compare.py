@@ -104,6 +104,8 @@ def test_a_diverging_run_does_not_stop_the_others_and_ranks_last(capsys, runs_di
     (["--task", "iris", "--vary", "model.hidden=[8],[100000000000]"], "error: run #2: not enough memory"),
     (["--task", "iris", "--set", "lab.wrong_loss=true", "--vary", "loss.name=cross-entropy,bce"],
      "the targets are (16, 1) float32 (run #2)"),
+    # a 400-digit value is named short, not echoed whole
+    (["--vary", "optimizer.lr=" + "9" * 400 + ",1"], "must be a number > 0 (run #1: lr=999999999999999999999...)\n"),
     # a leaderboard of iris and linear ranked a loss against another and showed R^2 as accuracy
     (["--vary", "task.name=iris,linear"], "task.name: the runs of a comparison share one task; these would "
      "train iris, linear"),
