@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui_trainer.errors import FieldError
-from tui_trainer.schema import Param
+from tui_trainer.schema import INT64_MAX, Param
 
 if TYPE_CHECKING:
     from tui_trainer.config import Config
@@ -66,9 +66,10 @@ def check_changes(config: Config, raw: Any, problems: list[FieldError]) -> list[
             problems.append(FieldError(where, "must be a table with at_step, field and value"))
             continue
         step, field, value = item["at_step"], item["field"], item["value"]
-        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= INT64_MAX:
             problems.append(FieldError(f"{where}.at_step", f"{step!r} is not allowed; must be a whole "
-                                       "number >= 1 (the optimizer step the change takes effect at)"))
+                                       f"number from 1 to {INT64_MAX} (the optimizer step the change "
+                                       "takes effect at)"))
             continue
         if field not in fields:
             problems.append(FieldError(f"{where}.field", f"{field!r} cannot change mid-run; changeable: "
@@ -81,6 +82,10 @@ def check_changes(config: Config, raw: Any, problems: list[FieldError]) -> list[
             continue
         if item.get("typed"):
             value = param.parse(value)
+        overwritten = _set_by_one_cycle(config, field)
+        if overwritten:
+            problems.append(FieldError(f"{where}.field", overwritten))
+            continue
         if field == EPOCHS_FIELD and config.scheduler.name != "none":
             from tui_trainer.catalog.schedulers import SCHEDULERS
 
@@ -90,3 +95,21 @@ def check_changes(config: Config, raw: Any, problems: list[FieldError]) -> list[
                 continue
         changes[(step, field)] = Change(step, field, value)
     return sorted(changes.values(), key=lambda change: change.at_step)
+
+
+def _set_by_one_cycle(config: Config, field: str) -> str | None:
+    """Why one-cycle would undo a change of ``field`` at its next step (None when it would not):
+    OneCycleLR sets every step's rate from max_lr, and with cycle_momentum its momentum or beta1,
+    whatever the param group held."""
+    if config.scheduler.name != "one-cycle":
+        return None
+    cycled = {"optimizer.lr"}
+    if config.scheduler.params.get("cycle_momentum", True):
+        cycled |= {"optimizer.momentum", "optimizer.betas"}
+    if field == "optimizer.lr":
+        return ("optimizer.lr cannot change mid-run with scheduler one-cycle: OneCycleLR sets the rate "
+                "of every step from max_lr, so the change would be undone at once")
+    if field in cycled:
+        return (f"{field} cannot change mid-run with scheduler one-cycle: with cycle_momentum it sets "
+                "momentum (beta1) at every step; set scheduler.cycle_momentum=false to change it")
+    return None

@@ -420,6 +420,9 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
         problems.append(f"--end: {args.end} is not allowed; must be a number > --start ({args.start})")
     if not 5 <= args.steps <= 100_000:
         problems.append(f"--steps: {args.steps} is not allowed; must be a whole number from 5 to 100000")
+    if args.change:
+        problems.append("--change: lr-find sets every step's learning rate itself, so mid-run changes do "
+                        "not apply (give them to train)")
     if problems:
         raise UsageError("; ".join(problems))
     config = config_from_args(args)
@@ -451,11 +454,38 @@ def cmd_export_plot(args: argparse.Namespace) -> int:
 def cmd_lab(args: argparse.Namespace) -> int:
     """``tui-trainer lab MISTAKE``: say what the mistake does, then race without it and with it."""
     mistake = MISTAKES[args.mistake]
+    args.vary, args.dry_run = [_lab_race(args, mistake.name)], False
     if not args.json:
         print(f"{mistake.name}: {mistake.summary}\n  what goes wrong: {mistake.wrong}\n"
               f"  what to watch:   {mistake.watch}\n  the fix:         {mistake.fix}\n")
-    args.vary, args.dry_run = [f"lab.{mistake.name}=false,true"], False
     return cmd_compare(args)
+
+
+def _lab_race(args: argparse.Namespace, name: str) -> str:
+    """What ``lab NAME`` varies: ``lab.NAME=false,true``, but for a mistake the config could not
+    show (no_eval_mode without dropout) a refusal saying what to add, and for wrong_loss (a
+    permission, not a change of the loop) the task's own loss against the misfit one given."""
+    if name not in ("no_eval_mode", "wrong_loss"):
+        return f"lab.{name}=false,true"
+    file_dict, overrides = config_layers(args)
+    config = resolve_flags(file_dict, {**overrides, f"lab.{name}": Text("true")})
+    if name == "no_eval_mode":
+        if config.model.dropout == 0:
+            raise ConfigError([FieldError("model.dropout", "lab no_eval_mode: with dropout 0 the model "
+                                          "is the same in eval mode, so both runs would be equal; give "
+                                          "--dropout, e.g. --dropout 0.5")])
+        return f"lab.{name}=false,true"
+    from tui_trainer.catalog.losses import loss_fit_problem, loss_spec
+
+    task = config.task_spec
+    spec = loss_spec(config.loss.name, task.kind)
+    misfits = [loss for loss in LOSSES if loss_fit_problem(LOSSES[loss], task.name, task.kind, config.classes)]
+    if not spec or not loss_fit_problem(spec, task.name, task.kind, config.classes):
+        raise ConfigError([FieldError("loss", f"lab wrong_loss: {config.loss.name} fits task {task.name}; "
+                                      "give one that does not with --loss (e.g. --loss "
+                                      f"{misfits[0]}) to race it against the task's own loss")])
+    args.set = [*args.set, "lab.wrong_loss=true"]
+    return f"loss.name={task.default_loss},{config.loss.name}"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -511,6 +541,8 @@ def find_run_dir(name: Path, runs_dir: Path | None) -> Path:
     """A run folder given as a path or as a name in the runs folder (UsageError when neither)."""
     if name.expanduser().is_dir():
         return name.expanduser()
+    if name.expanduser().is_absolute():
+        raise UsageError(f"no run folder {str(name)!r}")
     inside = (runs_dir or default_runs_dir()) / name
     if inside.is_dir():
         return inside

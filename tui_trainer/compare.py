@@ -85,8 +85,8 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
         count *= len(variation.values)
     if count > MAX_RUNS:
         sizes = " x ".join(str(len(v.values)) for v in variations)
-        raise ConfigError([FieldError("--vary", f"{sizes} = {count} runs; a comparison holds at most "
-                                      f"{MAX_RUNS}")])
+        shown = f"{sizes} = {count}" if len(variations) > 1 else str(count)
+        raise ConfigError([FieldError("--vary", f"{shown} runs; a comparison holds at most {MAX_RUNS}")])
     runs, problems = [], []
     combinations = itertools.product(*(v.values for v in variations))
     for run_number, values in enumerate(combinations, start=1):
@@ -94,16 +94,35 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
         try:
             config = resolve_flags(file_dict, {**overrides, **typed})
         except ConfigError as exc:
-            shown = describe_assignments(tuple(zip(fields, values)))
+            shown = describe_assignments(tuple(zip(fields, (_clip(value) for value in values))))
             problems += [FieldError(p.field, f"{p.message} (run #{run_number}: {shown})") for p in exc.problems]
             continue
         resolved = to_dict(config)
         assignments = tuple((field, resolved[field.partition(".")[0]].get(field.partition(".")[2]))
                             for field in fields)
         runs.append(PlannedRun(run_number, assignments, config))
+    problems += _same_runs(runs)
+    tasks = list(dict.fromkeys(run.config.task.name for run in runs))
+    if len(tasks) > 1:  # their losses and scores cannot be ranked against each other
+        problems.append(FieldError("task.name", f"the runs of a comparison share one task; these would train "
+                                   f"{', '.join(tasks)}; choose it with --task and compare on each apart"))
     if problems:
         raise ConfigError(problems)
     return runs
+
+
+def _same_runs(runs: list[PlannedRun]) -> list[FieldError]:
+    """A run whose varied values, as the config holds them, equal an earlier run's (``0.1`` and
+    ``1e-1``): the two would race the very same config."""
+    first: dict[str, int] = {}
+    problems = []
+    for run in runs:
+        key = repr(run.assignments)
+        if key in first:
+            problems.append(FieldError("--vary", f"runs #{first[key]} and #{run.number} are the same "
+                                       f"({describe_assignments(run.assignments)}); a value is repeated"))
+        first.setdefault(key, run.number)
+    return problems
 
 
 def varied_values(runs: list[PlannedRun]) -> dict[str, list[Any]]:
@@ -137,6 +156,14 @@ def differing_labels(configs: list[dict[str, Any]], numbers: list[int]) -> list[
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:
     return {f"{section}.{key}": value for section, values in config.items() if isinstance(values, dict)
             for key, value in values.items()}
+
+
+#: A value typed longer than this is cut short where a run is named in a message.
+SHOWN_CHARS = 24
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
 
 
 def _split_values(text: str) -> list[str]:

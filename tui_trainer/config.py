@@ -261,6 +261,9 @@ def nest(dotted: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in dotted.items():
         section, _, name = key.partition(".")
+        if not name and section not in CHOICE_SECTIONS and section not in out:
+            out[section] = value  # ``--set lab=true``: refused as a section given one value
+            continue
         target = out.setdefault(section, {})
         if not isinstance(target, dict):
             target = out[section] = {"name": target}
@@ -278,7 +281,8 @@ def _normalize_layer(layer: dict[str, Any], problems: list[FieldError]) -> dict[
         if section in CHOICE_SECTIONS and not isinstance(values, dict):
             values = {"name": values}
         if not isinstance(values, dict):
-            problems.append(FieldError(section, f"must be a table of settings, got {show_value(values)}"))
+            problems.append(FieldError(section, f"must be a table of settings, got {show_value(values)} "
+                                       f"(on the command line: --set {section}.NAME=VALUE)"))
             continue
         out[section] = dict(values)
     return out

@@ -62,12 +62,13 @@ def standings(runs: list[PlannedRun], results: list[RunResult]) -> list[Standing
 
 
 def leaderboard_text(runs: list[PlannedRun], results: list[RunResult]) -> str:
-    """The leaderboard as a plain-text table."""
+    """The leaderboard as a plain-text table (80 columns for a few varied values), then each
+    run's folder on its own line."""
     rows = standings(runs, results)
     regression = runs[0].config.task_spec.kind == "regression"
     validated = any(r.result.final.val_loss is not None for r in rows)
     header = ["rank", "run", "varies", "val loss" if validated else "train loss",
-              "R^2" if regression else "accuracy", "epochs", "time", "ending", "folder"]
+              "R^2" if regression else "accuracy", "epochs", "time", "ending"]
     table = [header]
     for row in rows:
         result = row.result
@@ -76,11 +77,11 @@ def leaderboard_text(runs: list[PlannedRun], results: list[RunResult]) -> str:
             str(row.rank), f"#{row.run.number}", describe_assignments(row.run.assignments),
             f"{row.loss:.4g}" if row.loss is not None else "-",
             "-" if score is None else (f"{score:.4f}" if regression else f"{score:.2%}"),
-            str(result.epochs_run), f"{result.seconds:.2f}s", ending(result),
-            str(result.run_dir) if result.run_dir else "-"])
+            str(result.epochs_run), f"{result.seconds:.2f}s", ending(result)])
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
     lines.insert(1, "  ".join("-" * width for width in widths))
+    lines += ["", "run folders:"] + [f"  #{row.run.number}  {row.result.run_dir or '-'}" for row in rows]
     return "\n".join(lines)
 
 

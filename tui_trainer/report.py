@@ -152,5 +152,6 @@ def lr_find_text(result: LrFindResult, width: int = 72, height: int = 18) -> str
     ended = (f"stopped early at lr {result.lrs[-1]:.3g}: the loss passed 4x its best" if result.stopped_early
              else f"ran all {len(result.lrs)} steps")
     said = (f"suggested learning rate: {result.suggestion:.3g} (rule: {result.rule}; marked by the "
-            "vertical line)" if result.suggestion else "no suggestion: too few finite losses")
+            "vertical line)" if result.suggestion else "no suggestion: too few finite losses past the first "
+            "tenth of the steps and before the last 5 (fastai's rule; try more --steps)")
     return f"{chart}\n{ended}\n{said}\nthe model and optimizer were put back as they were"

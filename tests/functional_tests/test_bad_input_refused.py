@@ -28,6 +28,8 @@ def refused(capsys, argv: list[str], *expected: str) -> str:
     (["--set", "training.threads=99999999999999999999"], "training.threads"),
     (["--epochs", "9" * 30], "at most 9223372036854775807"),
     (["--set", ".=1"], "expected KEY=VALUE"),
+    # a section of settings given one value was reported as an unknown lab.name
+    (["--set", "lab=true"], "lab: must be a table of settings, got 'true' (on the command line: --set lab.NAME=VALUE)"),
     (["--lr", "-inf"], "optimizer.lr: -inf is not allowed"),
     (["--scheduler", "one-cycle", "--set", "scheduler.pct_start=0.01", "--set", "task.samples=125",
       "--batch-size", "1", "--epochs", "1"], "scheduler.pct_start: pct_start=0.01 over the run's 100"),

@@ -78,6 +78,8 @@ def test_a_resumed_run_with_changes_equals_the_uninterrupted_one(runs_dir, capsy
     ({"at_step": 5, "field": "optimizer.momentum", "value": 0.9}, "'optimizer.momentum' cannot change mid-run"),
     ({"at_step": 5, "field": "optimizer.lr", "value": -1.0}, "changes[1].value: optimizer.lr: -1"),
     ({"at_step": 5, "field": "optimizer.lr"}, "must be a table with at_step, field and value"),
+    ({"at_step": 2**63, "field": "optimizer.lr", "value": 0.1},
+     "changes[1].at_step: 9223372036854775808 is not allowed; must be a whole number from 1 to"),
 ])
 def test_bad_changes_are_refused_naming_the_change(change, expected):
     with pytest.raises(ConfigError) as refused:
@@ -89,6 +91,20 @@ def test_the_run_length_of_a_one_cycle_schedule_cannot_change():
     with pytest.raises(ConfigError, match="spans the run's epochs"):
         resolve({"task": "iris", "scheduler": "one-cycle",
                  "changes": [{"at_step": 5, "field": "training.epochs", "value": 3}]})
+
+
+def test_one_cycle_would_undo_a_rate_change_so_it_is_refused(capsys):
+    # OneCycleLR sets every step's rate from max_lr: the change was announced and then undone.
+    assert main(["train", "--task", "iris", "--scheduler", "one-cycle", "--dry-run",
+                 "--change", "5:optimizer.lr=0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "changes[1].field: optimizer.lr cannot change mid-run with scheduler one-cycle" in err
+    with pytest.raises(ConfigError, match="set scheduler.cycle_momentum=false"):
+        resolve({"task": "iris", "scheduler": "one-cycle",
+                 "changes": [{"at_step": 5, "field": "optimizer.betas", "value": [0.8, 0.9]}]})
+    kept = resolve({"task": "iris", "scheduler": {"name": "one-cycle", "cycle_momentum": False},
+                    "changes": [{"at_step": 5, "field": "optimizer.betas", "value": [0.8, 0.9]}]})
+    assert kept.changes[0].value == [0.8, 0.9]
 
 
 class ChangeAt(Callback):

@@ -74,12 +74,16 @@ def test_a_diverging_run_does_not_stop_the_others_and_ranks_last(capsys, runs_di
                            "--device", "cpu", "--vary", "optimizer.lr=0.01,3.0,0.1",
                            "--runs-dir", str(runs_dir))
     assert code == 1  # as train: a run diverged
-    board = out[out.index("rank"):].splitlines()
+    board, folders = out[out.index("rank"):].split("\n\nrun folders:\n")
+    board = board.splitlines()
     assert board[0].split()[:5] == ["rank", "run", "varies", "val", "loss"]
     rows = [line.split() for line in board[2:]]
     assert [row[1] for row in rows] == ["#3", "#1", "#2"]  # lr 0.1 fits best, lr 3.0 diverged
     assert "diverged at epoch" in board[-1] and "lr=3" in board[-1]
     assert all("completed" in line for line in board[2:4])
+    assert max(len(line) for line in board) <= 80  # the folders, long paths, come on their own lines
+    assert [line.split()[0] for line in folders.splitlines()] == ["#3", "#1", "#2"]
+    assert {line.split()[1] for line in folders.splitlines()} == {str(p) for p in runs_dir.iterdir()}
     assert len(list(runs_dir.iterdir())) == 3
     assert "[#2 lr=3] diverged: diverged at epoch" in out  # the run's own line when not a TTY
 
@@ -94,6 +98,19 @@ def test_a_diverging_run_does_not_stop_the_others_and_ranks_last(capsys, runs_di
     (["--vary", "optimizer.lr=0.1,,0.2"], "none empty"),
     (["--vary", "optimizer.lr=0.1", "--vary", "optimizer.lr=0.2"], "varied twice"),
     (["--optimizer", "sgd", "--vary", "optimizer.nesterov=true,false"], "torch refuses nesterov=True"),
+    # the same value written two ways races one config twice
+    (["--vary", "optimizer.lr=0.1,1e-1"], "--vary: runs #1 and #2 are the same (lr=0.1); a value is repeated"),
+    # refusals of set-up and pre-flight name the run they are about
+    (["--task", "iris", "--vary", "model.hidden=[8],[100000000000]"], "error: run #2: not enough memory"),
+    (["--task", "iris", "--set", "lab.wrong_loss=true", "--vary", "loss.name=cross-entropy,bce"],
+     "the targets are (16, 1) float32 (run #2)"),
+    # a 400-digit value is named short, not echoed whole
+    (["--vary", "optimizer.lr=" + "9" * 400 + ",1"], "must be a number > 0 (run #1: lr=999999999999999999999...)\n"),
+    # a leaderboard of iris and linear ranked a loss against another and showed R^2 as accuracy
+    (["--vary", "task.name=iris,linear"], "task.name: the runs of a comparison share one task; these would "
+     "train iris, linear"),
+    (["--vary", "training.seed=" + ",".join(str(n) for n in range(17))],
+     "--vary: 17 runs; a comparison holds at most 16"),
 ])
 def test_values_that_do_not_fit_are_refused_before_anything_trains(capsys, runs_dir, args, expected):
     code, out, err = run_cli(capsys, "compare", "--runs-dir", str(runs_dir), *args)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tui_trainer.cli import main
 
 
@@ -23,3 +25,33 @@ def test_one_run_and_a_comparison_are_drawn(tmp_path, runs_dir, capsys):
     assert main(["export-plot", str(run), "--force"]) == 0
     assert main(["export-plot", str(run), "-o", str(tmp_path / "plot.jpg")]) == 2
     assert "must be a .png or .svg file" in capsys.readouterr().err
+
+
+def test_folders_with_nothing_to_draw_or_a_bad_config_are_refused_naming_them(tmp_path, capsys):
+    # Before: an empty run drew blank axes with a matplotlib warning, a bad task gave a config
+    # error naming no folder, and a missing absolute path was "looked for" in /.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "config.toml").write_text('[task]\nname = "iris"\n')
+    (empty / "history.jsonl").write_text("")
+    assert main(["export-plot", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert f"{empty}: nothing to draw: no finished step in steps.jsonl and no epoch in history.jsonl" in err
+    assert "Warning" not in err and not (empty / "plot.png").exists()
+    (empty / "config.toml").write_text('[task]\nname = "nonsense"\n')
+    assert main(["export-plot", str(empty)]) == 2
+    assert f"{empty / 'config.toml'} is not a run's config: task.name: 'nonsense'" in capsys.readouterr().err
+    assert main(["export-plot", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: no run folder '{tmp_path / 'missing'}'"
+
+
+def test_many_runs_get_a_color_each_and_a_title_that_fits(tmp_path, capsys):
+    # Before: runs 11 and 12 took runs 1 and 2's colors, and the title ran off the figure.
+    race = tmp_path / "race"
+    assert main(["compare", "--task", "iris", "--epochs", "1", "--device", "cpu", "--runs-dir", str(race),
+                 "--vary", "training.seed=" + ",".join(str(n) for n in range(12))]) == 0
+    svg = tmp_path / "many.svg"
+    assert main(["export-plot", *map(str, sorted(race.iterdir())), "-o", str(svg)]) == 0
+    text = svg.read_text()
+    assert "12 runs (the legend says what differs)" in text
+    assert len(set(re.findall(r"stroke: (#[0-9a-f]{6})", text))) >= 12

@@ -52,3 +52,25 @@ def test_cli_json_and_chart(capsys):
     assert "learning rate (log scale)" in out and "suggested learning rate:" in out and "\x1b[" not in out
     assert main(["lr-find", "--task", "iris", "--start", "1", "--end", "0.1"]) == 2
     assert "--end: 0.1 is not allowed" in capsys.readouterr().err
+
+
+def test_suggestions_skip_the_noisy_start_and_the_blow_up_as_fastai_does():
+    # Before, steep took the first step's noise (1e-7) and a test that blew up on its last step
+    # said it stopped early.
+    result = lrfind.find_lr(config("iris", optimizer="adam"), steps=100, rule="steep")
+    assert result.lrs[10] <= result.suggestion <= result.lrs[-6]
+    assert result.stopped_early == (len(result.lrs) < 100)
+
+
+def test_too_few_steps_for_a_suggestion_say_why(capsys):
+    assert main(["lr-find", "--task", "iris", "--device", "cpu", "--steps", "5"]) == 0
+    assert "no suggestion: too few finite losses past the first tenth" in capsys.readouterr().out
+
+
+def test_the_lab_mistake_is_made_and_changes_are_refused(capsys):
+    # Before: lr-find dropped lab.skip_zero_grad and took --change without using it.
+    plain = lrfind.find_lr(config("iris", optimizer="adam"), steps=20)
+    piled = lrfind.find_lr(config("iris", optimizer="adam", lab__skip_zero_grad=True), steps=20)
+    assert plain.lrs == piled.lrs and plain.losses != piled.losses
+    assert main(["lr-find", "--task", "iris", "--change", "5:optimizer.lr=1"]) == 2
+    assert "--change: lr-find sets every step's learning rate itself" in capsys.readouterr().err

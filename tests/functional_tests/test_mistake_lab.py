@@ -3,6 +3,7 @@ refused where it cannot show, and the exported script makes it too."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -93,3 +94,21 @@ def test_lab_command_explains_then_races_without_and_with(capsys, runs_dir):
     assert out.startswith("no_eval_mode: validate without model.eval()")
     assert "the fix:" in out and "no_eval_mode=false" in out and "no_eval_mode=true" in out
     assert len(list(runs_dir.iterdir())) == 2
+
+
+def test_lab_refuses_a_race_of_two_equal_runs_and_races_wrong_loss_against_the_tasks_own(
+        capsys, runs_dir):
+    # Before: `lab wrong_loss` raced two equal runs (a loss that fits) or refused run #1 (a loss
+    # that does not), and `lab no_eval_mode` without dropout raced two equal runs.
+    base = ["--epochs", "2", "--device", "cpu", "--runs-dir", str(runs_dir)]
+    assert main(["lab", "no_eval_mode", "--task", "iris", *base]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "model.dropout: lab no_eval_mode: with dropout 0" in err and "--dropout 0.5" in err
+    assert main(["lab", "wrong_loss", "--task", "iris", *base]) == 2
+    assert "loss: lab wrong_loss: cross-entropy fits task iris; give one that does not with --loss (e.g. " \
+           "--loss mse)" in capsys.readouterr().err
+    assert not runs_dir.exists()
+    assert main(["lab", "wrong_loss", "--task", "linear", "--loss", "cross-entropy", *base, "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [run["loss"] for run in runs] == ["mse", "cross-entropy"]
+    assert all(run["config"]["lab"]["wrong_loss"] for run in runs)

@@ -7,6 +7,7 @@ longest stretch where the loss keeps falling) and ``steep`` (the steepest descen
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from dataclasses import asdict, dataclass
 
@@ -21,6 +22,8 @@ SMOOTHING = 0.98
 #: The test stops once the smoothed loss passes this many times its best.
 DIVERGED = 4.0
 RULES = ("valley", "steep")
+#: fastai leaves the test's last this many points out of the suggestion.
+SKIP_END = 5
 
 
 @dataclass
@@ -63,19 +66,23 @@ def find_lr(config: Config, start: float = 1e-7, end: float = 10.0, steps: int =
         xb, yb = kernel.take_batch(x, y, index, start_at, batch)
         start_at += batch
         loss, _, _ = kernel.train_step(model, trainer.loss_fn, optimizer, xb, yb,
-                                       autocast_dtype=trainer.autocast_dtype, scaler=trainer.scaler)
+                                       autocast_dtype=trainer.autocast_dtype, scaler=trainer.scaler,
+                                       zero_grad=not config.lab.skip_zero_grad)
         value = float(loss.detach())
         average = SMOOTHING * average + (1 - SMOOTHING) * value
         smoothed = average / (1 - SMOOTHING ** (i + 1))
         lrs.append(lr)
         losses.append(smoothed)
         if not math.isfinite(smoothed) or smoothed > DIVERGED * best:
-            stopped_early = True
+            stopped_early = i < steps - 1
             break
         best = min(best, smoothed)
     trainer.model.load_state_dict(saved[0])
     optimizer.load_state_dict(saved[1])
-    finite = [(lr, loss) for lr, loss in zip(lrs, losses) if math.isfinite(loss)]
+    # fastai suggests from the points past the first tenth of the test and before its last five
+    # (the start is noise, the end the blow-up), up to the first non-finite loss.
+    kept = [(lr, loss) for lr, loss in zip(lrs, losses)][steps // 10:-SKIP_END]
+    finite = list(itertools.takewhile(lambda point: math.isfinite(point[1]), kept))
     suggestion = suggest([lr for lr, _ in finite], [loss for _, loss in finite], rule)
     return LrFindResult(lrs, [loss if math.isfinite(loss) else None for loss in losses], suggestion,
                         rule, stopped_early)
@@ -86,7 +93,9 @@ def suggest(lrs: list[float], losses: list[float], rule: str) -> float | None:
     if len(lrs) < 3:
         return None
     if rule == "steep":
-        slopes = torch.gradient(torch.tensor(losses), spacing=(torch.log10(torch.tensor(lrs)),))[0]
+        # fastai's steep: the forward difference of the loss over log(lr), its most negative
+        loss, log_lr = torch.tensor(losses), torch.tensor(lrs).log()
+        slopes = (loss[1:] - loss[:-1]) / (log_lr[1:] - log_lr[:-1])
         return lrs[int(slopes.argmin())]
     # fastai's valley: the longest run of decreasing losses; a point two thirds of the way down it.
     n = len(losses)

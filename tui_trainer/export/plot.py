@@ -11,10 +11,12 @@ from typing import Any
 
 from tui_trainer.compare import differing_labels
 from tui_trainer.config import resolve
-from tui_trainer.engine.rundir import RunRecord, read_run
-from tui_trainer.errors import UserFacingError
+from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, read_run
+from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.outputs import output_path
 
+#: The longest title that fits across the figure; a longer one (many runs) is summed up.
+TITLE_CHARS = 110
 #: The picture formats matplotlib writes here, by file suffix.
 FORMATS = ("png", "svg")
 
@@ -29,9 +31,17 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
     records = []
     for run_dir in run_dirs:
         try:
-            records.append(read_run(run_dir))
+            record = read_run(run_dir)
+            resolve(record.config)
+        except ConfigError as exc:
+            raise UserFacingError(f"{run_dir / CONFIG_FILE} is not a run's config: "
+                                  + "; ".join(str(p) for p in exc.problems)) from None
         except (OSError, ValueError) as exc:
-            raise UserFacingError(f"{run_dir}: not a readable run folder ({exc})") from None
+            raise UserFacingError(f"{run_dir}: not a readable run folder: {exc}") from None
+        if not record.history and not any(row.get("train_loss") is not None for row in record.steps):
+            raise UserFacingError(f"{run_dir}: nothing to draw: no finished step in {STEPS_FILE} and "
+                                  f"no epoch in {HISTORY_FILE}")
+        records.append(record)
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, no display needed
@@ -43,8 +53,10 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
     labels = differing_labels([r.config for r in records], [i + 1 for i in range(len(records))]) \
         if len(records) > 1 else [r.path.name for r in records]
     regression = all(resolve(r.config).task_spec.kind == "regression" for r in records)
+    # matplotlib's ten default colors, or tab20's twenty for more runs (a compare holds 16)
+    colors = [f"C{i}" for i in range(10)] if len(records) <= 10 else list(matplotlib.colormaps["tab20"].colors)
     for index, (record, label) in enumerate(zip(records, labels)):
-        _draw_run(axes, record, label, f"C{index % 10}", regression)
+        _draw_run(axes, record, label, colors[index % len(colors)], regression)
     axes[0].set(title="loss (solid: train per step; dashed: validation)", xlabel="epoch")
     if all(v > 0 for ax_line in axes[0].get_lines() for v in ax_line.get_ydata()):
         axes[0].set_yscale("log")
@@ -56,7 +68,10 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
     axes[0].legend(fontsize="small")
     if line:
         _draw_line_fit(axes[3], line)
-    figure.suptitle(" vs ".join(labels) if len(records) > 1 else resolve(records[0].config).summary())
+    title = " vs ".join(labels) if len(records) > 1 else resolve(records[0].config).summary()
+    if len(title) > TITLE_CHARS:  # many runs: the legend names each
+        title = f"{len(records)} runs (the legend says what differs)"
+    figure.suptitle(title)
     partial = path.with_name(path.name + ".part")
     try:
         figure.savefig(partial, format=suffix)
