@@ -42,13 +42,13 @@ async def test_the_lab_section_explains_a_mistake_once_it_is_on(runs_dir, make_u
     app = make_app(runs_dir=runs_dir, config=resolve({"task": "iris"}))
     async with app.run_test(size=(120, 36)) as pilot:
         ui = make_ui(pilot)
-        await pilot.pause(0.3)
         row = ui.row("lab.skip_zero_grad")
+        await ui.wait_until(lambda: row.editor.is_mounted)  # the Lab section mounts after the first frame
         row.editor.focus()
+        await ui.wait_until(lambda: row.editor.has_focus)
         await pilot.press("space")
-        await pilot.pause(0.2)
-        help_text = str(app.form.help.render())
-        assert "skip_zero_grad" in help_text and "Fix: call optimizer.zero_grad()" in help_text
+        await ui.wait_until(lambda: "Fix: call optimizer.zero_grad()" in str(app.form.help.render()))
+        assert "skip_zero_grad" in str(app.form.help.render())
         assert app.form.config.lab.skip_zero_grad
 
 
