@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(VENV)/bin/tui-trainer $(ARGS)
 
+# Two test processes (pytest-xdist): most tests train small models on one thread each.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 # The fuzz suite of the normal run (tests/fuzz), with many more cases: prints how many were
 # tried and how many failed. FUZZ_EXAMPLES cases per property (5 properties).
@@ -27,3 +28,4 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_engine.py
+	$(VENV)/bin/python benchmarks/bench_app.py
