@@ -35,6 +35,7 @@ class LayerPanel(Vertical):
         self.table = DataTable(zebra_stripes=True, cursor_type="none")
         self.hint = Static("per-layer figures appear after a run's first epoch", classes="hint")
         self.shown: tuple[int, Any] | None = None
+        self.latest: tuple[int | None, list[dict[str, Any]] | None] = (None, None)
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -42,10 +43,13 @@ class LayerPanel(Vertical):
 
     def on_mount(self) -> None:
         self.table.add_columns("layer", "grad", "weight", "ΔW/W", "dead")
+        self.show(*self.latest)  # figures that came while the tab was not yet shown
 
     def show(self, epoch: int | None, layers: list[dict[str, Any]] | None) -> None:
-        """Show the figures measured at the end of ``epoch`` (nothing new: nothing redrawn)."""
-        if not self.is_mounted or (epoch, id(layers)) == self.shown:
+        """Show the figures measured at the end of ``epoch`` (nothing new: nothing redrawn; kept
+        for when the tab first shows)."""
+        self.latest = (epoch, layers)
+        if not self.is_mounted or not self.table.columns or (epoch, id(layers)) == self.shown:
             return
         self.shown = (epoch, id(layers))
         self.table.clear()

@@ -15,10 +15,9 @@ async def test_layers_tab_shows_each_layers_gradient_flow_after_a_run(runs_dir, 
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
         await ui.run_to_end()
-        app.action_show_tab("tab-layers")
-        await pilot.pause(0.2)
+        app.action_show_tab("tab-layers")  # the tab mounts now, after the run: it shows the figures
         table = app.layers.table
-        assert table.row_count == 3
+        await ui.wait_until(lambda: table.row_count == 3)
         assert [table.get_row_at(i)[0] for i in range(3)] == ["#0 4→16", "#2 16→8", "#4 8→3"]
         assert "epoch 1: gradient and weight norms" in str(app.layers.hint.render())
 
