@@ -11,9 +11,8 @@ async def test_a_running_cpu_run_shows_threads_and_process_memory(runs_dir, make
         ui = make_ui(pilot)
         await pilot.press("ctrl+r")
         await ui.wait_until(lambda: app.job is not None and len(app.job.feed.epochs) >= 2)
-        await pilot.pause(0.3)  # a redraw after the epochs
-        numbers = str(app.readouts.numbers.render())
         threads = app.job.feed.started.threads
-        assert f"CPU ×{threads} · " in numbers and " MiB" in numbers
+        await ui.wait_until(lambda: f"CPU ×{threads} · " in str(app.readouts.numbers.render()))
+        assert " MiB" in str(app.readouts.numbers.render())
         await pilot.press("ctrl+t")
         await ui.wait_until(lambda: app.job is None)
