@@ -283,13 +283,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def attach_negative_numbers(argv: Sequence[str]) -> list[str]:
-    """Join ``--lr -inf`` into ``--lr=-inf``: argparse takes a value such as ``-inf``, ``-nan``
-    or ``-1e-5`` for a flag of its own and then says the flag lacks its argument."""
+    """Join ``--lr -inf`` into ``--lr=-inf`` (and ``--change -1:...`` into ``--change=-1:...``):
+    argparse takes a value such as ``-inf``, ``-nan`` or ``-1e-5`` for a flag of its own and then
+    says the flag lacks its argument, where our own check names what is wrong with the value."""
     out: list[str] = []
     for arg in argv:
         previous = out[-1] if out else ""
-        if (arg.startswith("-") and _is_float(arg) and previous.startswith("-") and "=" not in previous
-                and not _is_float(previous)):
+        if arg.startswith("-") and ((_is_float(arg) and previous.startswith("-") and "=" not in previous
+                                     and not _is_float(previous))
+                                    or (previous == "--change" and ":" in arg)):
             out[-1] = f"{previous}={arg}"
         else:
             out.append(arg)
