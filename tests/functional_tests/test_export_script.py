@@ -116,6 +116,17 @@ def test_script_is_plain_pytorch_with_every_choice_spelled_out(tmp_path):
     assert "def make_regression(g: torch.Generator" in text  # the engine's own data function
 
 
+def test_a_script_whose_reader_closes_the_pipe_trains_on_without_a_traceback(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(script_text(config("linear", training__epochs=300)))
+    script = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = script.stdout.readline()  # as `python train.py | head -1` reads
+    script.stdout.close()
+    _, err = script.communicate(timeout=120)
+    assert first.startswith(b"Epoch 1/300")
+    assert script.returncode == 0 and b"Traceback" not in err, err.decode()
+
+
 def test_export_refuses_bad_configs_and_keeps_existing_files(tmp_path, capsys):
     existing = tmp_path / "train.py"
     existing.write_text("mine")

@@ -112,7 +112,7 @@ def _header(config: Config, filename: str) -> str:
 
 
 def _imports(config: Config) -> str:
-    lines = {"import math", "import os"} | {f"import {name}" for name in _kernel_stdlib_imports()}
+    lines = {"import math", "import os", "import sys"} | {f"import {name}" for name in _kernel_stdlib_imports()}
     if user_loss_parts(config.loss.name):
         lines.add("import importlib.util")
     return "\n".join(sorted(lines)) + "\n\nimport torch\nimport torch.nn as nn"
@@ -193,9 +193,13 @@ def all_sum(values):
 
 
 def say(text):
-    """Print on the first process only."""
+    """Print on the first process only; once a reader closes the pipe (python train.py | head),
+    the rest of the output is dropped and training goes on."""
     if RANK == 0:
-        print(text)'''
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())'''
 
 
 def _kernel_source() -> str:
