@@ -71,13 +71,14 @@ class LayerPanel(Vertical):
                 name, number(layer["grad_norm"], 3), number(layer["weight_norm"], 3),
                 number(layer["update_ratio"], 2),
                 "-" if layer["dead_relu"] is None else percent(layer["dead_relu"]))
-        if not layers:
-            self.hint.update("per-layer figures appear after a run's first epoch")
-            return
-        self.hint.update(f"epoch {epoch}: gradient and weight norms, the update/weight ratio of a step "
-                         "(healthy: about 1e-3), the share of dead ReLU units"
-                         + (f"; {FLAG_MARKS['vanishing']} vanishing, {FLAG_MARKS['exploding']} exploding: "
-                            + ", ".join(flagged) if flagged else ""))
+        text = "per-layer figures appear after a run's first epoch" if not layers else (
+            f"epoch {epoch}: gradient and weight norms, the update/weight ratio of a step "
+            "(healthy: about 1e-3), the share of dead ReLU units"
+            + (f"; {FLAG_MARKS['vanishing']} vanishing, {FLAG_MARKS['exploding']} exploding: "
+               + ", ".join(flagged) if flagged else ""))
+        # Only the epoch's digits change from epoch to epoch: a text of the same length wraps the
+        # same, so it is redrawn without a layout of the whole screen.
+        self.hint.update(text, layout=len(text) != len(str(self.hint.content)))
 
 
 class LrFindDialog(ModalScreen[float | None]):
