@@ -130,22 +130,21 @@ class Param:
         if ok(value):
             return None
         if self.kind == "names":
-            return f"{self.allowed()} ({self._names_problem(value)})"
+            return self._names_problem(value)
         if self.maximum is None and _has_int_over(value, INT64_MAX):
             return f"must be at most {INT64_MAX} (2^63 - 1, the largest whole number torch takes)"
         return self.allowed()
 
     def _names_problem(self, value: Any) -> str | None:
-        """What is wrong with a ``names`` value, in a few words, or None."""
-        if not _is_list(value, lambda x: isinstance(x, str)):
-            return "give a list of names"
-        if not value:
-            return "none given"
+        """What is wrong with a ``names`` value, naming the allowed names, or None."""
+        names = ", ".join(self.choices)
+        if not _is_list(value, lambda x: isinstance(x, str)) or not value:
+            return f"give one or more of {names}, comma-separated"
         unknown = [name for name in value if name not in self.choices]
         if unknown:
-            return f"{unknown[0]!r} is none of them"
+            return f"{unknown[0]!r} is none of {names}"
         repeated = [name for i, name in enumerate(value) if name in value[:i]]
-        return f"{repeated[0]!r} is given twice" if repeated else None
+        return f"{repeated[0]!r} is given twice; give each once" if repeated else None
 
     def _in_range(self, v: float) -> bool:
         if self.minimum is not None:

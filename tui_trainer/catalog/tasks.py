@@ -111,17 +111,14 @@ def _plane_options(samples: int) -> tuple[Param, ...]:
     """The options of a 2-D playground task, as TensorFlow Playground's controls."""
     return (
         _samples(samples),
-        Param("noise", "float", 0.0, "noise in percent, as the playground's noise slider (how "
-              "far each point's label, or value, is taken from a randomly moved point)",
+        Param("noise", "float", 0.0, "noise in percent, as the playground's slider",
               minimum=0.0, maximum=50.0),
-        Param(TRAIN_RATIO, "int", 50, "percent of the points to train on; the rest are the "
-              "validation (test) points. It sets training.val_split to 1 - train_ratio / 100",
-              minimum=10, maximum=90),
-        Param("seed", "int", "training", "seed of the points and of their train/validation "
-              "split ('training': training.seed, which also seeds the weights and the shuffles)",
-              minimum=0, maximum=2**64 - 1, keywords=("training",)),
+        Param(TRAIN_RATIO, "int", 50, "percent of the points to train on, the rest validate "
+              "(sets training.val_split)", minimum=10, maximum=90),
+        Param("seed", "int", "training", "seed of the points and their split ('training': "
+              "training.seed)", minimum=0, maximum=2**64 - 1, keywords=("training",)),
         Param("features", "names", ["x1", "x2"], "the model's inputs, computed from each point "
-              "(x1, x2), as the playground's feature buttons", choices=PLANE_FEATURES),
+              "(x1, x2)", choices=PLANE_FEATURES),
     )
 
 
