@@ -191,7 +191,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         "(empty string: a single linear layer)")
     parser.add_argument("--activation", metavar="NAME")
     parser.add_argument("--dropout", metavar="P")
-    parser.add_argument("--val-split", metavar="FRACTION")
+    parser.add_argument("--val-split", metavar="FRACTION", help="fraction held out for validation "
+                        "(the 2-D playground tasks take it from task.train_ratio)")
     parser.add_argument("--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--seed", metavar="N")
     parser.add_argument("--data-dir", metavar="DIR", help="dataset folder for mnist and fashion-mnist")

@@ -33,6 +33,13 @@ CASES = {
         optimizer__lr=0.1, training__epochs=3),
     "images: a folder of shape PNGs + cnn, validation split": dict(
         task="images", task__size=12, model__channels=[4], training__epochs=2),
+    "xor: four features, the points' own seed, 10 % noise": dict(
+        task="xor", task__features=["x1", "x2", "x1*x2", "sin(x1)"], task__seed=7, task__noise=10.0,
+        training__epochs=4),
+    "gauss: sin features, train ratio 70, 30 % noise, SGD with momentum": dict(
+        task="gauss", task__features=["sin(x1)", "sin(x2)", "x1^2"], task__train_ratio=70,
+        task__noise=30.0, task__samples=200, optimizer="sgd", optimizer__lr=0.05,
+        optimizer__momentum=0.9, training__epochs=4),
 }
 
 

@@ -21,7 +21,7 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import (
     Choice, Config, LabConfig, ModelConfig, TrainingConfig, choice_names,
-    draft, model_fields, params_of, resolve, section_params,
+    draft, model_fields, params_of, resolve, section_params, task_sets,
 )
 from tui_trainer.errors import ConfigError, FieldError
 from tui_trainer.schema import Param
@@ -206,9 +206,14 @@ class ConfigForm(VerticalScroll):
         return [row for section in sections for row in section.rows]
 
     def values(self, rows: list[FieldRow] | None = None) -> dict[str, dict[str, Any]]:
-        """What the fields hold, as one config layer (typed text stays ``Text`` to be parsed)."""
+        """What the fields hold, as one config layer (typed text stays ``Text`` to be parsed),
+        less the fields the task sets itself (hidden: a 2-D task's validation split)."""
         layer: dict[str, dict[str, Any]] = {}
+        task = TASKS.get(self.choices["task"].current)
+        set_by_task = task_sets(task) if task is not None else ()
         for row in self.rows if rows is None else rows:
+            if row.key in set_by_task:
+                continue
             section, _, name = row.key.partition(".")
             layer.setdefault(section, {})[name] = row.raw
         return layer
@@ -220,6 +225,8 @@ class ConfigForm(VerticalScroll):
         kind = next(row.raw for row in self.model.rows if row.param.name == "kind")
         if task is not None:
             self.model.show_only(model_fields(kind, task))
+            self.training.show_only(tuple(row.param.name for row in self.training.rows
+                                          if row.key not in task_sets(task)))
         try:
             config: Config | None = resolve(self.values(rows))
             problems: list[FieldError] = []
@@ -346,7 +353,8 @@ class ConfigForm(VerticalScroll):
         recipe = TASKS[task].recipe
         kept: dict[str, dict[str, Any]] = {"task": {"name": task}}
         for section in ("model", "scheduler", "training", "lab"):
-            kept[section] = {k: v for k, v in layer.get(section, {}).items() if f"{section}.{k}" not in recipe}
+            kept[section] = {k: v for k, v in layer.get(section, {}).items()
+                             if f"{section}.{k}" not in recipe and f"{section}.{k}" not in task_sets(TASKS[task])}
         try:
             return resolve(kept)
         except ConfigError:
