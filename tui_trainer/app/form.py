@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.widgets import Static
 
-from tui_trainer.app.fields import FieldRow
+from tui_trainer.app.fields import FieldRow, set_text
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.app.labels import help_line
 from tui_trainer.catalog.losses import LOSSES
@@ -238,8 +238,8 @@ class ConfigForm(VerticalScroll):
         self.config, self.problems = config, problems
         spec = config.task_spec if config is not None else task
         if spec is not None:  # with what the user's data decided, and its columns (csv)
-            self.choices["task"].help.update("\n".join(filter(None, [spec.description, spec.note,
-                                                                     spec.details])))
+            set_text(self.choices["task"].help, "\n".join(filter(None, [spec.description, spec.note,
+                                                                        spec.details])))
         self.show_problems(problems, rows)
         self.post_message(self.Validated(config, problems))
         return config
@@ -257,7 +257,7 @@ class ConfigForm(VerticalScroll):
                 loose.append(str(problem))
         for key, row in by_key.items():
             row.show_error("\n".join(messages.get(key, [])) or None)
-        self.general.update("\n".join(loose))
+        set_text(self.general, "\n".join(loose))
         self.general.set_class(bool(loose), "-shown")
 
     def on_descendant_focus(self, event) -> None:
@@ -277,7 +277,7 @@ class ConfigForm(VerticalScroll):
             if mistake is not None and row.raw is True:  # a mistake switched on: say it all
                 text = (f"{mistake.name}: {mistake.wrong}. Watch: {mistake.watch}. "
                         f"Fix: {mistake.fix}. f5 races it against the run without it.")
-            self.help.update(text)
+            set_text(self.help, text)
 
     def set_value(self, key: str, value: Any) -> None:
         """Show ``value`` in the field ``key`` (``optimizer.lr``), as if typed, and check the form."""

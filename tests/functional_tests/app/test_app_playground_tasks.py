@@ -33,8 +33,8 @@ async def test_playground_task_shows_its_options_and_hides_the_validation_split(
         assert ui.row("model.hidden").editor.value == "8,8"  # the recipe
         assert not ui.row("training.val_split").display
         await ui.type("task.features", "x1,x3")
-        assert "'x3' is none of x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)" in str(
-            ui.row("task.features").error.render())
+        await ui.wait_until(lambda: "'x3' is none of x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)" in str(
+            ui.row("task.features").error.render()))
         await ui.start()
         assert app.job is None and "invalid" in ui.status()
         await ui.type("task.features", "x1,x2,x1*x2")
