@@ -1,11 +1,14 @@
 """Cooperative run control: stop, pause/resume and hyperparameter changes, checked by the loop
-between steps."""
+between steps; and a live view's request for pictures of the run."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.views import Frame
 
 
 class RunControl:
@@ -73,3 +76,35 @@ class RunControl:
         start = time.perf_counter()
         self._running.wait()
         return time.perf_counter() - start
+
+
+class ViewRequest:
+    """A live view's order to a run, shared by the UI thread and the training thread: the grid
+    size it wants (``ask``), and the latest picture the run made (``latest``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._size: tuple[int, int] | None = None
+        self._frame: Frame | None = None
+
+    def ask(self, cols: int, rows: int) -> None:
+        """Ask for pictures of ``cols`` x ``rows`` cells (the curve: ``cols`` points)."""
+        with self._lock:
+            self._size = (max(2, cols), max(2, rows))
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """The size asked for (None: no picture wanted)."""
+        with self._lock:
+            return self._size
+
+    def post(self, frame: Frame) -> None:
+        """Hand over a new picture (the training thread)."""
+        with self._lock:
+            self._frame = frame
+
+    @property
+    def latest(self) -> Frame | None:
+        """The newest picture (None before the first)."""
+        with self._lock:
+            return self._frame
