@@ -201,8 +201,7 @@ class ModelView(Callback):
             self.points = torch.cat([self.plane.train, self.plane.val]).float()
             self.samples = _samples(self.plane.train, data.y_train, self.plane.val, data.y_val)
         else:
-            self.samples = _samples(torch.cat([data.x_train[:, :1], data.y_train[:, :1]], dim=1), None,
-                                    torch.cat([data.x_val[:, :1], data.y_val[:, :1]], dim=1), None)
+            self.samples = fit_samples(data)
             inputs = torch.cat([data.x_train[:, 0], data.x_val[:, 0]])
             self.x_range = _padded(float(inputs.min()), float(inputs.max()))
 
@@ -265,6 +264,12 @@ class ModelView(Callback):
                 return FitFrame(epoch, xs[:, 0].tolist(), ys.tolist(), self.samples, self.line())
         finally:
             model.train(was_training)
+
+
+def fit_samples(data: Dataset) -> Samples:
+    """The samples of a regression on one input as a fit picture draws them: (x, y) per split."""
+    return _samples(torch.cat([data.x_train[:, :1], data.y_train[:, :1]], dim=1), None,
+                    torch.cat([data.x_val[:, :1], data.y_val[:, :1]], dim=1), None)
 
 
 def _samples(train: torch.Tensor, train_labels: torch.Tensor | None, val: torch.Tensor,

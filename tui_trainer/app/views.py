@@ -1,0 +1,238 @@
+"""The live pictures of a run, each in its own tab: the decision boundary of a classifier of 2-D
+points (the plane in half-block cells, two pixels a cell, shaded by the predicted class and its
+probability, the samples on top) and the fit of a regression on one input (the data and the
+model's curve, with w and b for tutorial 003's line).
+
+A panel asks the run (through its ``ViewRequest``) for pictures of its own size and shows the
+newest at each redraw; the engine makes them at a bounded rate (``engine.views``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from tui_trainer.app.charts import rgb
+from tui_trainer.engine.control import ViewRequest
+from tui_trainer.formatting import number
+from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, strength, validation_color
+
+#: The size asked for before a panel has been laid out (its tab not shown yet).
+UNMEASURED = (60, 40)
+#: From this width on, the boundary's caption explains the shades in words.
+WIDE_CAPTION = 70
+#: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
+HALF_BLOCK = "▀"
+
+
+class PlaneCanvas(Widget):
+    """The plane, two pixels a cell: each cell of the boundary picture shaded by its class and
+    probability, the training samples on top in their class colors (validation samples, paler,
+    when ``validation``). A picture of another size is sampled to this one."""
+
+    DEFAULT_CSS = "PlaneCanvas { height: 1fr; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frame: Any = None
+        self.validation = False
+        self._strips: list[Strip] | None = None
+        self._built_for: tuple | None = None
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(columns, rows) of pixels this canvas shows."""
+        width, height = self.size
+        return (width, 2 * height) if width and height else UNMEASURED
+
+    def show(self, frame: Any, validation: bool) -> None:
+        """Draw ``frame`` (a BoundaryFrame), with the validation samples or not."""
+        if frame is not self.frame or validation != self.validation:
+            self.frame, self.validation = frame, validation
+            self._strips = None
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        key = (self.size, id(self.frame), self.validation)
+        if self._strips is None or self._built_for != key:
+            self._strips, self._built_for = self._build(), key
+        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
+
+    def _build(self) -> list[Strip]:
+        width, height = self.size
+        frame = self.frame
+        if frame is None or not width or not height:
+            return []
+        base = self.background_colors[1].rgb
+        pixels = self._pixels(frame, width, 2 * height, base)
+        styles: dict[tuple[RGB, RGB], Style] = {}
+        strips = []
+        for row in range(height):
+            top, bottom = pixels[2 * row], pixels[2 * row + 1]
+            segments = []
+            for upper, lower in zip(top, bottom):
+                style = styles.get((upper, lower))
+                if style is None:
+                    style = styles[(upper, lower)] = Style(color=rgb(upper), bgcolor=rgb(lower))
+                segments.append(Segment(HALF_BLOCK, style))
+            strips.append(Strip(Segment.simplify(segments), width))
+        return strips
+
+    def _pixels(self, frame: Any, cols: int, rows: int, base: RGB) -> list[list[RGB]]:
+        """The picture's colors, ``rows`` lists of ``cols``."""
+        shades: dict[tuple[int, int], RGB] = {}
+        predicted, confidence = frame.predicted, frame.confidence
+        columns = [min(frame.cols - 1, (2 * x + 1) * frame.cols // (2 * cols)) for x in range(cols)]
+        pixels = []
+        for y in range(rows):
+            start = min(frame.rows - 1, (2 * y + 1) * frame.rows // (2 * rows)) * frame.cols
+            line = []
+            for x in columns:
+                key = (predicted[start + x], strength(confidence[start + x], frame.classes))
+                color = shades.get(key)
+                if color is None:
+                    color = shades[key] = cell_color(*key, base)
+                line.append(color)
+            pixels.append(line)
+        x_low, x_high, y_low, y_high = frame.extent
+        samples = frame.samples
+        layers = [(samples.train_x, samples.train_y, samples.train_label, sample_color)]
+        if self.validation:
+            layers.insert(0, (samples.val_x, samples.val_y, samples.val_label, validation_color))
+        for xs, ys, labels, paint in layers:
+            for x, y, label in zip(xs, ys, labels):
+                column = int((x - x_low) / (x_high - x_low) * cols)
+                row = int((y_high - y) / (y_high - y_low) * rows)
+                if 0 <= column < cols and 0 <= row < rows:
+                    pixels[row][column] = paint(label)
+        return pixels
+
+
+class BoundaryPanel(Vertical):
+    """The boundary view: a caption (epoch, the class colors, what the shade means) over the
+    plane."""
+
+    DEFAULT_CSS = """
+    BoundaryPanel > .caption { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.caption = Static("the decision boundary appears once a run's first epoch ends", classes="caption")
+        self.canvas = PlaneCanvas()
+        self.validation = False
+        self.class_names: list[str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.caption
+        yield self.canvas
+
+    def take(self, request: ViewRequest | None, class_names: list[str] | None = None) -> None:
+        """Ask the run for pictures of this panel's size and show its newest."""
+        if request is None:
+            return
+        request.ask(*self.canvas.grid)
+        frame = request.latest
+        self.class_names = class_names
+        if frame is not None and frame is not self.canvas.frame:
+            self._show(frame)
+
+    def on_resize(self) -> None:
+        if self.canvas.frame is not None:  # the caption fits the new width
+            self._show(self.canvas.frame)
+
+    def toggle_validation(self) -> bool:
+        """Show or hide the validation samples; returns whether they show now."""
+        self.validation = not self.validation
+        if self.canvas.frame is not None:
+            self._show(self.canvas.frame)
+        return self.validation
+
+    def _show(self, frame: Any) -> None:
+        self.canvas.show(frame, self.validation)
+        names = self.class_names or [str(k) for k in range(frame.classes)]
+        parts = [Content.from_markup("epoch $epoch ·", epoch=frame.epoch)]
+        parts += [Content.from_markup(f" [{rgb(class_color(k))}]██[/]$name", name=name)
+                  for k, name in enumerate(names)]
+        wide = self.size.width >= WIDE_CAPTION
+        if wide:
+            parts.append(Content(" · the stronger the shade, the more probable the class"))
+        parts.append(Content(" · f7: " + ("training points only" if self.validation else "+validation points")
+                             if wide else " · f7: " + ("−val" if self.validation else "+val")))
+        self.caption.update(Content("").join(parts))
+
+    def clear(self) -> None:
+        """Blank, for a new run."""
+        self.canvas.show(None, self.validation)
+        self.caption.update("the decision boundary appears once a run's first epoch ends")
+
+
+class FitPanel(Vertical):
+    """The fit view: the data and the model's current curve; for a task with a true line, the
+    learned w and b next to the true ones."""
+
+    DEFAULT_CSS = """
+    FitPanel > .caption { height: auto; padding: 0 1; }
+    FitPanel > PlotextPlot { height: 1fr; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.caption = Static("the model's curve appears once a run's first epoch ends", classes="caption")
+        self.plot = PlotextPlot()
+        self.frame: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield self.caption
+        yield self.plot
+
+    def take(self, request: ViewRequest | None) -> None:
+        """Ask the run for a curve as wide as the plot (braille: two points a column) and show
+        its newest."""
+        if request is None:
+            return
+        width = self.plot.size.width
+        request.ask(2 * width if width else UNMEASURED[0], 1)
+        frame = request.latest
+        if frame is not None and frame is not self.frame:
+            self._show(frame)
+
+    def on_resize(self) -> None:
+        if self.frame is not None:
+            self._show(self.frame)
+
+    def _show(self, frame: Any) -> None:
+        self.frame = frame
+        plt = self.plot.plt
+        plt.clear_figure()
+        samples = frame.samples
+        plt.plot(frame.xs, frame.ys, marker="braille", color=COLOR_MODEL)
+        plt.scatter(samples.train_x, samples.train_y, marker="dot", color=COLOR_DATA)  # on top of the curve
+        plt.xlabel("x")
+        self.plot.refresh()
+        p = frame.parameters
+        said = (f" · w = [b]{number(p['weight'], 4)}[/] → {number(p['true_weight'])}"
+                f" · b = [b]{number(p['bias'], 4)}[/] → {number(p['true_bias'])}" if p else "")
+        self.caption.update(Content.from_markup(
+            f"epoch {frame.epoch}{said} · [{rgb(COLOR_DATA)}]••[/] data "
+            f"[{rgb(COLOR_MODEL)}]━━[/] the model"))
+
+    def clear(self) -> None:
+        """Blank, for a new run."""
+        self.frame = None
+        self.plot.plt.clear_figure()
+        self.plot.refresh()
+        self.caption.update("the model's curve appears once a run's first epoch ends")
+
+
+#: The fit view's colors: the data (TensorFlow Playground's blue) and the model's curve.
+COLOR_DATA: RGB = class_color(1)
+COLOR_MODEL: RGB = blend(class_color(0), (255, 255, 255), 0.1)
