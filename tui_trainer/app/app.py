@@ -539,6 +539,7 @@ class TrainerApp(App[int]):
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
         self.charts.start(feed, regression=config.task_spec.kind == "regression")
         self._start_views(config)
+        self._take_view(config, view, feed)  # the size is asked before the run starts: a short run has a picture too
         self.run_log.add(f"run #{number}: {config.summary()}")
         self.redraw_timer.resume()
         self.refresh_bindings()
@@ -575,6 +576,8 @@ class TrainerApp(App[int]):
         self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
                           validated=config.training.val_split > 0)
         self._start_views(config)
+        for entry in entries:
+            self._take_view(config, entry.view, entry.feed)
         self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "
                          + ", ".join(e.label for e in entries))
         self.redraw_timer.resume()

@@ -27,8 +27,8 @@ from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_col
 
 #: The size asked for before a panel has been laid out (its tab not shown yet).
 UNMEASURED = (60, 40)
-#: From this width on, the boundary's caption explains the shades in words.
-WIDE_CAPTION = 70
+#: The boundary's caption before its first picture.
+WAITING = "the boundary shows once an epoch ends"
 #: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
 HALF_BLOCK = "▀"
 
@@ -117,16 +117,16 @@ class PlaneCanvas(Widget):
 
 
 class BoundaryPanel(Vertical):
-    """The boundary view: a caption (epoch, the class colors, what the shade means) over the
-    plane."""
+    """The boundary view: a one-line caption (epoch, the class colors, what the shade means when
+    there is room) over the plane, so the plane's size stays as the run was told."""
 
     DEFAULT_CSS = """
-    BoundaryPanel > .caption { height: auto; padding: 0 1; }
+    BoundaryPanel > .caption { height: 1; padding: 0 1; }
     """
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.caption = Static("the decision boundary appears once a run's first epoch ends", classes="caption")
+        self.caption = Static(WAITING, classes="caption")
         self.canvas = PlaneCanvas()
         self.validation = False
         self.class_names: list[str] | None = None
@@ -162,17 +162,16 @@ class BoundaryPanel(Vertical):
         parts = [Content.from_markup("epoch $epoch ·", epoch=frame.epoch)]
         parts += [Content.from_markup(f" [{rgb(class_color(k))}]██[/]$name", name=name)
                   for k, name in enumerate(names)]
-        wide = self.size.width >= WIDE_CAPTION
-        if wide:
-            parts.append(Content(" · the stronger the shade, the more probable the class"))
-        parts.append(Content(" · f7: " + ("training points only" if self.validation else "+validation points")
-                             if wide else " · f7: " + ("−val" if self.validation else "+val")))
-        self.caption.update(Content("").join(parts))
+        short = Content("").join([*parts, Content(" · f7: " + ("−val" if self.validation else "+val"))])
+        long = Content("").join([*parts, Content(" · stronger shade: more probable · f7: "
+                                                 + ("training points only" if self.validation
+                                                    else "+validation points"))])
+        self.caption.update(long if long.cell_length <= self.size.width - 2 else short)
 
     def clear(self) -> None:
         """Blank, for a new run."""
         self.canvas.show(None, self.validation)
-        self.caption.update("the decision boundary appears once a run's first epoch ends")
+        self.caption.update(WAITING)
 
 
 class FitPanel(Vertical):
