@@ -82,11 +82,11 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
         _draw_picture(axes[3], drawn[0][1], "")
     for index, row in enumerate(below):
         part = drawn[index * PICTURES_PER_ROW:(index + 1) * PICTURES_PER_ROW]
-        for axis, (label, frame) in zip(row.subplots(1, PICTURES_PER_ROW), part + [None] * PICTURES_PER_ROW):
-            if frame is None:
-                axis.set_axis_off()
-                continue
-            _draw_picture(axis, frame, f"{label}: ")
+        axes_row = row.subplots(1, PICTURES_PER_ROW)
+        for axis in axes_row[len(part):]:
+            axis.set_axis_off()
+        for axis, (label, frame) in zip(axes_row, part):
+            _draw_picture(axis, frame, f"{label}\n")
     title = " vs ".join(labels) if len(records) > 1 else resolve(records[0].config).summary()
     if len(title) > TITLE_CHARS:  # many runs: the legend names each
         title = f"{len(records)} runs (the legend says what differs)"
