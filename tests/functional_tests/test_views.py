@@ -11,9 +11,20 @@ import torch
 
 from helpers import config
 from tui_trainer.engine.control import ViewRequest
+from tui_trainer.engine.events import Callback
 from tui_trainer.engine.loop import Trainer
 from tui_trainer.engine.rundir import VIEW_FILE
 from tui_trainer.engine.views import BoundaryFrame, FitFrame, grid_points, read_view
+
+
+class Looks(Callback):
+    """A view that takes each picture at the epoch's end, as the app's panel does on screen."""
+
+    def __init__(self, request: ViewRequest) -> None:
+        self.request = request
+
+    def on_epoch_end(self, event) -> None:
+        self.request.take()
 
 
 def test_the_boundary_grid_is_the_models_prediction_at_the_grid_points(runs_dir):
@@ -22,7 +33,7 @@ def test_the_boundary_grid_is_the_models_prediction_at_the_grid_points(runs_dir)
     trainer = Trainer(config("multiclass", task__classes=4, training__epochs=3), runs_dir=runs_dir,
                       view=request)
     trainer.run()
-    frame = request.latest
+    frame = request.take()
     assert isinstance(frame, BoundaryFrame) and (frame.cols, frame.rows, frame.classes) == (17, 11, 4)
     x_low, x_high, y_low, y_high = frame.extent
     points = grid_points(frame.extent, 17, 11)
@@ -48,7 +59,7 @@ def test_a_binary_boundary_reads_one_output_as_the_probability_of_class_1(runs_d
                              training__epochs=2),
                       runs_dir=False, view=request)
     trainer.run()
-    frame = request.latest
+    frame = request.take()
     trainer.model.eval()
     with torch.no_grad():
         p1 = torch.sigmoid(trainer.model(grid_points(frame.extent, 9, 9)))[:, 0]
@@ -61,7 +72,7 @@ def test_the_fit_curve_is_the_models_output_and_w_b_are_the_layers(runs_dir):
     request.ask(40, 10)
     trainer = Trainer(config("linear", training__epochs=50), runs_dir=runs_dir, view=request)
     result = trainer.run()
-    frame = request.latest
+    frame = request.take()
     assert isinstance(frame, FitFrame) and len(frame.xs) == 40 and frame.epoch == 50
     layer = trainer.model[0]
     expected = layer.weight.item() * torch.tensor(frame.xs) + layer.bias.item()
@@ -78,11 +89,11 @@ def test_a_live_view_leaves_the_run_bit_for_bit_the_same():
     plain = without.run()
     request = ViewRequest()
     request.ask(30, 20)
-    watched = Trainer(config("multiclass", **settings), runs_dir=False, view=request)
+    watched = Trainer(config("multiclass", **settings), [Looks(request)], runs_dir=False, view=request)
     watched.get_ready()
     watched.rules["view"].gap = 0.0  # a picture at every epoch's end
     pictured = watched.run()
-    assert request.latest is not None and request.latest.epoch == 6
+    assert request.take() is not None and request.take().epoch == 6
     assert [m.train_loss for m in pictured.history] == [m.train_loss for m in plain.history]
     assert [m.val_loss for m in pictured.history] == [m.val_loss for m in plain.history]
     for a, b in zip(watched.model.state_dict().values(), without.model.state_dict().values()):
@@ -90,10 +101,10 @@ def test_a_live_view_leaves_the_run_bit_for_bit_the_same():
     assert torch.equal(watched.rng["torch"], without.rng["torch"])
 
 
-def test_pictures_come_at_most_once_per_epoch_and_not_faster_than_the_gap():
+def test_pictures_come_at_most_once_per_epoch_not_faster_than_the_gap_and_only_when_taken():
     request = ViewRequest()
     request.ask(8, 8)
-    trainer = Trainer(config("multiclass", training__epochs=5), runs_dir=False, view=request)
+    trainer = Trainer(config("multiclass", training__epochs=5), [Looks(request)], runs_dir=False, view=request)
     trainer.get_ready()
     view = trainer.rules["view"]
     made = []
@@ -103,7 +114,19 @@ def test_pictures_come_at_most_once_per_epoch_and_not_faster_than_the_gap():
     trainer.run()
     assert made == [1, 2, 3, 4, 5, 5]  # each epoch's end, then the run's end
     made.clear()
-    again = Trainer(config("multiclass", training__epochs=5), runs_dir=False, view=request)
+    request = ViewRequest()
+    request.ask(8, 8)
+    unseen = Trainer(config("multiclass", training__epochs=5), runs_dir=False, view=request)
+    unseen.get_ready()
+    view = unseen.rules["view"]
+    view.frame = lambda *args: made.append(args[0]) or frame(*args)
+    view.gap = 0.0
+    unseen.run()
+    assert made == [1, 5]  # nobody took the first picture: none until the run's end
+    made.clear()
+    request = ViewRequest()
+    request.ask(8, 8)
+    again = Trainer(config("multiclass", training__epochs=5), [Looks(request)], runs_dir=False, view=request)
     again.get_ready()
     view = again.rules["view"]
     view.frame = lambda *args: made.append(args[0]) or frame(*args)

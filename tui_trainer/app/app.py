@@ -408,7 +408,7 @@ class TrainerApp(App[int]):
         measured = next((m for m in reversed(feed.epochs) if m.layers), None)
         if measured is not None:
             self.layers.show(measured.epoch, measured.layers)
-        self._take_view(job.config, job.view, feed)
+        self._take_view(*self._pictured(job), final)
         self.charts.update(final)
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
@@ -423,12 +423,28 @@ class TrainerApp(App[int]):
         self.run_log.add(*[f"run #{job.number}: changed at epoch {x:.2f}: {what}" for x, what in made])
         job.logged_changes += len(made)
 
-    def _take_view(self, config: Config, view: ViewRequest | None, feed: RunFeed) -> None:
-        """Show the run's newest picture in its panel (which asks the run for its own size)."""
+    def _take_view(self, config: Config, view: ViewRequest | None, feed: RunFeed, final: bool = False) -> None:
+        """Show the run's newest picture in its panel while its tab shows (the panel asks the
+        run for pictures of its own size)."""
         if config.view == "boundary":
-            self.boundary.take(view, feed.started.class_names if feed.started else None)
+            self.boundary.take(view, self.tabs.active == "tab-boundary", final,
+                               feed.started.class_names if feed.started else None)
         elif config.view == "fit":
-            self.fit.take(view)
+            self.fit.take(view, self.tabs.active == "tab-fit", final)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A picture's tab shown: its run's newest picture at once (a run that ended too)."""
+        job = self.job or self.last_job
+        if job is not None and event.pane.id in VIEW_TABS.values():
+            self._take_view(*self._pictured(job), final=True)
+
+    def _pictured(self, job: Job) -> tuple[Config, ViewRequest | None, RunFeed]:
+        """The run whose picture the panels show: the job's, or in a comparison the run
+        highlighted in the leaderboard (the first until one is)."""
+        if not job.race:
+            return job.config, job.view, job.feed
+        entry = next((e for e in job.race if e.number == self.leaderboard.selected_number), job.race[0])
+        return entry.run.config, entry.view, entry.feed
 
     @staticmethod
     def _resources(feed: RunFeed) -> str:
@@ -622,8 +638,7 @@ class TrainerApp(App[int]):
             self.readouts.bar.update(total=total, progress=done)
         self.charts.update(final)
         self.leaderboard.show()
-        shown = next((e for e in job.race if e.number == self.leaderboard.selected_number), job.race[0])
-        self._take_view(shown.run.config, shown.view, shown.feed)
+        self._take_view(*self._pictured(job), final)
         for entry in job.race:
             epochs = entry.feed.epochs
             config = entry.run.config
@@ -847,8 +862,8 @@ class TrainerApp(App[int]):
             self.notify("The run has no folder yet: save its picture once it started.")
             return
         # A run still going has no picture in its folder yet: its newest live one is drawn.
-        pictures = {folder: view.latest for folder, view in folders
-                    if self.job is not None and view is not None and view.latest is not None}
+        pictures = {folder: frame for folder, view in folders
+                    if self.job is not None and view is not None and (frame := view.take()) is not None}
         run_dirs = [folder for folder, _ in folders]
         target = run_dirs[0] / "plot.png" if len(run_dirs) == 1 else run_dirs[0].parent / "compare.png"
         self.run_worker(partial(self._save_picture, run_dirs, fresh_path(target), pictures),

@@ -8,6 +8,8 @@ newest at each redraw; the engine makes them at a bounded rate (``engine.views``
 
 from __future__ import annotations
 
+import time
+from itertools import groupby
 from typing import Any
 
 from rich.segment import Segment
@@ -18,9 +20,8 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
-from tui_trainer.app.charts import rgb
+from tui_trainer.app.charts import MIN_REDRAW_GAP, RENDER_BUDGET, Plot, rgb
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
 from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, strength, validation_color
@@ -46,6 +47,8 @@ class PlaneCanvas(Widget):
         self.validation = False
         self._strips: list[Strip] | None = None
         self._built_for: tuple | None = None
+        self._cells: tuple[Any, list[tuple[int, int]]] | None = None  # a frame's (class, shade step) per cell
+        self.render_seconds = 0.0  # how long drawing the last picture took
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -63,7 +66,9 @@ class PlaneCanvas(Widget):
     def render_line(self, y: int) -> Strip:
         key = (self.size, id(self.frame), self.validation)
         if self._strips is None or self._built_for != key:
+            started = time.perf_counter()
             self._strips, self._built_for = self._build(), key
+            self.render_seconds = time.perf_counter() - started
         return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
 
     def _build(self) -> list[Strip]:
@@ -71,37 +76,32 @@ class PlaneCanvas(Widget):
         frame = self.frame
         if frame is None or not width or not height:
             return []
-        base = self.background_colors[1].rgb
-        pixels = self._pixels(frame, width, 2 * height, base)
+        pixels = self._pixels(frame, width, 2 * height, self.background_colors[1].rgb)
         styles: dict[tuple[RGB, RGB], Style] = {}
         strips = []
         for row in range(height):
-            top, bottom = pixels[2 * row], pixels[2 * row + 1]
             segments = []
-            for upper, lower in zip(top, bottom):
-                style = styles.get((upper, lower))
+            for pair, run in groupby(zip(pixels[2 * row], pixels[2 * row + 1])):
+                style = styles.get(pair)
                 if style is None:
-                    style = styles[(upper, lower)] = Style(color=rgb(upper), bgcolor=rgb(lower))
-                segments.append(Segment(HALF_BLOCK, style))
-            strips.append(Strip(Segment.simplify(segments), width))
+                    style = styles[pair] = Style(color=rgb(pair[0]), bgcolor=rgb(pair[1]))
+                segments.append(Segment(HALF_BLOCK * sum(1 for _ in run), style))
+            strips.append(Strip(segments, width))
         return strips
 
     def _pixels(self, frame: Any, cols: int, rows: int, base: RGB) -> list[list[RGB]]:
-        """The picture's colors, ``rows`` lists of ``cols``."""
-        shades: dict[tuple[int, int], RGB] = {}
-        predicted, confidence = frame.predicted, frame.confidence
+        """The picture's colors, ``rows`` lists of ``cols`` (the frame's cells sampled to them),
+        the samples on top."""
+        if self._cells is None or self._cells[0] is not frame:
+            self._cells = (frame, [(label, strength(confidence, frame.classes))
+                                   for label, confidence in zip(frame.predicted, frame.confidence)])
+        cells = self._cells[1]
+        palette = _Palette(base)
         columns = [min(frame.cols - 1, (2 * x + 1) * frame.cols // (2 * cols)) for x in range(cols)]
         pixels = []
         for y in range(rows):
             start = min(frame.rows - 1, (2 * y + 1) * frame.rows // (2 * rows)) * frame.cols
-            line = []
-            for x in columns:
-                key = (predicted[start + x], strength(confidence[start + x], frame.classes))
-                color = shades.get(key)
-                if color is None:
-                    color = shades[key] = cell_color(*key, base)
-                line.append(color)
-            pixels.append(line)
+            pixels.append([palette[cells[start + x]] for x in columns])
         x_low, x_high, y_low, y_high = frame.extent
         samples = frame.samples
         layers = [(samples.train_x, samples.train_y, samples.train_label, sample_color)]
@@ -114,6 +114,34 @@ class PlaneCanvas(Widget):
                 if 0 <= column < cols and 0 <= row < rows:
                     pixels[row][column] = paint(label)
         return pixels
+
+
+class Pace:
+    """When a panel may show its next picture: drawing one may take at most RENDER_BUDGET of the
+    wall clock (as the live charts), and never more often than MIN_REDRAW_GAP."""
+
+    def __init__(self) -> None:
+        self.next = 0.0
+
+    def due(self, final: bool = False) -> bool:
+        """Whether the next picture may be shown now (``final``: always)."""
+        return final or time.monotonic() >= self.next
+
+    def wait(self, cost: float) -> None:
+        """A picture was shown; ``cost``: the seconds the last one took to draw."""
+        self.next = time.monotonic() + max(MIN_REDRAW_GAP, cost / RENDER_BUDGET)
+
+
+class _Palette(dict):
+    """Cell colors over ``base`` by (class, shade step), each computed once."""
+
+    def __init__(self, base: RGB) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, key: tuple[int, int]) -> RGB:
+        color = self[key] = cell_color(*key, self.base)
+        return color
 
 
 class BoundaryPanel(Vertical):
@@ -130,20 +158,25 @@ class BoundaryPanel(Vertical):
         self.canvas = PlaneCanvas()
         self.validation = False
         self.class_names: list[str] | None = None
+        self.pace = Pace()
 
     def compose(self) -> ComposeResult:
         yield self.caption
         yield self.canvas
 
-    def take(self, request: ViewRequest | None, class_names: list[str] | None = None) -> None:
-        """Ask the run for pictures of this panel's size and show its newest."""
+    def take(self, request: ViewRequest | None, shown: bool, final: bool = False,
+             class_names: list[str] | None = None) -> None:
+        """Ask the run for pictures of this panel's size and, while the panel is ``shown``, show
+        its newest (at the pace its drawing cost allows, unless ``final``)."""
         if request is None:
             return
         request.ask(*self.canvas.grid)
-        frame = request.latest
         self.class_names = class_names
-        if frame is not None and frame is not self.canvas.frame:
-            self._show(frame)
+        if shown and self.pace.due(final):
+            frame = request.take()
+            if frame is not None and frame is not self.canvas.frame:
+                self._show(frame)
+            self.pace.wait(self.canvas.render_seconds)
 
     def on_resize(self) -> None:
         if self.canvas.frame is not None:  # the caption fits the new width
@@ -180,29 +213,33 @@ class FitPanel(Vertical):
 
     DEFAULT_CSS = """
     FitPanel > .caption { height: auto; padding: 0 1; }
-    FitPanel > PlotextPlot { height: 1fr; }
+    FitPanel > Plot { height: 1fr; }
     """
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.caption = Static("the model's curve appears once a run's first epoch ends", classes="caption")
-        self.plot = PlotextPlot()
+        self.plot = Plot()
         self.frame: Any = None
+        self.pace = Pace()
 
     def compose(self) -> ComposeResult:
         yield self.caption
         yield self.plot
 
-    def take(self, request: ViewRequest | None) -> None:
-        """Ask the run for a curve as wide as the plot (braille: two points a column) and show
-        its newest."""
+    def take(self, request: ViewRequest | None, shown: bool, final: bool = False) -> None:
+        """Ask the run for a curve as wide as the plot (braille: two points a column) and, while
+        the panel is ``shown``, show its newest (at the pace its drawing cost allows, unless
+        ``final``)."""
         if request is None:
             return
         width = self.plot.size.width
         request.ask(2 * width if width else UNMEASURED[0], 1)
-        frame = request.latest
-        if frame is not None and frame is not self.frame:
-            self._show(frame)
+        if shown and self.pace.due(final):
+            frame = request.take()
+            if frame is not None and frame is not self.frame:
+                self._show(frame)
+            self.pace.wait(self.plot.render_seconds)
 
     def on_resize(self) -> None:
         if self.frame is not None:

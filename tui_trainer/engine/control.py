@@ -80,12 +80,14 @@ class RunControl:
 
 class ViewRequest:
     """A live view's order to a run, shared by the UI thread and the training thread: the grid
-    size it wants (``ask``), and the latest picture the run made (``latest``)."""
+    size it wants (``ask``) and the run's newest picture (``post``, ``take``). A new picture is
+    wanted only once the view took the last one, so a view that is not looked at costs nothing."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._size: tuple[int, int] | None = None
         self._frame: Frame | None = None
+        self._taken = True
 
     def ask(self, cols: int, rows: int) -> None:
         """Ask for pictures of ``cols`` x ``rows`` cells (the curve: ``cols`` points)."""
@@ -98,13 +100,19 @@ class ViewRequest:
         with self._lock:
             return self._size
 
+    @property
+    def wanted(self) -> tuple[int, int] | None:
+        """The size of the next picture, once the view took the last one (else None)."""
+        with self._lock:
+            return self._size if self._taken else None
+
     def post(self, frame: Frame) -> None:
         """Hand over a new picture (the training thread)."""
         with self._lock:
-            self._frame = frame
+            self._frame, self._taken = frame, False
 
-    @property
-    def latest(self) -> Frame | None:
-        """The newest picture (None before the first)."""
+    def take(self) -> Frame | None:
+        """The newest picture (None before the first); the run may make the next one."""
         with self._lock:
+            self._taken = True
             return self._frame

@@ -3,8 +3,9 @@
 samples on top) and the fit of a regression on one input (the data and the model's curve).
 
 ``ModelView`` is the hook that makes them: at epoch ends, for a live view that asked for a grid
-size (``control.ViewRequest``, set from another thread), at most once every VIEW_GAP seconds; and once
-at the run's end at FINAL_GRID, written to the run folder's VIEW_FILE for ``export-plot``.
+size (``control.ViewRequest``, set from another thread) and took the last picture, at most once
+every VIEW_GAP seconds; at the run's end, a last one for the view, and one at FINAL_GRID written
+to the run folder's VIEW_FILE for ``export-plot``.
 Pictures are made under ``torch.no_grad()`` and ``model.eval()``, with the model's mode put back,
 and draw no random numbers, so a run trains the same with a view or without.
 """
@@ -181,7 +182,8 @@ def grid_points(extent: tuple[float, float, float, float], cols: int, rows: int)
 
 class ModelView(Callback):
     """Makes a run's picture (``kind``: ``boundary`` or ``fit``) of ``model`` on ``data``: for a
-    live view that asked through ``request``, at epoch ends at most once every ``gap`` seconds;
+    live view that asked through ``request`` (and took the last picture), at epoch ends at most
+    once every ``gap`` seconds;
     at the run's end, a last one for the view and the FINAL_GRID picture in the run folder.
     ``line`` gives the learned line of a task that has a true one (or None)."""
 
@@ -209,7 +211,7 @@ class ModelView(Callback):
         self.run_dir = event.run_dir
 
     def at_epoch_end(self, context: EpochContext) -> None:
-        size = self.request.size if self.request is not None else None
+        size = self.request.wanted if self.request is not None else None
         now = time.monotonic()
         if size is None or now - self.last < self.gap or self.broken:
             return None
