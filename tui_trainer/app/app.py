@@ -408,7 +408,7 @@ class TrainerApp(App[int]):
         measured = next((m for m in reversed(feed.epochs) if m.layers), None)
         if measured is not None:
             self.layers.show(measured.epoch, measured.layers)
-        self._take_view(*self._pictured(job), final)
+        self._take_view(*self._pictured(job), final=final)
         self.charts.update(final)
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
@@ -423,14 +423,15 @@ class TrainerApp(App[int]):
         self.run_log.add(*[f"run #{job.number}: changed at epoch {x:.2f}: {what}" for x, what in made])
         job.logged_changes += len(made)
 
-    def _take_view(self, config: Config, view: ViewRequest | None, feed: RunFeed, final: bool = False) -> None:
+    def _take_view(self, config: Config, view: ViewRequest | None, feed: RunFeed, label: str = "",
+                   final: bool = False) -> None:
         """Show the run's newest picture in its panel while its tab shows (the panel asks the
-        run for pictures of its own size)."""
+        run for pictures of its own size); ``label`` names the run in a comparison."""
         if config.view == "boundary":
-            self.boundary.take(view, self.tabs.active == "tab-boundary", final,
+            self.boundary.take(view, self.tabs.active == "tab-boundary", final, label,
                                feed.started.class_names if feed.started else None)
         elif config.view == "fit":
-            self.fit.take(view, self.tabs.active == "tab-fit", final)
+            self.fit.take(view, self.tabs.active == "tab-fit", final, label)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """A picture's tab shown: its run's newest picture at once (a run that ended too)."""
@@ -438,13 +439,13 @@ class TrainerApp(App[int]):
         if job is not None and event.pane.id in VIEW_TABS.values():
             self._take_view(*self._pictured(job), final=True)
 
-    def _pictured(self, job: Job) -> tuple[Config, ViewRequest | None, RunFeed]:
-        """The run whose picture the panels show: the job's, or in a comparison the run
-        highlighted in the leaderboard (the first until one is)."""
+    def _pictured(self, job: Job) -> tuple[Config, ViewRequest | None, RunFeed, str]:
+        """The run whose picture the panels show, and its label: the job's, or in a comparison
+        the run highlighted in the leaderboard (the first until one is)."""
         if not job.race:
-            return job.config, job.view, job.feed
+            return job.config, job.view, job.feed, ""
         entry = next((e for e in job.race if e.number == self.leaderboard.selected_number), job.race[0])
-        return entry.run.config, entry.view, entry.feed
+        return entry.run.config, entry.view, entry.feed, entry.short_label
 
     @staticmethod
     def _resources(feed: RunFeed) -> str:
@@ -638,7 +639,7 @@ class TrainerApp(App[int]):
             self.readouts.bar.update(total=total, progress=done)
         self.charts.update(final)
         self.leaderboard.show()
-        self._take_view(*self._pictured(job), final)
+        self._take_view(*self._pictured(job), final=final)
         for entry in job.race:
             epochs = entry.feed.epochs
             config = entry.run.config

@@ -158,20 +158,22 @@ class BoundaryPanel(Vertical):
         self.canvas = PlaneCanvas()
         self.validation = False
         self.class_names: list[str] | None = None
+        self.label = ""
         self.pace = Pace()
 
     def compose(self) -> ComposeResult:
         yield self.caption
         yield self.canvas
 
-    def take(self, request: ViewRequest | None, shown: bool, final: bool = False,
+    def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "",
              class_names: list[str] | None = None) -> None:
         """Ask the run for pictures of this panel's size and, while the panel is ``shown``, show
-        its newest (at the pace its drawing cost allows, unless ``final``)."""
+        its newest (at the pace its drawing cost allows, unless ``final``); ``label`` names the
+        run in a comparison."""
         if request is None:
             return
         request.ask(*self.canvas.grid)
-        self.class_names = class_names
+        self.class_names, self.label = class_names, label
         if shown and self.pace.due(final):
             frame = request.take()
             if frame is not None and frame is not self.canvas.frame:
@@ -192,7 +194,8 @@ class BoundaryPanel(Vertical):
     def _show(self, frame: Any) -> None:
         self.canvas.show(frame, self.validation)
         names = self.class_names or [str(k) for k in range(frame.classes)]
-        parts = [Content.from_markup("epoch $epoch ·", epoch=frame.epoch)]
+        parts = [Content.from_markup("[b]$label[/]epoch $epoch ·", label=self.label and f"{self.label} · ",
+                                     epoch=frame.epoch)]
         parts += [Content.from_markup(f" [{rgb(class_color(k))}]██[/]$name", name=name)
                   for k, name in enumerate(names)]
         short = Content("").join([*parts, Content(" · f7: " + ("−val" if self.validation else "+val"))])
@@ -221,18 +224,20 @@ class FitPanel(Vertical):
         self.caption = Static("the model's curve appears once a run's first epoch ends", classes="caption")
         self.plot = Plot()
         self.frame: Any = None
+        self.label = ""
         self.pace = Pace()
 
     def compose(self) -> ComposeResult:
         yield self.caption
         yield self.plot
 
-    def take(self, request: ViewRequest | None, shown: bool, final: bool = False) -> None:
+    def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "") -> None:
         """Ask the run for a curve as wide as the plot (braille: two points a column) and, while
         the panel is ``shown``, show its newest (at the pace its drawing cost allows, unless
-        ``final``)."""
+        ``final``); ``label`` names the run in a comparison."""
         if request is None:
             return
+        self.label = label
         width = self.plot.size.width
         request.ask(2 * width if width else UNMEASURED[0], 1)
         if shown and self.pace.due(final):
@@ -258,8 +263,8 @@ class FitPanel(Vertical):
         said = (f" · w = [b]{number(p['weight'], 4)}[/] → {number(p['true_weight'])}"
                 f" · b = [b]{number(p['bias'], 4)}[/] → {number(p['true_bias'])}" if p else "")
         self.caption.update(Content.from_markup(
-            f"epoch {frame.epoch}{said} · [{rgb(COLOR_DATA)}]••[/] data "
-            f"[{rgb(COLOR_MODEL)}]━━[/] the model"))
+            f"[b]$label[/]epoch {frame.epoch}{said} · [{rgb(COLOR_DATA)}]••[/] data "
+            f"[{rgb(COLOR_MODEL)}]━━[/] the model", label=self.label and f"{self.label} · "))
 
     def clear(self) -> None:
         """Blank, for a new run."""

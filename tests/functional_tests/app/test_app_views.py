@@ -109,3 +109,22 @@ async def test_f8_saves_the_runs_picture_in_its_folder_and_never_over_a_file(run
         second = run_dir / "plot-1.png"
         await ui.wait_until(lambda: any(f"picture written to {second}" in line for line in app.run_log.all_lines))
     assert first.read_bytes() == kept and second.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, make_ui):
+    from tui_trainer.app.compare import CompareDialog
+
+    app = make_app(runs_dir=runs_dir, config=resolve(MULTICLASS))
+    async with app.run_test(size=(120, 36)) as pilot:
+        ui = make_ui(pilot)
+        app.action_show_tab("tab-boundary")
+        await pilot.press("f5")
+        await ui.wait_until(lambda: isinstance(app.screen, CompareDialog))
+        app.screen.choices.select("sgd")
+        await pilot.press("ctrl+r")
+        await ui.wait_until(lambda: app.job is not None and app.job.race)
+        first = app.job.race[0]
+        await ui.wait_until(lambda: app.job is None)
+        await ui.wait_until(lambda: app.boundary.canvas.frame is not None and app.boundary.canvas.frame.epoch == 4)
+        assert app.boundary.canvas.frame is first.view.take()  # the first run's, until one is highlighted
+        assert str(app.boundary.caption.render()).startswith(f"{first.short_label} · epoch 4")
