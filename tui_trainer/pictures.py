@@ -14,22 +14,14 @@ UNKNOWN: RGB = (110, 110, 110)
 #: A cell's share of its class color: from FAINTEST (a coin toss between the classes) up to
 #: STRONGEST (certain), so the samples drawn at full color stand out on any cell.
 FAINTEST, STRONGEST = 0.06, 0.45
-#: Shades are rounded to this many steps (so a picture uses few distinct colors).
+#: A cell's shade, in steps from 0 (every class equally likely) to SHADE_STEPS (certain), so a
+#: picture uses few distinct colors (``engine.views.shade_steps`` counts them).
 SHADE_STEPS = 12
 
 
 def class_color(label: int) -> RGB:
     """The color of class ``label``."""
     return CLASS_COLORS[label % len(CLASS_COLORS)] if label >= 0 else UNKNOWN
-
-
-def strength(confidence: float, classes: int) -> int:
-    """How sure a cell is, in steps from 0 (every class equally likely) to SHADE_STEPS (certain)."""
-    chance = 1 / max(2, classes)
-    if not confidence == confidence:  # NaN
-        return 0
-    share = (confidence - chance) / (1 - chance)
-    return round(min(1.0, max(0.0, share)) * SHADE_STEPS)
 
 
 def blend(base: RGB, color: RGB, share: float) -> RGB:
@@ -39,7 +31,7 @@ def blend(base: RGB, color: RGB, share: float) -> RGB:
 
 def cell_color(label: int, step: int, base: RGB) -> RGB:
     """A boundary cell's color over ``base``: its class color at the share its ``step`` (from
-    ``strength``) gives."""
+    ``views.shade_steps``) gives."""
     if label < 0:
         return UNKNOWN
     return blend(base, class_color(label), FAINTEST + (STRONGEST - FAINTEST) * step / SHADE_STEPS)

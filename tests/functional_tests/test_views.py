@@ -5,6 +5,7 @@ left in the run folder."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -14,7 +15,8 @@ from tui_trainer.engine.control import ViewRequest
 from tui_trainer.engine.events import Callback
 from tui_trainer.engine.loop import Trainer
 from tui_trainer.engine.rundir import VIEW_FILE
-from tui_trainer.engine.views import BoundaryFrame, FitFrame, grid_points, read_view
+from tui_trainer.engine.views import BoundaryFrame, FitFrame, grid_points, read_view, shade_steps
+from tui_trainer.pictures import SHADE_STEPS
 
 
 class Looks(Callback):
@@ -48,6 +50,10 @@ def test_the_boundary_grid_is_the_models_prediction_at_the_grid_points(runs_dir)
         probabilities = torch.softmax(trainer.model(points), dim=1)
     assert frame.predicted == probabilities.argmax(dim=1).tolist()
     assert torch.allclose(torch.tensor(frame.confidence), probabilities.max(dim=1).values, atol=1e-6)
+    # the shade grows with the probability, from 0 (a coin toss between the classes) to the last step
+    by_confidence = [step for _, step in sorted(zip(frame.confidence, frame.steps))]
+    assert by_confidence == sorted(by_confidence) and 0 <= min(frame.steps) <= max(frame.steps) <= SHADE_STEPS
+    assert shade_steps(torch.tensor([0.25, 1.0, math.nan]), 4).tolist() == [0, SHADE_STEPS, 0]
     assert frame.samples.train_label == trainer.data.y_train.tolist()
     assert frame.samples.val_x == trainer.data.x_val[:, 0].tolist()
 

@@ -21,13 +21,15 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui_trainer.app.charts import MIN_REDRAW_GAP, RENDER_BUDGET, Plot, rgb
+from tui_trainer.app.charts import MIN_REDRAW_GAP, Plot, rgb
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
-from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, strength, validation_color
+from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, validation_color
 
 #: The size asked for before a panel has been laid out (its tab not shown yet).
 UNMEASURED = (60, 40)
+#: The share of the wall clock drawing pictures may take (a 10 ms picture: two a second).
+PICTURE_BUDGET = 0.02
 #: The boundary's caption before its first picture.
 WAITING = "the boundary shows once an epoch ends"
 #: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
@@ -93,8 +95,7 @@ class PlaneCanvas(Widget):
         """The picture's colors, ``rows`` lists of ``cols`` (the frame's cells sampled to them),
         the samples on top."""
         if self._cells is None or self._cells[0] is not frame:
-            self._cells = (frame, [(label, strength(confidence, frame.classes))
-                                   for label, confidence in zip(frame.predicted, frame.confidence)])
+            self._cells = (frame, list(zip(frame.predicted, frame.steps)))
         cells = self._cells[1]
         palette = _Palette(base)
         columns = [min(frame.cols - 1, (2 * x + 1) * frame.cols // (2 * cols)) for x in range(cols)]
@@ -108,17 +109,19 @@ class PlaneCanvas(Widget):
         if self.validation:
             layers.insert(0, (samples.val_x, samples.val_y, samples.val_label, validation_color))
         for xs, ys, labels, paint in layers:
+            colors = {label: paint(label) for label in set(labels)}
             for x, y, label in zip(xs, ys, labels):
                 column = int((x - x_low) / (x_high - x_low) * cols)
                 row = int((y_high - y) / (y_high - y_low) * rows)
                 if 0 <= column < cols and 0 <= row < rows:
-                    pixels[row][column] = paint(label)
+                    pixels[row][column] = colors[label]
         return pixels
 
 
 class Pace:
-    """When a panel may show its next picture: drawing one may take at most RENDER_BUDGET of the
-    wall clock (as the live charts), and never more often than MIN_REDRAW_GAP."""
+    """When a panel may show its next picture: drawing pictures may take at most PICTURE_BUDGET
+    of the wall clock (the UI's drawing holds the GIL the training thread needs), and never more
+    often than the charts redraw (MIN_REDRAW_GAP)."""
 
     def __init__(self) -> None:
         self.next = 0.0
@@ -129,7 +132,7 @@ class Pace:
 
     def wait(self, cost: float) -> None:
         """A picture was shown; ``cost``: the seconds the last one took to draw."""
-        self.next = time.monotonic() + max(MIN_REDRAW_GAP, cost / RENDER_BUDGET)
+        self.next = time.monotonic() + max(MIN_REDRAW_GAP, cost / PICTURE_BUDGET)
 
 
 class _Palette(dict):

@@ -29,6 +29,7 @@ from tui_trainer.engine.hooks import EpochContext
 from tui_trainer.engine.rundir import VIEW_FILE
 from tui_trainer.errors import UserFacingError
 from tui_trainer.outputs import write_text
+from tui_trainer.pictures import SHADE_STEPS
 
 #: A live view gets a new picture at most this often (seconds of wall time), and at most once
 #: per epoch: a few per second, as often as the app redraws.
@@ -79,7 +80,8 @@ class Samples:
 class BoundaryFrame:
     """A classifier's view of the plane: over ``extent`` (x low, x high, y low, y high), a grid of
     ``cols`` x ``rows`` cells (row 0 at the top, y high), each cell's predicted class (-1 where
-    the output is not finite) and that class's probability; the samples on top."""
+    the output is not finite), that class's probability and its shade (``shade_steps``); the
+    samples on top."""
 
     kind = "boundary"
     epoch: int
@@ -89,6 +91,7 @@ class BoundaryFrame:
     classes: int
     predicted: list[int]
     confidence: list[float]
+    steps: list[int]
     samples: Samples
 
     def as_json(self) -> dict[str, Any]:
@@ -126,8 +129,10 @@ def frame_from_json(data: dict[str, Any]) -> Frame:
         if data["kind"] == "boundary":
             frame = BoundaryFrame(int(data["epoch"]), tuple(data["extent"]), int(data["cols"]),
                                   int(data["rows"]), int(data["classes"]), list(data["predicted"]),
-                                  [math.nan if c is None else c for c in data["confidence"]], samples)
-            if len(frame.predicted) != frame.cols * frame.rows or len(frame.confidence) != len(frame.predicted):
+                                  [math.nan if c is None else c for c in data["confidence"]],
+                                  list(data["steps"]), samples)
+            cells = frame.cols * frame.rows
+            if not len(frame.predicted) == len(frame.confidence) == len(frame.steps) == cells:
                 raise ValueError("the grid's size does not match its cells")
             return frame
         if data["kind"] == "fit":
@@ -158,6 +163,15 @@ def class_probabilities(out: torch.Tensor, head: str) -> torch.Tensor:
         return out.float().exp()
     positive = out.float()[:, :1] if head == "probability" else torch.sigmoid(out.float()[:, :1])
     return torch.cat([1 - positive, positive], dim=1)
+
+
+def shade_steps(confidence: torch.Tensor, classes: int) -> torch.Tensor:
+    """How sure each cell is, from the probability of its predicted class (at least one in
+    ``classes``): in steps from 0 (every class equally likely) to SHADE_STEPS (certain); 0 where
+    it is not finite."""
+    chance = 1 / max(2, classes)
+    steps = ((confidence - chance) * (SHADE_STEPS / (1 - chance)) + 0.5).floor().clamp(0, SHADE_STEPS)
+    return steps.nan_to_num(0.0).long()
 
 
 def plane_extent(points: torch.Tensor, cols: int, rows: int) -> tuple[float, float, float, float]:
@@ -260,7 +274,8 @@ class ModelView(Callback):
                     confidence, predicted = probabilities.max(dim=1)
                     predicted = torch.where(probabilities.isfinite().all(dim=1), predicted, -1)
                     return BoundaryFrame(epoch, extent, cols, rows, self.classes, predicted.tolist(),
-                                         confidence.tolist(), self.samples)
+                                         confidence.tolist(), shade_steps(confidence, self.classes).tolist(),
+                                         self.samples)
                 xs = torch.linspace(*self.x_range, cols, device=device).unsqueeze(1)
                 ys = model(xs).float()[:, 0]
                 return FitFrame(epoch, xs[:, 0].tolist(), ys.tolist(), self.samples, self.line())

@@ -16,7 +16,7 @@ from tui_trainer.config import resolve
 from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, read_run
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.outputs import output_path
-from tui_trainer.pictures import cell_color, class_color, strength, validation_color
+from tui_trainer.pictures import cell_color, class_color, validation_color
 
 #: The longest title that fits across the figure; a longer one (many runs) is summed up.
 TITLE_CHARS = 110
@@ -149,10 +149,9 @@ def _draw_picture(axis, frame, label: str) -> None:
     a white edge, validation paler with a dark one) or a fit (the data and the model's curve)."""
     samples = frame.samples
     if frame.kind == "boundary":
-        steps = [strength(c, frame.classes) for c in frame.confidence]
         white = (255, 255, 255)
         image = [[[v / 255 for v in cell_color(frame.predicted[r * frame.cols + c],
-                                                steps[r * frame.cols + c], white)]
+                                                frame.steps[r * frame.cols + c], white)]
                   for c in range(frame.cols)] for r in range(frame.rows)]
         axis.imshow(image, extent=frame.extent, interpolation="nearest", aspect="equal")
         for xs, ys, classes, edge, paint in (

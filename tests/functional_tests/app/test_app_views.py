@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tui_trainer.app import make_app
 from tui_trainer.config import resolve
-from tui_trainer.pictures import cell_color, sample_color, strength, validation_color
+from tui_trainer.pictures import cell_color, sample_color, validation_color
 
 MULTICLASS = {"task": "multiclass", "training": {"epochs": 4, "device": "cpu"}}
 
@@ -68,7 +68,7 @@ async def test_the_boundary_is_the_runs_picture_at_the_panels_size(runs_dir, mak
                 if (column, row) not in train:
                     cell = row * width + column
                     assert pixel(canvas, column, row) == cell_color(
-                        frame.predicted[cell], strength(frame.confidence[cell], 3), base)
+                        frame.predicted[cell], frame.steps[cell], base)
         for (column, row), label in train.items():  # the training samples on top
             assert pixel(canvas, column, row) == sample_color(label)
         alone = [(spot, k) for spot, k in val.items() if spot not in train]
@@ -123,8 +123,10 @@ async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, 
         app.screen.choices.select("sgd")
         await pilot.press("ctrl+r")
         await ui.wait_until(lambda: app.job is not None and app.job.race)
-        first = app.job.race[0]
+        race = app.job.race
         await ui.wait_until(lambda: app.job is None)
         await ui.wait_until(lambda: app.boundary.canvas.frame is not None and app.boundary.canvas.frame.epoch == 4)
-        assert app.boundary.canvas.frame is first.view.take()  # the first run's, until one is highlighted
-        assert str(app.boundary.caption.render()).startswith(f"{first.short_label} · epoch 4")
+        number = app.leaderboard.selected_number  # the leaderboard's highlighted run (its leader at first)
+        shown = next((e for e in race if e.number == number), race[0])
+        assert app.boundary.canvas.frame is shown.view.take()
+        assert str(app.boundary.caption.render()).startswith(f"{shown.short_label} · epoch 4")
