@@ -122,9 +122,9 @@ async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, 
         await ui.wait_until(lambda: isinstance(app.screen, CompareDialog))
         app.screen.choices.select("sgd")
         await pilot.press("ctrl+r")
-        await ui.wait_until(lambda: app.job is not None and app.job.race)
-        race = app.job.race
-        await ui.wait_until(lambda: app.job is None)
+        await ui.wait_until(lambda: app.job is None and app.last_job is not None)  # a short race
+        race = app.last_job.race
+        assert [e.run.config.optimizer.name for e in race] == ["sgd", "adam"]
         await ui.wait_until(lambda: app.boundary.canvas.frame is not None and app.boundary.canvas.frame.epoch == 4)
         number = app.leaderboard.selected_number  # the leaderboard's highlighted run (its leader at first)
         shown = next((e for e in race if e.number == number), race[0])
