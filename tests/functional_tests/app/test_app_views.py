@@ -30,25 +30,12 @@ def where(frame, x: float, y: float, width: int, rows: int) -> tuple[int, int]:
     return int((x - x_low) / (x_high - x_low) * width), int((y_high - y) / (y_high - y_low) * rows)
 
 
-async def test_a_picture_tab_is_offered_only_for_a_task_that_has_one(runs_dir, make_ui):
-    app = make_app(runs_dir=runs_dir, config=resolve(MULTICLASS))
-    async with app.run_test(size=(80, 24)) as pilot:
-        ui = make_ui(pilot)
-        await pilot.pause()
-        assert offered(app) == {"tab-boundary"}
-        ui.row("task.name").editor.value = "binary"  # as choosing it does; 10 features: no plane to draw
-        await ui.wait_until(lambda: offered(app) == set())
-        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l")  # Charts, Log, History, Layers, Charts
-        assert app.tabs.active == "tab-charts"
-        app.action_show_tab("tab-boundary")
-        await pilot.pause()
-        assert app.tabs.active == "tab-charts"  # not offered: a notice says what it is for
-
-
-async def test_the_boundary_is_the_runs_picture_at_the_panels_size(runs_dir, make_ui):
+async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have_none(runs_dir, make_ui):
     app = make_app(runs_dir=runs_dir, config=resolve(MULTICLASS))
     async with app.run_test(size=(120, 36)) as pilot:
         ui = make_ui(pilot)
+        assert offered(app) == {"tab-boundary"}
+        await pilot.press("f8")  # no run yet: a notice, nothing written
         app.action_show_tab("tab-boundary")
         await ui.run_to_end()
         canvas = app.boundary.canvas
@@ -78,6 +65,27 @@ async def test_the_boundary_is_the_runs_picture_at_the_panels_size(runs_dir, mak
         assert all(pixel(canvas, *spot) == validation_color(k) for spot, k in alone)
         assert str(app.boundary.caption.render()).endswith("f7: −val")  # f7 again hides them
 
+        run_dir = app.last_job.feed.started.run_dir  # f8: the run's picture in its folder, never over a file
+        assert list(runs_dir.glob("**/*.png")) == []
+        await pilot.press("f8")
+        first = run_dir / "plot.png"
+        await ui.wait_until(lambda: any(f"picture written to {first}" in line for line in app.run_log.all_lines))
+        kept = first.read_bytes()
+        await pilot.press("f8")
+        second = run_dir / "plot-1.png"
+        await ui.wait_until(lambda: any(f"picture written to {second}" in line for line in app.run_log.all_lines))
+        assert first.read_bytes() == kept and second.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+        ui.row("task.name").editor.value = "binary"  # as choosing it does; 10 features: no plane to draw
+        await ui.wait_until(lambda: offered(app) == set())
+        assert app.tabs.active != "tab-boundary"
+        app.action_show_tab("tab-log")
+        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l")  # History, Layers, Charts
+        assert app.tabs.active == "tab-charts"
+        app.action_show_tab("tab-boundary")
+        await pilot.pause()
+        assert app.tabs.active == "tab-charts"  # not offered: a notice says what it is for
+
 
 async def test_the_fit_shows_w_and_b_and_the_curve_after_a_linear_run(runs_dir, make_ui):
     app = make_app(runs_dir=runs_dir, config=resolve({"task": "linear", "training": {"epochs": 300,
@@ -92,23 +100,6 @@ async def test_the_fit_shows_w_and_b_and_the_curve_after_a_linear_run(runs_dir, 
         caption = str(app.fit.caption.render())
         assert f"w = {p['weight']:.4g} → 2" in caption and f"b = {p['bias']:.4g} → 3" in caption
         assert len(app.fit.frame.xs) == 2 * app.fit.plot.size.width
-
-
-async def test_f8_saves_the_runs_picture_in_its_folder_and_never_over_a_file(runs_dir, make_ui):
-    app = make_app(runs_dir=runs_dir, config=resolve(MULTICLASS))
-    async with app.run_test(size=(80, 24)) as pilot:
-        ui = make_ui(pilot)
-        await pilot.press("f8")  # no run yet: a notice, nothing written
-        await ui.run_to_end()
-        run_dir = app.last_job.feed.started.run_dir
-        await pilot.press("f8")
-        first = run_dir / "plot.png"
-        await ui.wait_until(lambda: any(f"picture written to {first}" in line for line in app.run_log.all_lines))
-        kept = first.read_bytes()
-        await pilot.press("f8")
-        second = run_dir / "plot-1.png"
-        await ui.wait_until(lambda: any(f"picture written to {second}" in line for line in app.run_log.all_lines))
-    assert first.read_bytes() == kept and second.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, make_ui):
