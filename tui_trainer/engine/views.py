@@ -197,9 +197,8 @@ def grid_points(extent: tuple[float, float, float, float], cols: int, rows: int)
 class ModelView(Callback):
     """Makes a run's picture (``kind``: ``boundary`` or ``fit``) of ``model`` on ``data``: for a
     live view that asked through ``request`` (and took the last picture), at epoch ends at most
-    once every ``gap`` seconds;
-    at the run's end, a last one for the view and the FINAL_GRID picture in the run folder.
-    ``line`` gives the learned line of a task that has a true one (or None)."""
+    once every ``gap`` seconds; at the run's end, a last one for the view and the FINAL_GRID
+    picture in the run folder. ``line`` gives the learned line of a task that has a true one."""
 
     def __init__(self, kind: str, model: torch.nn.Module, data: Dataset, config: Config, head: str,
                  request: ViewRequest | None = None, line: Callable[[], dict[str, float] | None] | None = None,
