@@ -67,7 +67,8 @@ def speed_ratio(runs_dir: Path, layer: dict = BENCH_LAYER, tab: str = "tab-chart
                     await app.job.worker.wait()
                 await asyncio.sleep(0.1)
                 if tab == "tab-boundary":  # the view was live: it drew pictures of the run
-                    assert app.boundary.canvas.frame is not None and app.boundary.canvas.frame.epoch > 1
+                    canvas = app.boundary.canvas
+                    assert canvas.frame is not None and canvas.frame.epoch > 1 and canvas.render_seconds > 0
                 in_app.append(app.history.selected[-1].summary["samples_per_second"])
                 if repeat == 0:
                     headless.clear()
