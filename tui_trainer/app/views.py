@@ -215,7 +215,8 @@ class BoundaryPanel(Vertical):
 
 class FitPanel(Vertical):
     """The fit view: the data and the model's current curve; for a task with a true line, the
-    learned w and b next to the true ones."""
+    learned w and b next to the true ones, updated with every picture the run makes (the curve
+    is redrawn at the pace its drawing cost allows)."""
 
     DEFAULT_CSS = """
     FitPanel > .caption { height: auto; padding: 0 1; }
@@ -226,7 +227,8 @@ class FitPanel(Vertical):
         super().__init__(id=id)
         self.caption = Static("the model's curve appears once a run's first epoch ends", classes="caption")
         self.plot = Plot()
-        self.frame: Any = None
+        self.frame: Any = None  # the newest picture taken
+        self.drawn: Any = None  # the picture the plot shows
         self.label = ""
         self.pace = Pace()
 
@@ -236,25 +238,30 @@ class FitPanel(Vertical):
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "") -> None:
         """Ask the run for a curve as wide as the plot (braille: two points a column) and, while
-        the panel is ``shown``, show its newest (at the pace its drawing cost allows, unless
-        ``final``); ``label`` names the run in a comparison."""
+        the panel is ``shown``, show its newest: the caption (epoch, w and b) at once, the curve
+        at the pace its drawing cost allows (``final``: at once too); ``label`` names the run in
+        a comparison."""
         if request is None:
             return
         self.label = label
         width = self.plot.size.width
         request.ask(2 * width if width else UNMEASURED[0], 1)
-        if shown and self.pace.due(final):
-            frame = request.take()
-            if frame is not None and frame is not self.frame:
-                self._show(frame)
+        if not shown:
+            return
+        frame = request.take()
+        if frame is not None and frame is not self.frame:
+            self.frame = frame
+            self._caption(frame)
+        if self.frame is not None and self.frame is not self.drawn and self.pace.due(final):
+            self._draw(self.frame)
             self.pace.wait(self.plot.render_seconds)
 
     def on_resize(self) -> None:
         if self.frame is not None:
-            self._show(self.frame)
+            self._draw(self.frame)
 
-    def _show(self, frame: Any) -> None:
-        self.frame = frame
+    def _draw(self, frame: Any) -> None:
+        self.drawn = frame
         plt = self.plot.plt
         plt.clear_figure()
         samples = frame.samples
@@ -262,6 +269,8 @@ class FitPanel(Vertical):
         plt.scatter(samples.train_x, samples.train_y, marker="dot", color=COLOR_DATA)  # on top of the curve
         plt.xlabel("x")
         self.plot.refresh()
+
+    def _caption(self, frame: Any) -> None:
         p = frame.parameters
         said = (f" · w = [b]{number(p['weight'], 4)}[/] → {number(p['true_weight'])}"
                 f" · b = [b]{number(p['bias'], 4)}[/] → {number(p['true_bias'])}" if p else "")
@@ -271,7 +280,7 @@ class FitPanel(Vertical):
 
     def clear(self) -> None:
         """Blank, for a new run."""
-        self.frame = None
+        self.frame = self.drawn = None
         self.plot.plt.clear_figure()
         self.plot.refresh()
         self.caption.update("the model's curve appears once a run's first epoch ends")
