@@ -272,8 +272,8 @@ class FitPanel(Vertical):
 
     def _caption(self, frame: Any) -> None:
         p = frame.parameters
-        said = (f" · w = [b]{number(p['weight'], 4)}[/] → {number(p['true_weight'])}"
-                f" · b = [b]{number(p['bias'], 4)}[/] → {number(p['true_bias'])}" if p else "")
+        said = (f" · w = [b]{number(p['weight'], 5)}[/] → {number(p['true_weight'])}"
+                f" · b = [b]{number(p['bias'], 5)}[/] → {number(p['true_bias'])}" if p else "")
         self.caption.update(Content.from_markup(
             f"[b]$label[/]epoch {frame.epoch}{said} · [{rgb(COLOR_DATA)}]••[/] data "
             f"[{rgb(COLOR_MODEL)}]━━[/] the model", label=self.label and f"{self.label} · "))

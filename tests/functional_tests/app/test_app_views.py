@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tui_trainer.app import make_app
 from tui_trainer.config import resolve
+from tui_trainer.formatting import number
 from tui_trainer.pictures import cell_color, sample_color, validation_color
 
 MULTICLASS = {"task": "multiclass", "training": {"epochs": 4, "device": "cpu"}}
@@ -98,7 +99,7 @@ async def test_the_fit_shows_w_and_b_and_the_curve_after_a_linear_run(runs_dir, 
         await ui.wait_until(lambda: app.fit.frame is not None and app.fit.frame.epoch == 300)
         p = app.last_trainer.result.parameters
         caption = str(app.fit.caption.render())
-        assert f"w = {p['weight']:.4g} → 2" in caption and f"b = {p['bias']:.4g} → 3" in caption
+        assert f"w = {number(p['weight'], 5)} → 2" in caption and f"b = {number(p['bias'], 5)} → 3" in caption
         assert len(app.fit.frame.xs) == 2 * app.fit.plot.size.width
 
 
@@ -117,7 +118,7 @@ async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, 
         race = app.last_job.race
         assert [e.run.config.optimizer.name for e in race] == ["sgd", "adam"]
         await ui.wait_until(lambda: app.boundary.canvas.frame is not None and app.boundary.canvas.frame.epoch == 4)
-        number = app.leaderboard.selected_number  # the leaderboard's highlighted run (its leader at first)
-        shown = next((e for e in race if e.number == number), race[0])
+        highlighted = app.leaderboard.selected_number  # the leaderboard's highlighted run (its leader at first)
+        shown = next((e for e in race if e.number == highlighted), race[0])
         assert app.boundary.canvas.frame is shown.view.take()
         assert str(app.boundary.caption.render()).startswith(f"{shown.short_label} · epoch 4")
