@@ -30,6 +30,9 @@ from tui_trainer.config import resolve, save_config
 
 #: A run of a few seconds: the regression task's MLP on 5000 samples (50 epochs, batch 32).
 BENCH_LAYER = {"task": {"name": "regression", "samples": 5000}, "training": {"device": "cpu"}}
+#: A 2-D classification run of a few seconds with its decision boundary live: the spiral's MLP on
+#: 5000 samples (30 epochs, batch 32; about 8 epochs a second here, so a picture every other epoch).
+BOUNDARY_LAYER = {"task": {"name": "multiclass", "samples": 5000}, "training": {"epochs": 30, "device": "cpu"}}
 #: The same, far longer, to press keys and quit while it trains.
 LONG_LAYER = {"task": {"name": "regression", "samples": 20000}, "training": {"epochs": 1000, "device": "cpu"}}
 SIZE = (100, 30)
@@ -39,14 +42,14 @@ KEY_PROBES = 40
 PROBE = b"~"
 
 
-def speed_ratio(runs_dir: Path) -> tuple[list[float], list[float]]:
+def speed_ratio(runs_dir: Path, layer: dict = BENCH_LAYER, tab: str = "tab-charts") -> tuple[list[float], list[float]]:
     """Samples/s of the same config headless (on the main thread, writing its run folder, as
-    ``tui-trainer train`` runs it) and in the app (headless via run_test, Charts tab live),
-    alternating."""
+    ``tui-trainer train`` runs it) and in the app (headless via run_test, ``tab`` live: the
+    Charts, or the Boundary with its pictures), alternating."""
     from tui_trainer.app import make_app
     from tui_trainer.engine.loop import train
 
-    config = resolve(BENCH_LAYER)
+    config = resolve(layer)
     headless, in_app = [], []
 
     async def main() -> None:
@@ -54,6 +57,7 @@ def speed_ratio(runs_dir: Path) -> tuple[list[float], list[float]]:
         async with app.run_test(size=SIZE) as pilot:
             while not app.engine_ready:
                 await asyncio.sleep(0.05)
+            app.action_show_tab(tab)
             for repeat in range(SPEED_REPEATS + 1):  # the first pair warms up and is not counted
                 headless.append(train(config, runs_dir=runs_dir / "headless").samples_per_second)
                 await pilot.press("ctrl+r")
@@ -62,6 +66,9 @@ def speed_ratio(runs_dir: Path) -> tuple[list[float], list[float]]:
                 if app.job is not None:
                     await app.job.worker.wait()
                 await asyncio.sleep(0.1)
+                if tab == "tab-boundary":  # the view was live: it drew pictures of the run
+                    canvas = app.boundary.canvas
+                    assert canvas.frame is not None and canvas.frame.epoch > 1 and canvas.render_seconds > 0
                 in_app.append(app.history.selected[-1].summary["samples_per_second"])
                 if repeat == 0:
                     headless.clear()
@@ -257,6 +264,7 @@ def main() -> None:
         first_runs = ready_to_finished(tmp_path / "runs-first")
         latencies, quit_seconds = key_latency_and_quit(tmp_path / "runs-keys", config_path)
         headless, in_app = speed_ratio(tmp_path / "runs-speed")
+        boundary_headless, boundary_app = speed_ratio(tmp_path / "runs-boundary", BOUNDARY_LAYER, "tab-boundary")
         bench_path = save_config(resolve(BENCH_LAYER), tmp_path / "bench.toml")
         term_headless, term_app = terminal_speed(tmp_path / "runs-term", bench_path)
         race_latencies = race_latency(tmp_path / "runs-race", config_path)
@@ -268,6 +276,11 @@ def main() -> None:
     print(f"{'samples/s in the app, charts live (median)':<44}{statistics.median(in_app):>20,.0f}")
     print(f"{'ratio app / headless (median of ' + str(SPEED_REPEATS) + ')':<44}"
           f"{statistics.median(ratios):>20.3f}{'>= 0.95':>12}")
+    boundary_ratios = [a / h for a, h in zip(boundary_app, boundary_headless)]
+    print(f"{'boundary: ' + resolve(BOUNDARY_LAYER).summary()}")
+    print(f"{'samples/s headless (median)':<44}{statistics.median(boundary_headless):>20,.0f}")
+    print(f"{'samples/s in the app, boundary live (median)':<44}{statistics.median(boundary_app):>20,.0f}")
+    print(f"{'ratio app / headless, boundary live':<44}{statistics.median(boundary_ratios):>20.3f}{'>= 0.95':>12}")
     print(f"{'in a terminal: tui-trainer train (median)':<44}{statistics.median(term_headless):>20,.0f}")
     print(f"{'in a terminal: the app, ctrl+r (median)':<44}{statistics.median(term_app):>20,.0f}")
     print(f"{'ratio app in a terminal / train (median)':<44}{statistics.median(term_ratios):>20.3f}"

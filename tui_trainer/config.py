@@ -153,6 +153,17 @@ class Config:
         """Class count of the task (None for regression)."""
         return self.task_spec.num_classes(self.task.params)
 
+    @property
+    def view(self) -> str | None:
+        """The live picture of this config's runs (its task's ``view``: ``boundary`` or ``fit``),
+        when its loss gives what the picture shows: class scores for a boundary, values for a fit
+        (a loss that does not fit the task, in the mistake lab, has none)."""
+        spec = loss_spec(self.loss.name, self.task_spec.kind)
+        view = self.task_spec.view
+        if spec is None or view is None or (view == "fit") != (spec.head == "value"):
+            return None
+        return view
+
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer

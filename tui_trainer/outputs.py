@@ -32,6 +32,15 @@ def output_path(path: str | Path, force: bool, what: str) -> Path:
     return path
 
 
+def fresh_path(path: Path) -> Path:
+    """``path`` when nothing is there, else the first free ``stem-1.suffix``, ``stem-2.suffix``..."""
+    candidate, number = path, 0
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
 def write_text(path: Path, text: str, what: str) -> Path:
     """Write ``text`` to ``path`` (through ``path.part``); OSError becomes UserFacingError naming
     the path and the reason (no space left, read-only, ...)."""

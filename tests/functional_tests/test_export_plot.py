@@ -59,3 +59,43 @@ def test_many_runs_get_a_color_each_and_a_title_that_fits(tmp_path, capsys):
     text = svg.read_text()
     assert "12 runs (the legend says what differs)" in text
     assert len(set(re.findall(r"stroke: (#[0-9a-f]{6})", text))) >= 12
+
+
+def test_a_2d_classification_run_draws_its_decision_boundary(tmp_path, runs_dir):
+    assert main(["train", "--task", "multiclass", "--epochs", "3", "--device", "cpu", "--runs-dir",
+                 str(runs_dir)]) == 0
+    (run,) = runs_dir.iterdir()
+    svg = tmp_path / "one.svg"
+    assert main(["export-plot", str(run), "-o", str(svg)]) == 0
+    text = svg.read_text()
+    assert "decision boundary, epoch 3" in text and "<image" in text  # the shaded plane
+    assert main(["compare", "--task", "multiclass", "--epochs", "2", "--device", "cpu", "--vary",
+                 "optimizer.name=sgd,adam", "--runs-dir", str(tmp_path / "race")]) == 0
+    both = tmp_path / "race.svg"
+    assert main(["export-plot", *map(str, sorted((tmp_path / "race").iterdir())), "-o", str(both)]) == 0
+    text = both.read_text()
+    assert "optimizer=sgd" in text and text.count("decision boundary, epoch 2") == 2
+
+
+def test_a_linear_run_draws_the_models_curve_with_the_learned_and_true_lines(tmp_path, runs_dir):
+    assert main(["train", "--task", "linear", "--epochs", "30", "--device", "cpu", "--runs-dir",
+                 str(runs_dir)]) == 0
+    (run,) = runs_dir.iterdir()
+    svg = tmp_path / "line.svg"
+    assert main(["export-plot", str(run), "-o", str(svg)]) == 0
+    text = svg.read_text()
+    assert "the fit, epoch 30" in text and "true: y = 2x + 3" in text and "learned: y = " in text
+    (run / "view.json").unlink()  # a run from before pictures were kept: the line from its summary
+    assert main(["export-plot", str(run), "-o", str(tmp_path / "older.svg")]) == 0
+    assert "learned: y = " in (tmp_path / "older.svg").read_text()
+
+
+def test_a_damaged_picture_is_refused_naming_its_file(tmp_path, runs_dir, capsys):
+    assert main(["train", "--task", "multiclass", "--epochs", "1", "--device", "cpu", "--runs-dir",
+                 str(runs_dir)]) == 0
+    (run,) = runs_dir.iterdir()
+    (run / "view.json").write_text('{"kind": "boundary", "cols": 3}')
+    capsys.readouterr()
+    assert main(["export-plot", str(run)]) == 2
+    assert f"{run / 'view.json'}: not a picture tui-trainer wrote" in capsys.readouterr().err
+    assert not (run / "plot.png").exists()

@@ -10,7 +10,7 @@ ENGINE_MODULES = [
     "tui_trainer.engine.loop", "tui_trainer.engine.data", "tui_trainer.engine.models",
     "tui_trainer.engine.components", "tui_trainer.engine.checks", "tui_trainer.engine.events",
     "tui_trainer.engine.control", "tui_trainer.engine.rundir", "tui_trainer.engine.devices",
-    "tui_trainer.engine.checkpoint", "tui_trainer.export.script", "tui_trainer.export.history",
+    "tui_trainer.engine.checkpoint", "tui_trainer.engine.views", "tui_trainer.export.script", "tui_trainer.export.history",
 ]
 
 

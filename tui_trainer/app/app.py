@@ -31,19 +31,23 @@ from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
 from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
+from tui_trainer.app.views import BoundaryPanel, FitPanel
 from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.config import Config, default_config, load_config, save_config
-from tui_trainer.engine.control import RunControl
+from tui_trainer.engine.control import RunControl, ViewRequest
 from tui_trainer.engine.events import RunResult
 from tui_trainer.engine.rundir import default_runs_dir, list_runs, read_run
 from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.outputs import fresh_path
 
 if TYPE_CHECKING:
     from tui_trainer.engine.loop import Trainer
 
 #: Redraws per second of readouts, charts and log while a run goes.
 REDRAWS_PER_SECOND = 4
+#: The tab of each live picture (offered only for a task that has that picture).
+VIEW_TABS = {"boundary": "tab-boundary", "fit": "tab-fit"}
 #: Where save and load start when the app was not opened with --config.
 DEFAULT_CONFIG_FILE = Path("tui-trainer.toml")
 #: Where an exported script goes unless the person types another path.
@@ -59,6 +63,7 @@ class RaceEntry:
     feed: RunFeed
     control: RunControl
     logged_epochs: int = 0
+    view: ViewRequest | None = None
 
     @property
     def label(self) -> str:
@@ -76,7 +81,8 @@ class RaceEntry:
 @dataclass
 class Job:
     """The run in progress (or the first run of a comparison): its number, config, feed,
-    stop/pause handle and worker; ``race`` holds every run of a comparison (empty otherwise)."""
+    stop/pause handle and worker; ``race`` holds every run of a comparison (empty otherwise);
+    ``view`` asks the run for its live picture when its task has one."""
 
     number: int
     config: Config
@@ -87,6 +93,7 @@ class Job:
     race: list[RaceEntry] = field(default_factory=list)
     sent: dict[str, Any] = field(default_factory=dict)  # mid-run changes sent to the run
     logged_changes: int = 0
+    view: ViewRequest | None = None  # the live picture's request (a task that has one)
 
     @property
     def controls(self) -> list[RunControl]:
@@ -127,6 +134,8 @@ class TrainerApp(App[int]):
         self.engine_ready = False
         self.starting = False  # ctrl+r is waiting for the form to settle
         self.last_run: tuple[int, Config] | None = None  # the number and config of the last run
+        self.last_job: Job | None = None  # the last run (or race) that ended: f8 draws it
+        self.offered_view: str | None = None  # the picture whose tab is offered now
         self.redraw_timer: Timer | None = None
         self.loss_imports: set[str] = set()  # user loss files being imported by a worker
 
@@ -151,6 +160,8 @@ class TrainerApp(App[int]):
         self.run_log = RunLog(id="log")
         self.history = HistoryPanel(id="history")
         self.layers = LayerPanel(id="layers")
+        self.boundary = BoundaryPanel(id="boundary")
+        self.fit = FitPanel(id="fit")
         with Horizontal(id="main"):
             yield self.form
             with Vertical(id="live"):
@@ -165,6 +176,10 @@ class TrainerApp(App[int]):
                         yield Lazy(self.history)
                     with TabPane("Layers", id="tab-layers"):
                         yield Lazy(self.layers)
+                    with TabPane("Boundary", id="tab-boundary"):
+                        yield self.boundary
+                    with TabPane("Fit", id="tab-fit"):
+                        yield self.fit
         yield Footer()
 
     def on_mount(self) -> None:
@@ -190,11 +205,30 @@ class TrainerApp(App[int]):
                             thread=True, exit_on_error=False)
 
     def _clear_live(self) -> None:
-        """Status ready (or what is loading), blank readouts and empty charts."""
+        """Status ready (or what is loading), blank readouts, empty charts and pictures."""
         config = self.form.config
         self._show_idle()
         self.readouts.clear()
         self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression")
+        self._start_views(config)
+
+    def _start_views(self, config: Config | None) -> None:
+        """Blank pictures, and the tab of the new run's picture offered."""
+        self.boundary.clear()
+        self.fit.clear()
+        self._offer_views(config)
+
+    def _offer_views(self, config: Config | None) -> None:
+        """Offer the picture tab that fits ``config``'s task (Boundary, Fit), hide the others;
+        nothing changes for an invalid form (None)."""
+        if config is None:
+            return
+        for view, tab in VIEW_TABS.items():
+            if config.view == view:
+                self.tabs.show_tab(tab)
+            else:
+                self.tabs.hide_tab(tab)
+        self.offered_view = config.view
 
     # -- threads --------------------------------------------------------------------------------
 
@@ -214,7 +248,8 @@ class TrainerApp(App[int]):
                 skipped.append(f"skipped run folder {folder}: {exc}")
         return entries, skipped
 
-    def _train(self, config: Config, feed: RunFeed, control: RunControl) -> RunResult:
+    def _train(self, config: Config, feed: RunFeed, control: RunControl,
+               view: ViewRequest | None = None) -> RunResult:
         """The training worker: check what torch refuses, then run the engine."""
         from tui_trainer.engine.checks import torch_problems
         from tui_trainer.engine.loop import Trainer
@@ -223,7 +258,8 @@ class TrainerApp(App[int]):
         if problems:
             raise ConfigError(problems)
         bridge = MessageBridge(self, feed, get_current_worker().cancelled_event, control)
-        trainer = Trainer(config, [bridge], control, self.runs_dir, self.report_interval, beside_ui=True)
+        trainer = Trainer(config, [bridge], control, self.runs_dir, self.report_interval, beside_ui=True,
+                          view=view)
         result = trainer.run()
         self.last_trainer = trainer
         return result
@@ -278,7 +314,8 @@ class TrainerApp(App[int]):
         """Say where a script or model went, or why it was not written."""
         if state == WorkerState.SUCCESS:
             what, path = worker.result
-            hint = f"run it with: python {path}" if what == "script" else "load it with torch.load(weights_only=True)"
+            hint = {"script": f"run it with: python {path}", "model": "load it with torch.load(weights_only=True)",
+                    "picture": "the charts, and the task's picture when it has one"}[what]
             self.run_log.add(f"{what} written to {path}")
             self.notify(f"{path}\n{hint}", title=f"{what.capitalize()} written")
         elif state == WorkerState.ERROR:
@@ -301,6 +338,7 @@ class TrainerApp(App[int]):
             return
         self._show_idle()
         self.readouts.mark_stale(number)
+        self._offer_views(event.config)
 
     def _change_running(self, config: Config) -> None:
         """Send the run the changeable fields where ``config`` differs from what the run uses."""
@@ -370,6 +408,7 @@ class TrainerApp(App[int]):
         measured = next((m for m in reversed(feed.epochs) if m.layers), None)
         if measured is not None:
             self.layers.show(measured.epoch, measured.layers)
+        self._take_view(*self._pictured(job), final=final)
         self.charts.update(final)
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
@@ -383,6 +422,30 @@ class TrainerApp(App[int]):
         made = feed.changes[job.logged_changes:]
         self.run_log.add(*[f"run #{job.number}: changed at epoch {x:.2f}: {what}" for x, what in made])
         job.logged_changes += len(made)
+
+    def _take_view(self, config: Config, view: ViewRequest | None, feed: RunFeed, label: str = "",
+                   final: bool = False) -> None:
+        """Show the run's newest picture in its panel while its tab shows (the panel asks the
+        run for pictures of its own size); ``label`` names the run in a comparison."""
+        if config.view == "boundary":
+            self.boundary.take(view, self.tabs.active == "tab-boundary", final, label,
+                               feed.started.class_names if feed.started else None)
+        elif config.view == "fit":
+            self.fit.take(view, self.tabs.active == "tab-fit", final, label)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A picture's tab shown: its run's newest picture at once (a run that ended too)."""
+        job = self.job or self.last_job
+        if job is not None and event.pane.id in VIEW_TABS.values():
+            self._take_view(*self._pictured(job), final=True)
+
+    def _pictured(self, job: Job) -> tuple[Config, ViewRequest | None, RunFeed, str]:
+        """The run whose picture the panels show, and its label: the job's, or in a comparison
+        the run highlighted in the leaderboard (the first until one is)."""
+        if not job.race:
+            return job.config, job.view, job.feed, ""
+        entry = next((e for e in job.race if e.number == self.leaderboard.selected_number), job.race[0])
+        return entry.run.config, entry.view, entry.feed, entry.short_label
 
     @staticmethod
     def _resources(feed: RunFeed) -> str:
@@ -430,7 +493,7 @@ class TrainerApp(App[int]):
 
     def _end_job(self) -> None:
         self.last_run = (self.job.number, self.job.config)
-        self.job = None
+        self.last_job, self.job = self.job, None
         if self.redraw_timer is not None:
             self.redraw_timer.pause()
         self.refresh_bindings()
@@ -483,14 +546,17 @@ class TrainerApp(App[int]):
         number = self.next_number
         self.next_number += 1
         feed, control = RunFeed(number), RunControl()
-        worker = self.run_worker(partial(self._train, config, feed, control), name=f"run {number}",
+        view = ViewRequest() if config.view else None
+        worker = self.run_worker(partial(self._train, config, feed, control, view), name=f"run {number}",
                                  group="training", exclusive=True, thread=True, exit_on_error=False)
-        self.job = Job(number, config, feed, control, worker)
+        self.job = Job(number, config, feed, control, worker, view=view)
         self._show_leaderboard(False)
         self.readouts.clear("")
         self.readouts.status.show("starting", f"run #{number}: "
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
         self.charts.start(feed, regression=config.task_spec.kind == "regression")
+        self._start_views(config)
+        self._take_view(config, view, feed)  # the size is asked before the run starts: a short run has a picture too
         self.run_log.add(f"run #{number}: {config.summary()}")
         self.redraw_timer.resume()
         self.refresh_bindings()
@@ -509,7 +575,8 @@ class TrainerApp(App[int]):
     def _start_race(self, runs: list[PlannedRun] | None) -> None:
         if not runs:
             return
-        entries = [RaceEntry(run, self.next_number + i, RunFeed(self.next_number + i), RunControl())
+        entries = [RaceEntry(run, self.next_number + i, RunFeed(self.next_number + i), RunControl(),
+                             view=ViewRequest() if run.config.view else None)
                    for i, run in enumerate(runs)]
         self.next_number += len(entries)
         first = entries[0]
@@ -525,6 +592,9 @@ class TrainerApp(App[int]):
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and models"))
         self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
                           validated=config.training.val_split > 0)
+        self._start_views(config)
+        for entry in entries:
+            self._take_view(config, entry.view, entry.feed)
         self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "
                          + ", ".join(e.label for e in entries))
         self.redraw_timer.resume()
@@ -544,7 +614,8 @@ class TrainerApp(App[int]):
             raise ConfigError(problems)
         cancelled = get_current_worker().cancelled_event
         trainers = [Trainer(e.run.config, [MessageBridge(self, e.feed, cancelled, e.control)], e.control,
-                            self.runs_dir, self.report_interval, beside_ui=True) for e in entries]
+                            self.runs_dir, self.report_interval, beside_ui=True, view=e.view)
+                    for e in entries]
         results = race(trainers)
         self.last_trainer = trainers[-1]
         return results
@@ -568,6 +639,7 @@ class TrainerApp(App[int]):
             self.readouts.bar.update(total=total, progress=done)
         self.charts.update(final)
         self.leaderboard.show()
+        self._take_view(*self._pictured(job), final=final)
         for entry in job.race:
             epochs = entry.feed.epochs
             config = entry.run.config
@@ -777,6 +849,33 @@ class TrainerApp(App[int]):
 
         return "model", save_checkpoint(trainer)
 
+    def action_save_picture(self) -> None:
+        """Draw the run going (or the last one that ended) into a PNG: ``plot.png`` in its run
+        folder (a comparison: ``compare.png`` beside its run folders), under a fresh name when
+        that file exists; the log and a notice say where."""
+        job = self.job or self.last_job
+        if job is None:
+            self.notify("No run yet: ctrl+r starts one.")
+            return
+        runs = [(e.feed, e.view) for e in job.race] or [(job.feed, job.view)]
+        folders = [(feed.started.run_dir, view) for feed, view in runs if feed.started and feed.started.run_dir]
+        if not folders:
+            self.notify("The run has no folder yet: save its picture once it started.")
+            return
+        # A run still going has no picture in its folder yet: its newest live one is drawn.
+        pictures = {folder: frame for folder, view in folders
+                    if self.job is not None and view is not None and (frame := view.take()) is not None}
+        run_dirs = [folder for folder, _ in folders]
+        target = run_dirs[0] / "plot.png" if len(run_dirs) == 1 else run_dirs[0].parent / "compare.png"
+        self.run_worker(partial(self._save_picture, run_dirs, fresh_path(target), pictures),
+                        name="save picture", group="files", thread=True, exit_on_error=False)
+
+    @staticmethod
+    def _save_picture(run_dirs: list[Path], path: Path, pictures: dict) -> tuple[str, Path]:
+        from tui_trainer.export.plot import plot_runs
+
+        return "picture", plot_runs(run_dirs, path, pictures=pictures)
+
     async def action_quit(self) -> None:
         """Stop any run (its history stays on disk) and quit."""
         self._interrupt()
@@ -792,13 +891,31 @@ class TrainerApp(App[int]):
             self.job.worker.cancel()
 
     def action_next_tab(self) -> None:
-        """Show the next tab: Charts, Log, History, Layers."""
+        """Show the next tab: Charts, Log, History, Layers, and the run's picture (Boundary or Fit)."""
         tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"]
-        self.action_show_tab(tabs[(tabs.index(self.tabs.active) + 1) % len(tabs)])
+        tabs += [VIEW_TABS[self.offered_view]] if self.offered_view else []
+        at = tabs.index(self.tabs.active) if self.tabs.active in tabs else -1
+        self.action_show_tab(tabs[(at + 1) % len(tabs)])
 
     def action_show_tab(self, tab: str) -> None:
-        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``)."""
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``, and
+        ``tab-boundary`` or ``tab-fit`` when the task has that picture)."""
+        view = next((v for v, t in VIEW_TABS.items() if t == tab), None)
+        if view is not None and view != self.offered_view:
+            self.notify(f"The {view} view is for " + ("classification tasks on 2-D points (multiclass)"
+                                                       if view == "boundary" else
+                                                       "regression tasks with one input (linear)") + ".",
+                        title=f"No {view} view for this task")
+            return
         self.tabs.active = tab
+
+    def action_toggle_validation(self) -> None:
+        """Boundary view: draw the validation samples too, or only the training samples."""
+        shown = self.boundary.toggle_validation()
+        self.notify("validation samples shown (paler)" if shown else "validation samples hidden",
+                    title="Boundary view")
+        if self.offered_view == "boundary":
+            self.action_show_tab("tab-boundary")
 
     def action_next_chart(self) -> None:
         """Show the next live chart (loss, accuracy or R², learning rate) when one shows at a time."""

@@ -22,6 +22,9 @@ class TaskSpec:
     ``classes_option`` names the option that sets the class count, when the user picks it.
     ``line_truth`` names the options holding the true slope and intercept of a one-feature line:
     a run whose model is a single nn.Linear reports its learned w and b next to them.
+    ``view`` names the live picture of the task's runs: ``boundary`` (a classification of 2-D
+    points: the plane colored by the predicted class) or ``fit`` (a regression on one input: the
+    data and the model's curve); None for none.
     ``image_size`` is (channels, height, width) for image tasks (a cnn model fits them).
     ``split_option`` names the option (a percentage of the samples to train on) from which the
     task takes its validation split: ``training.val_split`` is then 1 - option / 100, and a
@@ -42,6 +45,7 @@ class TaskSpec:
     classes_option: str | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     line_truth: tuple[str, str] | None = None
+    view: str | None = None
     image_size: tuple[int, int, int] | None = None
     split_option: str | None = None
     loader: str | None = None
@@ -152,6 +156,7 @@ TASKS: dict[str, TaskSpec] = {
             ),
             recipe=_recipe("mse", [], "adam", 0.01, 1000, "full"),
             line_truth=("slope", "intercept"),
+            view="fit",
         ),
         TaskSpec(
             "regression", "10 features, y = sin(2 x0) + x1 x2 + 0.5 x3^2 - x4 + noise, MLP",
@@ -176,6 +181,7 @@ TASKS: dict[str, TaskSpec] = {
             ),
             classes_option="classes",
             recipe=_recipe("cross-entropy", [64, 64], "adam", 0.01, 100, 32),
+            view="boundary",
         ),
         _plane("circle", "2-D playground: a disc of one class inside a ring of the other",
                "binary", 500, {**_recipe("bce-logits", [8, 8], "adam", 0.03, 20, 10),

@@ -1,11 +1,14 @@
 """Cooperative run control: stop, pause/resume and hyperparameter changes, checked by the loop
-between steps."""
+between steps; and a live view's request for pictures of the run."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.views import Frame
 
 
 class RunControl:
@@ -73,3 +76,43 @@ class RunControl:
         start = time.perf_counter()
         self._running.wait()
         return time.perf_counter() - start
+
+
+class ViewRequest:
+    """A live view's order to a run, shared by the UI thread and the training thread: the grid
+    size it wants (``ask``) and the run's newest picture (``post``, ``take``). A new picture is
+    wanted only once the view took the last one, so a view that is not looked at costs nothing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._size: tuple[int, int] | None = None
+        self._frame: Frame | None = None
+        self._taken = True
+
+    def ask(self, cols: int, rows: int) -> None:
+        """Ask for pictures of ``cols`` x ``rows`` cells (the curve: ``cols`` points)."""
+        with self._lock:
+            self._size = (max(2, cols), max(2, rows))
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """The size asked for (None: no picture wanted)."""
+        with self._lock:
+            return self._size
+
+    @property
+    def wanted(self) -> tuple[int, int] | None:
+        """The size of the next picture, once the view took the last one (else None)."""
+        with self._lock:
+            return self._size if self._taken else None
+
+    def post(self, frame: Frame) -> None:
+        """Hand over a new picture (the training thread)."""
+        with self._lock:
+            self._frame, self._taken = frame, False
+
+    def take(self) -> Frame | None:
+        """The newest picture (None before the first); the run may make the next one."""
+        with self._lock:
+            self._taken = True
+            return self._frame

@@ -20,7 +20,7 @@ from tui_trainer.changes import EPOCHS_FIELD, Change
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
 from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
-from tui_trainer.engine.control import RunControl
+from tui_trainer.engine.control import RunControl, ViewRequest
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
 from tui_trainer.engine.distributed import Ranks
@@ -35,6 +35,7 @@ from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.state import EpochPart, RunState
+from tui_trainer.engine.views import ModelView
 from tui_trainer.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -185,13 +186,14 @@ class Trainer:
     look at the model at the named points; ``runs_dir`` is where its run folder goes (None: the
     user data folder; False: no folder). ``resume`` continues the run a checkpoint holds, in that
     run's folder. ``beside_ui``: the run shares the process with the app's event loop (it then
-    trains small models on one CPU thread).
+    trains small models on one CPU thread). ``view``: a live view's request for pictures of the
+    run (``engine.views``; a task with a picture leaves its last one in the run folder anyway).
     """
 
     def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
                  control: RunControl | None = None, runs_dir: Path | None | bool = None,
                  report_interval: float = 0.1, resume: Checkpoint | None = None,
-                 beside_ui: bool = False) -> None:
+                 beside_ui: bool = False, view: ViewRequest | None = None) -> None:
         self.config = config
         self.control = control or RunControl()
         self.user_callbacks = list(callbacks)
@@ -199,6 +201,7 @@ class Trainer:
         self.report_interval = report_interval
         self.resume = resume
         self.beside_ui = beside_ui
+        self.view = view
         self.state = RunState()
         self.history: list[EpochMetrics] = []
         self.steps: list[tuple[int, float]] = []
@@ -292,6 +295,9 @@ class Trainer:
         if training.early_stopping_patience != "off":
             rules["early_stopping"] = EarlyStopping(training.early_stopping_patience,
                                                     training.early_stopping_min_delta)
+        if self.config.view is not None:
+            rules["view"] = ModelView(self.config.view, self.model, self.data, self.config, self.head, self.view,
+                                      self.learned_line)
         return rules
 
     def _shape_targets(self, data: Dataset) -> Dataset:

@@ -1,5 +1,6 @@
 """Run directories: config.toml, history.jsonl (flushed each epoch), steps.jsonl, summary.json,
-and model.pt when the model is saved.
+view.json (the picture of a task that has one, ``engine.views``) and model.pt when the model is
+saved.
 
 A run killed mid-way leaves every finished epoch readable.
 """
@@ -24,8 +25,10 @@ from tui_trainer.paths import user_data_dir
 CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE = "config.toml", "history.jsonl", "steps.jsonl", "summary.json"
 #: The checkpoint a run saves on request (``tui_trainer.engine.checkpoint``).
 CHECKPOINT_FILE = "model.pt"
+#: The final picture of a run whose task has one (``tui_trainer.engine.views``).
+VIEW_FILE = "view.json"
 #: Every file a run folder holds: exports never write over them.
-RUN_FILES = (CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE, CHECKPOINT_FILE)
+RUN_FILES = (CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE, CHECKPOINT_FILE, VIEW_FILE)
 
 
 def default_runs_dir() -> Path:

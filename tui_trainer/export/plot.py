@@ -1,7 +1,9 @@
 """Pictures of runs for reports: the loss (every step's train loss, validation per epoch), the
 accuracy or R^2, and the learning rate, drawn with matplotlib as PNG or SVG; several runs (a
-comparison) in one figure, each in its own color named by what differs; for a run that learned a
-line (tutorial 003), the data with the learned and the true line."""
+comparison) in one figure, each in its own color named by what differs; and the run's picture
+when its task has one (``engine.views``, kept in the run folder's view.json): the decision
+boundary of a 2-D classifier over its samples, or the data with the model's curve (and, for
+tutorial 003's line, the learned and the true line). Several runs' pictures form a second row."""
 
 from __future__ import annotations
 
@@ -14,16 +16,21 @@ from tui_trainer.config import resolve
 from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, read_run
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.outputs import output_path
+from tui_trainer.pictures import cell_color, class_color, validation_color
 
 #: The longest title that fits across the figure; a longer one (many runs) is summed up.
 TITLE_CHARS = 110
 #: The picture formats matplotlib writes here, by file suffix.
 FORMATS = ("png", "svg")
+#: Runs' pictures in one row of the figure, at most.
+PICTURES_PER_ROW = 4
 
 
-def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
+def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
+              pictures: dict[Path, Any] | None = None) -> Path:
     """Draw the runs in ``run_dirs`` into ``output`` (.png or .svg); returns the path. An existing
-    file is kept unless ``force``; a damaged folder is refused with its path."""
+    file is kept unless ``force``; a damaged folder is refused with its path. ``pictures`` gives
+    a run's picture (an ``engine.views`` frame) in place of its folder's (a run still going)."""
     suffix = output.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise UserFacingError(f"-o {output}: the picture must be a .png or .svg file")
@@ -47,16 +54,21 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
             raise UserFacingError(f"{run_dir}: nothing to draw: no finished step in {STEPS_FILE} and "
                                   f"no epoch in {HISTORY_FILE}")
         records.append(record)
+    labels = differing_labels([r.config for r in records], [i + 1 for i in range(len(records))]) \
+        if len(records) > 1 else [r.path.name for r in records]
+    drawn = [(label, frame) for record, label in zip(records, labels)
+             if (frame := _picture(record, (pictures or {}).get(record.path))) is not None]
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, no display needed
     import matplotlib.pyplot as plt
 
-    line = _line_run(records)
-    columns = 4 if line else 3
-    figure, axes = plt.subplots(1, columns, figsize=(4.6 * columns, 4.2), layout="constrained")
-    labels = differing_labels([r.config for r in records], [i + 1 for i in range(len(records))]) \
-        if len(records) > 1 else [r.path.name for r in records]
+    beside = len(records) == 1 and drawn  # one run's picture is a fourth panel
+    columns = 4 if beside else 3
+    rows = 0 if beside else math.ceil(len(drawn) / PICTURES_PER_ROW)
+    figure = plt.figure(figsize=(4.6 * columns, 4.2 * (1 + rows)), layout="constrained")
+    top, *below = figure.subfigures(1 + rows, 1) if rows else [figure]
+    axes = top.subplots(1, columns)
     regression = all(resolve(r.config).task_spec.kind == "regression" for r in records)
     # matplotlib's ten default colors, or tab20's twenty for more runs (a compare holds 16)
     colors = [f"C{i}" for i in range(10)] if len(records) <= 10 else list(matplotlib.colormaps["tab20"].colors)
@@ -71,8 +83,15 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
     for axis in axes[:3]:
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
-    if line:
-        _draw_line_fit(axes[3], line)
+    if beside:
+        _draw_picture(axes[3], drawn[0][1], "")
+    for index, row in enumerate(below):
+        part = drawn[index * PICTURES_PER_ROW:(index + 1) * PICTURES_PER_ROW]
+        axes_row = row.subplots(1, PICTURES_PER_ROW)
+        for axis in axes_row[len(part):]:
+            axis.set_axis_off()
+        for axis, (label, frame) in zip(axes_row, part):
+            _draw_picture(axis, frame, f"{label}\n")
     title = " vs ".join(labels) if len(records) > 1 else resolve(records[0].config).summary()
     if len(title) > TITLE_CHARS:  # many runs: the legend names each
         title = f"{len(records)} runs (the legend says what differs)"
@@ -110,24 +129,54 @@ def _plot(axis, history: list[dict[str, Any]], key: str, color: str, style: str)
         axis.plot(*zip(*points), style, color=color, linewidth=1.2)
 
 
-def _line_run(records: list[RunRecord]) -> RunRecord | None:
-    """The run, when there is one, whose summary holds a learned line (tutorial 003)."""
-    if len(records) != 1 or not records[0].summary or not records[0].summary.get("parameters"):
-        return None
-    return records[0]
+def _picture(record: RunRecord, given: Any):
+    """The run's picture: ``given``, else its folder's, else for an older run that learned a
+    line (tutorial 003) the line from its summary over its data; None when it has none."""
+    from tui_trainer.engine.views import read_view
 
-
-def _draw_line_fit(axis, record: RunRecord) -> None:
-    """The task's data, the learned line and the true one."""
+    if given is not None:
+        return given
+    frame = read_view(record.path)
+    parameters = (record.summary or {}).get("parameters")
+    if frame is not None or not parameters:
+        return frame
     from tui_trainer.engine.data import build_dataset
+    from tui_trainer.engine.views import FitFrame, fit_samples
 
-    config = resolve(record.config)
-    data = build_dataset(config)
-    p = record.summary["parameters"]
-    axis.scatter(data.x_train.flatten(), data.y_train.flatten(), s=8, alpha=0.6, label="training data")
-    low, high = float(data.x_train.min()), float(data.x_train.max())
-    for w, b, style, name in ((p["weight"], p["bias"], "-", "learned"),
-                              (p["true_weight"], p["true_bias"], ":", "true")):
-        axis.plot([low, high], [w * low + b, w * high + b], style, label=f"{name}: y = {w:.4g}x + {b:.4g}")
-    axis.set(title="the line", xlabel="x", ylabel="y")
+    data = build_dataset(resolve(record.config))
+    xs = [float(data.x_train.min()), float(data.x_train.max())]
+    return FitFrame(record.history[-1]["epoch"] if record.history else 0, xs,
+                    [parameters["weight"] * x + parameters["bias"] for x in xs], fit_samples(data), parameters)
+
+
+def _draw_picture(axis, frame, label: str) -> None:
+    """A boundary (the plane shaded by class and probability, the samples on top: training with
+    a white edge, validation paler with a dark one) or a fit (the data and the model's curve)."""
+    samples = frame.samples
+    if frame.kind == "boundary":
+        white = (255, 255, 255)
+        image = [[[v / 255 for v in cell_color(frame.predicted[r * frame.cols + c],
+                                                frame.steps[r * frame.cols + c], white)]
+                  for c in range(frame.cols)] for r in range(frame.rows)]
+        axis.imshow(image, extent=frame.extent, interpolation="nearest", aspect="equal")
+        for xs, ys, classes, edge, paint in (
+                (samples.val_x, samples.val_y, samples.val_label, "black", validation_color),
+                (samples.train_x, samples.train_y, samples.train_label, "white", class_color)):
+            axis.scatter(xs, ys, c=[[v / 255 for v in paint(k)] for k in classes], s=14,
+                         edgecolors=edge, linewidths=0.5)
+        axis.set(title=f"{label}decision boundary, epoch {frame.epoch}", xlabel="x1", ylabel="x2")
+        axis.set_xlim(frame.extent[0], frame.extent[1])
+        axis.set_ylim(frame.extent[2], frame.extent[3])
+        return
+    axis.scatter(samples.train_x, samples.train_y, s=8, alpha=0.6, label="training data")
+    if samples.val_x:
+        axis.scatter(samples.val_x, samples.val_y, s=8, alpha=0.6, label="validation data")
+    p = frame.parameters
+    name = f"learned: y = {p['weight']:.4g}x + {p['bias']:.4g}" if p else "the model"
+    axis.plot(frame.xs, frame.ys, "-", color="C3", label=name)
+    if p:
+        low, high = frame.xs[0], frame.xs[-1]
+        w, b = p["true_weight"], p["true_bias"]
+        axis.plot([low, high], [w * low + b, w * high + b], ":", color="black", label=f"true: y = {w:.4g}x + {b:.4g}")
+    axis.set(title=f"{label}the fit, epoch {frame.epoch}", xlabel="x", ylabel="y")
     axis.legend(fontsize="small")

@@ -1,0 +1,157 @@
+"""The run's pictures: the boundary grid is the model's prediction at the grid's points, the fit
+curve is the model's output, a live view changes nothing in training, and the last picture is
+left in the run folder."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from helpers import config
+from tui_trainer.engine.control import ViewRequest
+from tui_trainer.engine.events import Callback
+from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.rundir import VIEW_FILE
+from tui_trainer.engine.views import BoundaryFrame, FitFrame, grid_points, read_view, shade_steps
+from tui_trainer.pictures import SHADE_STEPS
+
+
+class Looks(Callback):
+    """A view that takes each picture at the epoch's end, as the app's panel does on screen."""
+
+    def __init__(self, request: ViewRequest) -> None:
+        self.request = request
+
+    def on_epoch_end(self, event) -> None:
+        self.request.take()
+
+
+def test_the_boundary_grid_is_the_models_prediction_at_the_grid_points(runs_dir):
+    request = ViewRequest()
+    request.ask(17, 11)
+    trainer = Trainer(config("multiclass", task__classes=4, training__epochs=3), runs_dir=runs_dir,
+                      view=request)
+    trainer.run()
+    frame = request.take()
+    assert isinstance(frame, BoundaryFrame) and (frame.cols, frame.rows, frame.classes) == (17, 11, 4)
+    x_low, x_high, y_low, y_high = frame.extent
+    points = grid_points(frame.extent, 17, 11)
+    # row 0 is the top of the plane, columns go left to right, cells are square
+    assert points[0, 1] > points[-1, 1] and points[0, 0] < points[16, 0]
+    assert abs((x_high - x_low) / 17 - (y_high - y_low) / 11) < 1e-6
+    samples = torch.cat([trainer.data.x_train, trainer.data.x_val])
+    assert x_low < samples[:, 0].min() and samples[:, 0].max() < x_high
+    assert y_low < samples[:, 1].min() and samples[:, 1].max() < y_high
+    trainer.model.eval()
+    with torch.no_grad():
+        probabilities = torch.softmax(trainer.model(points), dim=1)
+    assert frame.predicted == probabilities.argmax(dim=1).tolist()
+    assert torch.allclose(torch.tensor(frame.confidence), probabilities.max(dim=1).values, atol=1e-6)
+    # the shade grows with the probability, from 0 (a coin toss between the classes) to the last step
+    by_confidence = [step for _, step in sorted(zip(frame.confidence, frame.steps))]
+    assert by_confidence == sorted(by_confidence) and 0 <= min(frame.steps) <= max(frame.steps) <= SHADE_STEPS
+    assert shade_steps(torch.tensor([0.25, 1.0, math.nan]), 4).tolist() == [0, SHADE_STEPS, 0]
+    assert frame.samples.train_label == trainer.data.y_train.tolist()
+    assert frame.samples.val_x == trainer.data.x_val[:, 0].tolist()
+
+
+def test_a_binary_boundary_reads_one_output_as_the_probability_of_class_1(runs_dir):
+    request = ViewRequest()
+    request.ask(9, 9)
+    trainer = Trainer(config("multiclass", task__classes=2, loss__name="bce-logits", lab__wrong_loss=True,
+                             training__epochs=2),
+                      runs_dir=False, view=request)
+    trainer.run()
+    frame = request.take()
+    trainer.model.eval()
+    with torch.no_grad():
+        p1 = torch.sigmoid(trainer.model(grid_points(frame.extent, 9, 9)))[:, 0]
+    assert frame.predicted == (p1 > 0.5).long().tolist()
+    assert torch.allclose(torch.tensor(frame.confidence), torch.maximum(p1, 1 - p1), atol=1e-6)
+
+
+def test_the_fit_curve_is_the_models_output_and_w_b_are_the_layers(runs_dir):
+    request = ViewRequest()
+    request.ask(40, 10)
+    trainer = Trainer(config("linear", training__epochs=50), runs_dir=runs_dir, view=request)
+    result = trainer.run()
+    frame = request.take()
+    assert isinstance(frame, FitFrame) and len(frame.xs) == 40 and frame.epoch == 50
+    layer = trainer.model[0]
+    expected = layer.weight.item() * torch.tensor(frame.xs) + layer.bias.item()
+    assert torch.allclose(torch.tensor(frame.ys), expected, atol=1e-5)
+    assert frame.parameters == result.parameters
+    assert min(frame.xs) < trainer.data.x_train.min() and trainer.data.x_train.max() < max(frame.xs)
+
+
+def test_a_live_view_leaves_the_run_bit_for_bit_the_same():
+    # Dropout draws random numbers at every step: a picture that touched the RNG, left the
+    # model in eval mode or changed a weight would change every loss after it.
+    settings = dict(model__dropout=0.3, training__epochs=6, training__batch_size=16)
+    without = Trainer(config("multiclass", **settings), runs_dir=False)
+    plain = without.run()
+    request = ViewRequest()
+    request.ask(30, 20)
+    watched = Trainer(config("multiclass", **settings), [Looks(request)], runs_dir=False, view=request)
+    watched.get_ready()
+    watched.rules["view"].gap = 0.0  # a picture at every epoch's end
+    pictured = watched.run()
+    assert request.take() is not None and request.take().epoch == 6
+    assert [m.train_loss for m in pictured.history] == [m.train_loss for m in plain.history]
+    assert [m.val_loss for m in pictured.history] == [m.val_loss for m in plain.history]
+    for a, b in zip(watched.model.state_dict().values(), without.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert torch.equal(watched.rng["torch"], without.rng["torch"])
+
+
+def test_pictures_come_at_most_once_per_epoch_not_faster_than_the_gap_and_only_when_taken():
+    request = ViewRequest()
+    request.ask(8, 8)
+    trainer = Trainer(config("multiclass", training__epochs=5), [Looks(request)], runs_dir=False, view=request)
+    trainer.get_ready()
+    view = trainer.rules["view"]
+    made = []
+    frame = view.frame
+    view.frame = lambda *args: made.append(args[0]) or frame(*args)
+    view.gap = 0.0
+    trainer.run()
+    assert made == [1, 2, 3, 4, 5, 5]  # each epoch's end, then the run's end
+    made.clear()
+    request = ViewRequest()
+    request.ask(8, 8)
+    unseen = Trainer(config("multiclass", training__epochs=5), runs_dir=False, view=request)
+    unseen.get_ready()
+    view = unseen.rules["view"]
+    view.frame = lambda *args: made.append(args[0]) or frame(*args)
+    view.gap = 0.0
+    unseen.run()
+    assert made == [1, 5]  # nobody took the first picture: none until the run's end
+    made.clear()
+    request = ViewRequest()
+    request.ask(8, 8)
+    again = Trainer(config("multiclass", training__epochs=5), [Looks(request)], runs_dir=False, view=request)
+    again.get_ready()
+    view = again.rules["view"]
+    view.frame = lambda *args: made.append(args[0]) or frame(*args)
+    view.gap = 3600.0
+    again.run()
+    assert made == [1, 5]  # the first epoch, then nothing within the gap but the run's end
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size")  # mse on class indices, on purpose
+def test_the_run_folder_keeps_the_last_picture_and_tasks_without_one_have_none(runs_dir):
+    result = Trainer(config("multiclass", training__epochs=2), runs_dir=runs_dir).run()
+    frame = read_view(result.run_dir)
+    assert isinstance(frame, BoundaryFrame) and frame.epoch == 2 and frame.cols == frame.rows == 100
+    assert len(frame.predicted) == 100 * 100 and set(frame.predicted) <= {0, 1, 2}
+    assert json.loads((result.run_dir / VIEW_FILE).read_text())["kind"] == "boundary"
+    line = Trainer(config("linear", training__epochs=5), runs_dir=runs_dir).run()
+    assert isinstance(read_view(line.run_dir), FitFrame)
+    iris = Trainer(config("iris", training__epochs=1), runs_dir=runs_dir).run()
+    assert not (iris.run_dir / VIEW_FILE).exists()
+    mse = Trainer(config("multiclass", loss__name="mse", lab__wrong_loss=True, training__epochs=1),
+                  runs_dir=runs_dir).run()
+    assert not (mse.run_dir / VIEW_FILE).exists()  # one value per sample: no class to color by

@@ -1,0 +1,291 @@
+"""The live pictures of a run, each in its own tab: the decision boundary of a classifier of 2-D
+points (the plane in half-block cells, two pixels a cell, shaded by the predicted class and its
+probability, the samples on top) and the fit of a regression on one input (the data and the
+model's curve, with w and b for tutorial 003's line).
+
+A panel asks the run (through its ``ViewRequest``) for pictures of its own size and shows the
+newest at each redraw; the engine makes them at a bounded rate (``engine.views``)."""
+
+from __future__ import annotations
+
+import time
+from itertools import groupby
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui_trainer.app.charts import MIN_REDRAW_GAP, Plot, rgb
+from tui_trainer.engine.control import ViewRequest
+from tui_trainer.formatting import number
+from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, validation_color
+
+#: The size asked for before a panel has been laid out (its tab not shown yet).
+UNMEASURED = (60, 40)
+#: The share of the wall clock drawing pictures may take (a 10 ms picture: two a second).
+PICTURE_BUDGET = 0.02
+#: The boundary's caption before its first picture.
+WAITING = "the boundary shows once an epoch ends"
+#: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
+HALF_BLOCK = "▀"
+
+
+class PlaneCanvas(Widget):
+    """The plane, two pixels a cell: each cell of the boundary picture shaded by its class and
+    probability, the training samples on top in their class colors (validation samples, paler,
+    when ``validation``). A picture of another size is sampled to this one."""
+
+    DEFAULT_CSS = "PlaneCanvas { height: 1fr; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frame: Any = None
+        self.validation = False
+        self._strips: list[Strip] | None = None
+        self._built_for: tuple | None = None
+        self._cells: tuple[Any, list[tuple[int, int]]] | None = None  # a frame's (class, shade step) per cell
+        self.render_seconds = 0.0  # how long drawing the last picture took
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(columns, rows) of pixels this canvas shows."""
+        width, height = self.size
+        return (width, 2 * height) if width and height else UNMEASURED
+
+    def show(self, frame: Any, validation: bool) -> None:
+        """Draw ``frame`` (a BoundaryFrame), with the validation samples or not."""
+        if frame is not self.frame or validation != self.validation:
+            self.frame, self.validation = frame, validation
+            self._strips = None
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        key = (self.size, id(self.frame), self.validation)
+        if self._strips is None or self._built_for != key:
+            started = time.perf_counter()
+            self._strips, self._built_for = self._build(), key
+            self.render_seconds = time.perf_counter() - started
+        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
+
+    def _build(self) -> list[Strip]:
+        width, height = self.size
+        frame = self.frame
+        if frame is None or not width or not height:
+            return []
+        pixels = self._pixels(frame, width, 2 * height, self.background_colors[1].rgb)
+        styles: dict[tuple[RGB, RGB], Style] = {}
+        strips = []
+        for row in range(height):
+            segments = []
+            for pair, run in groupby(zip(pixels[2 * row], pixels[2 * row + 1])):
+                style = styles.get(pair)
+                if style is None:
+                    style = styles[pair] = Style(color=rgb(pair[0]), bgcolor=rgb(pair[1]))
+                segments.append(Segment(HALF_BLOCK * sum(1 for _ in run), style))
+            strips.append(Strip(segments, width))
+        return strips
+
+    def _pixels(self, frame: Any, cols: int, rows: int, base: RGB) -> list[list[RGB]]:
+        """The picture's colors, ``rows`` lists of ``cols`` (the frame's cells sampled to them),
+        the samples on top."""
+        if self._cells is None or self._cells[0] is not frame:
+            self._cells = (frame, list(zip(frame.predicted, frame.steps)))
+        cells = self._cells[1]
+        palette = _Palette(base)
+        columns = [min(frame.cols - 1, (2 * x + 1) * frame.cols // (2 * cols)) for x in range(cols)]
+        pixels = []
+        for y in range(rows):
+            start = min(frame.rows - 1, (2 * y + 1) * frame.rows // (2 * rows)) * frame.cols
+            pixels.append([palette[cells[start + x]] for x in columns])
+        x_low, x_high, y_low, y_high = frame.extent
+        samples = frame.samples
+        layers = [(samples.train_x, samples.train_y, samples.train_label, sample_color)]
+        if self.validation:
+            layers.insert(0, (samples.val_x, samples.val_y, samples.val_label, validation_color))
+        for xs, ys, labels, paint in layers:
+            colors = {label: paint(label) for label in set(labels)}
+            for x, y, label in zip(xs, ys, labels):
+                column = int((x - x_low) / (x_high - x_low) * cols)
+                row = int((y_high - y) / (y_high - y_low) * rows)
+                if 0 <= column < cols and 0 <= row < rows:
+                    pixels[row][column] = colors[label]
+        return pixels
+
+
+class Pace:
+    """When a panel may show its next picture: drawing pictures may take at most PICTURE_BUDGET
+    of the wall clock (the UI's drawing holds the GIL the training thread needs), and never more
+    often than the charts redraw (MIN_REDRAW_GAP)."""
+
+    def __init__(self) -> None:
+        self.next = 0.0
+
+    def due(self, final: bool = False) -> bool:
+        """Whether the next picture may be shown now (``final``: always)."""
+        return final or time.monotonic() >= self.next
+
+    def wait(self, cost: float) -> None:
+        """A picture was shown; ``cost``: the seconds the last one took to draw."""
+        self.next = time.monotonic() + max(MIN_REDRAW_GAP, cost / PICTURE_BUDGET)
+
+
+class _Palette(dict):
+    """Cell colors over ``base`` by (class, shade step), each computed once."""
+
+    def __init__(self, base: RGB) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, key: tuple[int, int]) -> RGB:
+        color = self[key] = cell_color(*key, self.base)
+        return color
+
+
+class BoundaryPanel(Vertical):
+    """The boundary view: a one-line caption (epoch, the class colors, what the shade means when
+    there is room) over the plane, so the plane's size stays as the run was told."""
+
+    DEFAULT_CSS = """
+    BoundaryPanel > .caption { height: 1; padding: 0 1; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.caption = Static(WAITING, classes="caption")
+        self.canvas = PlaneCanvas()
+        self.validation = False
+        self.class_names: list[str] | None = None
+        self.label = ""
+        self.pace = Pace()
+
+    def compose(self) -> ComposeResult:
+        yield self.caption
+        yield self.canvas
+
+    def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "",
+             class_names: list[str] | None = None) -> None:
+        """Ask the run for pictures of this panel's size and, while the panel is ``shown``, show
+        its newest (at the pace its drawing cost allows, unless ``final``); ``label`` names the
+        run in a comparison."""
+        if request is None:
+            return
+        request.ask(*self.canvas.grid)
+        self.class_names, self.label = class_names, label
+        if shown and self.pace.due(final):
+            frame = request.take()
+            if frame is not None and frame is not self.canvas.frame:
+                self._show(frame)
+            self.pace.wait(self.canvas.render_seconds)
+
+    def on_resize(self) -> None:
+        if self.canvas.frame is not None:  # the caption fits the new width
+            self._show(self.canvas.frame)
+
+    def toggle_validation(self) -> bool:
+        """Show or hide the validation samples; returns whether they show now."""
+        self.validation = not self.validation
+        if self.canvas.frame is not None:
+            self._show(self.canvas.frame)
+        return self.validation
+
+    def _show(self, frame: Any) -> None:
+        self.canvas.show(frame, self.validation)
+        names = self.class_names or [str(k) for k in range(frame.classes)]
+        parts = [Content.from_markup("[b]$label[/]epoch $epoch ·", label=self.label and f"{self.label} · ",
+                                     epoch=frame.epoch)]
+        parts += [Content.from_markup(f" [{rgb(class_color(k))}]██[/]$name", name=name)
+                  for k, name in enumerate(names)]
+        short = Content("").join([*parts, Content(" · f7: " + ("−val" if self.validation else "+val"))])
+        long = Content("").join([*parts, Content(" · stronger shade: more probable · f7: "
+                                                 + ("training points only" if self.validation
+                                                    else "+validation points"))])
+        self.caption.update(long if long.cell_length <= self.size.width - 2 else short)
+
+    def clear(self) -> None:
+        """Blank, for a new run."""
+        self.canvas.show(None, self.validation)
+        self.caption.update(WAITING)
+
+
+class FitPanel(Vertical):
+    """The fit view: the data and the model's current curve; for a task with a true line, the
+    learned w and b next to the true ones, updated with every picture the run makes (the curve
+    is redrawn at the pace its drawing cost allows)."""
+
+    DEFAULT_CSS = """
+    FitPanel > .caption { height: auto; padding: 0 1; }
+    FitPanel > Plot { height: 1fr; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.caption = Static("the model's curve appears once a run's first epoch ends", classes="caption")
+        self.plot = Plot()
+        self.frame: Any = None  # the newest picture taken
+        self.drawn: Any = None  # the picture the plot shows
+        self.label = ""
+        self.pace = Pace()
+
+    def compose(self) -> ComposeResult:
+        yield self.caption
+        yield self.plot
+
+    def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "") -> None:
+        """Ask the run for a curve as wide as the plot (braille: two points a column) and, while
+        the panel is ``shown``, show its newest: the caption (epoch, w and b) at once, the curve
+        at the pace its drawing cost allows (``final``: at once too); ``label`` names the run in
+        a comparison."""
+        if request is None:
+            return
+        self.label = label
+        width = self.plot.size.width
+        request.ask(2 * width if width else UNMEASURED[0], 1)
+        if not shown:
+            return
+        frame = request.take()
+        if frame is not None and frame is not self.frame:
+            self.frame = frame
+            self._caption(frame)
+        if self.frame is not None and self.frame is not self.drawn and self.pace.due(final):
+            self._draw(self.frame)
+            self.pace.wait(self.plot.render_seconds)
+
+    def on_resize(self) -> None:
+        if self.frame is not None:
+            self._draw(self.frame)
+
+    def _draw(self, frame: Any) -> None:
+        self.drawn = frame
+        plt = self.plot.plt
+        plt.clear_figure()
+        samples = frame.samples
+        plt.plot(frame.xs, frame.ys, marker="braille", color=COLOR_MODEL)
+        plt.scatter(samples.train_x, samples.train_y, marker="dot", color=COLOR_DATA)  # on top of the curve
+        plt.xlabel("x")
+        self.plot.refresh()
+
+    def _caption(self, frame: Any) -> None:
+        p = frame.parameters
+        said = (f" · w = [b]{number(p['weight'], 5)}[/] → {number(p['true_weight'])}"
+                f" · b = [b]{number(p['bias'], 5)}[/] → {number(p['true_bias'])}" if p else "")
+        self.caption.update(Content.from_markup(
+            f"[b]$label[/]epoch {frame.epoch}{said} · [{rgb(COLOR_DATA)}]••[/] data "
+            f"[{rgb(COLOR_MODEL)}]━━[/] the model", label=self.label and f"{self.label} · "))
+
+    def clear(self) -> None:
+        """Blank, for a new run."""
+        self.frame = self.drawn = None
+        self.plot.plt.clear_figure()
+        self.plot.refresh()
+        self.caption.update("the model's curve appears once a run's first epoch ends")
+
+
+#: The fit view's colors: the data (TensorFlow Playground's blue) and the model's curve.
+COLOR_DATA: RGB = class_color(1)
+COLOR_MODEL: RGB = blend(class_color(0), (255, 255, 255), 0.1)

@@ -1,0 +1,47 @@
+"""The colors of a run's pictures, shared by the app's live views and ``export-plot``: one color
+per class, and a boundary cell's shade, stronger as the predicted class is more probable (as
+TensorFlow Playground shades its plane)."""
+
+from __future__ import annotations
+
+RGB = tuple[int, int, int]
+
+#: Class colors in class order (TensorFlow Playground's orange and blue first), cycled for more.
+CLASS_COLORS: tuple[RGB, ...] = ((245, 147, 34), (8, 119, 189), (80, 190, 80), (210, 90, 210),
+                                 (225, 65, 65), (80, 200, 220), (225, 205, 60), (150, 150, 150))
+#: Where the output is not finite, the cell is this gray.
+UNKNOWN: RGB = (110, 110, 110)
+#: A cell's share of its class color: from FAINTEST (a coin toss between the classes) up to
+#: STRONGEST (certain), so the samples drawn at full color stand out on any cell.
+FAINTEST, STRONGEST = 0.06, 0.45
+#: A cell's shade, in steps from 0 (every class equally likely) to SHADE_STEPS (certain), so a
+#: picture uses few distinct colors (``engine.views.shade_steps`` counts them).
+SHADE_STEPS = 12
+
+
+def class_color(label: int) -> RGB:
+    """The color of class ``label``."""
+    return CLASS_COLORS[label % len(CLASS_COLORS)] if label >= 0 else UNKNOWN
+
+
+def blend(base: RGB, color: RGB, share: float) -> RGB:
+    """``base`` moved ``share`` of the way to ``color``."""
+    return tuple(round(b + (c - b) * share) for b, c in zip(base, color))  # type: ignore[return-value]
+
+
+def cell_color(label: int, step: int, base: RGB) -> RGB:
+    """A boundary cell's color over ``base``: its class color at the share its ``step`` (from
+    ``views.shade_steps``) gives."""
+    if label < 0:
+        return UNKNOWN
+    return blend(base, class_color(label), FAINTEST + (STRONGEST - FAINTEST) * step / SHADE_STEPS)
+
+
+def sample_color(label: int) -> RGB:
+    """A training sample's color: its class color, a little brighter than any cell of its class."""
+    return blend(class_color(label), (255, 255, 255), 0.15)
+
+
+def validation_color(label: int) -> RGB:
+    """A validation sample's color: its class color, paler than a training sample's."""
+    return blend(class_color(label), (255, 255, 255), 0.6)
