@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 from tui_trainer.engine.events import (
     Callback, ChangeMade, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted,
 )
-from tui_trainer.formatting import number
+from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
+from tui_trainer.formatting import number, point_text
 
 if TYPE_CHECKING:
     from tui_trainer.engine.lrfind import LrFindResult
@@ -31,6 +32,14 @@ def start_line(event: RunStarted) -> str:
     """What the run trains before its first step: the data (and what user data decided), the
     model's size and the device."""
     spec = event.config.task_spec
+    if spec.kind == ARENA_KIND:
+        options = event.config.task.params
+        surface = SURFACES[spec.name]
+        start = ", ".join(number(v) for v in options["start"])
+        settings = ", ".join(f"{name}={number(value)}" for name, value in surface.function_params(options).items())
+        return (f"{spec.name}: a 2-D point from ({start}) on f(x, y) = {surface.formula}"
+                + (f" ({settings})" if settings else "")
+                + f" · {event.epochs} epochs of {event.steps_per_epoch} steps · {event.device} ({event.device_name})")
     parts = [f"{event.config.task.name}: {event.train_size:,} training / {event.val_size:,} "
              f"validation samples"]
     if spec.note:
@@ -110,6 +119,8 @@ def summary_text(result: RunResult) -> str:
                ("train_r2", final.train_r2, ".4f"), ("val_r2", final.val_r2, ".4f")]
     shown = [f"{name} {value:{fmt}}" for name, value, fmt in metrics if value is not None]
     lines.append("  final:       " + ("  ".join(shown) if shown else "none (no finite values)"))
+    if result.point:
+        lines.append(f"  point:       {point_text(result.point)}")
     if result.parameters:
         p = result.parameters
         lines.append(f"  learned:     w = {number(p['weight'], 5)} (true {number(p['true_weight'])})   "
@@ -119,7 +130,7 @@ def summary_text(result: RunResult) -> str:
     lines.append(f"  parameters:  {result.param_count:,}")
     lines.append(f"  device:      {result.device} ({result.device_name})")
     lines.append(f"  epochs run:  {result.epochs_run}   time: {result.seconds:.2f}s   "
-                 f"speed: {result.samples_per_second:,.0f} samples/s")
+                 f"speed: {result.samples_per_second:,.0f} {'steps' if result.point else 'samples'}/s")
     if result.compile_seconds is not None:
         lines.append(f"  compile:     {result.compile_seconds:.2f}s (torch.compile, the first step; "
                      "not in the training time)")

@@ -7,10 +7,11 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_trainer.catalog.arena import ARENA_KIND, ARENA_LOSS, SURFACES, arena_options
 from tui_trainer.catalog.losses import fitting_losses
 from tui_trainer.schema import Param
 
-KINDS = ("regression", "binary", "multiclass")
+KINDS = ("regression", "binary", "multiclass", ARENA_KIND)
 
 
 @dataclass(frozen=True)
@@ -215,3 +216,17 @@ TASKS: dict[str, TaskSpec] = {
         ),
     )
 }
+
+
+def _arena_task(name: str) -> TaskSpec:
+    """The arena task of surface ``name``: a 2-D point stepped by the optimizer on the function."""
+    surface = SURFACES[name]
+    return TaskSpec(
+        name, f"arena: f(x, y) = {surface.formula}; {surface.description}", ARENA_KIND, 0, "arena",
+        arena_options(surface),
+        recipe={**_recipe(ARENA_LOSS, [], surface.optimizer, surface.lr, surface.epochs, 1),
+                "training.val_split": 0.0},
+        loader="tui_trainer.engine.arena:arena_dataset")
+
+
+TASKS.update({name: _arena_task(name) for name in SURFACES})
