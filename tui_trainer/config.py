@@ -156,6 +156,10 @@ class Config:
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer
+        if self.task_spec.kind == ARENA_KIND:
+            return (f"{self.task.name} · {opt.name} lr={show_value(opt.params['lr'])}"
+                    + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
+                    + f" · {self.training.epochs} epochs x {self.task.params['steps_per_epoch']} steps")
         cnn = f" · cnn {','.join(map(str, self.model.channels))}" if self.model.kind == "cnn" else ""
         return (f"{self.task.name}{cnn} · {self.loss.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                 + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")

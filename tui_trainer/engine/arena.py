@@ -10,6 +10,7 @@ import torch
 
 from tui_trainer.catalog.arena import SURFACES, nearest_minimum
 from tui_trainer.config import Config
+from tui_trainer.engine import surfaces
 from tui_trainer.engine.data import Dataset
 from tui_trainer.engine.events import Callback
 from tui_trainer.engine.hooks import EpochContext, StepContext
@@ -113,3 +114,25 @@ class ArenaPath(Callback):
             self.path, self.given = state["path"], state["given"]
             self.current, self.current_step = tuple(state["current"]), state["current_step"]
             self.reached = state["reached"]
+
+
+def surface_grid(config: Config, columns: int, rows: int,
+                 domain: tuple[tuple[float, float], tuple[float, float]]) -> list[list[float]]:
+    """The task's function on a ``rows`` x ``columns`` grid over ``domain`` (row 0 at the top,
+    the highest y), as nested lists: what a picture of the surface colors."""
+    surface = SURFACES[config.task.name]
+    (x_low, x_high), (y_low, y_high) = domain
+    xs = torch.linspace(x_low, x_high, columns, dtype=torch.float64)
+    ys = torch.linspace(y_high, y_low, rows, dtype=torch.float64)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    function = getattr(surfaces, surface.name)
+    with torch.no_grad():
+        values = function(grid_x, grid_y, **surface.function_params(config.task.params))
+    return values.tolist()
+
+
+def record_path(history: list[dict[str, Any]], summary: dict[str, Any] | None) -> list[list[float]]:
+    """A run folder's path ([step, x, y], finite points only): the summary's whole path, or for a
+    run without one (still going, killed) the paths of its finished epochs."""
+    path = (summary or {}).get("path") or [point for row in history for point in row.get("path") or []]
+    return [point for point in path if None not in point[1:]]
