@@ -130,9 +130,3 @@ def surface_grid(config: Config, columns: int, rows: int,
         values = function(grid_x, grid_y, **surface.function_params(config.task.params))
     return values.tolist()
 
-
-def record_path(history: list[dict[str, Any]], summary: dict[str, Any] | None) -> list[list[float]]:
-    """A run folder's path ([step, x, y], finite points only): the summary's whole path, or for a
-    run without one (still going, killed) the paths of its finished epochs."""
-    path = (summary or {}).get("path") or [point for row in history for point in row.get("path") or []]
-    return [point for point in path if None not in point[1:]]

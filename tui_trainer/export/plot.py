@@ -12,7 +12,9 @@ from typing import Any
 from tui_trainer.compare import differing_labels
 from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.config import Config, resolve
-from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, read_run
+from tui_trainer.engine.rundir import (
+    CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, point_path, read_run,
+)
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.outputs import output_path
 
@@ -152,9 +154,7 @@ def _arena_config(records: list[RunRecord]) -> Config | None:
 
 def _draw_path(axis, record: RunRecord, label: str, color: str) -> None:
     """A run's path on the arena's picture: a line from its start (a circle) to its end (a dot)."""
-    from tui_trainer.engine.arena import record_path
-
-    path = record_path(record.history, record.summary)
+    path = point_path(record)
     if path:
         xs, ys = [p[1] for p in path], [p[2] for p in path]
         axis.plot(xs, ys, color=color, linewidth=1.2, label=label)
