@@ -45,12 +45,13 @@ def rate(per_second: float | None) -> str:
 def epoch_line(epoch: int, epochs: int, train_loss: float, val_loss: float | None,
                train_metric: float | None, val_metric: float | None, accuracy: bool, lr: float,
                seconds: float) -> str:
-    """One log line for a finished epoch."""
+    """One log line for a finished epoch (no scores when neither is measured: an arena run)."""
     width = len(str(epochs))
     show = percent if accuracy else number
     metric = "acc" if accuracy else "R²"
+    scores = f"{metric} {show(train_metric)}/{show(val_metric)}  " if (train_metric, val_metric) != (None, None) else ""
     return (f"epoch {epoch:>{width}}/{epochs}  train {number(train_loss)}  val {number(val_loss)}  "
-            f"{metric} {show(train_metric)}/{show(val_metric)}  lr {number(lr)}  {duration(seconds)}")
+            f"{scores}lr {number(lr)}  {duration(seconds)}")
 
 
 def point_text(point: dict) -> str:

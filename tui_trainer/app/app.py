@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui_trainer.app.arena import ArenaView
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
@@ -24,7 +25,7 @@ from tui_trainer.app.controls import CONTROLS, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
-from tui_trainer.formatting import duration, epoch_line, number, rate
+from tui_trainer.formatting import duration, epoch_line, number, point_text, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
@@ -32,7 +33,9 @@ from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.compare import PlannedRun, describe_assignments
+from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.catalog.losses import user_loss_parts
+from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.events import RunResult
@@ -151,6 +154,7 @@ class TrainerApp(App[int]):
         self.run_log = RunLog(id="log")
         self.history = HistoryPanel(id="history")
         self.layers = LayerPanel(id="layers")
+        self.arena = ArenaView(id="arena")
         with Horizontal(id="main"):
             yield self.form
             with Vertical(id="live"):
@@ -165,6 +169,8 @@ class TrainerApp(App[int]):
                         yield Lazy(self.history)
                     with TabPane("Layers", id="tab-layers"):
                         yield Lazy(self.layers)
+                    with TabPane("Arena", id="tab-arena"):
+                        yield self.arena
         yield Footer()
 
     def on_mount(self) -> None:
@@ -176,6 +182,7 @@ class TrainerApp(App[int]):
             self.notify("\n".join(self.start_problems), title="Config file refused; using defaults",
                         severity="error")
         self.form.validate()
+        self._offer_arena()
         self.form.rows[0].editor.focus()
         folders = list_runs(self.runs_dir)  # listed now, so this session's runs come after them
         self.next_number = len(folders) + 1
@@ -294,6 +301,7 @@ class TrainerApp(App[int]):
         number of epochs goes to it, from its next step on."""
         if self.job is not None and not self.job.race and event.config is not None:
             self._change_running(event.config)
+        self._offer_arena()
         if self.job is not None or self.starting:
             return
         number, config = self.last_run or (None, None)
@@ -318,6 +326,23 @@ class TrainerApp(App[int]):
                 job.control.change(key, value)
                 job.sent[key] = value
                 self.run_log.add(f"run #{job.number}: {key} = {value} from its next step on")
+
+    def _offer_arena(self) -> None:
+        """Offer the Arena tab while the form's task, or the task of the run going, is an arena
+        task (a point on a function); hide it otherwise."""
+        task = TASKS.get(self.form.choices["task"].current)
+        running = self.job is not None and self.job.config.task_spec.kind == ARENA_KIND
+        if running or (task is not None and task.kind == ARENA_KIND):
+            self.tabs.show_tab("tab-arena")
+        else:
+            self.tabs.hide_tab("tab-arena")
+
+    def _arena_job(self) -> bool:
+        return self.job is not None and self.job.config.task_spec.kind == ARENA_KIND
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-arena":
+            self.arena.update()  # what came while another tab showed
 
     def watch_loading(self, loading: str) -> None:
         if self.is_mounted and self.readouts.status.state in IDLE:
@@ -371,6 +396,8 @@ class TrainerApp(App[int]):
         if measured is not None:
             self.layers.show(measured.epoch, measured.layers)
         self.charts.update(final)
+        if self._arena_job() and self.tabs.active == "tab-arena":
+            self.arena.update()
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
             accuracy = job.config.task_spec.kind != "regression"
@@ -404,6 +431,9 @@ class TrainerApp(App[int]):
         self.run_log.add(
             f"run #{job.number} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
             f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s")
+        if result.point:
+            self.arena.finish([result])
+            self.run_log.add(f"run #{job.number} point {point_text(result.point)}")
         if result.parameters:
             p = result.parameters
             self.run_log.add(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
@@ -491,6 +521,8 @@ class TrainerApp(App[int]):
         self.readouts.status.show("starting", f"run #{number}: "
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
         self.charts.start(feed, regression=config.task_spec.kind == "regression")
+        if config.task_spec.kind == ARENA_KIND:
+            self.arena.start(config, [feed], [f"#{number}"])
         self.run_log.add(f"run #{number}: {config.summary()}")
         self.redraw_timer.resume()
         self.refresh_bindings()
@@ -525,6 +557,8 @@ class TrainerApp(App[int]):
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and models"))
         self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
                           validated=config.training.val_split > 0)
+        if config.task_spec.kind == ARENA_KIND:
+            self.arena.start(config, [e.feed for e in entries], [e.short_label for e in entries])
         self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "
                          + ", ".join(e.label for e in entries))
         self.redraw_timer.resume()
@@ -567,6 +601,8 @@ class TrainerApp(App[int]):
         if total:
             self.readouts.bar.update(total=total, progress=done)
         self.charts.update(final)
+        if self._arena_job() and self.tabs.active == "tab-arena":
+            self.arena.update()
         self.leaderboard.show()
         for entry in job.race:
             epochs = entry.feed.epochs
@@ -589,6 +625,10 @@ class TrainerApp(App[int]):
         for entry, result in zip(job.race, results):
             self.leaderboard.set_state(entry.number, ending(result))
             self.run_log.add(f"{entry.label} {ending(result)}: {result.message}")
+            if result.point:
+                self.run_log.add(f"{entry.label} point {point_text(result.point)}")
+        if job.config.task_spec.kind == ARENA_KIND:
+            self.arena.finish(results)
         self.leaderboard.show()
         self.history.add([RunEntry.from_result(e.number, r) for e, r in zip(job.race, results)], ended=True)
         ranked = sorted((loss, e.number, e.label) for e, r in zip(job.race, results)
@@ -792,12 +832,21 @@ class TrainerApp(App[int]):
             self.job.worker.cancel()
 
     def action_next_tab(self) -> None:
-        """Show the next tab: Charts, Log, History, Layers."""
-        tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"]
+        """Show the next tab: Charts, Log, History, Layers (and Arena, for an arena task)."""
+        tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"] + (["tab-arena"] if self._arena_offered else [])
         self.action_show_tab(tabs[(tabs.index(self.tabs.active) + 1) % len(tabs)])
 
+    @property
+    def _arena_offered(self) -> bool:
+        return not self.tabs.get_tab("tab-arena").has_class("-hidden")
+
     def action_show_tab(self, tab: str) -> None:
-        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``)."""
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``,
+        ``tab-arena``; the Arena only for an arena task)."""
+        if tab == "tab-arena" and not self._arena_offered:
+            self.notify("The Arena tab shows the arena tasks: " + ", ".join(
+                name for name, spec in TASKS.items() if spec.kind == ARENA_KIND) + " (choose one as the task).")
+            return
         self.tabs.active = tab
 
     def action_next_chart(self) -> None:

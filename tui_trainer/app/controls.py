@@ -53,6 +53,8 @@ CONTROLS = (
             "Every run, ticked runs' loss curves overlaid"),
     Control(None, "show_tab('tab-layers')", "Layers", "Show layers",
             "Gradient flow per layer: gradient and weight norms, update/weight ratio, dead ReLUs"),
+    Control(None, "show_tab('tab-arena')", "Arena", "Show arena",
+            "An arena task's function as a heatmap with each run's path (rosenbrock, rastrigin ...)"),
     Control("ctrl+q", "quit", "Quit", "Quit", "Stop any run (it stays on disk) and quit", footer=True),
 )
 

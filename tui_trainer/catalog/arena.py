@@ -84,6 +84,19 @@ SURFACES: dict[str, SurfaceSpec] = {
 }
 
 
+#: The fields an arena task does not take (it has no network, no data, no classes); of the mistake
+#: lab only skip_zero_grad applies (the point's gradients pile up).
+UNUSED_FIELDS = ("loss.", "model.", "training.batch_size", "training.val_split", "lab.")
+TAKEN_LAB_FIELDS = ("lab.skip_zero_grad",)
+#: What an arena task's description says about the fields the form hides for it.
+HIDDEN_NOTE = "no data, no network: loss, model, batch size and validation split are hidden"
+
+
+def arena_takes(field: str) -> bool:
+    """Whether an arena task's run uses the dotted ``field`` (``training.batch_size``: no)."""
+    return field in TAKEN_LAB_FIELDS or not field.startswith(UNUSED_FIELDS)
+
+
 def arena_options(spec: SurfaceSpec) -> tuple[Param, ...]:
     """The task options of an arena task: the start point, the steps per epoch, the tolerance
     the leaderboard measures with, then the function's own settings."""

@@ -7,7 +7,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_trainer.catalog.arena import ARENA_KIND, ARENA_LOSS, SURFACES, arena_options
+from tui_trainer.catalog.arena import ARENA_KIND, ARENA_LOSS, HIDDEN_NOTE, SURFACES, arena_options
 from tui_trainer.catalog.losses import fitting_losses
 from tui_trainer.schema import Param
 
@@ -226,7 +226,7 @@ def _arena_task(name: str) -> TaskSpec:
         arena_options(surface),
         recipe={**_recipe(ARENA_LOSS, [], surface.optimizer, surface.lr, surface.epochs, 1),
                 "training.val_split": 0.0},
-        loader="tui_trainer.engine.arena:arena_dataset")
+        loader="tui_trainer.engine.arena:arena_dataset", note=HIDDEN_NOTE)
 
 
 TASKS.update({name: _arena_task(name) for name in SURFACES})
