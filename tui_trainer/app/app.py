@@ -201,7 +201,8 @@ class TrainerApp(App[int]):
         config = self.form.config
         self._show_idle()
         self.readouts.clear()
-        self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression")
+        self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression",
+                          scored=not config or config.task_spec.kind != ARENA_KIND)
 
     # -- threads --------------------------------------------------------------------------------
 
@@ -520,7 +521,8 @@ class TrainerApp(App[int]):
         self.readouts.clear("")
         self.readouts.status.show("starting", f"run #{number}: "
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
-        self.charts.start(feed, regression=config.task_spec.kind == "regression")
+        self.charts.start(feed, regression=config.task_spec.kind == "regression",
+                          scored=config.task_spec.kind != ARENA_KIND)
         if config.task_spec.kind == ARENA_KIND:
             self.arena.start(config, [feed], [f"#{number}"])
         self.run_log.add(f"run #{number}: {config.summary()}")
@@ -556,7 +558,7 @@ class TrainerApp(App[int]):
         self.readouts.status.show("starting", f"{self._job_name(self.job)}: "
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and models"))
         self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
-                          validated=config.training.val_split > 0)
+                          validated=config.training.val_split > 0, scored=config.task_spec.kind != ARENA_KIND)
         if config.task_spec.kind == ARENA_KIND:
             self.arena.start(config, [e.feed for e in entries], [e.short_label for e in entries])
         self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "

@@ -158,14 +158,15 @@ class ArenaCanvas(Widget):
             return
         surface = SURFACES[self.config.task.name]
         overlay: dict[tuple[int, int], RGB] = {}
+        ends: dict[tuple[int, int], RGB] = {}
         for track in self.tracks:
             pixels = [p for p in (self.to_pixel(x, y) for x, y in track.read()) if p is not None]
             for a, b in zip(pixels, pixels[1:]):
                 if a != b:
                     overlay.update(dict.fromkeys(line_pixels(a, b), track.color))
-            if pixels:
-                overlay[pixels[0]] = track.color
-                overlay[pixels[-1]] = tuple(round(c + (255 - c) * 0.6) for c in track.color)
+            if pixels:  # where each run is now, lighter, over every path
+                ends[pixels[-1]] = tuple(round(c + (255 - c) * 0.6) for c in track.color)
+        overlay.update(ends)
         for x, y in surface.minima(surface.function_params(self.config.task.params)):
             pixel = self.to_pixel(x, y)
             if pixel is not None:
