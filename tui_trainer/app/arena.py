@@ -76,11 +76,13 @@ class Track:
     epochs_read: int = 0
     result: RunResult | None = None
 
-    def read(self) -> list[tuple[float, float]]:
+    def read(self) -> tuple[list[tuple[float, float]], tuple[float, float] | None]:
         """The path so far: the finished epochs' points (the run's whole path once it ended),
-        then the point at the last report."""
+        and the point at the last report when it came later (None otherwise)."""
         if self.result is not None and self.result.path:
-            return [(p[1], p[2]) for p in self.result.path if None not in p[1:]]
+            if len(self.points) != len(self.result.path):
+                self.points = [(p[1], p[2]) for p in self.result.path if None not in p[1:]]
+            return self.points, None
         epochs = self.feed.epochs
         for metrics in epochs[self.epochs_read:]:
             self.points += [(p[1], p[2]) for p in metrics.path or [] if None not in p[1:]]
@@ -88,8 +90,13 @@ class Track:
         progress = self.feed.progress
         last = epochs[-1].global_step if epochs else -1
         if progress is not None and progress.global_step > last and "x" in progress.figures:
-            return [*self.points, (progress.figures["x"], progress.figures["y"])]
-        return self.points
+            return self.points, (progress.figures["x"], progress.figures["y"])
+        return self.points, None
+
+    def last_point(self) -> tuple[float, float] | None:
+        """Where the run's point is now (None before its first report)."""
+        points, now = self.read()
+        return now or (points[-1] if points else None)
 
 
 class ArenaCanvas(Widget):
@@ -106,6 +113,7 @@ class ArenaCanvas(Widget):
         self.overlay: dict[tuple[int, int], RGB] = {}
         self.tracks: list[Track] = []
         self.domain = ((0.0, 1.0), (0.0, 1.0))
+        self._pixel_cache: dict[int, tuple[tuple[int, int], int, list[tuple[int, int]]]] = {}
 
     @property
     def pixels(self) -> tuple[int, int]:
@@ -115,12 +123,11 @@ class ArenaCanvas(Widget):
     def show(self, config: Config, tracks: list[Track]) -> None:
         """Draw ``config``'s function with these runs' paths."""
         self.config, self.tracks = config, tracks
+        self._pixel_cache = {}
         self.domain = view_domain(SURFACES[config.task.name], config.task.params)
-        self._ask_for_heatmap()
         self.redraw()
 
     def on_resize(self) -> None:
-        self._ask_for_heatmap()
         self.redraw()
 
     def _ask_for_heatmap(self) -> None:
@@ -153,17 +160,21 @@ class ArenaCanvas(Widget):
         return (row, column) if 0 <= row < rows and 0 <= column < columns else None
 
     def redraw(self) -> None:
-        """Draw the paths again from what the runs reported (the heatmap stays)."""
+        """Draw the paths again from what the runs reported (the heatmap stays, unless it was
+        made for another size)."""
         if self.config is None:
             return
+        self._ask_for_heatmap()
         surface = SURFACES[self.config.task.name]
         overlay: dict[tuple[int, int], RGB] = {}
         ends: dict[tuple[int, int], RGB] = {}
         for track in self.tracks:
-            pixels = [p for p in (self.to_pixel(x, y) for x, y in track.read()) if p is not None]
+            points, now = track.read()
+            pixels = self._path_pixels(track, points)
+            if now is not None and (pixel := self.to_pixel(*now)) is not None:
+                pixels = pixels + [pixel]
             for a, b in zip(pixels, pixels[1:]):
-                if a != b:
-                    overlay.update(dict.fromkeys(line_pixels(a, b), track.color))
+                overlay.update(dict.fromkeys(line_pixels(a, b), track.color))
             if pixels:  # where each run is now, lighter, over every path
                 ends[pixels[-1]] = tuple(round(c + (255 - c) * 0.6) for c in track.color)
         overlay.update(ends)
@@ -173,6 +184,19 @@ class ArenaCanvas(Widget):
                 overlay[pixel] = MINIMUM_COLOR
         self.overlay = overlay
         self.refresh()
+
+    def _path_pixels(self, track: Track, points: list[tuple[float, float]]) -> list[tuple[int, int]]:
+        """The distinct successive pixels of a run's finished path, converted once per view size
+        (each redraw converts only the points that came since)."""
+        size, done, pixels = self._pixel_cache.get(id(track), (None, 0, []))
+        if size != self.pixels or done > len(points):
+            done, pixels = 0, []
+        for x, y in points[done:]:
+            pixel = self.to_pixel(x, y)
+            if pixel is not None and (not pixels or pixels[-1] != pixel):
+                pixels.append(pixel)
+        self._pixel_cache[id(track)] = (self.pixels, len(points), pixels)
+        return pixels
 
     def render_line(self, y: int) -> Strip:
         columns, _ = self.pixels
@@ -252,10 +276,10 @@ class ArenaView(Vertical):
 
     def _line(self, track: Track) -> Content:
         surface, options = SURFACES[self.config.task.name], self.config.task.params
-        points = track.read()
+        point = track.last_point()
         words = "waiting"
-        if points:
-            x, y = points[-1]
+        if point is not None:
+            x, y = point
             _, distance = nearest_minimum(surface, options, x, y)
             value = track.result.point["value"] if track.result and track.result.point else None
             if value is None and track.feed.progress is not None:
