@@ -72,6 +72,9 @@ LOSSES: dict[str, LossSpec] = {
     )
 }
 
+#: Losses tui-trainer defines itself (nn.Module subclasses, not torch.nn classes).
+OWN_LOSSES = ("custom-mae", "surface")
+
 USER_LOSS_HELP = ("or a class of your own as path/to/file.py:ClassName (an nn.Module subclass made "
                   "with no arguments, called as loss(output, target); for classification it gets "
                   "raw logits and class indices)")

@@ -222,7 +222,7 @@ def _arena_task(name: str) -> TaskSpec:
     """The arena task of surface ``name``: a 2-D point stepped by the optimizer on the function."""
     surface = SURFACES[name]
     return TaskSpec(
-        name, f"arena: f(x, y) = {surface.formula}; {surface.description}", ARENA_KIND, 0, "arena",
+        name, f"f(x, y) = {surface.formula}; {surface.description}", ARENA_KIND, 0, "arena",
         arena_options(surface),
         recipe={**_recipe(ARENA_LOSS, [], surface.optimizer, surface.lr, surface.epochs, 1),
                 "training.val_split": 0.0},
