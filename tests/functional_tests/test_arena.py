@@ -151,3 +151,15 @@ def test_hostile_or_meaningless_settings_are_refused_with_a_message(flags, messa
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not runs_dir.exists()
+
+
+def test_a_resumed_arena_run_goes_on_along_the_same_path(tmp_path, capsys):
+    flags = ["--task", "saddle", "--optimizer", "sgd", "--lr", "0.02", "--set", "task.steps_per_epoch=20"]
+    assert main(["train", *flags, "--epochs", "4", "--json", "--runs-dir", str(tmp_path / "straight")]) == 0
+    straight = json.loads(capsys.readouterr().out)
+    assert main(["train", *flags, "--epochs", "2", "--save-model", "--runs-dir", str(tmp_path / "halves")]) == 0
+    (run,) = (tmp_path / "halves").iterdir()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--epochs", "4", "--json"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["path"] == straight["path"] and resumed["point"] == straight["point"]
