@@ -160,7 +160,7 @@ class _BatchOutputs:
         self.score: torch.Tensor | float = 0.0
 
     def add(self, out: torch.Tensor, y: torch.Tensor) -> None:
-        if self.head in ("value", "surface") or self.ranks is not None:
+        if self.head == "value" or self.ranks is not None:
             self.score = self.score + kernel.batch_score(out.detach(), y, self.head)
         else:
             self.preds.append(kernel.predictions(out.detach(), self.head))
@@ -433,7 +433,7 @@ class Trainer:
         state.unfinished = None
         tracker = _LossTracker(part.loss_total, part.loss_count, self.curve, ranks)
         outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total, ranks)
-        collect = None if outputs.loss_is_sse else outputs.add
+        collect = None if outputs.loss_is_sse or self.head == "surface" else outputs.add  # a point: no score
         x, y, index = kernel.arrange(self.data.x_train, self.data.y_train, part.order)
         net.train()
         epoch_start = time.perf_counter()
