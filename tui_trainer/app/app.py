@@ -462,6 +462,7 @@ class TrainerApp(App[int]):
     def _end_job(self) -> None:
         self.last_run = (self.job.number, self.job.config)
         self.job = None
+        self._offer_arena()  # the form's task may have changed while the run went
         if self.redraw_timer is not None:
             self.redraw_timer.pause()
         self.refresh_bindings()

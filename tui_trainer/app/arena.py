@@ -16,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
@@ -113,6 +114,8 @@ class ArenaCanvas(Widget):
         self.overlay: dict[tuple[int, int], RGB] = {}
         self.tracks: list[Track] = []
         self.domain = ((0.0, 1.0), (0.0, 1.0))
+        self._strips: dict[int, Strip] = {}  # drawn lines, until their pixels change
+        self._cells: dict[tuple[RGB, RGB], Segment] = {}  # one segment per color pair
         self._pixel_cache: dict[int, tuple[tuple[int, int], int, list[tuple[int, int]]]] = {}
 
     @property
@@ -145,6 +148,9 @@ class ArenaCanvas(Widget):
         base, made_for = event.worker.result
         if made_for == self.base_for:
             self.base = base
+            self._strips.clear()
+            self._cells.clear()
+            self.refresh()
             self.redraw()
 
     def to_pixel(self, x: float, y: float) -> tuple[int, int] | None:
@@ -182,8 +188,11 @@ class ArenaCanvas(Widget):
             pixel = self.to_pixel(x, y)
             if pixel is not None:
                 overlay[pixel] = MINIMUM_COLOR
+        changed = {row // 2 for (row, _), _ in overlay.items() ^ self.overlay.items()}
         self.overlay = overlay
-        self.refresh()
+        for line in changed:  # only the lines whose pixels changed are drawn again
+            self._strips.pop(line, None)
+            self.refresh(Region(0, line, self.size.width, 1))
 
     def _path_pixels(self, track: Track, points: list[tuple[float, float]]) -> list[tuple[int, int]]:
         """The distinct successive pixels of a run's finished path, converted once per view size
@@ -202,11 +211,18 @@ class ArenaCanvas(Widget):
         columns, _ = self.pixels
         if not self.base:
             return Strip.blank(columns)
-        segments = []
-        for x in range(columns):
-            top, bottom = (self._pixel(2 * y + half, x) for half in (0, 1))
-            segments.append(Segment("▀", Style(color=rgb(top), bgcolor=rgb(bottom))))
-        return Strip(segments, columns)
+        strip = self._strips.get(y)
+        if strip is None or strip.cell_length != columns:
+            strip = self._strips[y] = Strip([self._cell(self._pixel(2 * y, x), self._pixel(2 * y + 1, x))
+                                             for x in range(columns)], columns)
+        return strip
+
+    def _cell(self, top: RGB, bottom: RGB) -> Segment:
+        """The half-block cell of two pixels (made once per color pair)."""
+        cell = self._cells.get((top, bottom))
+        if cell is None:
+            cell = self._cells[top, bottom] = Segment("▀", Style(color=rgb(top), bgcolor=rgb(bottom)))
+        return cell
 
     def _pixel(self, row: int, column: int) -> RGB:
         if (row, column) in self.overlay:
