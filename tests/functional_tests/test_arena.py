@@ -145,6 +145,8 @@ def test_exported_script_reproduces_an_arena_run(tmp_path):
     (["--batch-size", "8"], "training.batch_size: 8 does nothing here: task rosenbrock has no data"),
     (["--val-split", "0.2"], "training.val_split: 0.2 does nothing here"),
     (["--set", "lab.no_shuffle=true"], "lab.no_shuffle: does nothing here"),
+    (["--set", "task.start=1e30,1e30"], "task.start: rosenbrock(1e+30, 1e+30) = inf in float32 with a=1, "
+                                        "b=100: no step can start there"),
 ])
 def test_hostile_or_meaningless_settings_are_refused_with_a_message(flags, message, runs_dir, capsys):
     assert main(["train", "--task", "rosenbrock", *flags, "--runs-dir", str(runs_dir)]) == 2

@@ -14,6 +14,7 @@ from tui_trainer.engine import surfaces
 from tui_trainer.engine.data import Dataset
 from tui_trainer.engine.events import Callback
 from tui_trainer.engine.hooks import EpochContext, StepContext
+from tui_trainer.errors import UserFacingError
 
 #: The functions an exported script copies for an arena task's data.
 SCRIPT_FUNCTIONS = ()
@@ -51,6 +52,13 @@ class ArenaPath(Callback):
         self.tolerance = self.options["tolerance"]
         self.stride = stride
         start = model.point.detach().tolist()
+        with torch.no_grad():
+            value = float(model(model.point.new_zeros(1, 0))[0])
+        if not math.isfinite(value):
+            settings = ", ".join(f"{k}={v:g}" for k, v in self.surface.function_params(self.options).items())
+            raise UserFacingError(f"task.start: {config.task.name}({start[0]:g}, {start[1]:g}) = {value} in "
+                                  f"float32{' with ' + settings if settings else ''}: no step can start "
+                                  "there; choose a start (and settings) where the function is finite")
         self.path: list[list[float | None]] = [[0, *start]]
         self.given = 0  # points of the path already given to an epoch
         self.pending: list[torch.Tensor] = []
