@@ -143,12 +143,15 @@ def _draw_line_fit(axis, record: RunRecord) -> None:
 
 def _arena_config(records: list[RunRecord]) -> Config | None:
     """The config of the arena runs drawn, when every run moves a point on the same function
-    with the same settings (a compare): their paths then share one picture."""
+    with the same settings (a compare, maybe of starts): their paths then share one picture."""
     configs = [resolve(r.config) for r in records]
     first = configs[0]
-    same = all(c.task == first.task for c in configs) or all(
-        c.task.name == first.task.name and {k: v for k, v in c.task.params.items() if k != "start"}
-        == {k: v for k, v in first.task.params.items() if k != "start"} for c in configs)
+
+    def surface(config: Config) -> tuple:
+        """What decides the picture: the function and its settings (the start may differ)."""
+        return config.task.name, sorted((k, v) for k, v in config.task.params.items() if k != "start")
+
+    same = all(surface(c) == surface(first) for c in configs)
     return first if first.task_spec.kind == ARENA_KIND and same else None
 
 

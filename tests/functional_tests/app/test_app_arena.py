@@ -32,6 +32,11 @@ async def test_the_arena_tab_is_offered_for_arena_tasks_only_as_the_form_changes
         assert hidden == {"batch_size", "val_split"}
         assert [row.param.name for row in app.form.choices["task"].param_rows] == [
             "start", "steps_per_epoch", "tolerance", "a", "b"]
+        await ui.type("task.start", "a,b")
+        assert app.form.config is None
+        assert "'a,b' is not allowed; must be 2 numbers" in str(app.form.problems[0])
+        await ui.type("task.start", "-1.5,2")
+        assert app.form.config is not None
         await ui.choose("task.name", "iris")
         assert not offered(app) and app.form.choices["loss"].display
         assert app.form.config.training.val_split == 0.2  # the arena's recipe left nothing behind
