@@ -54,7 +54,7 @@ SURFACES: dict[str, SurfaceSpec] = {
             "(a - x)^2 + b (y - x^2)^2",
             (Param("a", "float", 1.0, "the minimum is at (a, a^2)"),
              Param("b", "float", 100.0, "steepness of the valley's walls", minimum=0.0, min_exclusive=True)),
-            lambda p: [(p["a"], p["a"] ** 2)], ((-2.0, 2.0), (-1.0, 3.0)), (-1.5, 2.0), 0.05, 30),
+            lambda p: [(p["a"], p["a"] ** 2)], ((-2.0, 2.0), (-1.0, 3.0)), (-1.5, 2.0), 0.1, 15),
         SurfaceSpec(
             "rastrigin", "a bowl covered in local minima; the global one is (0, 0)",
             "2a + x^2 - a cos(2 pi x) + y^2 - a cos(2 pi y)",
