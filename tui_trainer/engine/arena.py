@@ -16,9 +16,6 @@ from tui_trainer.engine.events import Callback
 from tui_trainer.engine.hooks import EpochContext, StepContext
 from tui_trainer.errors import UserFacingError
 
-#: The functions an exported script copies for an arena task's data.
-SCRIPT_FUNCTIONS = ()
-
 
 def arena_dataset(config: Config) -> Dataset:
     """An arena task's "data": ``task.steps_per_epoch`` empty rows, so that an epoch is that many
