@@ -35,8 +35,11 @@ def parse_flag(text: str) -> dict[str, Any]:
     text until checked against its field. Raises ValueError with what is expected."""
     step, colon, rest = text.partition(":")
     field, equals, value = rest.partition("=")
-    if not colon or not equals or not step.strip().isdigit() or not field.strip():
+    if not colon or not equals or not field.strip():
         raise ValueError(f"--change {text!r}: expected STEP:FIELD=VALUE, e.g. --change 200:optimizer.lr=0.001")
+    if not step.strip().isdigit() or int(step) < 1:
+        raise ValueError(f"--change {text!r}: STEP must be a whole number from 1 (the optimizer step "
+                         "the change takes effect at; 1 is the first step)")
     return {"at_step": int(step), "field": field.strip(), "value": value.strip(), "typed": True}
 
 
@@ -93,8 +96,12 @@ def check_changes(config: Config, raw: Any, problems: list[FieldError]) -> list[
                 problems.append(FieldError(f"{where}.field", f"scheduler {config.scheduler.name} spans "
                                            "the run's epochs; training.epochs cannot change mid-run"))
                 continue
-        changes[(step, field)] = Change(step, field, value)
-    return sorted(changes.values(), key=lambda change: change.at_step)
+        if (step, field) in changes:
+            problems.append(FieldError(f"{where}", f"{field} is changed twice at step {step} (also by "
+                                       f"changes[{changes[(step, field)][0]}]); keep one of them"))
+            continue
+        changes[(step, field)] = (number, Change(step, field, value))
+    return sorted((change for _, change in changes.values()), key=lambda change: change.at_step)
 
 
 def _set_by_one_cycle(config: Config, field: str) -> str | None:

@@ -191,7 +191,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         "(empty string: a single linear layer)")
     parser.add_argument("--activation", metavar="NAME")
     parser.add_argument("--dropout", metavar="P")
-    parser.add_argument("--val-split", metavar="FRACTION")
+    parser.add_argument("--val-split", metavar="FRACTION", help="fraction held out for validation "
+                        "(the 2-D playground tasks take it from task.train_ratio)")
     parser.add_argument("--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--seed", metavar="N")
     parser.add_argument("--data-dir", metavar="DIR", help="dataset folder for mnist and fashion-mnist")
@@ -283,13 +284,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def attach_negative_numbers(argv: Sequence[str]) -> list[str]:
-    """Join ``--lr -inf`` into ``--lr=-inf``: argparse takes a value such as ``-inf``, ``-nan``
-    or ``-1e-5`` for a flag of its own and then says the flag lacks its argument."""
+    """Join ``--lr -inf`` into ``--lr=-inf`` (and ``--change -1:...`` into ``--change=-1:...``):
+    argparse takes a value such as ``-inf``, ``-nan`` or ``-1e-5`` for a flag of its own and then
+    says the flag lacks its argument, where our own check names what is wrong with the value."""
     out: list[str] = []
     for arg in argv:
         previous = out[-1] if out else ""
-        if (arg.startswith("-") and _is_float(arg) and previous.startswith("-") and "=" not in previous
-                and not _is_float(previous)):
+        if arg.startswith("-") and ((_is_float(arg) and previous.startswith("-") and "=" not in previous
+                                     and not _is_float(previous))
+                                    or (previous == "--change" and ":" in arg)):
             out[-1] = f"{previous}={arg}"
         else:
             out.append(arg)

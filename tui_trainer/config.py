@@ -82,7 +82,8 @@ class TrainingConfig:
         "int", "samples per optimizer step ('full': the whole training set)", minimum=1,
         keywords=("full",)))
     val_split: float = field(default=0.2, metadata=_spec(
-        "float", "fraction of the data held out for validation (0: none)", minimum=0.0, maximum=0.9))
+        "float", "fraction of the data held out for validation (0: none; the 2-D playground "
+        "tasks take it from task.train_ratio)", minimum=0.0, maximum=0.9))
     seed: int = field(default=42, metadata=_spec("int", "random seed for data, init and shuffling",
                                                  minimum=0, maximum=2**64 - 1))
     device: str = field(default="auto", metadata=_spec(
@@ -242,7 +243,8 @@ def draft(*layers: dict[str, Any]) -> tuple[Config | None, list[FieldError]]:
     for layer in normalized:
         for section, values in layer.items():
             _merge_section(merged, section, values)
-    config = _build(merged, problems, loss_given=any("loss" in layer for layer in normalized))
+    config = _build(merged, problems, loss_given=any("loss" in layer for layer in normalized),
+                    split_given=any("val_split" in layer.get("training", {}) for layer in normalized))
     if raw_changes and not problems:
         config.changes = check_changes(config, raw_changes, problems)
     return config, problems
@@ -313,7 +315,7 @@ def _merge_section(merged: dict[str, dict[str, Any]], section: str, values: dict
 
 
 def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError],
-           loss_given: bool = True) -> Config:
+           loss_given: bool = True, split_given: bool = False) -> Config:
     choices: dict[str, Choice] = {}
     described = None
     task_values = merged["task"]
@@ -343,8 +345,37 @@ def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError],
                     optimizer=choices["optimizer"], scheduler=choices["scheduler"],
                     training=fixed["training"], lab=fixed["lab"], described=described)
     if not any(p.field.startswith(("loss", "task")) for p in problems):
+        _split_from_task(config, split_given, problems)
         problems.extend(cross_field_problems(config))
     return config
+
+
+def _split_from_task(config: Config, given: bool, problems: list[FieldError]) -> None:
+    """A task with a split option (the 2-D playground tasks' train_ratio) sets training.val_split;
+    a val_split given (file, flag, --vary) that differs is refused naming both fields."""
+    option = config.task_spec.split_option
+    if option is None:
+        return
+    ratio = config.task.params[option]
+    derived = (100 - ratio) / 100
+    given_split = config.training.val_split
+    if given and abs(given_split - derived) > 1e-9 and not any(
+            p.field == "training.val_split" for p in problems):
+        param = config.task_spec.option(option)
+        wanted = round(100 - 100 * given_split)
+        instead = (f"--set task.{option}={wanted}" if param.check(wanted) is None
+                   else f"task.{option} {param.allowed().removeprefix('must be ')}")
+        problems.append(FieldError("training.val_split", (
+            f"{show_value(given_split)} is not allowed for task {config.task.name}, which splits its "
+            f"points by task.{option} ({ratio} % to train on: val_split {show_value(derived)}); "
+            f"leave val_split out and set task.{option} instead ({instead})")))
+    config.training.val_split = derived
+
+
+def task_sets(task: TaskSpec) -> tuple[str, ...]:
+    """The dotted fields a task sets from its own options (the form hides them, config files
+    leave them out): training.val_split for a task with a split option."""
+    return ("training.val_split",) if task.split_option else ()
 
 
 def _described(task: TaskSpec, options: dict[str, Any], problems: list[FieldError]) -> TaskSpec | None:
@@ -371,6 +402,7 @@ def _fill(section: str, params: tuple[Param, ...], values: dict[str, Any], probl
                 f"{section}.{key}",
                 f"unknown setting{whose}{_did_you_mean(key, by_name)}; {owner or section} takes {takes}"))
             continue
+        value = _as_text(param, value)
         problem = check_value(param, value)
         if problem:
             problems.append(FieldError(f"{section}.{key}", problem))
@@ -382,8 +414,14 @@ def _fill(section: str, params: tuple[Param, ...], values: dict[str, Any], probl
     return {p.name: _plain(out[p.name]) for p in params}
 
 
+def _as_text(param: Param, value: Any) -> Any:
+    """A list of names given as one string (``features = "x1, x2"`` in a file) is read as typed."""
+    return Text(value) if param.kind == "names" and isinstance(value, str) else value
+
+
 def check_value(param: Param, value: Any) -> str | None:
     """Why ``value`` (typed, or ``Text`` to parse) is not allowed for ``param``, or None."""
+    value = _as_text(param, value)
     if isinstance(value, Text):
         try:
             value = param.parse(value)
@@ -504,8 +542,9 @@ def device_name_problem(device: str) -> str | None:
 
 
 def to_dict(config: Config) -> dict[str, Any]:
-    """The config as nested plain data, every value explicit (what TOML files hold); mid-run
-    changes, when there are any, as the list ``changes``."""
+    """The config as nested plain data, every value explicit (what TOML files hold) but those the
+    task sets itself (``task_sets``); mid-run changes, when there are any, as the list
+    ``changes``."""
     out: dict[str, Any] = {}
     for section in SECTIONS:
         value = getattr(config, section)
@@ -513,6 +552,9 @@ def to_dict(config: Config) -> dict[str, Any]:
             out[section] = {"name": value.name, **value.params}
         else:
             out[section] = dataclasses.asdict(value)
+    for key in task_sets(config.task_spec):
+        section, _, name = key.partition(".")
+        del out[section][name]
     if config.changes:
         out["changes"] = [change.as_dict() for change in config.changes]
     return out

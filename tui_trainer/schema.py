@@ -22,7 +22,8 @@ class Param:
     """One user-settable value: its type, default, allowed range and help text.
 
     ``kind`` is one of ``float``, ``int``, ``bool``, ``choice``, ``floats`` (a fixed-length
-    list, e.g. Adam's betas), ``ints`` (a list, e.g. hidden sizes) and ``str``.
+    list, e.g. Adam's betas), ``ints`` (a list, e.g. hidden sizes), ``names`` (a list of one or
+    more distinct ``choices``, e.g. a 2-D task's input features) and ``str``.
     ``keywords`` are words accepted in place of a number (``"off"``, ``"full"``).
     """
 
@@ -46,6 +47,8 @@ class Param:
             text = "must be one of " + ", ".join(self.choices)
         elif self.kind == "str":
             text = "must be text"
+        elif self.kind == "names":
+            text = f"must be one or more of {', '.join(self.choices)}, comma-separated, each once"
         else:
             noun = {
                 "float": "a number",
@@ -92,6 +95,8 @@ class Param:
                 return [float(p) for p in _split_list(text)]
             if self.kind == "ints":
                 return [int(p) for p in _split_list(text)]
+            if self.kind == "names":
+                return _split_names(text)
         except ValueError:
             raise ValueError(f"{text!r} is not allowed; {self.allowed()}") from None
         return text
@@ -120,12 +125,26 @@ class Param:
             and (self.length is None or len(v) == self.length)
             and all(_finite(x) and self._in_range(x) for x in v),
             "ints": lambda v: _is_list(v, _is_int) and all(self._in_range(x) for x in v),
+            "names": lambda v: self._names_problem(v) is None,
         }[self.kind]
         if ok(value):
             return None
+        if self.kind == "names":
+            return self._names_problem(value)
         if self.maximum is None and _has_int_over(value, INT64_MAX):
             return f"must be at most {INT64_MAX} (2^63 - 1, the largest whole number torch takes)"
         return self.allowed()
+
+    def _names_problem(self, value: Any) -> str | None:
+        """What is wrong with a ``names`` value, naming the allowed names, or None."""
+        names = ", ".join(self.choices)
+        if not _is_list(value, lambda x: isinstance(x, str)) or not value:
+            return f"give one or more of {names}, comma-separated"
+        unknown = [name for name in value if name not in self.choices]
+        if unknown:
+            return f"{unknown[0]!r} is none of {names}"
+        repeated = [name for i, name in enumerate(value) if name in value[:i]]
+        return f"{repeated[0]!r} is given twice; give each once" if repeated else None
 
     def _in_range(self, v: float) -> bool:
         if self.minimum is not None:
@@ -142,6 +161,15 @@ class Param:
 def _split_list(text: str) -> list[str]:
     text = text.strip().strip("[]()")
     return [p for p in re.split(r"[,\s]+", text) if p]
+
+
+def _split_names(text: str) -> list[str]:
+    """Names typed as ``x1, x2`` or ``[x1 x2]`` (quotes around a name are dropped; brackets are
+    stripped only around the whole list, since a name may hold them: ``sin(x1)``)."""
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return [p.strip("'\"") for p in re.split(r"[,\s]+", text) if p.strip("'\"")]
 
 
 def _is_number(v: Any) -> bool:

@@ -37,6 +37,20 @@ def refused(capsys, argv: list[str], *expected: str) -> str:
     (["--scheduler", "one-cycle", "--set", "scheduler.div_factor=1e-45"], "div_factor=1e-45"),
     (["--hidden", "100000000000"], "not enough memory for this run"),
     (["--set", "task.samples=1000000000000"], "not enough memory for this run"),
+    # the 2-D playground tasks' options
+    (["--task", "xor", "--set", "task.noise=-1"], "task.noise: -1 is not allowed; must be a number in [0, 50]"),
+    (["--task", "circle", "--set", "task.noise=80"], "task.noise: 80 is not allowed; must be a number in [0, 50]"),
+    (["--task", "gauss", "--set", "task.train_ratio=0"],
+     "task.train_ratio: 0 is not allowed; must be a whole number in [10, 90]"),
+    (["--task", "spiral", "--set", "task.train_ratio=95"], "task.train_ratio: 95 is not allowed"),
+    (["--task", "plane", "--set", "task.samples=0"], "task.samples: 0 is not allowed; must be a whole number >= 10"),
+    (["--task", "xor", "--set", "task.features=x3"],
+     "task.features: ['x3'] is not allowed; 'x3' is none of x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)"),
+    (["--task", "xor", "--set", "task.features=x1,x1"], "task.features: ['x1', 'x1'] is not allowed; 'x1' is given twice"),
+    (["--task", "xor", "--set", "task.features="], "task.features: [] is not allowed; give one or more of x1, x2"),
+    (["--task", "xor", "--val-split", "0.1"],
+     "training.val_split: 0.1 is not allowed for task xor, which splits its points by task.train_ratio"),
+    (["--task", "plane", "--set", "task.samples=1000000000000"], "not enough memory for this run"),
 ])
 def test_values_torch_cannot_take_are_refused_before_training(flags, expected, runs_dir, capsys):
     refused(capsys, ["train", *flags, "--device", "cpu", "--runs-dir", str(runs_dir)], expected)

@@ -87,6 +87,20 @@ def test_bad_changes_are_refused_naming_the_change(change, expected):
     assert expected in str(refused.value)
 
 
+def test_a_field_changed_twice_at_one_step_is_refused_not_left_to_the_last():
+    twice = [{"at_step": 5, "field": "optimizer.lr", "value": 0.1},
+             {"at_step": 5, "field": "optimizer.lr", "value": 0.2}]
+    with pytest.raises(ConfigError) as refused:
+        resolve({"task": "iris", "changes": twice})
+    assert "changes[2]: optimizer.lr is changed twice at step 5 (also by changes[1])" in str(refused.value)
+
+
+@pytest.mark.parametrize("step", ["-1", "0", "x"])
+def test_a_step_that_is_not_a_positive_whole_number_gets_our_message_not_argparses(step, capsys):
+    assert main(["train", "--task", "iris", "--dry-run", "--change", f"{step}:optimizer.lr=0.1"]) == 2
+    assert f"--change '{step}:optimizer.lr=0.1': STEP must be a whole number from 1" in capsys.readouterr().err
+
+
 def test_the_run_length_of_a_one_cycle_schedule_cannot_change():
     with pytest.raises(ConfigError, match="spans the run's epochs"):
         resolve({"task": "iris", "scheduler": "one-cycle",

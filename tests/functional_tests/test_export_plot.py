@@ -25,6 +25,10 @@ def test_one_run_and_a_comparison_are_drawn(tmp_path, runs_dir, capsys):
     assert main(["export-plot", str(run), "--force"]) == 0
     assert main(["export-plot", str(run), "-o", str(tmp_path / "plot.jpg")]) == 2
     assert "must be a .png or .svg file" in capsys.readouterr().err
+    again = tmp_path / "again.png"
+    assert main(["export-plot", str(run), f"{run}/", "-o", str(again)]) == 2
+    assert f"{run}: given twice (also as {run}); each run is drawn once" in capsys.readouterr().err
+    assert not again.exists()
 
 
 def test_folders_with_nothing_to_draw_or_a_bad_config_are_refused_naming_them(tmp_path, capsys):

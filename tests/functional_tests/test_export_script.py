@@ -33,6 +33,13 @@ CASES = {
         optimizer__lr=0.1, training__epochs=3),
     "images: a folder of shape PNGs + cnn, validation split": dict(
         task="images", task__size=12, model__channels=[4], training__epochs=2),
+    "xor: four features, the points' own seed, 10 % noise": dict(
+        task="xor", task__features=["x1", "x2", "x1*x2", "sin(x1)"], task__seed=7, task__noise=10.0,
+        training__epochs=4),
+    "gauss: sin features, train ratio 70, 30 % noise, SGD with momentum": dict(
+        task="gauss", task__features=["sin(x1)", "sin(x2)", "x1^2"], task__train_ratio=70,
+        task__noise=30.0, task__samples=200, optimizer="sgd", optimizer__lr=0.05,
+        optimizer__momentum=0.9, training__epochs=4),
 }
 
 
@@ -114,6 +121,17 @@ def test_script_is_plain_pytorch_with_every_choice_spelled_out(tmp_path):
     assert f'spec_from_file_location("user_loss", "{loss_file}")' in text
     assert "# Your loss class Quartic, imported by path" in text
     assert "def make_regression(g: torch.Generator" in text  # the engine's own data function
+
+
+def test_a_script_whose_reader_closes_the_pipe_trains_on_without_a_traceback(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(script_text(config("linear", training__epochs=300)))
+    script = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = script.stdout.readline()  # as `python train.py | head -1` reads
+    script.stdout.close()
+    _, err = script.communicate(timeout=120)
+    assert first.startswith(b"Epoch 1/300")
+    assert script.returncode == 0 and b"Traceback" not in err, err.decode()
 
 
 def test_export_refuses_bad_configs_and_keeps_existing_files(tmp_path, capsys):

@@ -12,14 +12,16 @@ import torch
 from helpers import config
 import pytest
 
-from tui_trainer.engine import kernel, loop
+from tui_trainer.engine import kernel, loop, plane
 from tui_trainer.engine.loop import Trainer
 from tui_trainer.engine.state import EpochPart, RunState
 from tui_trainer.export.script import script_text
 
 
-def test_kernel_imports_only_torch_and_the_standard_library():
-    tree = ast.parse(Path(kernel.__file__).read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", [kernel, plane], ids=["kernel", "plane"])
+def test_copied_modules_import_only_torch_and_the_standard_library(module):
+    """The kernel and the 2-D tasks' generators are copied into exported scripts."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                for alias in node.names}
     modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}

@@ -58,3 +58,17 @@ def test_ints_format_parse_round_trip(sizes):
 @given(st.floats(min_value=1e-12, max_value=1e6, allow_nan=False))
 def test_float_format_parse_round_trip(value):
     assert LR.parse(LR.format(value)) == value
+
+
+FEATURES = Param("features", "names", ["x1", "x2"], "inputs", choices=("x1", "x2", "sin(x1)"))
+
+
+def test_names_are_read_as_typed_and_checked_one_by_one():
+    assert FEATURES.parse("x1, sin(x1)") == ["x1", "sin(x1)"]  # the parentheses stay
+    assert FEATURES.parse("[x2 'x1']") == ["x2", "x1"]
+    assert FEATURES.format(["x1", "sin(x1)"]) == "x1,sin(x1)"
+    assert FEATURES.allowed() == "must be one or more of x1, x2, sin(x1), comma-separated, each once"
+    assert FEATURES.check(["sin(x1)"]) is None
+    assert FEATURES.check(["x3"]) == "'x3' is none of x1, x2, sin(x1)"
+    assert FEATURES.check(["x1", "x1"]) == "'x1' is given twice; give each once"
+    assert FEATURES.check([]) == FEATURES.check(5) == "give one or more of x1, x2, sin(x1), comma-separated"

@@ -6,12 +6,20 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tui_trainer.app.labels import label
 from tui_trainer.config import Text
 from tui_trainer.schema import Param
+
+
+#: Seconds without a key before the message of the field being typed into changes on screen: a
+#: message line coming and going at every key laid the whole screen out per key, and flickered.
+TYPING_PAUSE = 0.3
 
 
 class FieldRow(Vertical):
@@ -52,6 +60,8 @@ class FieldRow(Vertical):
         self.editor = self._make_editor(value, options)
         self.error = Static("", classes="field-error")
         self.message = ""
+        self.pending_message: str | None = None  # a message waiting for typing to pause
+        self.message_timer: Timer | None = None
         self.shown = str(self.raw)
 
     def _make_editor(self, value: Any, options: list[tuple[str, str]] | None):
@@ -64,7 +74,7 @@ class FieldRow(Vertical):
             return Select(self.options, value=text, allow_blank=False, compact=True)
         if self.param.kind == "bool":
             return Checkbox("", value=_as_bool(value), compact=True)
-        return Input(self._text(value), compact=True, placeholder="(empty)")
+        return FieldInput(self._text(value), compact=True, placeholder="(empty)")
 
     def _text(self, value: Any) -> str:
         return str(value) if isinstance(value, str) else self.param.format(value)
@@ -127,13 +137,43 @@ class FieldRow(Vertical):
     def show_error(self, message: str | None) -> None:
         """Show why the value is refused, or clear the message (only a change costs a layout;
         the message's widget is mounted the first time it is needed, so the first frame has
-        fewer widgets to lay out)."""
-        if (message or "") != self.message:
-            self.message = message or ""
-            self.error.update(self.message)
-            if self.is_attached:
-                self._mount_error()
-            self.set_class(bool(message), "-invalid")
+        fewer widgets to lay out). While the person types into this field, the message changes
+        once typing pauses for TYPING_PAUSE seconds (or the field loses focus), not at each key."""
+        message = message or ""
+        self.pending_message = None
+        if message == self.message:
+            self._stop_timer()
+        elif isinstance(self.editor, Input) and self.editor.has_focus:
+            self.pending_message = message
+            if self.message_timer is None:
+                self.message_timer = self.set_timer(TYPING_PAUSE, self._show_pending)
+            else:
+                self.message_timer.reset()
+        else:
+            self._stop_timer()
+            self._show(message)
+
+    def _show(self, message: str) -> None:
+        self.message = message
+        self.error.update(message)
+        if self.is_attached:
+            self._mount_error()
+        self.set_class(bool(message), "-invalid")
+
+    def _show_pending(self) -> None:
+        self.message_timer = None
+        if self.pending_message is not None:
+            message, self.pending_message = self.pending_message, None
+            self._show(message)
+
+    def _stop_timer(self) -> None:
+        if self.message_timer is not None:
+            self.message_timer.stop()
+            self.message_timer = None
+
+    def on_descendant_blur(self) -> None:
+        self._stop_timer()
+        self._show_pending()
 
     def _mount_error(self) -> None:
         if self.message and not self.error.is_attached:
@@ -156,6 +196,23 @@ class FieldRow(Vertical):
         if str(self.raw) != self.shown:
             self.shown = str(self.raw)
             self.post_message(self.Changed(self))
+
+
+class FieldInput(Input):
+    """An Input whose typing never lays the screen out: its size is fixed by the form's CSS.
+    Textual's Input grows its virtual size (a reactive that asks for a layout of the whole
+    screen) with every key, which cost each key press a reflow of every field."""
+
+    def _watch_value(self, value: str) -> None:
+        # Set first without asking for a layout, so Input's own assignment finds no change.
+        self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
+        super()._watch_value(value)
+
+
+def set_text(widget: Static, text: str) -> None:
+    """Show ``text`` in ``widget`` unless it shows it already (an update lays the screen out)."""
+    if str(widget.content) != text:
+        widget.update(text)
 
 
 def _as_bool(value: Any) -> bool:

@@ -12,17 +12,17 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.widgets import Static
 
-from tui_trainer.app.fields import FieldRow
+from tui_trainer.app.fields import FieldRow, set_text
 from tui_trainer.catalog.arena import ARENA_KIND, arena_takes
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.app.labels import help_line
 from tui_trainer.catalog.losses import LOSSES
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
-from tui_trainer.catalog.tasks import TASKS
+from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.config import (
     Choice, Config, LabConfig, ModelConfig, TrainingConfig, choice_names,
-    draft, model_fields, params_of, resolve, section_params,
+    draft, model_fields, params_of, resolve, section_params, task_sets,
 )
 from tui_trainer.errors import ConfigError, FieldError
 from tui_trainer.schema import Param
@@ -207,9 +207,14 @@ class ConfigForm(VerticalScroll):
         return [row for section in sections for row in section.rows]
 
     def values(self, rows: list[FieldRow] | None = None) -> dict[str, dict[str, Any]]:
-        """What the fields hold, as one config layer (typed text stays ``Text`` to be parsed)."""
+        """What the fields hold, as one config layer (typed text stays ``Text`` to be parsed),
+        less the fields the task sets itself (hidden: a 2-D task's validation split)."""
         layer: dict[str, dict[str, Any]] = {}
+        task = TASKS.get(self.choices["task"].current)
+        set_by_task = task_sets(task) if task is not None else ()
         for row in self.rows if rows is None else rows:
+            if row.key in set_by_task:
+                continue
             section, _, name = row.key.partition(".")
             layer.setdefault(section, {})[name] = row.raw
         return layer
@@ -221,7 +226,7 @@ class ConfigForm(VerticalScroll):
         kind = next(row.raw for row in self.model.rows if row.param.name == "kind")
         if task is not None:
             self.model.show_only(model_fields(kind, task))
-            self._show_arena_fields(task.kind == ARENA_KIND)
+            self._show_task_fields(task)
         try:
             config: Config | None = resolve(self.values(rows))
             problems: list[FieldError] = []
@@ -233,19 +238,21 @@ class ConfigForm(VerticalScroll):
         self.config, self.problems = config, problems
         spec = config.task_spec if config is not None else task
         if spec is not None:  # with what the user's data decided, and its columns (csv)
-            self.choices["task"].help.update("\n".join(filter(None, [spec.description, spec.note,
-                                                                     spec.details])))
+            set_text(self.choices["task"].help, "\n".join(filter(None, [spec.description, spec.note,
+                                                                        spec.details])))
         self.show_problems(problems, rows)
         self.post_message(self.Validated(config, problems))
         return config
 
-    def _show_arena_fields(self, arena: bool) -> None:
-        """An arena task (a point on a function) hides what it does not take: the loss, the
-        model, the batch size, the validation split and most of the lab (its help says so)."""
+    def _show_task_fields(self, task: TaskSpec) -> None:
+        """Hide the training fields the task sets itself (a 2-D task's validation split) and,
+        for an arena task (a point on a function), what it does not take: the loss, the model,
+        the batch size, the validation split and most of the lab (its help says so)."""
+        arena = task.kind == ARENA_KIND
         self.model.display = self.choices["loss"].display = not arena
         for section in (self.training, self.lab):
-            section.show_only(tuple(row.param.name for row in section.rows
-                                    if not arena or arena_takes(row.key)))
+            section.show_only(tuple(row.param.name for row in section.rows if row.key not in task_sets(task)
+                                    and (not arena or arena_takes(row.key))))
 
     def show_problems(self, problems: list[FieldError], rows: list[FieldRow] | None = None) -> None:
         """Show each problem next to its field (problems of no field go above the form)."""
@@ -260,7 +267,7 @@ class ConfigForm(VerticalScroll):
                 loose.append(str(problem))
         for key, row in by_key.items():
             row.show_error("\n".join(messages.get(key, [])) or None)
-        self.general.update("\n".join(loose))
+        set_text(self.general, "\n".join(loose))
         self.general.set_class(bool(loose), "-shown")
 
     def on_descendant_focus(self, event) -> None:
@@ -280,7 +287,7 @@ class ConfigForm(VerticalScroll):
             if mistake is not None and row.raw is True:  # a mistake switched on: say it all
                 text = (f"{mistake.name}: {mistake.wrong}. Watch: {mistake.watch}. "
                         f"Fix: {mistake.fix}. f5 races it against the run without it.")
-            self.help.update(text)
+            set_text(self.help, text)
 
     def set_value(self, key: str, value: Any) -> None:
         """Show ``value`` in the field ``key`` (``optimizer.lr``), as if typed, and check the form."""
@@ -359,7 +366,8 @@ class ConfigForm(VerticalScroll):
             recipe.update(leaving.recipe)
         kept: dict[str, dict[str, Any]] = {"task": {"name": task}}
         for section in ("model", "scheduler", "training", "lab"):
-            kept[section] = {k: v for k, v in layer.get(section, {}).items() if f"{section}.{k}" not in recipe}
+            kept[section] = {k: v for k, v in layer.get(section, {}).items()
+                             if f"{section}.{k}" not in recipe and f"{section}.{k}" not in task_sets(TASKS[task])}
         try:
             return resolve(kept)
         except ConfigError:

@@ -36,6 +36,7 @@ class LayerPanel(Vertical):
         self.hint = Static("per-layer figures appear after a run's first epoch", classes="hint")
         self.shown: tuple[int, Any] | None = None
         self.latest: tuple[int | None, list[dict[str, Any]] | None] = (None, None)
+        self.in_view = False  # drawn only while on screen: a hidden tab costs no layout
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -43,13 +44,19 @@ class LayerPanel(Vertical):
 
     def on_mount(self) -> None:
         self.table.add_columns("layer", "grad", "weight", "ΔW/W", "dead")
-        self.show(*self.latest)  # figures that came while the tab was not yet shown
+
+    def on_show(self) -> None:
+        self.in_view = True
+        self.show(*self.latest)  # figures that came while the tab was not shown
+
+    def on_hide(self) -> None:
+        self.in_view = False
 
     def show(self, epoch: int | None, layers: list[dict[str, Any]] | None) -> None:
         """Show the figures measured at the end of ``epoch`` (nothing new: nothing redrawn; kept
-        for when the tab first shows)."""
+        for when the tab shows, while it is hidden)."""
         self.latest = (epoch, layers)
-        if not self.is_mounted or not self.table.columns or (epoch, id(layers)) == self.shown:
+        if not self.in_view or not self.table.columns or (epoch, id(layers)) == self.shown:
             return
         self.shown = (epoch, id(layers))
         self.table.clear()
@@ -64,13 +71,14 @@ class LayerPanel(Vertical):
                 name, number(layer["grad_norm"], 3), number(layer["weight_norm"], 3),
                 number(layer["update_ratio"], 2),
                 "-" if layer["dead_relu"] is None else percent(layer["dead_relu"]))
-        if not layers:
-            self.hint.update("per-layer figures appear after a run's first epoch")
-            return
-        self.hint.update(f"epoch {epoch}: gradient and weight norms, the update/weight ratio of a step "
-                         "(healthy: about 1e-3), the share of dead ReLU units"
-                         + (f"; {FLAG_MARKS['vanishing']} vanishing, {FLAG_MARKS['exploding']} exploding: "
-                            + ", ".join(flagged) if flagged else ""))
+        text = "per-layer figures appear after a run's first epoch" if not layers else (
+            f"epoch {epoch}: gradient and weight norms, the update/weight ratio of a step "
+            "(healthy: about 1e-3), the share of dead ReLU units"
+            + (f"; {FLAG_MARKS['vanishing']} vanishing, {FLAG_MARKS['exploding']} exploding: "
+               + ", ".join(flagged) if flagged else ""))
+        # Only the epoch's digits change from epoch to epoch: a text of the same length wraps the
+        # same, so it is redrawn without a layout of the whole screen.
+        self.hint.update(text, layout=len(text) != len(str(self.hint.content)))
 
 
 class LrFindDialog(ModalScreen[float | None]):

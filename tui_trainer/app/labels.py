@@ -12,7 +12,8 @@ from tui_trainer.schema import Param
 LABEL_WIDTH = 16
 
 #: Words for settings whose name does not read as words (a name not here reads as itself with
-#: spaces for underscores). Each fits LABEL_WIDTH, checkboxes' labels excepted.
+#: spaces for underscores; a dotted key names one section's setting). Each fits LABEL_WIDTH,
+#: checkboxes' labels excepted.
 LABELS = {
     "T_max": "cosine period", "alpha": "smoothing", "amsgrad": "AMSGrad variant",
     "base_momentum": "min momentum", "batch_size": "batch size", "channels": "conv channels",
@@ -24,6 +25,7 @@ LABELS = {
     "hidden": "hidden layers", "initial_accumulator_value": "initial accum.", "limit": "image limit",
     "lr": "learning rate", "max_lr": "peak lr", "min_lr": "min lr",
     "nesterov": "Nesterov momentum", "pct_start": "rising fraction", "seed": "random seed",
+    "task.seed": "points seed", "train_ratio": "train ratio %",
     "threads": "CPU threads", "three_phase": "three phases", "val_path": "val folder",
     "val_split": "validation split",
     "zero_grad_set_to_none": "zero_grad(set_to_none)",
@@ -42,7 +44,7 @@ def label(key: str, param: Param) -> str:
     section, _, name = key.partition(".")
     if name == "name":
         return section
-    return LABELS.get(name, name.replace("_", " "))
+    return LABELS.get(key, LABELS.get(name, name.replace("_", " ")))
 
 
 def help_line(key: str, param: Param, choice: str | None = None) -> str:

@@ -4,6 +4,7 @@ while it is shown."""
 from __future__ import annotations
 
 import textwrap
+import time
 
 from textual import events
 from textual.widgets import Log
@@ -12,6 +13,9 @@ from textual.widgets import Log
 MAX_LINES = 5000
 #: Continuation lines of a wrapped message are indented this much.
 INDENT = "  "
+#: The least seconds between two writes to the screen while the log is shown: each write lays
+#: out the whole screen (see RunLog), so a run's lines arrive in batches, once a second.
+WRITE_GAP = 1.0
 
 
 class RunLog(Log):
@@ -29,6 +33,8 @@ class RunLog(Log):
         self.entries: list[str] = []
         self.written = 0  # entries already on screen
         self.wrapped_at = 0  # the width they were wrapped to
+        self.last_write = 0.0  # monotonic time of the last write to the screen
+        self.pending = None  # the timer that writes the lines held back, when one is set
 
     def add(self, *lines: str) -> None:
         """Add lines; they reach the screen now if the log is shown, else when it is."""
@@ -37,8 +43,16 @@ class RunLog(Log):
             dropped = len(self.entries) - MAX_LINES
             del self.entries[:dropped]
             self.written = max(0, self.written - dropped)
-        if self.is_on_screen:
-            self.flush()
+        if self.pending is None and self.is_on_screen:
+            wait = self.last_write + WRITE_GAP - time.monotonic()
+            if wait <= 0:
+                self.flush()
+            else:
+                self.pending = self.set_timer(wait, self._flush_pending)
+
+    def _flush_pending(self) -> None:
+        self.pending = None
+        self.flush()
 
     def flush(self) -> None:
         """Write the lines held back (all of them again, rewrapped, when the width changed)."""
@@ -50,6 +64,7 @@ class RunLog(Log):
             self.written = 0
             super().clear()
         if self.written < len(self.entries):
+            self.last_write = time.monotonic()
             new = self.entries[self.written:]
             self.written = len(self.entries)
             self.write_lines([part for line in new for part in _wrap(line, width)])

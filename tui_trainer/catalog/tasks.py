@@ -24,6 +24,9 @@ class TaskSpec:
     ``line_truth`` names the options holding the true slope and intercept of a one-feature line:
     a run whose model is a single nn.Linear reports its learned w and b next to them.
     ``image_size`` is (channels, height, width) for image tasks (a cnn model fits them).
+    ``split_option`` names the option (a percentage of the samples to train on) from which the
+    task takes its validation split: ``training.val_split`` is then 1 - option / 100, and a
+    different val_split given is refused (``config.task_sets``).
     ``loader`` ("module:function") builds the task's Dataset from a config, for data sources
     that live in their own module. ``describe`` ("module:function", torch-free) reads what the
     user's data decides from the options (kind, classes, image size, a note in words, details
@@ -41,6 +44,7 @@ class TaskSpec:
     recipe: dict[str, Any] = field(default_factory=dict)
     line_truth: tuple[str, str] | None = None
     image_size: tuple[int, int, int] | None = None
+    split_option: str | None = None
     loader: str | None = None
     describe: str | None = None
     note: str = ""
@@ -75,6 +79,11 @@ class TaskSpec:
         return fitting_losses(self.kind)
 
 
+def plane_facts(options: dict[str, Any]) -> dict[str, Any]:
+    """A 2-D playground task's input count: one per chosen feature."""
+    return {"features": len(options["features"])}
+
+
 def _samples(default: int, minimum: int = 10) -> Param:
     return Param("samples", "int", default, "number of samples generated", minimum=minimum)
 
@@ -90,6 +99,36 @@ _VISION_OPTIONS = (
     Param("limit", "int", "all", "use only the first N training images ('all': every image)",
           minimum=10, keywords=("all",)),
 )
+
+
+#: The input features of the 2-D playground tasks (TensorFlow Playground's), computed from each
+#: point (x1, x2) by ``engine.plane.expand_features``.
+PLANE_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+#: The option of the 2-D playground tasks that sets the validation split.
+TRAIN_RATIO = "train_ratio"
+
+
+def _plane_options(samples: int) -> tuple[Param, ...]:
+    """The options of a 2-D playground task, as TensorFlow Playground's controls."""
+    return (
+        _samples(samples),
+        Param("noise", "float", 0.0, "noise in percent, as the playground's slider",
+              minimum=0.0, maximum=50.0),
+        Param(TRAIN_RATIO, "int", 50, "percent of the points to train on, the rest validate "
+              "(sets training.val_split)", minimum=10, maximum=90),
+        Param("seed", "int", "training", "seed of the points and their split ('training': "
+              "training.seed)", minimum=0, maximum=2**64 - 1, keywords=("training",)),
+        Param("features", "names", ["x1", "x2"], "the model's inputs, computed from each point "
+              "(x1, x2)", choices=PLANE_FEATURES),
+    )
+
+
+def _plane(name: str, description: str, kind: str, samples: int,
+           recipe: dict[str, Any]) -> TaskSpec:
+    """A 2-D playground task: points in [-6, 6]^2 generated as TensorFlow Playground does."""
+    return TaskSpec(name, description, kind, 2, "plane", _plane_options(samples),
+                    classes=2 if kind == "binary" else None, recipe=recipe,
+                    split_option=TRAIN_RATIO, describe="tui_trainer.catalog.tasks:plane_facts")
 
 
 def _recipe(loss: str, hidden: list[int], optimizer: str, lr: float, epochs: int,
@@ -139,6 +178,20 @@ TASKS: dict[str, TaskSpec] = {
             classes_option="classes",
             recipe=_recipe("cross-entropy", [64, 64], "adam", 0.01, 100, 32),
         ),
+        _plane("circle", "2-D playground: a disc of one class inside a ring of the other",
+               "binary", 500, {**_recipe("bce-logits", [8, 8], "adam", 0.03, 20, 10),
+                               "model.activation": "tanh"}),
+        _plane("xor", "2-D playground: the four quadrants, class by the sign of x1 * x2",
+               "binary", 500, {**_recipe("bce-logits", [8, 8], "adam", 0.03, 20, 10),
+                               "model.activation": "tanh"}),
+        _plane("gauss", "2-D playground: two Gaussian blobs, one per class",
+               "binary", 500, {**_recipe("bce-logits", [4], "adam", 0.03, 20, 10),
+                               "model.activation": "tanh"}),
+        _plane("spiral", "2-D playground: two interleaved spirals, one per class",
+               "binary", 500, _recipe("bce-logits", [64, 64], "adam", 0.01, 60, 25)),
+        _plane("plane", "2-D playground regression: the tilted plane y = (x1 + x2) / 10",
+               "regression", 1200, {**_recipe("mse", [4], "adam", 0.03, 20, 10),
+                                    "model.activation": "tanh"}),
         TaskSpec(
             "mnist", "handwritten digits 28x28 (torchvision), MLP 784-128-64-10 (tutorial 004)",
             "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,

@@ -16,6 +16,7 @@ import torch
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config
 from tui_trainer.engine.idx import check_vision_folder
+from tui_trainer.engine.plane import GENERATORS, expand_features
 from tui_trainer.errors import UserFacingError, first_line
 from tui_trainer.paths import user_data_dir
 
@@ -34,6 +35,10 @@ class Dataset:
     image_size: tuple[int, int, int] | None = None
     #: The class names, in class-index order, when the data names them.
     class_names: list[str] | None = None
+    #: The 2-D playground tasks' points (x1, x2) behind each row, (N, 2), kept on the CPU for
+    #: drawing (``engine.plane.expand_features`` turns points into rows); None for other tasks.
+    points_train: torch.Tensor | None = None
+    points_val: torch.Tensor | None = None
 
     @property
     def features(self) -> int:
@@ -41,10 +46,11 @@ class Dataset:
         return self.x_train.shape[1]
 
     def to(self, device: torch.device) -> Dataset:
-        """The same tensors on ``device``."""
+        """The same tensors on ``device`` (the points stay on the CPU)."""
         return Dataset(*(t.to(device) for t in (self.x_train, self.y_train, self.x_val, self.y_val)),
                        classes=self.classes, image_size=self.image_size,
-                       class_names=self.class_names)
+                       class_names=self.class_names, points_train=self.points_train,
+                       points_val=self.points_val)
 
 
 def make_linear(g: torch.Generator, samples: int, slope: float, intercept: float, noise: float):
@@ -150,6 +156,8 @@ def build_dataset(config: Config) -> Dataset:
     if task.loader:
         module, _, function = task.loader.partition(":")
         return getattr(importlib.import_module(module), function)(config)
+    if task.source == "plane":
+        return plane_dataset(config)
     g = torch.Generator().manual_seed(seed)
     if task.name in SYNTHETIC:
         x, y = SYNTHETIC[task.name](g, **options)
@@ -164,6 +172,26 @@ def build_dataset(config: Config) -> Dataset:
         if task.kind == "regression":
             y_train, y_val = standardize(y_train, y_val)
     return Dataset(x_train, y_train, x_val, y_val, config.classes, image_size=task.image_size)
+
+
+def plane_seed(config: Config) -> int:
+    """The seed of a 2-D playground task's points and split: task.seed, or training.seed."""
+    seed = config.task.params["seed"]
+    return config.training.seed if seed == "training" else seed
+
+
+def plane_dataset(config: Config) -> Dataset:
+    """A 2-D playground task's points, split by its train ratio (training.val_split holds it),
+    with the chosen features as the model's inputs."""
+    task, options = config.task_spec, config.task.params
+    g = torch.Generator().manual_seed(plane_seed(config))
+    points, y = GENERATORS[task.name](g, options["samples"], options["noise"] / 100)
+    check_split(len(points), config.training.val_split, task.name)
+    points_train, y_train, points_val, y_val = split(points, y, config.training.val_split, g)
+    features = options["features"]
+    return Dataset(expand_features(points_train, features), y_train,
+                   expand_features(points_val, features), y_val, config.classes,
+                   points_train=points_train, points_val=points_val)
 
 
 def check_split(n: int, val_split: float, task: str) -> None:

@@ -31,6 +31,11 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False) -> Path:
     if suffix not in FORMATS:
         raise UserFacingError(f"-o {output}: the picture must be a .png or .svg file")
     path = output_path(output, force, "-o")
+    seen: dict[Path, Path] = {}
+    for run_dir in run_dirs:
+        same = seen.setdefault(run_dir.resolve(), run_dir)
+        if same is not run_dir:
+            raise UserFacingError(f"{run_dir}: given twice (also as {same}); each run is drawn once")
     records = []
     for run_dir in run_dirs:
         try:

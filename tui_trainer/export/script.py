@@ -29,12 +29,13 @@ from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import data as engine_data
-from tui_trainer.engine import kernel, surfaces
+from tui_trainer.engine import kernel, plane, surfaces
 from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
 from tui_trainer.engine.custom_loss import CustomLoss
 from tui_trainer.engine.loop import SMALL_STEP_WORK
 from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.outputs import output_path, write_text
+from tui_trainer.schema import show_value
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,14 @@ def _header(config: Config, filename: str) -> str:
     learned = ", then the learned w and b" if _line_truth(config) else ""
     about = textwrap.fill(
         f"A standalone PyTorch script exported by tui-trainer. It builds the same data (seed "
-        f"{config.training.seed}), model, loss, optimizer{scheduler} and training loop as the tui-trainer "
+        f"{_data_seed(config)}), model, loss, optimizer{scheduler} and training loop as the tui-trainer "
         "run, so on the same device it prints the same train loss for every epoch, then the final "
         f"metrics{learned}. Run it with: python {filename}", width=92)
     return f'"""{config.summary()}\n\n{about}\n"""'
 
 
 def _imports(config: Config) -> str:
-    lines = {"import math", "import os"} | {f"import {name}" for name in _kernel_stdlib_imports()}
+    lines = {"import math", "import os", "import sys"} | {f"import {name}" for name in _kernel_stdlib_imports()}
     if user_loss_parts(config.loss.name):
         lines.add("import importlib.util")
     return "\n".join(sorted(lines)) + "\n\nimport torch\nimport torch.nn as nn"
@@ -131,7 +132,8 @@ def _settings(config: Config, shape: _Shape) -> str:
     lines = [f"SEED = {training.seed}", f"EPOCHS = {training.epochs}",
              f"BATCH_SIZE = {shape.batch}  # samples per optimizer step"
              + (" (the whole training set)" if shape.batch >= shape.n_train else ""),
-             f"VAL_SPLIT = {training.val_split!r}  # fraction of the samples held out for validation",
+             f"VAL_SPLIT = {training.val_split!r}  # fraction of the samples held out for validation"
+             + (f" (100 % - task.{config.task_spec.split_option})" if config.task_spec.split_option else ""),
              f"MAX_GRAD_NORM = {None if training.grad_clip == 'off' else training.grad_clip!r}  "
              "# gradient clipping (None: off)"]
     if training.target_loss != "off":
@@ -194,9 +196,13 @@ def all_sum(values):
 
 
 def say(text):
-    """Print on the first process only."""
+    """Print on the first process only; once a reader closes the pipe (python train.py | head),
+    the rest of the output is dropped and training goes on."""
     if RANK == 0:
-        print(text)'''
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())'''
 
 
 def _kernel_source() -> str:
@@ -230,6 +236,10 @@ def _copied_sources(config: Config) -> list[str]:
     source = _source_module(config)
     if source is not None:
         functions = list(source.SCRIPT_FUNCTIONS)
+    elif task.source == "plane":
+        make = plane.GENERATORS[task.name]
+        uses_uniform = "uniform(" in inspect.getsource(make)
+        functions = [plane.uniform] * uses_uniform + [make, plane.expand_features]
     elif task.name in engine_data.SYNTHETIC:
         functions = [engine_data.SYNTHETIC[task.name]]
     elif task.source == "sklearn":
@@ -249,7 +259,7 @@ def _copied_sources(config: Config) -> list[str]:
 def _data(config: Config) -> str:
     task, options = config.task_spec, config.task.params
     source = _source_module(config)
-    if source is not None:
+    if source is not None or task.source == "plane":
         make = None
     elif task.name in engine_data.SYNTHETIC:
         arguments = ", ".join(f"{key}={_py(value)}" for key, value in options.items())
@@ -260,10 +270,14 @@ def _data(config: Config) -> str:
         arguments = engine_data.vision_arguments(task.name, options)
         make = (f"load_vision(DATA_DIR, fashion={arguments['fashion']}, "
                 f"download={arguments['download']}, limit={arguments['limit']})")
+    seed = options["seed"] if task.source == "plane" and options["seed"] != "training" else None
     lines = ["# The samples and their train/validation split come from one seeded generator.",
-             "g = torch.Generator().manual_seed(SEED)"]
+             "g = torch.Generator().manual_seed(SEED)" if seed is None
+             else f"g = torch.Generator().manual_seed({seed})  # the points' own seed (task.seed)"]
     if source is not None:
         lines.append(source.script_data(options))
+    elif task.source == "plane":
+        lines += _plane_data(config)
     else:
         lines += [f"x, y = {make}", "x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)"]
     if task.source == "sklearn":
@@ -276,6 +290,19 @@ def _data(config: Config) -> str:
     lines.append("x_train, y_train, x_val, y_val = (t.to(device) for t in (x_train, y_train, x_val, y_val))")
     lines.append("n_train = len(x_train)")
     return "\n".join(lines)
+
+
+def _plane_data(config: Config) -> list[str]:
+    """A 2-D playground task's lines: its points, their split, then the chosen features."""
+    options = config.task.params
+    make = plane.GENERATORS[config.task.name].__name__
+    return [
+        f"# {options['samples']} points; noise {show_value(options['noise'])} % as the playground's "
+        "slider (a fraction here)",
+        f"points, y = {make}(g, {options['samples']}, {options['noise'] / 100!r})",
+        "points_train, y_train, points_val, y_val = split(points, y, VAL_SPLIT, g)",
+        f"FEATURES = {options['features']!r}  # the model's inputs, computed from each point",
+        "x_train, x_val = expand_features(points_train, FEATURES), expand_features(points_val, FEATURES)"]
 
 
 def _model(config: Config, shape: _Shape) -> str:
@@ -510,6 +537,11 @@ def _line_truth(config: Config) -> tuple[str, str] | None:
     reports the learned w and b), else None."""
     truth = config.task_spec.line_truth
     return truth if truth and not config.model.hidden else None
+
+
+def _data_seed(config: Config) -> int:
+    """The seed of the run's data (a 2-D playground task may give its points their own)."""
+    return engine_data.plane_seed(config) if config.task_spec.source == "plane" else config.training.seed
 
 
 def _metric_name(config: Config) -> str:

@@ -13,14 +13,14 @@ async def test_invalid_field_shows_the_message_and_blocks_the_start(runs_dir, ma
         ui = make_ui(pilot)
         await ui.type("optimizer.lr", "-1")
         lr = ui.row("optimizer.lr")
-        error = str(lr.error.render())
-        assert "-1 is not allowed; must be a number > 0" in error
+        # The message shows once typing pauses (not at each key: no line coming and going)
+        await ui.wait_until(lambda: "-1 is not allowed; must be a number > 0" in str(lr.error.render()))
         await ui.start()
         assert app.job is None and app.next_number == 1
         assert "invalid" in ui.status() and "optimizer.lr" in ui.status()
         assert app.focused is lr.editor
         await ui.type("optimizer.lr", "0.05")
-        assert not lr.has_class("-invalid")
+        await ui.wait_until(lambda: not lr.has_class("-invalid"))
         assert app.form.config.optimizer.params["lr"] == 0.05
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
 
