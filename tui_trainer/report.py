@@ -81,7 +81,7 @@ class ProgressBar(Callback):
 
         self.bar = RichProgress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]} samples/s"),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]} {task.fields[unit]}/s"),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True)
         self.task_id = None
         self.verbose = verbose
@@ -90,7 +90,8 @@ class ProgressBar(Callback):
         self.bar.console.print(start_line(event), highlight=False)
         self.bar.start()
         self.task_id = self.bar.add_task(f"Epoch {event.start_epoch}/{event.epochs}",
-                                         total=event.total_steps, loss="-", speed="-")
+                                         total=event.total_steps, loss="-", speed="-",
+                                         unit="steps" if event.config.task_spec.kind == ARENA_KIND else "samples")
 
     def on_progress(self, event: Progress) -> None:
         self.bar.update(self.task_id, completed=event.global_step, loss=f"{event.train_loss:.4g}",
