@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.lab import MISTAKES
-from tui_trainer.catalog.losses import LOSSES, USER_LOSS_HELP
+from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES, USER_LOSS_HELP
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
@@ -582,7 +582,7 @@ def catalog_text() -> str:
         out += _param_lines(task.options, indent=17)
     out.append("\nLosses (--loss):")
     for loss in LOSSES.values():
-        out.append(f"  {loss.name:<14} nn.{loss.torch_class if loss.name != 'custom-mae' else 'Module'}: "
+        out.append(f"  {loss.name:<14} nn.{loss.torch_class if loss.name not in OWN_LOSSES else 'Module'}: "
                    f"{loss.help}")
         out += _param_lines(loss.params, indent=17)
     out.append(f"  {'PATH.py:Class':<14} {USER_LOSS_HELP}")

@@ -15,6 +15,7 @@ from typing import Any
 
 import tomli_w
 
+from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import (
     LOSSES, USER_LOSS_HELP, fitting_losses, loss_fit_problem, loss_spec, user_loss_parts,
@@ -167,6 +168,10 @@ class Config:
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer
+        if self.task_spec.kind == ARENA_KIND:
+            return (f"{self.task.name} · {opt.name} lr={show_value(opt.params['lr'])}"
+                    + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
+                    + f" · {self.training.epochs} epochs x {self.task.params['steps_per_epoch']} steps")
         cnn = f" · cnn {','.join(map(str, self.model.channels))}" if self.model.kind == "cnn" else ""
         return (f"{self.task.name}{cnn} · {self.loss.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                 + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
@@ -475,12 +480,43 @@ def cross_field_problems(config: Config) -> list[FieldError]:
     device_problem = device_name_problem(config.training.device)
     if device_problem:
         problems.append(FieldError("training.device", device_problem))
-    return problems + model_problems(config.model, task)
+    return problems + model_problems(config.model, task) + arena_problems(config)
+
+
+def arena_problems(config: Config) -> list[FieldError]:
+    """What an arena task (a 2-D point on a function, no data) cannot take: a network, a batch
+    size, a validation split, the mistake lab's switches but skip_zero_grad (which does pile up
+    the point's gradients)."""
+    task = config.task_spec
+    if task.kind != ARENA_KIND:
+        return []
+    about = f"task {task.name} trains one 2-D point on a function, not a network"
+    default = ModelConfig()
+    problems = [FieldError(f"model.{name}", f"{show_value(value)} does nothing here: {about}; leave it "
+                           f"out ({show_value(allowed)})")
+                for name, value, allowed in (("hidden", config.model.hidden, []),
+                                             ("activation", config.model.activation, default.activation),
+                                             ("dropout", config.model.dropout, default.dropout))
+                if value != allowed]
+    if config.training.batch_size != 1:
+        problems.append(FieldError("training.batch_size", f"{show_value(config.training.batch_size)} "
+                                   f"does nothing here: task {task.name} has no data, each step is one "
+                                   "optimizer step at the point and an epoch is task.steps_per_epoch steps; "
+                                   "leave it out (1)"))
+    if config.training.val_split != 0:
+        problems.append(FieldError("training.val_split", f"{show_value(config.training.val_split)} does "
+                                   f"nothing here: task {task.name} has no data to hold out; leave it out (0)"))
+    problems += [FieldError(f"lab.{name}", f"does nothing here: task {task.name} has no data, classes or "
+                            "dropout; of the lab's mistakes only skip_zero_grad applies")
+                 for name in MISTAKES if name != "skip_zero_grad" and getattr(config.lab, name)]
+    return problems
 
 
 def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
     """The model fields that fit a task and a model kind (the form shows only these): the kind
     only for tasks with images, the convolution settings only for a cnn."""
+    if task.kind == ARENA_KIND:
+        return ()
     if task.image_size is None:
         return MODEL_FIELDS["mlp"][1:]
     return MODEL_FIELDS.get(kind, MODEL_FIELDS["mlp"])

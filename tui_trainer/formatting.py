@@ -45,9 +45,23 @@ def rate(per_second: float | None) -> str:
 def epoch_line(epoch: int, epochs: int, train_loss: float, val_loss: float | None,
                train_metric: float | None, val_metric: float | None, accuracy: bool, lr: float,
                seconds: float) -> str:
-    """One log line for a finished epoch."""
+    """One log line for a finished epoch (no scores when neither is measured: an arena run)."""
     width = len(str(epochs))
     show = percent if accuracy else number
     metric = "acc" if accuracy else "R²"
+    scores = f"{metric} {show(train_metric)}/{show(val_metric)}  " if (train_metric, val_metric) != (None, None) else ""
     return (f"epoch {epoch:>{width}}/{epochs}  train {number(train_loss)}  val {number(val_loss)}  "
-            f"{metric} {show(train_metric)}/{show(val_metric)}  lr {number(lr)}  {duration(seconds)}")
+            f"{scores}lr {number(lr)}  {duration(seconds)}")
+
+
+def point_text(point: dict) -> str:
+    """Where an arena run's point ended: ``(0.99999, 0.99998) f = 1.5e-12 · nearest minimum (1, 1)
+    at 5.6e-07 · within 0.05 from step 968``."""
+    def place(values) -> str:
+        return "(" + ", ".join(number(v, 6) for v in values) + ")"
+
+    reached = point.get("reached_step")
+    within = (f"within {number(point['tolerance'])} from step {reached}" if reached is not None
+              else f"never within {number(point['tolerance'])}")
+    return (f"{place((point['x'], point['y']))} f = {number(point['value'])} · nearest minimum "
+            f"{place(point['nearest_minimum'])} at {number(point['distance'])} · {within}")

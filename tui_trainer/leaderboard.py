@@ -7,8 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.compare import PlannedRun, describe_assignments, varied_values
 from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunResult, RunStarted
+from tui_trainer.formatting import number
 from tui_trainer.report import epoch_line, start_line
 
 
@@ -65,11 +67,21 @@ def leaderboard_text(runs: list[PlannedRun], results: list[RunResult]) -> str:
     """The leaderboard as a plain-text table (80 columns for a few varied values), then each
     run's folder on its own line."""
     rows = standings(runs, results)
-    regression = runs[0].config.task_spec.kind == "regression"
+    if runs[0].config.task_spec.kind == ARENA_KIND:
+        table = _arena_table(rows)
+    else:
+        table = _table(rows, runs[0].config.task_spec.kind == "regression")
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines += ["", "run folders:"] + [f"  #{row.run.number}  {row.result.run_dir or '-'}" for row in rows]
+    return "\n".join(lines)
+
+
+def _table(rows: list[Standing], regression: bool) -> list[list[str]]:
     validated = any(r.result.final.val_loss is not None for r in rows)
-    header = ["rank", "run", "varies", "val loss" if validated else "train loss",
-              "R^2" if regression else "accuracy", "epochs", "time", "ending"]
-    table = [header]
+    table = [["rank", "run", "varies", "val loss" if validated else "train loss",
+              "R^2" if regression else "accuracy", "epochs", "time", "ending"]]
     for row in rows:
         result = row.result
         score = row.score
@@ -78,11 +90,28 @@ def leaderboard_text(runs: list[PlannedRun], results: list[RunResult]) -> str:
             f"{row.loss:.4g}" if row.loss is not None else "-",
             "-" if score is None else (f"{score:.4f}" if regression else f"{score:.2%}"),
             str(result.epochs_run), f"{result.seconds:.2f}s", ending(result)])
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    lines += ["", "run folders:"] + [f"  #{row.run.number}  {row.result.run_dir or '-'}" for row in rows]
-    return "\n".join(lines)
+    return table
+
+
+def _arena_table(rows: list[Standing]) -> list[list[str]]:
+    """The arena's leaderboard: the function's value at each run's point, the distance to the
+    nearest known minimum and the first step within the tolerance (the column names it when
+    every run has the same one)."""
+    tolerances = {row.result.config.task.params["tolerance"] for row in rows}
+    same = len(tolerances) == 1
+    table = [["rank", "run", "varies", "f(x, y)", "to minimum",
+              f"steps to {number(tolerances.pop())}" if same else "steps to tolerance", "time", "ending"]]
+    for row in rows:
+        result, point = row.result, row.result.point or {}
+        reached = point.get("reached_step")
+        cell = "never" if reached is None else str(reached)
+        if not same:
+            cell += f" ({number(result.config.task.params['tolerance'])})"
+        table.append([str(row.rank), f"#{row.run.number}", describe_assignments(row.run.assignments),
+                      f"{row.loss:.4g}" if row.loss is not None else "-",
+                      "-" if point.get("distance") is None else f"{point['distance']:.4g}",
+                      cell, f"{result.seconds:.2f}s", ending(result)])
+    return table
 
 
 def compare_json(runs: list[PlannedRun], results: list[RunResult]) -> dict[str, Any]:

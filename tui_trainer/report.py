@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 from tui_trainer.engine.events import (
     Callback, ChangeMade, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted,
 )
-from tui_trainer.formatting import number
+from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
+from tui_trainer.formatting import number, point_text
 
 if TYPE_CHECKING:
     from tui_trainer.engine.lrfind import LrFindResult
@@ -31,6 +32,14 @@ def start_line(event: RunStarted) -> str:
     """What the run trains before its first step: the data (and what user data decided), the
     model's size and the device."""
     spec = event.config.task_spec
+    if spec.kind == ARENA_KIND:
+        options = event.config.task.params
+        surface = SURFACES[spec.name]
+        start = ", ".join(number(v) for v in options["start"])
+        settings = ", ".join(f"{name}={number(value)}" for name, value in surface.function_params(options).items())
+        return (f"{spec.name}: a 2-D point from ({start}) on f(x, y) = {surface.formula}"
+                + (f" ({settings})" if settings else "")
+                + f" · {event.epochs} epochs of {event.steps_per_epoch} steps · {event.device} ({event.device_name})")
     parts = [f"{event.config.task.name}: {event.train_size:,} training / {event.val_size:,} "
              f"validation samples"]
     if spec.note:
@@ -72,7 +81,7 @@ class ProgressBar(Callback):
 
         self.bar = RichProgress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]} samples/s"),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[speed]} {task.fields[unit]}/s"),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True)
         self.task_id = None
         self.verbose = verbose
@@ -81,7 +90,8 @@ class ProgressBar(Callback):
         self.bar.console.print(start_line(event), highlight=False)
         self.bar.start()
         self.task_id = self.bar.add_task(f"Epoch {event.start_epoch}/{event.epochs}",
-                                         total=event.total_steps, loss="-", speed="-")
+                                         total=event.total_steps, loss="-", speed="-",
+                                         unit="steps" if event.config.task_spec.kind == ARENA_KIND else "samples")
 
     def on_progress(self, event: Progress) -> None:
         self.bar.update(self.task_id, completed=event.global_step, loss=f"{event.train_loss:.4g}",
@@ -110,6 +120,8 @@ def summary_text(result: RunResult) -> str:
                ("train_r2", final.train_r2, ".4f"), ("val_r2", final.val_r2, ".4f")]
     shown = [f"{name} {value:{fmt}}" for name, value, fmt in metrics if value is not None]
     lines.append("  final:       " + ("  ".join(shown) if shown else "none (no finite values)"))
+    if result.point:
+        lines.append(f"  point:       {point_text(result.point)}")
     if result.parameters:
         p = result.parameters
         lines.append(f"  learned:     w = {number(p['weight'], 5)} (true {number(p['true_weight'])})   "
@@ -119,7 +131,7 @@ def summary_text(result: RunResult) -> str:
     lines.append(f"  parameters:  {result.param_count:,}")
     lines.append(f"  device:      {result.device} ({result.device_name})")
     lines.append(f"  epochs run:  {result.epochs_run}   time: {result.seconds:.2f}s   "
-                 f"speed: {result.samples_per_second:,.0f} samples/s")
+                 f"speed: {result.samples_per_second:,.0f} {'steps' if result.point else 'samples'}/s")
     if result.compile_seconds is not None:
         lines.append(f"  compile:     {result.compile_seconds:.2f}s (torch.compile, the first step; "
                      "not in the training time)")

@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui_trainer.app.arena import ArenaView
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
@@ -24,7 +25,7 @@ from tui_trainer.app.controls import CONTROLS, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
-from tui_trainer.formatting import duration, epoch_line, number, rate
+from tui_trainer.formatting import duration, epoch_line, number, point_text, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
@@ -33,7 +34,9 @@ from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.app.views import BoundaryPanel, FitPanel
 from tui_trainer.compare import PlannedRun, describe_assignments
+from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.catalog.losses import user_loss_parts
+from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.control import RunControl, ViewRequest
 from tui_trainer.engine.events import RunResult
@@ -47,7 +50,19 @@ if TYPE_CHECKING:
 #: Redraws per second of readouts, charts and log while a run goes.
 REDRAWS_PER_SECOND = 4
 #: The tab of each live picture (offered only for a task that has that picture).
-VIEW_TABS = {"boundary": "tab-boundary", "fit": "tab-fit"}
+VIEW_TABS = {"boundary": "tab-boundary", "fit": "tab-fit", "arena": "tab-arena"}
+
+
+def view_of_task(spec: TaskSpec) -> str | None:
+    """The picture a task's runs get: the arena for a point on a function, else the catalog's
+    ``view`` (boundary, fit or none)."""
+    return "arena" if spec.kind == ARENA_KIND else spec.view
+
+
+def view_of(config: Config) -> str | None:
+    """The picture ``config``'s runs get (a boundary or fit only when its loss gives what the
+    picture shows, see Config.view)."""
+    return "arena" if config.task_spec.kind == ARENA_KIND else config.view
 #: Where save and load start when the app was not opened with --config.
 DEFAULT_CONFIG_FILE = Path("tui-trainer.toml")
 #: Where an exported script goes unless the person types another path.
@@ -162,6 +177,7 @@ class TrainerApp(App[int]):
         self.layers = LayerPanel(id="layers")
         self.boundary = BoundaryPanel(id="boundary")
         self.fit = FitPanel(id="fit")
+        self.arena = ArenaView(id="arena")
         with Horizontal(id="main"):
             yield self.form
             with Vertical(id="live"):
@@ -180,6 +196,8 @@ class TrainerApp(App[int]):
                         yield self.boundary
                     with TabPane("Fit", id="tab-fit"):
                         yield self.fit
+                    with TabPane("Arena", id="tab-arena"):
+                        yield self.arena
         yield Footer()
 
     def on_mount(self) -> None:
@@ -209,7 +227,8 @@ class TrainerApp(App[int]):
         config = self.form.config
         self._show_idle()
         self.readouts.clear()
-        self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression")
+        self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression",
+                          scored=not config or config.task_spec.kind != ARENA_KIND)
         self._start_views(config)
 
     def _start_views(self, config: Config | None) -> None:
@@ -219,16 +238,17 @@ class TrainerApp(App[int]):
         self._offer_views(config)
 
     def _offer_views(self, config: Config | None) -> None:
-        """Offer the picture tab that fits ``config``'s task (Boundary, Fit), hide the others;
-        nothing changes for an invalid form (None)."""
+        """Offer the picture tab that fits ``config``'s task (Boundary, Fit, Arena), hide the
+        others; nothing changes for an invalid form (None)."""
         if config is None:
             return
+        offered = view_of(config)
         for view, tab in VIEW_TABS.items():
-            if config.view == view:
+            if offered == view:
                 self.tabs.show_tab(tab)
             else:
                 self.tabs.hide_tab(tab)
-        self.offered_view = config.view
+        self.offered_view = offered
 
     # -- threads --------------------------------------------------------------------------------
 
@@ -357,6 +377,9 @@ class TrainerApp(App[int]):
                 job.sent[key] = value
                 self.run_log.add(f"run #{job.number}: {key} = {value} from its next step on")
 
+    def _arena_job(self) -> bool:
+        return self.job is not None and self.job.config.task_spec.kind == ARENA_KIND
+
     def watch_loading(self, loading: str) -> None:
         if self.is_mounted and self.readouts.status.state in IDLE:
             self._show_idle()
@@ -410,6 +433,8 @@ class TrainerApp(App[int]):
             self.layers.show(measured.epoch, measured.layers)
         self._take_view(*self._pictured(job), final=final)
         self.charts.update(final)
+        if self._arena_job() and self.tabs.active == "tab-arena":
+            self.arena.update()
         epochs = len(feed.epochs)
         if epochs > job.logged_epochs:
             accuracy = job.config.task_spec.kind != "regression"
@@ -435,6 +460,9 @@ class TrainerApp(App[int]):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """A picture's tab shown: its run's newest picture at once (a run that ended too)."""
+        if event.pane.id == VIEW_TABS["arena"]:
+            self.arena.update()  # what came while another tab showed
+            return
         job = self.job or self.last_job
         if job is not None and event.pane.id in VIEW_TABS.values():
             self._take_view(*self._pictured(job), final=True)
@@ -467,6 +495,9 @@ class TrainerApp(App[int]):
         self.run_log.add(
             f"run #{job.number} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
             f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s")
+        if result.point:
+            self.arena.finish([result])
+            self.run_log.add(f"run #{job.number} point {point_text(result.point)}")
         if result.parameters:
             p = result.parameters
             self.run_log.add(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
@@ -494,6 +525,7 @@ class TrainerApp(App[int]):
     def _end_job(self) -> None:
         self.last_run = (self.job.number, self.job.config)
         self.last_job, self.job = self.job, None
+        self._offer_views(self.form.config)  # the form's task may have changed while the run went
         if self.redraw_timer is not None:
             self.redraw_timer.pause()
         self.refresh_bindings()
@@ -554,9 +586,12 @@ class TrainerApp(App[int]):
         self.readouts.clear("")
         self.readouts.status.show("starting", f"run #{number}: "
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
-        self.charts.start(feed, regression=config.task_spec.kind == "regression")
+        self.charts.start(feed, regression=config.task_spec.kind == "regression",
+                          scored=config.task_spec.kind != ARENA_KIND)
         self._start_views(config)
         self._take_view(config, view, feed)  # the size is asked before the run starts: a short run has a picture too
+        if config.task_spec.kind == ARENA_KIND:
+            self.arena.start(config, [feed], [f"#{number}"])
         self.run_log.add(f"run #{number}: {config.summary()}")
         self.redraw_timer.resume()
         self.refresh_bindings()
@@ -591,10 +626,12 @@ class TrainerApp(App[int]):
         self.readouts.status.show("starting", f"{self._job_name(self.job)}: "
                                   + (f"waiting for {self.loading} to load" if self.loading else "building data and models"))
         self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
-                          validated=config.training.val_split > 0)
+                          validated=config.training.val_split > 0, scored=config.task_spec.kind != ARENA_KIND)
         self._start_views(config)
         for entry in entries:
             self._take_view(config, entry.view, entry.feed)
+        if config.task_spec.kind == ARENA_KIND:
+            self.arena.start(config, [e.feed for e in entries], [e.short_label for e in entries])
         self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "
                          + ", ".join(e.label for e in entries))
         self.redraw_timer.resume()
@@ -638,6 +675,8 @@ class TrainerApp(App[int]):
         if total:
             self.readouts.bar.update(total=total, progress=done)
         self.charts.update(final)
+        if self._arena_job() and self.tabs.active == "tab-arena":
+            self.arena.update()
         self.leaderboard.show()
         self._take_view(*self._pictured(job), final=final)
         for entry in job.race:
@@ -661,6 +700,10 @@ class TrainerApp(App[int]):
         for entry, result in zip(job.race, results):
             self.leaderboard.set_state(entry.number, ending(result))
             self.run_log.add(f"{entry.label} {ending(result)}: {result.message}")
+            if result.point:
+                self.run_log.add(f"{entry.label} point {point_text(result.point)}")
+        if job.config.task_spec.kind == ARENA_KIND:
+            self.arena.finish(results)
         self.leaderboard.show()
         self.history.add([RunEntry.from_result(e.number, r) for e, r in zip(job.race, results)], ended=True)
         ranked = sorted((loss, e.number, e.label) for e, r in zip(job.race, results)
@@ -891,7 +934,8 @@ class TrainerApp(App[int]):
             self.job.worker.cancel()
 
     def action_next_tab(self) -> None:
-        """Show the next tab: Charts, Log, History, Layers, and the run's picture (Boundary or Fit)."""
+        """Show the next tab: Charts, Log, History, Layers, and the run's picture (Boundary, Fit
+        or Arena)."""
         tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"]
         tabs += [VIEW_TABS[self.offered_view]] if self.offered_view else []
         at = tabs.index(self.tabs.active) if self.tabs.active in tabs else -1
@@ -899,12 +943,11 @@ class TrainerApp(App[int]):
 
     def action_show_tab(self, tab: str) -> None:
         """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``, and
-        ``tab-boundary`` or ``tab-fit`` when the task has that picture)."""
+        ``tab-boundary``, ``tab-fit`` or ``tab-arena`` when the task has that picture)."""
         view = next((v for v, t in VIEW_TABS.items() if t == tab), None)
         if view is not None and view != self.offered_view:
-            self.notify(f"The {view} view is for " + ("classification tasks on 2-D points (multiclass)"
-                                                       if view == "boundary" else
-                                                       "regression tasks with one input (linear)") + ".",
+            tasks = ", ".join(name for name, spec in TASKS.items() if view_of_task(spec) == view)
+            self.notify(f"The {view} view shows the tasks {tasks} (choose one as the task).",
                         title=f"No {view} view for this task")
             return
         self.tabs.active = tab

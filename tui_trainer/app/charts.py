@@ -263,10 +263,11 @@ class LiveCharts(Container):
         self.watch_shown(self.shown)
 
     def start(self, feeds: RunFeed | list[RunFeed], regression: bool, labels: list[str] | None = None,
-              validated: bool = True) -> None:
+              validated: bool = True, scored: bool = True) -> None:
         """Show new runs' feeds from their first points: one run's train and validation lines,
         or, for several (a comparison), one line per run in its own color, named by ``labels``
-        (the metric chart shows their validation values, or train values when not ``validated``)."""
+        (the metric chart shows their validation values, or train values when not ``validated``;
+        runs that are not ``scored``, arena runs, have no metric and its chart says so)."""
         feeds = [feeds] if isinstance(feeds, RunFeed) else list(feeds)
         self._feed = feeds[0] if feeds else None
         self._regression = regression
@@ -289,6 +290,9 @@ class LiveCharts(Container):
         self.metric.name_ = name
         self.metric.title = name + (f" (clipped at {R2_FLOOR:g})" if regression else "")
         self.metric.floor = R2_FLOOR if regression else None
+        if not scored:
+            self.metric.name_ = "no score"
+            self.metric.title = "no accuracy or R²: a point on a function (see the Arena tab)"
         self.loss.title = "loss" if len(feeds) == 1 else "train loss"
         for chart in self.charts.values():
             chart.markers = []

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Select, SelectionList, Static
 
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.catalog.arena import ARENA_KIND, arena_takes
 from tui_trainer.compare import MAX_RUNS, PlannedRun, Variation, describe_assignments, plan_runs
 from tui_trainer.config import Config, choice_names, params_of, to_dict
 from tui_trainer.errors import ConfigError
@@ -32,6 +33,8 @@ def varied_fields(config: Config) -> dict[str, str]:
             field = f"{section}.{key}"
             if field not in fields and key != "name" and section != "task":
                 fields[field] = f"{field} (now {show_value(value)})"
+    if config.task_spec.kind == ARENA_KIND:  # a point on a function: no loss, model or data to vary
+        return {field: words for field, words in fields.items() if arena_takes(field)}
     return fields
 
 
@@ -148,6 +151,7 @@ class Leaderboard(DataTable):
         self.runs: list[tuple[int, str, RunFeed]] = []
         self.states: dict[int, str] = {}
         self.regression = False
+        self.arena = False
 
     def start(self, runs: list[tuple[int, PlannedRun, RunFeed]], regression: bool) -> None:
         """Show a new comparison's runs (number, plan, feed), all waiting. One varied field is
@@ -157,9 +161,11 @@ class Leaderboard(DataTable):
         self.runs = [(number, describe_assignments(run.assignments).partition("=")[2] if single
                       else describe_assignments(run.assignments), feed) for number, run, feed in runs]
         self.regression = regression
+        self.arena = runs[0][1].config.task_spec.kind == ARENA_KIND
         self.states = {number: "waiting" for number, _, _ in self.runs}
         self.clear(columns=True)
-        self.add_columns("#", header, "status", "epoch", "loss", "R²" if regression else "acc")
+        last = "to min" if self.arena else "R²" if regression else "acc"
+        self.add_columns("#", header, "status", "epoch", "f(x,y)" if self.arena else "loss", last)
         self.show()
 
     def set_state(self, number: int, state: str) -> None:
@@ -176,7 +182,7 @@ class Leaderboard(DataTable):
             last = feed.epochs[-1] if feed.epochs else None
             self.add_row(f"#{number_}", label, self.states.get(number_, ""),
                          str(last.epoch) if last else "-", number(loss, 3) if loss is not None else "-",
-                         self._score(last), key=str(number_))
+                         self._distance(feed) if self.arena else self._score(last), key=str(number_))
         if keep is not None:
             self.move_cursor(row=self.get_row_index(str(keep)))
 
@@ -194,6 +200,12 @@ class Leaderboard(DataTable):
         last = feed.epochs[-1]
         loss = last.val_loss if last.val_loss is not None else last.train_loss
         return loss if loss is not None and math.isfinite(loss) else None
+
+    @staticmethod
+    def _distance(feed: RunFeed) -> str:
+        """An arena run's distance to the nearest known minimum at its last report."""
+        distance = feed.progress.figures.get("distance") if feed.progress else None
+        return "-" if distance is None or not math.isfinite(distance) else number(distance, 3)
 
     def _score(self, last: Any) -> str:
         if last is None:

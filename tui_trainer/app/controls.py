@@ -63,6 +63,8 @@ CONTROLS = (
             "2-D classification: the plane colored by the predicted class, the samples on top, live"),
     Control(None, "show_tab('tab-fit')", "Fit", "Show fit",
             "Regression on one input: the data and the model's curve (w and b for linear), live"),
+    Control(None, "show_tab('tab-arena')", "Arena", "Show arena",
+            "An arena task's function as a heatmap with each run's path (rosenbrock, rastrigin ...)"),
     Control("ctrl+q", "quit", "Quit", "Quit", "Stop any run (it stays on disk) and quit", footer=True),
 )
 

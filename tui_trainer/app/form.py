@@ -13,12 +13,13 @@ from textual.message_pump import MessagePump
 from textual.widgets import Static
 
 from tui_trainer.app.fields import FieldRow, set_text
+from tui_trainer.catalog.arena import ARENA_KIND, arena_takes
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.app.labels import help_line
 from tui_trainer.catalog.losses import LOSSES
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
-from tui_trainer.catalog.tasks import TASKS
+from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.config import (
     Choice, Config, LabConfig, ModelConfig, TrainingConfig, choice_names,
     draft, model_fields, params_of, resolve, section_params, task_sets,
@@ -225,8 +226,7 @@ class ConfigForm(VerticalScroll):
         kind = next(row.raw for row in self.model.rows if row.param.name == "kind")
         if task is not None:
             self.model.show_only(model_fields(kind, task))
-            self.training.show_only(tuple(row.param.name for row in self.training.rows
-                                          if row.key not in task_sets(task)))
+            self._show_task_fields(task)
         try:
             config: Config | None = resolve(self.values(rows))
             problems: list[FieldError] = []
@@ -243,6 +243,16 @@ class ConfigForm(VerticalScroll):
         self.show_problems(problems, rows)
         self.post_message(self.Validated(config, problems))
         return config
+
+    def _show_task_fields(self, task: TaskSpec) -> None:
+        """Hide the training fields the task sets itself (a 2-D task's validation split) and,
+        for an arena task (a point on a function), what it does not take: the loss, the model,
+        the batch size, the validation split and most of the lab (its help says so)."""
+        arena = task.kind == ARENA_KIND
+        self.model.display = self.choices["loss"].display = not arena
+        for section in (self.training, self.lab):
+            section.show_only(tuple(row.param.name for row in section.rows if row.key not in task_sets(task)
+                                    and (not arena or arena_takes(row.key))))
 
     def show_problems(self, problems: list[FieldError], rows: list[FieldRow] | None = None) -> None:
         """Show each problem next to its field (problems of no field go above the form)."""
@@ -350,7 +360,10 @@ class ConfigForm(VerticalScroll):
         """The config for a newly chosen task: its recipe (model, loss, optimizer, epochs, batch
         size) under the settings the form holds for everything else."""
         layer = self.values()
-        recipe = TASKS[task].recipe
+        recipe = dict(TASKS[task].recipe)
+        leaving = TASKS.get(self.choices["task"].current)
+        if leaving is not None and leaving.kind == ARENA_KIND:  # what the arena's recipe set goes too
+            recipe.update(leaving.recipe)
         kept: dict[str, dict[str, Any]] = {"task": {"name": task}}
         for section in ("model", "scheduler", "training", "lab"):
             kept[section] = {k: v for k, v in layer.get(section, {}).items()

@@ -3,7 +3,7 @@ keyword), what it does and what it takes."""
 
 from __future__ import annotations
 
-from tui_trainer.catalog.losses import LOSSES
+from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.schema import Param
@@ -32,7 +32,7 @@ LABELS = {
 }
 #: Sections whose parameters are keywords of a torch class, with that class per choice.
 TORCH_CLASSES = {
-    "loss": lambda name: f"nn.{LOSSES[name].torch_class}" if name in LOSSES and name != "custom-mae" else None,
+    "loss": lambda name: f"nn.{LOSSES[name].torch_class}" if name in LOSSES and name not in OWN_LOSSES else None,
     "optimizer": lambda name: f"optim.{OPTIMIZERS[name].torch_class}" if name in OPTIMIZERS else None,
     "scheduler": lambda name: (f"lr_scheduler.{SCHEDULERS[name].torch_class}"
                                if name in SCHEDULERS and SCHEDULERS[name].torch_class else None),

@@ -11,7 +11,8 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.formatting import duration, number, percent, rate
+from tui_trainer.catalog.arena import ARENA_KIND
+from tui_trainer.formatting import duration, number, percent, point_text, rate
 from tui_trainer.engine.events import RunResult
 
 #: Lines a message (a failure, a divergence) may take in the readouts before the rest is left to
@@ -120,9 +121,15 @@ class Readouts(Vertical):
         position = (f"epoch {epoch}/{started.epochs} · step {in_epoch}/{started.steps_per_epoch}"
                     f" · {rate(speed)} samples/s")
         train = fresh.train_loss if fresh else last.train_loss if last else None
-        lines = [position, f"loss train {number(train)} · val {number(last.val_loss if last else None)}",
-                 _metric_line("", *((last.train_accuracy, last.val_accuracy, last.train_r2, last.val_r2)
-                                    if last else (None,) * 4))]
+        if started.config.task_spec.kind == ARENA_KIND:  # a point on a function: where it is
+            position = position.replace("samples/s", "steps/s")
+            figures = feed.progress.figures if feed.progress else {}
+            lines = [position, f"f(x, y) {number(train)} · point ({number(figures.get('x'))}, "
+                     f"{number(figures.get('y'))})", f"to the nearest minimum {number(figures.get('distance'))}"]
+        else:
+            lines = [position, f"loss train {number(train)} · val {number(last.val_loss if last else None)}",
+                     _metric_line("", *((last.train_accuracy, last.val_accuracy, last.train_r2, last.val_r2)
+                                        if last else (None,) * 4))]
         lr = fresh.lr if fresh else last.lr if last else None
         grad = fresh.grad_norm if fresh else last.grad_norm if last else None
         device = resources or (f"{started.device_name} ×{started.threads} thread"
@@ -140,6 +147,8 @@ class Readouts(Vertical):
                  _metric_line("final ", final.train_accuracy, final.val_accuracy, final.train_r2,
                               final.val_r2),
                  f"final loss train {number(final.train_loss)} · val {number(final.val_loss)}"]
+        if result.point:
+            lines = [lines[0].replace("samples/s", "steps/s"), *point_text(result.point).split(" · ", 1)]
         p = result.parameters
         if p:
             lines.append(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)}  "

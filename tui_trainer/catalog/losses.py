@@ -10,8 +10,9 @@ from tui_trainer.schema import Param
 #: How the model's output layer and the targets look for a loss.
 #: value: one real output, float targets; probability: one output after sigmoid, 0/1 targets;
 #: logit: one raw output, 0/1 targets; logits: one raw output per class, class-index targets;
-#: log-probs: log_softmax over the classes, class-index targets.
-HEADS = ("value", "probability", "logit", "logits", "log-probs")
+#: log-probs: log_softmax over the classes, class-index targets; surface: the value of an arena
+#: task's function at its point (no targets).
+HEADS = ("value", "probability", "logit", "logits", "log-probs", "surface")
 
 USER_LOSS_PATTERN = re.compile(r"^(?P<path>.+\.py):(?P<cls>[A-Za-z_][A-Za-z0-9_]*)$")
 
@@ -35,6 +36,7 @@ class LossSpec:
             "logit": ("binary",),
             "logits": ("binary", "multiclass"),
             "log-probs": ("binary", "multiclass"),
+            "surface": ("arena",),
         }[self.head]
 
     def output_size(self, classes: int | None) -> int:
@@ -65,8 +67,13 @@ LOSSES: dict[str, LossSpec] = {
                  "logit"),
         LossSpec("custom-mae", "CustomLoss", "tutorial 001's CustomLoss: an nn.Module computing "
                  "mean |predicted - actual|", "value"),
+        LossSpec("surface", "SurfaceValue", "the function's value at the point (the arena tasks: "
+                 "rosenbrock, rastrigin ...; their only loss)", "surface"),
     )
 }
+
+#: Losses tui-trainer defines itself (nn.Module subclasses, not torch.nn classes).
+OWN_LOSSES = ("custom-mae", "surface")
 
 USER_LOSS_HELP = ("or a class of your own as path/to/file.py:ClassName (an nn.Module subclass made "
                   "with no arguments, called as loss(output, target); for classification it gets "
@@ -101,12 +108,16 @@ def loss_fit_problem(spec: LossSpec, task_name: str, kind: str, classes: int | N
     """Why a loss cannot be used for a task, or None when it fits."""
     if kind in spec.kinds:
         return None
+    if kind == "arena":
+        return (f"task {task_name} is an arena task: its loss is the function's value at the point "
+                f"(surface), not a loss of the catalog; leave loss.name out (or surface)")
     needs = {
         "value": "a real-valued output and real targets (regression)",
         "probability": "one output in [0, 1] (a binary task)",
         "logit": "one raw output for two classes (a binary task)",
         "logits": "class labels",
         "log-probs": "class labels",
+        "surface": "an arena task (a 2-D function such as rosenbrock)",
     }[spec.head]
     has = f"task {task_name} is regression" if kind == "regression" else (
         f"task {task_name} has {classes} classes")

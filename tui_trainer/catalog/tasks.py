@@ -7,10 +7,11 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_trainer.catalog.arena import ARENA_KIND, ARENA_LOSS, HIDDEN_NOTE, SURFACES, arena_options
 from tui_trainer.catalog.losses import fitting_losses
 from tui_trainer.schema import Param
 
-KINDS = ("regression", "binary", "multiclass")
+KINDS = ("regression", "binary", "multiclass", ARENA_KIND)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def _plane(name: str, description: str, kind: str, samples: int,
     """A 2-D playground task: points in [-6, 6]^2 generated as TensorFlow Playground does."""
     return TaskSpec(name, description, kind, 2, "plane", _plane_options(samples),
                     classes=2 if kind == "binary" else None, recipe=recipe,
+                    view="boundary" if kind == "binary" else None,
                     split_option=TRAIN_RATIO, describe="tui_trainer.catalog.tasks:plane_facts")
 
 
@@ -274,3 +276,17 @@ TASKS: dict[str, TaskSpec] = {
         ),
     )
 }
+
+
+def _arena_task(name: str) -> TaskSpec:
+    """The arena task of surface ``name``: a 2-D point stepped by the optimizer on the function."""
+    surface = SURFACES[name]
+    return TaskSpec(
+        name, f"f(x, y) = {surface.formula}; {surface.description}", ARENA_KIND, 0, "arena",
+        arena_options(surface),
+        recipe={**_recipe(ARENA_LOSS, [], surface.optimizer, surface.lr, surface.epochs, 1),
+                "training.val_split": 0.0},
+        loader="tui_trainer.engine.arena:arena_dataset", note=HIDDEN_NOTE)
+
+
+TASKS.update({name: _arena_task(name) for name in SURFACES})

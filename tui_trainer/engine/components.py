@@ -14,6 +14,7 @@ from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Choice, Config
 from tui_trainer.engine.custom_loss import CustomLoss
+from tui_trainer.engine.surfaces import SurfaceValue
 from tui_trainer.errors import UserFacingError, first_line
 
 
@@ -23,9 +24,12 @@ def head_of(config: Config) -> LossSpec:
 
 
 def build_loss(choice: Choice) -> nn.Module:
-    """The torch loss module: a torch.nn class, tutorial 001's CustomLoss, or a user class."""
+    """The torch loss module: a torch.nn class, tutorial 001's CustomLoss, an arena task's
+    SurfaceValue, or a user class."""
     if choice.name == "custom-mae":
         return CustomLoss()
+    if choice.name == "surface":
+        return SurfaceValue()
     if choice.name in LOSSES:
         return getattr(nn, LOSSES[choice.name].torch_class)(**choice.params)
     return make_user_loss(choice.name)

@@ -81,6 +81,8 @@ class EpochMetrics:
     samples_per_second: float
     global_step: int
     layers: list[dict[str, Any]] | None = None
+    #: An arena run's path in this epoch: [step, x, y] after each recorded step (None otherwise).
+    path: list[list[float | None]] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON data; non-finite numbers become null."""
@@ -131,6 +133,9 @@ class RunResult:
     steps: list[tuple[int, float]] = field(default_factory=list)
     class_names: list[str] | None = None
     compile_seconds: float | None = None
+    #: An arena run's whole path, [step, x, y] (``engine.arena.ArenaPath``), and where its point ended.
+    path: list[list[float | None]] | None = None
+    point: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -154,6 +159,8 @@ class RunResult:
                            if self.parameters else None),
             "param_count": self.param_count,
             "classes": self.class_names,
+            "point": ({k: finite_or_none(v) for k, v in self.point.items()} if self.point else None),
+            "path": self.path,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),
             "compile_seconds": None if self.compile_seconds is None else round(self.compile_seconds, 4),

@@ -97,7 +97,9 @@ def predictions(out, head):
 
 def batch_score(out, y, head):
     """Correct predictions (classification) or the squared-error sum (regression, head
-    ``value``) of a batch, as a tensor."""
+    ``value``) of a batch, as a tensor (0 for a point on a function, head ``surface``: no targets)."""
+    if head == "surface":
+        return out.new_zeros(())
     if head == "value":
         return ((out - y) ** 2).sum()
     return (predictions(out, head).to(y.dtype) == y).sum()
@@ -127,7 +129,9 @@ def sum_of_squares(y):
 
 def split_score(score_total, count, sst, head):
     """(accuracy, R^2) from a score total over ``count`` samples whose targets have total sum of
-    squares ``sst``; the one that does not apply is None."""
+    squares ``sst``; the one that does not apply is None (both, for head ``surface``)."""
+    if head == "surface":
+        return None, None
     if head == "value":
         return None, (1 - score_total / sst if sst > 0 else None)
     return score_total / count, None

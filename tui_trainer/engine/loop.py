@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import torch
 
+from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.changes import EPOCHS_FIELD, Change
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
+from tui_trainer.engine.arena import ArenaPath
 from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl, ViewRequest
 from tui_trainer.engine.data import Dataset, build_dataset
@@ -260,9 +262,9 @@ class Trainer:
         # Total sums of squares, the denominators of R^2 (constant for the run).
         self.train_sst = kernel.sum_of_squares(self.data.y_train)
         self.val_sst = kernel.sum_of_squares(self.data.y_val)
+        self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
         self.rules = self._rules()
         self.callbacks = [*self.rules.values(), *self.user_callbacks]
-        self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
         self.epochs = training.epochs  # the run's length (a mid-run change may set another)
         self.ready = True
 
@@ -288,8 +290,11 @@ class Trainer:
     def _rules(self) -> dict[str, Callback]:
         """The loop's own hooks, by name (their state goes into checkpoints under that name)."""
         training = self.config.training
-        rules: dict[str, Callback] = {"gradient_norm": GradientNorm(),
-                                      "layer_stats": LayerStats(self.model, self.optimizer, self.data.x_train)}
+        rules: dict[str, Callback] = {"gradient_norm": GradientNorm()}
+        if self.config.task_spec.kind == ARENA_KIND:  # one point, no layers: its path instead
+            rules["path"] = ArenaPath(self.model, self.config, self.curve.stride)
+        else:
+            rules["layer_stats"] = LayerStats(self.model, self.optimizer, self.data.x_train)
         if training.target_loss != "off":
             rules["target_loss"] = TargetLoss(training.target_loss)
         if training.early_stopping_patience != "off":
@@ -434,7 +439,7 @@ class Trainer:
         state.unfinished = None
         tracker = _LossTracker(part.loss_total, part.loss_count, self.curve, ranks)
         outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total, ranks)
-        collect = None if outputs.loss_is_sse else outputs.add
+        collect = None if outputs.loss_is_sse or self.head == "surface" else outputs.add  # a point: no score
         x, y, index = kernel.arrange(self.data.x_train, self.data.y_train, part.order)
         net.train()
         epoch_start = time.perf_counter()
@@ -672,6 +677,8 @@ class Trainer:
         if self.reason == "completed":
             self.message = f"completed {self.state.epochs_run} epochs"
         state = self.state
+        arena = self.rules.get("path")
+        path = arena.finish(state.global_step) if arena is not None else None
         return RunResult(
             config=self.config, reason=self.reason, message=self.message, epochs_run=state.epochs_run,
             history=list(self.history), final=final, parameters=self.learned_line(),
@@ -679,14 +686,14 @@ class Trainer:
             device_name=describe(self.device), seconds=state.train_seconds,
             samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
             run_dir=self.run_dir, steps=list(self.steps), compile_seconds=self.compile_seconds,
-            class_names=self.data.class_names)
+            class_names=self.data.class_names, path=path,
+            point=arena.summary(final.train_loss) if arena is not None else None)
 
     def learned_line(self) -> dict[str, float] | None:
         """For a task whose spec names a true line, with a model of one nn.Linear: the learned
         weight and bias next to the truth."""
         truth = self.config.task_spec.line_truth
-        layers = list(self.model)
-        if truth is None or len(layers) != 1:
+        if truth is None or len(layers := list(self.model)) != 1:
             return None
         options = self.config.task.params
         return {"weight": layers[0].weight.item(), "bias": layers[0].bias.item(),

@@ -6,9 +6,11 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
 from tui_trainer.config import Config, ModelConfig
 from tui_trainer.engine.components import head_of
 from tui_trainer.engine.data import build_dataset
+from tui_trainer.engine import surfaces
 
 ACTIVATION_CLASSES = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -51,10 +53,12 @@ def build_model(model: ModelConfig, features: int, outputs: int, head: str,
 
 
 def model_for(config: Config, features: int, classes: int | None,
-              image_size: tuple[int, int, int] | None = None) -> nn.Sequential:
+              image_size: tuple[int, int, int] | None = None) -> nn.Module:
     """The network a config trains on data of ``features`` inputs (images of ``image_size``) and
     ``classes`` classes: its loss decides the output layer, and the mistake lab may add a softmax
-    or sigmoid the loss does not want."""
+    or sigmoid the loss does not want. An arena task's model is its 2-D point on the function."""
+    if config.task_spec.kind == ARENA_KIND:
+        return arena_point(config)
     head = head_of(config)
     model = build_model(config.model, features, head.output_size(classes), head.head, image_size)
     if config.lab.softmax_before_loss:
@@ -62,6 +66,13 @@ def model_for(config: Config, features: int, classes: int | None,
     if config.lab.sigmoid_before_bce_logits:
         model.append(nn.Sigmoid())
     return model
+
+
+def arena_point(config: Config) -> surfaces.Point:
+    """The point an arena task starts from, on the task's function with its settings."""
+    surface = SURFACES[config.task.name]
+    options = config.task.params
+    return surfaces.Point(getattr(surfaces, surface.name), options["start"], **surface.function_params(options))
 
 
 def saved_model(config: Config, state: dict) -> nn.Sequential:

@@ -159,6 +159,15 @@ def read_run(path: str | Path) -> RunRecord:
                      steps=read_jsonl(path / STEPS_FILE), summary=_read_summary(path / SUMMARY_FILE))
 
 
+def point_path(record: RunRecord) -> list[list[float]]:
+    """An arena run's path ([step, x, y], finite points only; empty for other runs): the
+    summary's whole path, or for a run without one (still going, killed) the paths of its
+    finished epochs."""
+    path = (record.summary or {}).get("path") or [point for row in record.history
+                                                  for point in row.get("path") or []]
+    return [point for point in path if None not in point[1:]]
+
+
 def _read_summary(path: Path) -> dict[str, Any] | None:
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))

@@ -26,6 +26,7 @@ from tui_trainer.engine.control import ViewRequest
 from tui_trainer.engine.data import Dataset
 from tui_trainer.engine.events import Callback, RunEnded, RunStarted, finite_or_none
 from tui_trainer.engine.hooks import EpochContext
+from tui_trainer.engine.plane import expand_features
 from tui_trainer.engine.rundir import VIEW_FILE
 from tui_trainer.errors import UserFacingError
 from tui_trainer.outputs import write_text
@@ -55,7 +56,11 @@ class Plane:
 
 def plane_of(data: Dataset, config: Config) -> Plane:
     """The one place that says which points a boundary view draws and what the model takes for
-    a point: today a task's inputs are the point's two coordinates themselves."""
+    a point: a playground task's points with their chosen input features (``task.features``),
+    else the task's two inputs themselves."""
+    if data.points_train is not None:
+        names = config.task.params["features"]
+        return Plane(data.points_train, data.points_val, lambda points: expand_features(points, names))
     return Plane(data.x_train, data.x_val, lambda points: points)
 
 

@@ -10,16 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from tui_trainer.engine.events import EpochMetrics
-from tui_trainer.engine.rundir import read_run
+from tui_trainer.engine.rundir import point_path, read_run
 from tui_trainer.errors import UserFacingError
 from tui_trainer.outputs import output_path, write_text
 
 FORMATS = ("csv", "json")
 #: The columns of the per-epoch CSV: every field of an epoch's metrics, in order.
-#: One column per epoch figure; the per-layer figures (a list per epoch) go to JSON only.
-EPOCH_COLUMNS = tuple(f.name for f in dataclasses.fields(EpochMetrics) if f.name != "layers")
+#: One column per epoch figure; the per-layer figures (a list per epoch) go to JSON only, an arena
+#: run's path to its own CSV.
+EPOCH_COLUMNS = tuple(f.name for f in dataclasses.fields(EpochMetrics) if f.name not in ("layers", "path"))
 #: The columns of the per-interval CSV.
 STEP_COLUMNS = ("step", "epoch", "train_loss")
+#: The columns of an arena run's path CSV: the point after each recorded step.
+PATH_COLUMNS = ("step", "x", "y")
 
 
 def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = None,
@@ -29,7 +32,8 @@ def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = No
     ``json``: one file (default ``RUN_DIR/history.json``) holding the config, the summary (null
     for a run still going or killed), ``history`` (one object per epoch) and ``steps`` (the
     train loss of each reporting interval). ``csv``: the epochs in one file (default
-    ``RUN_DIR/history.csv``) and the intervals beside it, its name ending in ``-steps.csv``.
+    ``RUN_DIR/history.csv``) and the intervals beside it, its name ending in ``-steps.csv``; for
+    an arena run also its point's path (step, x, y), ending in ``-path.csv``.
     Missing values (no validation split, no accuracy for regression ...) are null / empty.
     An existing file is kept (UserFacingError) unless ``force``; the run's own files always are.
     """
@@ -45,8 +49,15 @@ def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = No
                 "history": record.history, "steps": record.steps}
         return [write_text(path, json.dumps(data, indent=2) + "\n", "-o")]
     steps_path = output_path(path.with_name(f"{path.stem}-steps{path.suffix or '.csv'}"), force, "-o")
-    return [write_text(path, _csv_text(EPOCH_COLUMNS, record.history), "-o"),
-            write_text(steps_path, _csv_text(STEP_COLUMNS, record.steps), "-o")]
+    arena_path = point_path(record)
+    path_file = (output_path(path.with_name(f"{path.stem}-path{path.suffix or '.csv'}"), force, "-o")
+                 if arena_path else None)
+    written = [write_text(path, _csv_text(EPOCH_COLUMNS, record.history), "-o"),
+               write_text(steps_path, _csv_text(STEP_COLUMNS, record.steps), "-o")]
+    if path_file is not None:
+        rows = [dict(zip(PATH_COLUMNS, point)) for point in arena_path]
+        written.append(write_text(path_file, _csv_text(PATH_COLUMNS, rows), "-o"))
+    return written
 
 
 def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:

@@ -3,7 +3,9 @@ accuracy or R^2, and the learning rate, drawn with matplotlib as PNG or SVG; sev
 comparison) in one figure, each in its own color named by what differs; and the run's picture
 when its task has one (``engine.views``, kept in the run folder's view.json): the decision
 boundary of a 2-D classifier over its samples, or the data with the model's curve (and, for
-tutorial 003's line, the learned and the true line). Several runs' pictures form a second row."""
+tutorial 003's line, the learned and the true line). Several runs' pictures form a second row.
+Arena runs (a point on a function) draw the function with each run's path in place of the
+accuracy."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.compare import differing_labels
-from tui_trainer.config import resolve
-from tui_trainer.engine.rundir import CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, read_run
+from tui_trainer.config import Config, resolve
+from tui_trainer.engine.rundir import (
+    CONFIG_FILE, HISTORY_FILE, STEPS_FILE, RunRecord, point_path, read_run,
+)
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.outputs import output_path
 from tui_trainer.pictures import cell_color, class_color, validation_color
@@ -70,19 +75,27 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
     top, *below = figure.subfigures(1 + rows, 1) if rows else [figure]
     axes = top.subplots(1, columns)
     regression = all(resolve(r.config).task_spec.kind == "regression" for r in records)
+    arena = _arena_config(records)
+    # loss, accuracy or R^2 (none for the arena: its picture instead), learning rate
+    charts = [axes[0], None if arena else axes[1], axes[2] if not arena else axes[1]]
     # matplotlib's ten default colors, or tab20's twenty for more runs (a compare holds 16)
     colors = [f"C{i}" for i in range(10)] if len(records) <= 10 else list(matplotlib.colormaps["tab20"].colors)
     for index, (record, label) in enumerate(zip(records, labels)):
-        _draw_run(axes, record, label, colors[index % len(colors)], regression)
+        _draw_run(charts, record, label, colors[index % len(colors)], regression)
+        if arena:
+            _draw_path(axes[2], record, label, colors[index % len(colors)])
     axes[0].set(title="loss (solid: train per step; dashed: validation)", xlabel="epoch")
     if all(v > 0 for ax_line in axes[0].get_lines() for v in ax_line.get_ydata()):
         axes[0].set_yscale("log")
-    axes[1].set(title=("R²" if regression else "accuracy") + " (solid: validation; dashed: train)",
-                xlabel="epoch")
-    axes[2].set(title="learning rate", xlabel="epoch")
+    if not arena:
+        axes[1].set(title=("R²" if regression else "accuracy") + " (solid: validation; dashed: train)",
+                    xlabel="epoch")
+    charts[2].set(title="learning rate", xlabel="epoch")
     for axis in axes[:3]:
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
+    if arena:
+        _draw_surface(axes[2], arena)
     if beside:
         _draw_picture(axes[3], drawn[0][1], "")
     for index, row in enumerate(below):
@@ -109,6 +122,7 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
 
 
 def _draw_run(axes, record: RunRecord, label: str, color: str, regression: bool) -> None:
+    """The run's loss, its accuracy or R^2 (when ``axes[1]`` is not None) and learning rate."""
     history = record.history
     per_epoch = (history[0]["global_step"] / history[0]["epoch"]) if history else 1.0
     steps = [(row["step"] / per_epoch, row["train_loss"]) for row in record.steps
@@ -116,9 +130,10 @@ def _draw_run(axes, record: RunRecord, label: str, color: str, regression: bool)
     if steps:
         axes[0].plot(*zip(*steps), color=color, linewidth=0.8, label=label)
     _plot(axes[0], history, "val_loss", color, "--")
-    metric = ("val_r2", "train_r2") if regression else ("val_accuracy", "train_accuracy")
-    _plot(axes[1], history, metric[0], color, "-")
-    _plot(axes[1], history, metric[1], color, "--")
+    if axes[1] is not None:
+        metric = ("val_r2", "train_r2") if regression else ("val_accuracy", "train_accuracy")
+        _plot(axes[1], history, metric[0], color, "-")
+        _plot(axes[1], history, metric[1], color, "--")
     _plot(axes[2], history, "lr", color, "-")
 
 
@@ -180,3 +195,52 @@ def _draw_picture(axis, frame, label: str) -> None:
         axis.plot([low, high], [w * low + b, w * high + b], ":", color="black", label=f"true: y = {w:.4g}x + {b:.4g}")
     axis.set(title=f"{label}the fit, epoch {frame.epoch}", xlabel="x", ylabel="y")
     axis.legend(fontsize="small")
+
+
+def _arena_config(records: list[RunRecord]) -> Config | None:
+    """The config of the arena runs drawn, when every run moves a point on the same function
+    with the same settings (a compare, maybe of starts): their paths then share one picture."""
+    configs = [resolve(r.config) for r in records]
+    first = configs[0]
+
+    def surface(config: Config) -> tuple:
+        """What decides the picture: the function and its settings (the start may differ)."""
+        return config.task.name, sorted((k, v) for k, v in config.task.params.items() if k != "start")
+
+    same = all(surface(c) == surface(first) for c in configs)
+    return first if first.task_spec.kind == ARENA_KIND and same else None
+
+
+def _draw_path(axis, record: RunRecord, label: str, color: str) -> None:
+    """A run's path on the arena's picture: a line from its start (a circle) to its end (a dot)."""
+    path = point_path(record)
+    if path:
+        xs, ys = [p[1] for p in path], [p[2] for p in path]
+        axis.plot(xs, ys, color=color, linewidth=1.2, label=label)
+        axis.plot(xs[:1], ys[:1], "o", color=color, markerfacecolor="none")
+        axis.plot(xs[-1:], ys[-1:], "o", color=color, markersize=4)
+
+
+def _draw_surface(axis, config: Config) -> None:
+    """The function as filled contours of log(1 + f - min f), so the valleys show, with its known
+    minima as white stars; the paths (already drawn) stay on top."""
+    from tui_trainer.catalog.arena import SURFACES, view_domain
+    from tui_trainer.engine.arena import surface_grid
+
+    surface = SURFACES[config.task.name]
+    (x_low, x_high), (y_low, y_high) = domain = view_domain(surface, config.task.params)
+    values = surface_grid(config, 200, 200, domain)
+    lowest = min(min(row) for row in values)
+    shade = [[math.log1p(v - lowest) for v in row] for row in values]
+    axis.imshow(shade, extent=(x_low, x_high, y_low, y_high), origin="upper", aspect="auto",
+                cmap="viridis", zorder=0)
+    axis.contour([[x_low + (x_high - x_low) * i / 199 for i in range(200)]] * 200,
+                 [[y_high - (y_high - y_low) * j / 199] * 200 for j in range(200)], shade, levels=12,
+                 colors="white", linewidths=0.4, alpha=0.5, zorder=1)
+    minima = surface.minima(surface.function_params(config.task.params))
+    axis.plot([m[0] for m in minima], [m[1] for m in minima], "*", color="white", markersize=11,
+              markeredgecolor="black", zorder=3, label="known minima")
+    axis.set(title=f"{config.task.name}: f(x, y) = {surface.formula}", xlabel="x", ylabel="y",
+             xlim=(x_low, x_high), ylim=(y_low, y_high))
+    axis.title.set_fontsize("small")
+    axis.legend(fontsize="x-small", loc="upper right")

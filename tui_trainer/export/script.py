@@ -22,13 +22,14 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import LOSSES, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Config
 from tui_trainer.engine import data as engine_data
-from tui_trainer.engine import kernel, plane
+from tui_trainer.engine import kernel, plane, surfaces
 from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
 from tui_trainer.engine.custom_loss import CustomLoss
 from tui_trainer.engine.loop import SMALL_STEP_WORK
@@ -73,7 +74,7 @@ def script_text(config: Config, filename: str = "train.py") -> str:
         _kernel_source(),
         *_copied_sources(config),
         _data(config),
-        _model(shape),
+        _model(config, shape),
         _components(config, shape),
         _loop(config, shape),
         _final(config, shape),
@@ -227,6 +228,11 @@ def _source_module(config: Config):
 
 def _copied_sources(config: Config) -> list[str]:
     task = config.task_spec
+    if task.kind == ARENA_KIND:
+        function = getattr(surfaces, SURFACES[task.name].name)
+        return ["# The arena's function, its point and its loss, as tui-trainer defines them.\n"
+                + inspect.getsource(function), inspect.getsource(surfaces.Point),
+                inspect.getsource(surfaces.SurfaceValue)]
     source = _source_module(config)
     if source is not None:
         functions = list(source.SCRIPT_FUNCTIONS)
@@ -299,7 +305,13 @@ def _plane_data(config: Config) -> list[str]:
         "x_train, x_val = expand_features(points_train, FEATURES), expand_features(points_val, FEATURES)"]
 
 
-def _model(shape: _Shape) -> str:
+def _model(config: Config, shape: _Shape) -> str:
+    if config.task_spec.kind == ARENA_KIND:
+        options = config.task.params
+        surface = SURFACES[config.task.name]
+        settings = "".join(f", {name}={_py(value)}" for name, value in surface.function_params(options).items())
+        return (f"# The model is one 2-D point on {surface.name}, starting at {tuple(options['start'])}.\n"
+                f"model = Point({surface.name}, {_py(options['start'])}{settings}).to(device)")
     layers = [f"nn.Linear({layer.in_features}, {layer.out_features})" if isinstance(layer, nn.Linear)
               else f"nn.{layer!r}" for layer in shape.model]
     body = "".join(f"    {layer},\n" for layer in layers)
@@ -323,6 +335,8 @@ def _loss(config: Config) -> str:
                 f"loss_fn = user_loss.{parts[1]}()\n")
     if name == "custom-mae":
         return "loss_fn = CustomLoss()\n"
+    if name == "surface":
+        return "loss_fn = SurfaceValue()  # the function's value at the point\n"
     cls = LOSSES[name].torch_class
     return f"loss_fn = nn.{cls}({_arguments(getattr(nn, cls), config.loss.params)})\n"
 
@@ -456,8 +470,9 @@ def _scores(config: Config) -> str:
     metric = "R^2" if _metric_name(config) == "r2" else "accuracy"
     eval_mode = ", eval_mode=False" if config.lab.no_eval_mode else ""
     head = head_of(config).head
-    return f'''HEAD = {_py(head)}  # how the kernel scores the output: ''' + (
-        "squared error (R^2)" if head == "value" else "predicted classes (accuracy)") + f'''
+    return f'''HEAD = {_py(head)}  # how the kernel scores the output: ''' + {
+        "value": "squared error (R^2)", "surface": "nothing (a point on a function)"}.get(
+        head, "predicted classes (accuracy)") + f'''
 
 
 def scores(x, y):
@@ -492,6 +507,12 @@ def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
 
 
 def _final(config: Config, shape: _Shape) -> str:
+    if config.task_spec.kind == ARENA_KIND:
+        return "\n".join(["# Where the point ended, and the function's value there.",
+                          "train_loss, _ = scores(x_train, y_train)",
+                          'say(f"Final - train_loss: {train_loss:.10g}")',
+                          "x, y = model.point.tolist()",
+                          'say(f"Point: ({x:.8g}, {y:.8g})")'])
     metric = _metric_name(config)
     lines = ["# The trained model on the training and validation sets.",
              f"train_loss, train_{metric} = scores(x_train, y_train)"]

@@ -1,5 +1,6 @@
 """Snapshots of the main screens at 80x24 and 120x36: ready, an invalid form, a finished linear
-run with w and b, the history overlay of two runs, and a failed MNIST run.
+run with w and b, the history overlay of two runs, a failed MNIST run, and the Arena tab after a
+rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text).
 
 Each screen is compared as text (what a person reads, colors aside) with the file kept in
 ``snapshots/``; what changes from run to run (timings, speeds, the curves' dots, which depend on
@@ -19,6 +20,8 @@ import pytest
 from rich.console import Console
 
 from tui_trainer.app import make_app
+from tui_trainer.app.arena import SHADES
+from tui_trainer.app.charts import COLORS
 from tui_trainer.config import resolve
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -28,6 +31,7 @@ VOLATILE = [
     (re.compile(r"[\u2800-\u28ff]"), " "),  # braille dots of the curves
     (re.compile(r"\d+(\.\d+)? s\b"), "<time>"),
     (re.compile(r"\d+(\.\d+)?k? samples/s"), "<speed> samples/s"),
+    (re.compile(r"\d+(\.\d+)?k? steps/s"), "<speed> steps/s"),
     (re.compile(r"\b\d+:\d\d\b"), "<time>"),
 ]
 
@@ -114,3 +118,31 @@ async def test_boundary_and_fit_screens(size, tmp_path, runs_dir, make_ui):
         await ui.run_to_end()
         await ui.wait_until(lambda: app.fit.frame is not None and app.fit.frame.epoch == 1000)
         await check(pilot, "fit", tmp_path)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_arena_screen_draws_the_path_where_the_point_went(size, tmp_path, runs_dir, make_ui):
+    config = resolve({"task": "rosenbrock", "training": {"epochs": 12, "device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=size) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready)
+        await ui.run_to_end()
+        app.action_show_tab("tab-arena")
+        canvas = app.arena.canvas
+        await ui.wait_until(lambda: len(canvas.base) == canvas.size.height * 2 > 0)
+        result = app.arena.tracks[0].result
+        assert result.reason == "completed" and result.point["distance"] < 0.05
+        # every point of the path lies on a pixel of the run's color (its end: lighter)
+        pixels = {canvas.to_pixel(x, y) for _, x, y in result.path} - {None}
+        assert len(pixels) > 10
+        end = canvas.to_pixel(result.point["x"], result.point["y"])
+        minimum = canvas.to_pixel(1.0, 1.0)
+        assert {canvas.overlay[p] for p in pixels - {end, minimum}} == {COLORS[0]}
+        # the valley is dark, the heights pale (log scale)
+        corner = canvas.base[-1][-1]
+        assert sum(canvas.base[minimum[0]][minimum[1]]) < sum(corner)
+        assert corner != SHADES[0]
+        board = str(app.arena.board.render())
+        assert "≤0.05 at step" in board and "f " in board
+        await check(pilot, "arena", tmp_path)
