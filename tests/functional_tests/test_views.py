@@ -14,6 +14,7 @@ from helpers import config
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.engine.events import Callback
 from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.plane import expand_features
 from tui_trainer.engine.rundir import VIEW_FILE
 from tui_trainer.engine.views import BoundaryFrame, FitFrame, grid_points, read_view, shade_steps
 from tui_trainer.pictures import SHADE_STEPS
@@ -71,6 +72,23 @@ def test_a_binary_boundary_reads_one_output_as_the_probability_of_class_1(runs_d
         p1 = torch.sigmoid(trainer.model(grid_points(frame.extent, 9, 9)))[:, 0]
     assert frame.predicted == (p1 > 0.5).long().tolist()
     assert torch.allclose(torch.tensor(frame.confidence), torch.maximum(p1, 1 - p1), atol=1e-6)
+
+
+def test_a_playground_boundary_feeds_the_grid_through_the_chosen_features_and_draws_the_points():
+    request = ViewRequest()
+    request.ask(12, 8)
+    trainer = Trainer(config("xor", task__features=["x1", "x1*x2", "sin(x2)"], training__epochs=2),
+                      runs_dir=False, view=request)
+    trainer.run()
+    frame = request.take()
+    points = grid_points(frame.extent, 12, 8)
+    trainer.model.eval()
+    with torch.no_grad():
+        p1 = torch.sigmoid(trainer.model(expand_features(points, ["x1", "x1*x2", "sin(x2)"])))[:, 0]
+    assert frame.predicted == (p1 > 0.5).long().tolist()
+    # the samples drawn are the 2-D points, not the model's three inputs
+    assert frame.samples.train_x == trainer.data.points_train[:, 0].tolist()
+    assert frame.samples.train_y == trainer.data.points_train[:, 1].tolist()
 
 
 def test_the_fit_curve_is_the_models_output_and_w_b_are_the_layers(runs_dir):
