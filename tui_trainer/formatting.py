@@ -63,5 +63,7 @@ def point_text(point: dict) -> str:
     reached = point.get("reached_step")
     within = (f"within {number(point['tolerance'])} from step {reached}" if reached is not None
               else f"never within {number(point['tolerance'])}")
+    if point["x"] is None or point["y"] is None:
+        return f"not finite: the point diverged · {within}"
     return (f"{place((point['x'], point['y']))} f = {number(point['value'])} · nearest minimum "
             f"{place(point['nearest_minimum'])} at {number(point['distance'])} · {within}")

@@ -53,6 +53,7 @@ def test_sgd_with_a_too_high_learning_rate_diverges_and_says_so(runs_dir, capsys
     assert code == 1
     assert re.search(r"Run diverged: diverged at epoch 1, step \d+: loss = (inf|nan); try a lower "
                      "learning rate", out)
+    assert "point:       not finite: the point diverged · never within 0.05" in out
     assert "accuracy" not in out
 
 
