@@ -954,11 +954,13 @@ class TrainerApp(App[int]):
 
     def action_toggle_validation(self) -> None:
         """Boundary view: draw the validation samples too, or only the training samples."""
+        if self.offered_view != "boundary":
+            self.action_show_tab("tab-boundary")  # says what the view is for
+            return
         shown = self.boundary.toggle_validation()
         self.notify("validation samples shown (paler)" if shown else "validation samples hidden",
                     title="Boundary view")
-        if self.offered_view == "boundary":
-            self.action_show_tab("tab-boundary")
+        self.action_show_tab("tab-boundary")
 
     def action_next_chart(self) -> None:
         """Show the next live chart (loss, accuracy or R², learning rate) when one shows at a time."""

@@ -93,7 +93,8 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
     charts[2].set(title="learning rate", xlabel="epoch")
     for axis in axes[:3]:
         axis.grid(alpha=0.3)
-    axes[0].legend(fontsize="small")
+    if axes[0].get_legend_handles_labels()[0]:  # a run still going may have no step curve on disk yet
+        axes[0].legend(fontsize="small")
     if arena:
         _draw_surface(axes[2], arena)
     if beside:
