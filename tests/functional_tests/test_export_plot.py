@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from tui_trainer.cli import main
+from tui_trainer.engine.views import read_view
+from tui_trainer.export.plot import plot_runs
 
 
 def test_one_run_and_a_comparison_are_drawn(tmp_path, runs_dir, capsys):
@@ -69,6 +72,9 @@ def test_a_2d_classification_run_draws_its_decision_boundary(tmp_path, runs_dir)
     assert main(["export-plot", str(run), "-o", str(svg)]) == 0
     text = svg.read_text()
     assert "decision boundary, epoch 3" in text and "<image" in text  # the shaded plane
+    live = dataclasses.replace(read_view(run), epoch=2)  # a run still going: the app's newest picture
+    plot_runs([run], tmp_path / "live.svg", pictures={run: live})
+    assert "decision boundary, epoch 2" in (tmp_path / "live.svg").read_text()
     assert main(["compare", "--task", "multiclass", "--epochs", "2", "--device", "cpu", "--vary",
                  "optimizer.name=sgd,adam", "--runs-dir", str(tmp_path / "race")]) == 0
     both = tmp_path / "race.svg"
