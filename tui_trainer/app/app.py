@@ -28,7 +28,7 @@ from tui_trainer.app.form import ConfigForm
 from tui_trainer.formatting import duration, epoch_line, number, point_text, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
-from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
+from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
@@ -410,9 +410,6 @@ class TrainerApp(App[int]):
             f"parameters, {s.train_size} train / {s.val_size} validation samples, "
             f"{s.steps_per_epoch} step(s) per epoch" + (f", folder {s.run_dir}" if s.run_dir else "")
             + (f"; {s.config.task_spec.note}" if s.config.task_spec.note else ""))
-
-    def on_metrics_report(self, message: MetricsReport) -> None:
-        message.feed.unread = False
 
     def on_run_errored(self, message: RunErrored) -> None:
         self.run_log.add(message.failure.message)

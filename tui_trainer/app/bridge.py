@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from textual.message_pump import MessagePump
 
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.app.messages import MetricsReport, RunBegan, RunErrored
+from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.engine.control import RunControl
-from tui_trainer.engine.events import Callback, ChangeMade, EpochEnded, Progress, RunEnded, RunFailed, RunStarted
-
-
-#: The least time between two reports: the app redraws at most ~10 times a second, so more
-#: frequent wake-ups of its event loop would only take the GIL from training.
-REPORT_GAP = 0.1
+from tui_trainer.engine.events import Callback, ChangeMade, EpochEnded, Progress, RunFailed, RunStarted
 
 
 class MessageBridge(Callback):
-    """Fills a RunFeed and posts messages to ``target`` from the training thread.
+    """Fills a RunFeed from the training thread, which the app reads on its redraw timer, and
+    posts ``target`` the run's beginning and its failure (messages only for what happens once:
+    a message per report woke the app's event loop, and took the GIL from training, for nothing).
 
     It also ties the engine's stop handle to the worker: once ``cancelled`` (the Textual worker's
     cancellation event) is set, the next event asks the loop to stop as ``interrupted``.
@@ -32,7 +28,6 @@ class MessageBridge(Callback):
         self.cancelled = cancelled
         self.control = control
         self._steps_per_epoch = 1
-        self._last_report = 0.0
 
     def on_run_start(self, event: RunStarted) -> None:
         self.feed.started = event
@@ -42,18 +37,17 @@ class MessageBridge(Callback):
     def on_progress(self, event: Progress) -> None:
         self.feed.progress = event
         self._add_points(event.points)
-        self._report()
+        self._check_cancelled()
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         self._add_points(event.points)
         self.feed.epochs.append(event.metrics)
-        self._report()
+        self._check_cancelled()
 
     def on_change(self, event: ChangeMade) -> None:
         change = event.change
         self.feed.changes.append(((change.at_step - 1) / self._steps_per_epoch,
                                   f"{change.field} = {change.value}"))
-        self._report(final=True)
 
     def _add_points(self, points: list[tuple[int, float]]) -> None:
         """The step curve's new points, at their place in epochs (step 8 of 8 per epoch: 1.0)."""
@@ -63,14 +57,6 @@ class MessageBridge(Callback):
     def on_error(self, event: RunFailed) -> None:
         self.target.post_message(RunErrored(self.feed, event))
 
-    def on_run_end(self, event: RunEnded) -> None:
-        self._report(final=True)
-
-    def _report(self, final: bool = False) -> None:
+    def _check_cancelled(self) -> None:
         if self.cancelled.is_set() and not self.control.stop_requested:
             self.control.stop("interrupted")
-        now = time.monotonic()
-        if final or (not self.feed.unread and now - self._last_report >= REPORT_GAP):
-            self._last_report = now
-            self.feed.unread = True
-            self.target.post_message(MetricsReport(self.feed))

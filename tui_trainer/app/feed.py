@@ -14,8 +14,7 @@ class RunFeed:
 
     ``train_points`` are (epoch position, train loss): the run's step curve (every step's loss,
     or the mean of every k steps in a long run). ``changes`` are (epoch position, ``field = value``)
-    of each hyperparameter changed mid-run. ``unread`` is set by the bridge when it posts
-    a report and cleared by the app when it takes one, so at most one report waits in the queue.
+    of each hyperparameter changed mid-run.
     """
 
     number: int
@@ -24,7 +23,6 @@ class RunFeed:
     epochs: list[EpochMetrics] = field(default_factory=list)
     train_points: list[tuple[float, float]] = field(default_factory=list)
     changes: list[tuple[float, str]] = field(default_factory=list)
-    unread: bool = False
 
     @property
     def global_step(self) -> int:

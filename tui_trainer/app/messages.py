@@ -17,19 +17,6 @@ class RunBegan(Message):
         self.started = started
 
 
-class MetricsReport(Message):
-    """New progress or epochs are in the feed. A newer report covers everything an older one
-    did, so it replaces one still waiting in the queue."""
-
-    def __init__(self, feed: RunFeed) -> None:
-        super().__init__()
-        self.feed = feed
-
-    def can_replace(self, message: Message) -> bool:
-        """Reports of the same run merge."""
-        return isinstance(message, MetricsReport) and message.feed is self.feed
-
-
 class RunErrored(Message):
     """An exception stopped the run (its RunEnded follows with reason ``failed``)."""
 

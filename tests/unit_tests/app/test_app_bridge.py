@@ -1,13 +1,13 @@
-"""Engine events become Textual messages in one place, merged so the UI never falls behind."""
+"""Engine events fill the run's feed (read by the app's redraw timer) in one place; only a run's
+start and failure become Textual messages."""
 
 from __future__ import annotations
 
 import threading
 
-from tui_trainer.app import bridge
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.app.messages import MetricsReport, RunBegan
+from tui_trainer.app.messages import RunBegan
 from tui_trainer.config import default_config
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.events import EpochEnded, EpochMetrics, Progress, RunStarted
@@ -43,32 +43,24 @@ def started(steps_per_epoch: int = 10) -> RunStarted:
                       total_steps=2 * steps_per_epoch)
 
 
-def make_bridge(monkeypatch, gap: float = 0.0):
-    monkeypatch.setattr(bridge, "REPORT_GAP", gap)
+def make_bridge():
     inbox, feed, cancelled, control = Inbox(), RunFeed(1), threading.Event(), RunControl()
     return MessageBridge(inbox, feed, cancelled, control), inbox, feed, cancelled, control
 
 
-def test_at_most_one_report_waits_while_the_app_has_not_taken_it(monkeypatch):
-    b, inbox, feed, _, _ = make_bridge(monkeypatch)
+def test_reports_fill_the_feed_and_wake_the_app_only_for_a_start_or_a_failure():
+    b, inbox, feed, _, _ = make_bridge()
+    b.on_run_start(started())
     for step in range(1, 6):
         b.on_progress(progress(step, 1.0 / step))
-    assert [type(m) for m in inbox.messages] == [MetricsReport]
-    feed.unread = False  # the app took the report
-    b.on_progress(progress(6, 0.1))
-    assert len(inbox.messages) == 2
-    assert feed.progress.global_step == 6 and len(feed.train_points) == 6
+    b.on_epoch_end(epoch_end(1))
+    # the app reads the feed on its redraw timer: no message per report
+    assert [type(m) for m in inbox.messages] == [RunBegan]
+    assert feed.progress.global_step == 5 and len(feed.train_points) == 5 and len(feed.epochs) == 1
 
 
-def test_reports_of_one_run_replace_each_other_in_the_queue():
-    first, second, other = RunFeed(1), RunFeed(1), RunFeed(2)
-    assert MetricsReport(first).can_replace(MetricsReport(first))
-    assert not MetricsReport(first).can_replace(MetricsReport(second))
-    assert not MetricsReport(other).can_replace(RunBegan(other, None))
-
-
-def test_every_point_of_the_step_curve_lands_at_its_place_in_epochs(monkeypatch):
-    b, _, feed, _, _ = make_bridge(monkeypatch)
+def test_every_point_of_the_step_curve_lands_at_its_place_in_epochs():
+    b, _, feed, _, _ = make_bridge()
     b.on_run_start(started(steps_per_epoch=4))
     b.on_progress(progress(2, 0.6, points=[(1, 0.7), (2, 0.6)]))
     b.on_epoch_end(epoch_end(1, points=[(3, 0.55), (4, 0.5)]))
@@ -78,8 +70,8 @@ def test_every_point_of_the_step_curve_lands_at_its_place_in_epochs(monkeypatch)
     assert [m.epoch for m in feed.epochs] == [1, 2]
 
 
-def test_worker_cancellation_stops_the_loop_as_interrupted(monkeypatch):
-    b, _, _, cancelled, control = make_bridge(monkeypatch)
+def test_worker_cancellation_stops_the_loop_as_interrupted():
+    b, _, _, cancelled, control = make_bridge()
     b.on_progress(progress(1, 1.0))
     assert not control.stop_requested
     cancelled.set()
@@ -87,8 +79,8 @@ def test_worker_cancellation_stops_the_loop_as_interrupted(monkeypatch):
     assert control.stop_requested and control.stop_reason == "interrupted"
 
 
-def test_run_start_is_posted_and_recorded(monkeypatch):
-    b, inbox, feed, _, _ = make_bridge(monkeypatch, gap=10.0)
+def test_run_start_is_posted_and_recorded():
+    b, inbox, feed, _, _ = make_bridge()
     event = started()
     b.on_run_start(event)
     assert feed.started is event and isinstance(inbox.messages[0], RunBegan)
