@@ -273,7 +273,7 @@ class ArenaView(Vertical):
         surface = SURFACES[config.task.name]
         (x_low, x_high), (y_low, y_high) = view_domain(surface, config.task.params)
         self.caption.update(f"x {number(x_low, 3)}…{number(x_high, 3)} · y {number(y_low, 3)}…"
-                            f"{number(y_high, 3)} · dark = low f (log scale) · white = known minima")
+                            f"{number(y_high, 3)} · dark: low f · white: minima")
         self.canvas.show(config, self.tracks)
         self.update()
 
