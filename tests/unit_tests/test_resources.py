@@ -15,6 +15,7 @@ def test_cpu_sample_says_threads_and_the_process_memory():
     assert now.process_memory > 50 * 2**20  # torch alone takes more than this
     assert now.describe().startswith(f"CPU ×{now.threads} · ")
     assert "MiB" in now.describe()
+    assert sample("cpu", threads=3).describe().startswith("CPU ×3 · ")  # the run's count, asked from the UI
 
 
 def test_gpu_line_names_memory_and_what_nvml_adds():

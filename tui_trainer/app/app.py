@@ -242,13 +242,20 @@ class TrainerApp(App[int]):
         others; nothing changes for an invalid form (None)."""
         if config is None:
             return
-        offered = view_of(config)
+        self.offered_view = view_of(config)
+        self._show_view_tabs()
+
+    def _show_view_tabs(self) -> None:
+        """Show the offered picture's tab and hide the other pictures' tabs (once the tabs are
+        composed: on a busy machine the form can check itself before)."""
+        if not self.tabs.children:
+            self.tabs.call_after_refresh(self._show_view_tabs)
+            return
         for view, tab in VIEW_TABS.items():
-            if offered == view:
+            if self.offered_view == view:
                 self.tabs.show_tab(tab)
             else:
                 self.tabs.hide_tab(tab)
-        self.offered_view = offered
 
     # -- threads --------------------------------------------------------------------------------
 
@@ -480,7 +487,7 @@ class TrainerApp(App[int]):
             return ""
         from tui_trainer.engine.resources import sample  # torch is loaded once a run started
 
-        return sample(feed.started.device).describe()
+        return sample(feed.started.device, feed.started.threads).describe()
 
     def _finish(self, result: RunResult) -> None:
         job = self.job

@@ -38,10 +38,11 @@ class Resources:
         return f"CPU ×{self.threads}{memory}"
 
 
-def sample(device: str | torch.device) -> Resources:
-    """The resources of ``device`` (``cuda:0``, ``cpu``...) now."""
+def sample(device: str | torch.device, threads: int | None = None) -> Resources:
+    """The resources of ``device`` (``cuda:0``, ``cpu``...) now; ``threads`` is the run's thread
+    count when another thread asks (torch's count belongs to the calling thread)."""
     device = torch.device(device)
-    threads, memory = torch.get_num_threads(), process_memory()
+    threads, memory = threads or torch.get_num_threads(), process_memory()
     if device.type != "cuda" or not torch.cuda.is_available():
         return Resources(str(device), threads, memory)
     index = device.index if device.index is not None else torch.cuda.current_device()
