@@ -14,14 +14,14 @@ from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_trainer.app.arena import ArenaView
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
-from tui_trainer.app.controls import CONTROLS, bindings, palette_help
+from tui_trainer.app.controls import CONTROLS, ControlsFooter, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
@@ -198,7 +198,7 @@ class TrainerApp(App[int]):
                         yield self.fit
                     with TabPane("Arena", id="tab-arena"):
                         yield self.arena
-        yield Footer()
+        yield ControlsFooter()
 
     def on_mount(self) -> None:
         self.redraw_timer = self.set_interval(1 / REDRAWS_PER_SECOND, self._redraw, pause=True)

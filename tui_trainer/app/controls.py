@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,22 @@ def bindings() -> list[Binding]:
 def palette_help(control: Control) -> str:
     """A control's help in the command palette, with its key."""
     return f"{control.help} ({control.key})" if control.key else control.help
+
+
+class ControlsFooter(Footer):
+    """The footer, rebuilt only when what it shows changes. Textual's Footer rebuilds its keys at
+    every change of the active bindings (each move of the focus between fields, each refresh of
+    the controls' enabled state), and its keys' styles cost more than the key press itself."""
+
+    shown: tuple = ()
+
+    def bindings_changed(self, screen: Screen) -> None:
+        palette = screen.app.COMMAND_PALETTE_BINDING
+        shown = tuple((key, binding, enabled, tooltip)
+                      for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+                      if binding.show or key == palette)
+        if self._bindings_ready and shown == self.shown:
+            return
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.shown = shown  # what the rebuild, asked for now, will show
+        super().bindings_changed(screen)

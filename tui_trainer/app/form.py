@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, Callable
 
 from textual.app import ComposeResult
+from textual.color import Color
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.message import Message
@@ -66,7 +67,6 @@ class Section(Vertical):
         border-title-color: $primary;
         padding: 0 0 0 1;
     }
-    Section:focus-within { border: round $primary; }
     Section .choice-help { color: $text-muted; text-style: italic; }
     Section > .params { height: auto; }
     """
@@ -74,6 +74,15 @@ class Section(Vertical):
     def __init__(self, title: str) -> None:
         super().__init__()
         self.border_title = title
+
+    # The section holding the focus has a bright border. Not `:focus-within` in CSS: Textual then
+    # restyles every widget of the section at each move of the focus; a border's color alone
+    # only repaints the section.
+    def on_descendant_focus(self) -> None:
+        self.styles.border = ("round", Color.parse(self.app.current_theme.primary))
+
+    def on_descendant_blur(self) -> None:
+        self.styles.border = ("round", Color.parse(self.app.current_theme.primary).with_alpha(0.4))
 
 
 class ChoiceSection(Section):
