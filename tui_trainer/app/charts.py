@@ -139,8 +139,7 @@ class Chart(Vertical):
         yield self.plot
 
     def on_resize(self) -> None:
-        if self.legend_text:  # the legend wraps anew at the new width, the plot fits it
-            self.legend_text = ""
+        if self.legend_text:  # the plot fits the new width (the legend wraps anew by itself)
             self.draw()
 
     @property

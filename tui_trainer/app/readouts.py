@@ -87,6 +87,7 @@ class Readouts(Vertical):
         # One fixed-size Static for live and final numbers: updating it never needs a layout.
         self.numbers = Static("press ctrl+r to train", id="numbers")
         self.result: tuple[str, str] | None = None  # what the last ended run's numbers said
+        self.wrapped_at = 0  # the width the ended run's message was wrapped for
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -162,8 +163,14 @@ class Readouts(Vertical):
         self.eta.update(" ended", layout=False)
         self._show_ended(text, "$text-error")
 
+    def on_resize(self) -> None:
+        """An ended run's message is wrapped anew for the new width."""
+        if self.result is not None and self.numbers.size.width != self.wrapped_at:
+            self._show_ended(*self.result)
+
     def _show_ended(self, text: str, color: str) -> None:
         self.result = (text, color)
+        self.wrapped_at = self.numbers.size.width
         width = max(20, self.numbers.size.width or 40)
         wrapped = [line for paragraph in text.splitlines()
                    for line in textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]]

@@ -33,6 +33,7 @@ from tui_trainer.engine.events import (
 from tui_trainer.engine.hooks import (
     EarlyStopping, EpochContext, GradientNorm, LayerStats, StepContext, TargetLoss,
 )
+from tui_trainer.engine.memory import keep_loaded_out_of_collections
 from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
@@ -266,6 +267,7 @@ class Trainer:
         self.rules = self._rules()
         self.callbacks = [*self.rules.values(), *self.user_callbacks]
         self.epochs = training.epochs  # the run's length (a mid-run change may set another)
+        keep_loaded_out_of_collections()
         self.ready = True
 
     def get_ready(self) -> None:

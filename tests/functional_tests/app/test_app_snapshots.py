@@ -53,6 +53,14 @@ def masked(text: str, tmp_path: Path) -> str:
 
 
 async def check(pilot, name: str, tmp_path: Path) -> None:
+    """Compare the screen at each size of SIZES (the terminal resized in between: one app, one
+    run, both sizes) with its kept text; the app is left at the first size."""
+    for size in [*SIZES[1:], SIZES[0]]:  # the first size last: the test goes on at it
+        await pilot.resize_terminal(*size)
+        await check_size(pilot, name, tmp_path)
+
+
+async def check_size(pilot, name: str, tmp_path: Path) -> None:
     await pilot.pause(0.3)  # redraws after a layout (legends wrapping anew, plots fitting) settle
     app = pilot.app
     width, height = app.size
@@ -71,10 +79,9 @@ async def check(pilot, name: str, tmp_path: Path) -> None:
     new.unlink(missing_ok=True)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_ready_invalid_finished_and_history_screens(size, tmp_path, runs_dir, make_ui):
+async def test_ready_invalid_finished_and_history_screens(tmp_path, runs_dir, make_ui):
     app = make_app(runs_dir=runs_dir)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=SIZES[0]) as pilot:
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready and app.readouts.status.state == "ready")
         await check(pilot, "ready", tmp_path)
@@ -89,24 +96,22 @@ async def test_ready_invalid_finished_and_history_screens(size, tmp_path, runs_d
         await check(pilot, "history", tmp_path)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_failed_mnist_screen(size, tmp_path, runs_dir, make_ui, monkeypatch):
+async def test_failed_mnist_screen(tmp_path, runs_dir, make_ui, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the message names the folder: the same relative one every time
     config = resolve({"task": {"name": "mnist", "data_dir": "no-data", "download": False},
                       "training": {"device": "cpu"}})
     app = make_app(runs_dir=runs_dir, config=config)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=SIZES[0]) as pilot:
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready)
         await ui.run_to_end()
         await check(pilot, "failed-mnist", tmp_path)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_boundary_and_fit_screens(size, tmp_path, runs_dir, make_ui):
+async def test_boundary_and_fit_screens(tmp_path, runs_dir, make_ui):
     config = resolve({"task": "multiclass", "training": {"epochs": 4, "device": "cpu"}})
     app = make_app(runs_dir=runs_dir, config=config)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=SIZES[0]) as pilot:
         ui = make_ui(pilot)
         app.action_show_tab("tab-boundary")
         await ui.run_to_end()
@@ -120,11 +125,10 @@ async def test_boundary_and_fit_screens(size, tmp_path, runs_dir, make_ui):
         await check(pilot, "fit", tmp_path)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_arena_screen_draws_the_path_where_the_point_went(size, tmp_path, runs_dir, make_ui):
+async def test_arena_screen_draws_the_path_where_the_point_went(tmp_path, runs_dir, make_ui):
     config = resolve({"task": "rosenbrock", "training": {"epochs": 12, "device": "cpu"}})
     app = make_app(runs_dir=runs_dir, config=config)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=SIZES[0]) as pilot:
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready)
         await ui.run_to_end()
