@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(VENV)/bin/tui-trainer $(ARGS)
 
-# Two test processes (pytest-xdist): most tests train small models on one thread each.
+# Three test processes on two cores (pytest-xdist): tests spend part of their time waiting (on
+# subprocesses, on the app's timers), which a third process fills; worksteal keeps every process
+# busy to the end instead of one finishing a long tail alone.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -q -n 3 --dist worksteal $(PYTEST_ARGS)
 
 # The fuzz suite of the normal run (tests/fuzz), with many more cases: prints how many were
 # tried and how many failed. FUZZ_EXAMPLES cases per property (5 properties).
