@@ -774,8 +774,9 @@ class TrainerApp(App[int]):
 
     def _show_leaderboard(self, shown: bool) -> None:
         """The leaderboard in place of the single run's numbers (compare mode), or not."""
-        self.leaderboard.display = shown
-        self.readouts.numbers.display = not shown
+        if self.leaderboard.display != shown:  # setting it lays the screen out, even unchanged
+            self.leaderboard.display = shown
+            self.readouts.numbers.display = not shown
 
     @staticmethod
     def _job_name(job: Job) -> str:

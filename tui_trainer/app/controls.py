@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,10 @@ def palette_help(control: Control) -> str:
 
 
 class ControlsFooter(Footer):
-    """The footer, rebuilt only when what it shows changes. Textual's Footer rebuilds its keys at
-    every change of the active bindings (each move of the focus between fields, each refresh of
-    the controls' enabled state), and its keys' styles cost more than the key press itself."""
+    """The footer, rebuilt only when the keys it shows change. Textual's Footer rebuilds its keys
+    at every change of the active bindings (each move of the focus between fields, a run starting
+    or ending), and building them lays the screen out; a key only enabled or disabled is
+    restyled in place (FooterKey keeps that state in ``_disabled``: Textual 8.2, pinned)."""
 
     shown: tuple = ()
 
@@ -96,6 +98,24 @@ class ControlsFooter(Footer):
                       if binding.show or key == palette)
         if self._bindings_ready and shown == self.shown:
             return
+        if self._bindings_ready and self._enable_in_place(shown):
+            self.shown = shown
+            return
         if screen.app.app_focus and self.is_attached and screen is self.screen:
             self.shown = shown  # what the rebuild, asked for now, will show
         super().bindings_changed(screen)
+
+    def _enable_in_place(self, shown: tuple) -> bool:
+        """Enable or disable the keys already shown, when only that changed; False otherwise."""
+        if [(key, binding, tooltip) for key, binding, _, tooltip in shown] != [
+                (key, binding, tooltip) for key, binding, _, tooltip in self.shown]:
+            return False
+        keys = {key.action: key for key in self.query(FooterKey)}
+        enabled = {binding.action: on for _, binding, on, _ in shown}
+        if set(keys) != set(enabled):
+            return False
+        for action, key in keys.items():
+            if key._disabled == enabled[action]:
+                key._disabled = not enabled[action]
+                key.set_class(key._disabled, "-disabled")
+        return True

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_trainer.app.charts import MIN_REDRAW_GAP, Plot, rgb
+from tui_trainer.app.fields import set_text
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
 from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, validation_color
@@ -210,7 +211,7 @@ class BoundaryPanel(Vertical):
     def clear(self) -> None:
         """Blank, for a new run."""
         self.canvas.show(None, self.validation)
-        self.caption.update(WAITING)
+        set_text(self.caption, WAITING)
 
 
 class FitPanel(Vertical):
@@ -283,7 +284,7 @@ class FitPanel(Vertical):
         self.frame = self.drawn = None
         self.plot.plt.clear_figure()
         self.plot.refresh()
-        self.caption.update("the model's curve appears once a run's first epoch ends")
+        set_text(self.caption, "the model's curve appears once a run's first epoch ends")
 
 
 #: The fit view's colors: the data (TensorFlow Playground's blue) and the model's curve.

@@ -7,9 +7,10 @@ import io
 
 from rich.console import Console
 from textual.widgets import Checkbox, Footer
+from textual.widgets._footer import FooterKey
 
 from tui_trainer.app import make_app
-from tui_trainer.app.controls import CONTROLS
+from tui_trainer.app.controls import CONTROLS, ControlsFooter
 from tui_trainer.app.labels import LABEL_WIDTH, label
 from tui_trainer.config import ModelConfig, TrainingConfig, choice_names, params_of, resolve, section_params
 
@@ -87,3 +88,26 @@ async def test_history_ticks_the_two_newest_runs_and_a_click_toggles_a_row(runs_
         await pilot.click(runs, offset=(4, 2))
         await pilot.pause()
         assert sorted(runs.selected) == [2, 3]
+
+
+async def test_footer_dims_what_does_nothing_now_and_keeps_its_keys_while_the_focus_moves(
+        runs_dir, make_ui, long_linear):
+    app = make_app(runs_dir=runs_dir, config=long_linear)
+    async with app.run_test(size=(120, 36)) as pilot:
+        ui = make_ui(pilot)
+        footer = app.query_one(ControlsFooter)
+        await ui.wait_until(lambda: len(footer.query(FooterKey)) > 1)
+
+        def dimmed(action: str) -> bool:
+            return next(key for key in footer.query(FooterKey) if key.action == action).has_class("-disabled")
+
+        keys = set(footer.query(FooterKey))
+        assert dimmed("stop") and dimmed("pause") and not dimmed("run")
+        await ui.type("training.seed", "3")  # the focus moves field to field: the same keys
+        await ui.type("optimizer.lr", "0.02")
+        await pilot.press("ctrl+r")
+        await ui.wait_until(lambda: app.job is not None and not dimmed("stop"))
+        assert dimmed("run") and not dimmed("pause")
+        await pilot.press("ctrl+t")
+        await ui.wait_until(lambda: app.job is None and dimmed("stop"))
+        assert not dimmed("run") and set(footer.query(FooterKey)) == keys  # dimmed in place
