@@ -279,9 +279,12 @@ class ConfigForm(VerticalScroll):
         set_text(self.general, "\n".join(loose))
         self.general.set_class(bool(loose), "-shown")
 
-    def on_descendant_focus(self, event) -> None:
-        """Explain the focused field in the help line."""
-        row = next((node for node in event.widget.ancestors_with_self if isinstance(node, FieldRow)), None)
+    def on_descendant_focus(self) -> None:
+        """Explain the focused field in the help line: the one focused now (tab pressed quickly
+        across sections can bring the events of fields passed by after the last one's)."""
+        focused = self.screen.focused
+        row = next((node for node in focused.ancestors_with_self if isinstance(node, FieldRow)),
+                   None) if focused is not None else None
         if row is not None:
             self._explain(row)
 
