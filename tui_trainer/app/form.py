@@ -30,6 +30,8 @@ from tui_trainer.schema import Param
 
 #: Training fields shown in the Device section instead of the Training section.
 DEVICE_FIELDS = ("device", "threads")
+#: The opacity of a form section's border while the focus is elsewhere (its CSS says the same).
+DIM_BORDER = 0.4
 #: Device choices before torch has loaded and listed the real ones.
 FALLBACK_DEVICES = [("auto", "auto"), ("cpu", "cpu")]
 #: A change travels through a few widgets (list, select, field, form); settling waits at most
@@ -63,7 +65,7 @@ class Section(Vertical):
     DEFAULT_CSS = """
     Section {
         height: auto;
-        border: round $primary 40%;
+        border: round $primary 40%;  /* DIM_BORDER */
         border-title-color: $primary;
         padding: 0 0 0 1;
     }
@@ -79,10 +81,14 @@ class Section(Vertical):
     # restyles every widget of the section at each move of the focus; a border's color alone
     # only repaints the section.
     def on_descendant_focus(self) -> None:
-        self.styles.border = ("round", Color.parse(self.app.current_theme.primary))
+        self._light(True)
 
     def on_descendant_blur(self) -> None:
-        self.styles.border = ("round", Color.parse(self.app.current_theme.primary).with_alpha(0.4))
+        self._light(False)
+
+    def _light(self, focused: bool) -> None:
+        primary = Color.parse(self.app.current_theme.primary)
+        self.styles.border = ("round", primary if focused else primary.with_alpha(DIM_BORDER))
 
 
 class ChoiceSection(Section):

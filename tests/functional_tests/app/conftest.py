@@ -8,6 +8,7 @@ from typing import Callable
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
+from textual.widgets._select import SelectOverlay
 
 from tui_trainer.app.fields import FieldRow
 from tui_trainer.config import resolve
@@ -28,13 +29,20 @@ class Ui:
         return next(row for row in self.app.form.rows if row.key == key)
 
     async def choose(self, key: str, value: str) -> None:
-        """Open a Select, type the choice's name to find it, and press enter."""
+        """Open a Select, type the choice's name to find it, and press enter. Textual's
+        type-to-search forgets what was typed after 0.7 s without a key, which a busy machine
+        can take between two keys: then the arrow keys go on to the choice, as a person would."""
         await self.pilot.pause()  # the lower form sections mount just after the first frame
-        select = self.row(key).editor
+        row = self.row(key)
+        select = row.editor
         assert isinstance(select, Select)
         select.focus()
         await self.pilot.press("enter")
         await self.pilot.press(*value)
+        overlay = select.query_one(SelectOverlay)
+        wanted = [option for _, option in row.options].index(value)
+        while overlay.highlighted != wanted:
+            await self.pilot.press("down" if (overlay.highlighted or 0) < wanted else "up")
         await self.pilot.press("enter")
         await self.pilot.pause()
         assert select.value == value
