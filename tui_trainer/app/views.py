@@ -206,7 +206,8 @@ class BoundaryPanel(Vertical):
         long = Content("").join([*parts, Content(" · stronger shade: more probable · f7: "
                                                  + ("training points only" if self.validation
                                                     else "+validation points"))])
-        self.caption.update(long if long.cell_length <= self.size.width - 2 else short)
+        # One line high (CSS): a new caption needs no layout of the screen, at every picture.
+        self.caption.update(long if long.cell_length <= self.size.width - 2 else short, layout=False)
 
     def clear(self) -> None:
         """Blank, for a new run."""
