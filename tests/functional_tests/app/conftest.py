@@ -64,6 +64,12 @@ class Ui:
             assert loop.time() < deadline, "the app never reached the expected state"
             await self.pilot.pause(0.02)
 
+    async def show_tab(self, tab: str) -> None:
+        """Show a tab (``tab-boundary``) and wait until it is laid out, as a person sees it before
+        pressing a key (a picture's view asks the run for pictures of its size)."""
+        self.app.action_show_tab(tab)
+        await self.wait_until(lambda: self.app.query_one(f"#{tab}").size.area > 0)
+
     async def start(self) -> None:
         """Press ctrl+r and wait until the form has settled and the run started (or was refused)."""
         await self.pilot.press("ctrl+r")

@@ -37,7 +37,7 @@ async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have
         ui = make_ui(pilot)
         assert offered(app) == {"tab-boundary"}
         await pilot.press("f8")  # no run yet: a notice, nothing written
-        app.action_show_tab("tab-boundary")
+        await ui.show_tab("tab-boundary")
         await ui.run_to_end()
         canvas = app.boundary.canvas
         await ui.wait_until(lambda: canvas.frame is not None and canvas.frame.epoch == 4)
@@ -94,7 +94,7 @@ async def test_the_fit_shows_w_and_b_and_the_curve_after_a_linear_run(runs_dir, 
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
         assert offered(app) == {"tab-fit"}
-        app.action_show_tab("tab-fit")
+        await ui.show_tab("tab-fit")
         await ui.run_to_end()
         await ui.wait_until(lambda: app.fit.frame is not None and app.fit.frame.epoch == 300)
         p = app.last_trainer.result.parameters
@@ -109,7 +109,7 @@ async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, 
     app = make_app(runs_dir=runs_dir, config=resolve(MULTICLASS))
     async with app.run_test(size=(120, 36)) as pilot:
         ui = make_ui(pilot)
-        app.action_show_tab("tab-boundary")
+        await ui.show_tab("tab-boundary")
         await pilot.press("f5")
         await ui.wait_until(lambda: isinstance(app.screen, CompareDialog))
         app.screen.choices.select("sgd")
