@@ -96,9 +96,7 @@ class ControlsFooter(Footer):
         shown = tuple((key, binding, enabled, tooltip)
                       for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
                       if binding.show or key == palette)
-        if self._bindings_ready and shown == self.shown:
-            return
-        if self._bindings_ready and self._enable_in_place(shown):
+        if self._bindings_ready and (shown == self.shown or self._enable_in_place(shown)):
             self.shown = shown
             return
         if screen.app.app_focus and self.is_attached and screen is self.screen:
