@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
@@ -29,6 +30,7 @@ from tui_trainer.formatting import duration, epoch_line, number, point_text, rat
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.messages import RunBegan, RunErrored
+from tui_trainer.app.pace import TICKS_PER_SECOND
 from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.runlog import RunLog
@@ -47,8 +49,6 @@ from tui_trainer.outputs import fresh_path
 if TYPE_CHECKING:
     from tui_trainer.engine.loop import Trainer
 
-#: Redraws per second of readouts, charts and log while a run goes.
-REDRAWS_PER_SECOND = 4
 #: The tab of each live picture (offered only for a task that has that picture).
 VIEW_TABS = {"boundary": "tab-boundary", "fit": "tab-fit", "arena": "tab-arena"}
 
@@ -116,6 +116,16 @@ class Job:
         return [entry.control for entry in self.race] or [self.control]
 
 
+class MainScreen(Screen):
+    """The app's one screen. Its widgets were styled as they mounted a moment before Textual
+    resumes it for the first time, so that first resume skips restyling every widget again."""
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self.stack_updates:
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
+
+
 class TrainerApp(App[int]):
     """tui-trainer's app. ``config`` (or the file at ``config_path``) fills the form; runs are
     written under ``runs_dir`` (default: the user data folder)."""
@@ -125,7 +135,6 @@ class TrainerApp(App[int]):
     #main { height: 1fr; }
     #form { width: 34; }
     .-wide #form { width: 48; }
-    .-narrow Readouts Bar { width: 18; }
     #live { width: 1fr; }
     #tabs { height: 1fr; }
     #tabs TabPane { padding: 0; }
@@ -162,6 +171,9 @@ class TrainerApp(App[int]):
         except ConfigError as exc:
             self.start_problems = [f"{path}: {p}" for p in exc.problems]
             return default_config()
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -201,7 +213,7 @@ class TrainerApp(App[int]):
         yield ControlsFooter()
 
     def on_mount(self) -> None:
-        self.redraw_timer = self.set_interval(1 / REDRAWS_PER_SECOND, self._redraw, pause=True)
+        self.redraw_timer = self.set_interval(1 / TICKS_PER_SECOND, self._redraw, pause=True)
         self._clear_live()
         for line in self.start_problems:
             self.run_log.add(f"config not loaded: {line}")
@@ -423,7 +435,8 @@ class TrainerApp(App[int]):
         self.run_log.add(*message.failure.traceback.rstrip().splitlines()[-3:])
 
     def _redraw(self, final: bool = False) -> None:
-        """Show what the feed gained: at most REDRAWS_PER_SECOND times a second, never per message."""
+        """Show what the feed gained: TICKS_PER_SECOND times a second, never per message (the
+        live views draw when their pace allows)."""
         job = self.job
         if job is None:
             return
@@ -434,7 +447,7 @@ class TrainerApp(App[int]):
         self.readouts.show_feed(feed, self._resources(feed))
         measured = next((m for m in reversed(feed.epochs) if m.layers), None)
         if measured is not None:
-            self.layers.show(measured.epoch, measured.layers)
+            self.layers.show(measured.epoch, measured.layers, final)
         self._take_view(*self._pictured(job), final=final)
         self.charts.update(final)
         if self._arena_job() and self.tabs.active == "tab-arena":
@@ -677,7 +690,7 @@ class TrainerApp(App[int]):
         done = sum(e.feed.global_step for e in job.race)
         total = sum(e.feed.started.total_steps if e.feed.started else 0 for e in job.race)
         if total:
-            self.readouts.bar.update(total=total, progress=done)
+            self.readouts.progress.fraction = done / total
         self.charts.update(final)
         if self._arena_job() and self.tabs.active == "tab-arena":
             self.arena.update()
@@ -717,7 +730,7 @@ class TrainerApp(App[int]):
         best = (f"best {ranked[0][2]}, loss {number(ranked[0][0], 3)}" if ranked
                 else "no run ended with a finite loss")
         self.readouts.status.show(state, f"{len(results)} runs · {best}")
-        self.readouts.eta.update(f" {duration(max(r.seconds for r in results))} · ended", layout=False)
+        self.readouts.progress.clock = f"{duration(max(r.seconds for r in results))} · ended"
 
     def action_lr_find(self) -> None:
         """Run the learning-rate range test on the form's config, then show its curve; enter

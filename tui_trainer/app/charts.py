@@ -7,17 +7,25 @@ line's color, never over the data. The x axis counts whole epochs and says so.""
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import plotext._utility as plotext_utility
+from rich.ansi import AnsiDecoder
+from rich.segment import Segment
+from rich.style import Style
 
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Container, Vertical
 from textual.content import Content
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.pace import CHART_SHARE, Pace, Paced
 from tui_trainer.app.series import MinMaxSeries
 from tui_trainer.formatting import number
 
@@ -30,11 +38,6 @@ R2_FLOOR = -1.0
 AXIS_COLUMNS = 10
 #: Columns each x tick label may take.
 X_TICK_COLUMNS = 9
-#: Live charts redraw at most this often...
-MIN_REDRAW_GAP = 0.25
-#: ...and, with plotext's build being pure Python that holds the GIL the training thread needs,
-#: only as often as keeps their render time under this share of the wall clock.
-RENDER_BUDGET = 0.01
 
 
 def log_ticks(low: float, high: float) -> list[float]:
@@ -92,18 +95,75 @@ class Line:
     color: tuple[int, int, int]
 
 
-class Plot(PlotextPlot):
-    """The plot part of a Chart, timing its renders (the live charts pace their redraws by it)."""
+@cache
+def _cell_style(foreground: Any, style: Any, background: Any) -> Style:
+    """The Rich style of plotext's colors for a cell, read from the ANSI codes plotext writes."""
+    codes = plotext_utility.colors_to_ansi(foreground, style, background)
+    spans = AnsiDecoder().decode_line(codes + "x").spans
+    return spans[0].style if spans else Style.null()
 
-    def __init__(self) -> None:
+
+def _hashable(color: Any) -> Any:
+    return tuple(color) if isinstance(color, list) else color
+
+
+class Plot(Paced, PlotextPlot):
+    """A plotext plot whose drawing a live view pays from its pace. While ``waiting`` holds a
+    text, the plot shows that text instead (nothing to draw yet costs plotext no build).
+
+    After changing the figure through ``plt``, call ``replot``. The lines come from plotext's
+    matrix of cells (its marker and colors per cell) straight into the screen's strips: what
+    textual-plotext's render does through an ANSI string that Rich parses back, at a third of the
+    cost (test_plot_lines_are_plotexts_cells checks the two agree)."""
+
+    waiting: reactive[str] = reactive("", layout=False)
+
+    def __init__(self, waiting: str = "") -> None:
         super().__init__()
-        self.render_seconds = 0.0
+        self.set_reactive(Plot.waiting, waiting)
+        self.version = 0  # bumped by replot
+        self._lines: list[Strip] = []
+        self._built_for: tuple | None = None
+
+    def replot(self) -> None:
+        """Draw the figure anew (it changed)."""
+        self.version += 1
+        self.refresh()
 
     def render(self) -> RenderResult:
-        start = time.perf_counter()
-        result = super().render()
-        self.render_seconds = time.perf_counter() - start
-        return result
+        return Content.from_markup("[$text-muted]$text[/]", text=self.waiting)
+
+    def render_line(self, y: int) -> Strip:
+        if self.waiting:
+            return super().render_line(y)
+        width, height = self.size
+        key = (width, height, self.app.theme, self.version)
+        if key != self._built_for:
+            self._lines, self._built_for = self._build(width, height), key
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+
+    def _build(self, width: int, height: int) -> list[Strip]:
+        # What textual-plotext's render does before plotext's build...
+        plt = self.plt
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        # ...and plotext's build, less turning the cells into an ANSI string.
+        plt._set_sizes()
+        plt._build_matrix()
+        matrix = plt.monitor.matrix
+        lines = []
+        for row in reversed(matrix.Rows):
+            markers, colors = matrix.marker[row], list(zip(matrix.fullground[row], matrix.style[row],
+                                                            matrix.background[row]))
+            segments, start = [], 0
+            for end in range(1, len(markers) + 1):
+                if end == len(markers) or colors[end] != colors[start]:
+                    style = _cell_style(*map(_hashable, colors[start]))
+                    segments.append(Segment("".join(markers[start:end]), style))
+                    start = end
+            lines.append(Strip(segments, len(markers)))
+        return lines
 
 
 class Chart(Vertical):
@@ -116,7 +176,7 @@ class Chart(Vertical):
     DEFAULT_CSS = """
     Chart { height: 1fr; min-height: 6; }
     Chart > .legend { height: auto; padding: 0 1; }
-    Chart > Plot { height: 1fr; }
+    Chart > Plot { height: 1fr; content-align: center middle; }
     """
 
     def __init__(self, title: str, scale: str = "linear", floor: float | None = None,
@@ -132,7 +192,7 @@ class Chart(Vertical):
         self.x_last: float | None = None  # the x range's end (shared by the live charts)
         self.legend = Static("", classes="legend")
         self.legend_text = ""
-        self.plot = Plot()
+        self.plot = Plot(WAITING)
 
     def compose(self) -> ComposeResult:
         yield self.legend
@@ -141,11 +201,6 @@ class Chart(Vertical):
     def on_resize(self) -> None:
         if self.legend_text:  # the plot fits the new width (the legend wraps anew by itself)
             self.draw()
-
-    @property
-    def render_seconds(self) -> float:
-        """How long the plot's last render took."""
-        return self.plot.render_seconds
 
     def draw(self, lines: list[Line] | None = None, title: str | None = None) -> None:
         """Redraw with ``lines`` (default: the current ones) and an optional new title."""
@@ -158,6 +213,7 @@ class Chart(Vertical):
         columns = max(8, self.plot.size.width - AXIS_COLUMNS)
         drawn = [(line, *line.series.points(columns)) for line in self.lines]
         drawn = [(line, xs, ys) for line, xs, ys in drawn if xs]
+        self.plot.waiting = "" if drawn else WAITING
         values = [y for _, _, ys in drawn for y in ys]
         log = bool(self.scale == "log" and values and min(values) > 0)
         # plotext's own log scale rewrites its data on every build, so a second render of the
@@ -177,10 +233,13 @@ class Chart(Vertical):
         plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("epoch")
         legend = self._legend(log)
-        if legend.plain != self.legend_text:  # an update lays the screen out again: only on change
+        if legend.plain != self.legend_text:
+            # The screen is laid out again only when the legend's height changes.
+            width = self.legend.content_size.width
+            same_height = width > 0 and len(legend.wrap(width)) == self.legend.content_size.height
             self.legend_text = legend.plain
-            self.legend.update(legend)
-        self.plot.refresh()
+            self.legend.update(legend, layout=not same_height)
+        self.plot.replot()
 
     def _y_axis(self, plt, values: list[float], log: bool) -> None:
         low, high = min(values), max(values)
@@ -209,6 +268,8 @@ class Chart(Vertical):
         return Content("").join(parts)
 
 
+#: What a chart says before a run has given it a point.
+WAITING = "the curves appear as a run trains"
 #: The live charts, in the order f4 shows them one at a time.
 LIVE_CHARTS = ("loss", "metric", "lr")
 
@@ -241,7 +302,9 @@ class LiveCharts(Container):
         self._feed: RunFeed | None = None  # the first run's feed (None before any run)
         self._tracks: list[_Track] = []
         self._regression = False
-        self._next_draw = 0.0
+        self.pace = Pace(CHART_SHARE)
+        for chart in self.charts.values():
+            chart.plot.pace = self.pace
 
     def compose(self) -> ComposeResult:
         yield from self.charts.values()
@@ -268,6 +331,7 @@ class LiveCharts(Container):
         (the metric chart shows their validation values, or train values when not ``validated``;
         runs that are not ``scored``, arena runs, have no metric and its chart says so)."""
         feeds = [feeds] if isinstance(feeds, RunFeed) else list(feeds)
+        self.pace.reset()
         self._feed = feeds[0] if feeds else None
         self._regression = regression
         self._tracks = [_Track(feed) for feed in feeds]
@@ -310,18 +374,15 @@ class LiveCharts(Container):
                 chart.draw()
 
     def update(self, final: bool = False) -> bool:
-        """Take what the feeds gained since the last call and redraw, unless the last redraw was
-        too recent (``final`` redraws anyway); False when nothing was drawn."""
-        now = time.monotonic()
-        if self._feed is None or (now < self._next_draw and not final):
+        """Take what the feeds gained since the last call and redraw, when the charts' pace
+        allows (``final`` redraws anyway); False when nothing was drawn."""
+        if self._feed is None or not self.pace.due(final):
             return False
         if not any([track.take(self._regression) for track in self._tracks]):
             return False
         if len(self._tracks) == 1:  # one run: its mid-run changes are marked on every chart
             for chart in self.charts.values():
                 chart.markers = [x for x, _ in self._feed.changes]
-        cost = sum(chart.render_seconds for chart in self.charts.values())
-        self._next_draw = now + max(MIN_REDRAW_GAP, cost / RENDER_BUDGET)
         self._draw_all()
         return True
 

@@ -13,11 +13,16 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
+from tui_trainer.app.pace import TABLE_SHARE, Pace, Paced
 from tui_trainer.formatting import number, percent
 
 
 #: How the panel marks a layer whose gradient vanishes or explodes.
 FLAG_MARKS = {"vanishing": "▼", "exploding": "▲"}
+
+
+class LayerTable(Paced, DataTable):
+    """The layers' figures, one row a layer (its drawing paid from the panel's pace)."""
 
 
 class LayerPanel(Vertical):
@@ -32,7 +37,8 @@ class LayerPanel(Vertical):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.table = DataTable(zebra_stripes=True, cursor_type="none")
+        self.table = LayerTable(zebra_stripes=True, cursor_type="none")
+        self.pace = self.table.pace = Pace(TABLE_SHARE)
         self.hint = Static("per-layer figures appear after a run's first epoch", classes="hint")
         self.shown: tuple[int, Any] | None = None
         self.latest: tuple[int | None, list[dict[str, Any]] | None] = (None, None)
@@ -47,17 +53,24 @@ class LayerPanel(Vertical):
 
     def on_show(self) -> None:
         self.in_view = True
-        self.show(*self.latest)  # figures that came while the tab was not shown
+        self.show(*self.latest, final=True)  # figures that came while the tab was not shown
 
     def on_hide(self) -> None:
         self.in_view = False
 
-    def show(self, epoch: int | None, layers: list[dict[str, Any]] | None) -> None:
+    def show(self, epoch: int | None, layers: list[dict[str, Any]] | None, final: bool = False) -> None:
         """Show the figures measured at the end of ``epoch`` (nothing new: nothing redrawn; kept
-        for when the tab shows, while it is hidden)."""
+        for when the tab shows, while it is hidden), when the panel's pace allows (``final``, a
+        run's end: at once)."""
         self.latest = (epoch, layers)
         if not self.in_view or not self.table.columns or (epoch, id(layers)) == self.shown:
             return
+        if not self.pace.due(final):
+            return
+        with self.pace.timed():
+            self._fill(epoch, layers)
+
+    def _fill(self, epoch: int | None, layers: list[dict[str, Any]] | None) -> None:
         self.shown = (epoch, id(layers))
         self.table.clear()
         flagged = []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import textwrap
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import ProgressBar, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.catalog.arena import ARENA_KIND
@@ -66,6 +67,31 @@ class Status(Static):
                                         detail=f" — {detail}" if detail else ""), layout=False)
 
 
+class ProgressLine(Widget):
+    """A run's progress on one line: a bar (in the primary color, green once complete), the
+    percentage, and the clock (elapsed and ETA, or how long the run took once it ended). One
+    widget redrawn at each tick, so a tick costs the UI thread as little as it can."""
+
+    DEFAULT_CSS = """
+    ProgressLine { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    #: The bar's cells: the width left after the figures, within these bounds.
+    BAR_CELLS = (10, 32)
+
+    fraction: reactive[float] = reactive(0.0, layout=False)
+    clock: reactive[str] = reactive("", layout=False)
+
+    def render(self) -> Content:
+        low, high = self.BAR_CELLS
+        cells = max(low, min(high, self.size.width - 28))
+        fraction = max(0.0, min(1.0, self.fraction))
+        full, half = divmod(round(fraction * cells * 2), 2)
+        return Content.assemble(("━" * full + "╸" * half, "$success" if fraction >= 1 else "$primary"),
+                                ("━" * (cells - full - half), "$surface"), f" {fraction:4.0%} ",
+                                (self.clock, "$text-muted"))
+
+
 class Readouts(Vertical):
     """Epoch and step, a progress bar with ETA and samples/s, losses, accuracy or R^2, learning
     rate, gradient norm and device while a run goes; final metrics, parameter count and (for the
@@ -73,34 +99,27 @@ class Readouts(Vertical):
 
     DEFAULT_CSS = """
     Readouts { height: auto; padding: 0 1; }
-    Readouts > Horizontal { height: 1; }
-    Readouts ProgressBar { width: auto; }
-    Readouts #eta { width: 1fr; height: 1; color: $text-muted; text-wrap: nowrap; }
     Readouts #numbers { height: 4; text-wrap: nowrap; text-overflow: ellipsis; overflow: hidden; }
     """
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.status = Status()
-        self.bar = ProgressBar(total=1, show_eta=False)
-        self.eta = Static("", id="eta")
+        self.progress = ProgressLine()
         # One fixed-size Static for live and final numbers: updating it never needs a layout.
-        self.numbers = Static("press ctrl+r to train", id="numbers")
+        self.numbers = Static("press ctrl+r to train", id="numbers", markup=False)
         self.result: tuple[str, str] | None = None  # what the last ended run's numbers said
         self.wrapped_at = 0  # the width the ended run's message was wrapped for
 
     def compose(self) -> ComposeResult:
         yield self.status
-        with Horizontal():
-            yield self.bar
-            yield self.eta
+        yield self.progress
         yield self.numbers
 
     def clear(self, hint: str = "press ctrl+r to train") -> None:
         """Blank numbers for a new run."""
         self.result = None
-        self.bar.update(total=1, progress=0)
-        self.eta.update("", layout=False)
+        self.progress.fraction, self.progress.clock = 0.0, ""
         self.numbers.styles.height = 4
         self.numbers.update(hint, layout=False)
 
@@ -111,12 +130,12 @@ class Readouts(Vertical):
             return
         step, total = feed.global_step, started.total_steps
         elapsed = feed.elapsed
-        self.bar.update(total=total, progress=step)
+        self.progress.fraction = step / total if total else 0.0
         remaining = elapsed * (total - step) / step if step else None
         progress, last = feed.progress, feed.epochs[-1] if feed.epochs else None
         fresh = progress if progress and (not last or progress.global_step > last.global_step) else None
         speed = fresh.samples_per_second if fresh else last.samples_per_second if last else None
-        self.eta.update(f" {duration(elapsed)} · ETA {duration(remaining)}", layout=False)
+        self.progress.clock = f"{duration(elapsed)} · ETA {duration(remaining)}"
         epoch = fresh.epoch if fresh else (last.epoch if last else started.start_epoch)
         in_epoch = fresh.step if fresh else started.steps_per_epoch if last else 0
         position = (f"epoch {epoch}/{started.epochs} · step {in_epoch}/{started.steps_per_epoch}"
@@ -142,7 +161,7 @@ class Readouts(Vertical):
         """Show how the run ended and what it learned, in place of the live numbers; the
         clock stops (no ETA once a run has ended)."""
         final = result.final
-        self.eta.update(f" {duration(result.seconds)} · ended", layout=False)
+        self.progress.clock = f"{duration(result.seconds)} · ended"
         lines = [f"{result.epochs_run} epoch(s) · {result.param_count:,} params · "
                  f"{rate(result.samples_per_second)} samples/s",
                  _metric_line("final ", final.train_accuracy, final.val_accuracy, final.train_r2,
@@ -160,7 +179,7 @@ class Readouts(Vertical):
 
     def show_message(self, text: str) -> None:
         """Show why a run could not train (wrapped; the Log tab holds it whole)."""
-        self.eta.update(" ended", layout=False)
+        self.progress.clock = "ended"
         self._show_ended(text, "$text-error")
 
     def on_resize(self) -> None:
@@ -186,7 +205,7 @@ class Readouts(Vertical):
             return
         text, _ = self.result
         self.result = None
-        self.eta.update("", layout=False)
+        self.progress.clock = ""
         self.numbers.update(Content.from_markup(
             "[$text-muted]$text[/]", text=f"last run #{run} (before the form changed):\n" + text))
 

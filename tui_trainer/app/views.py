@@ -8,7 +8,6 @@ newest at each redraw; the engine makes them at a bounded rate (``engine.views``
 
 from __future__ import annotations
 
-import time
 from itertools import groupby
 from typing import Any
 
@@ -21,23 +20,22 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui_trainer.app.charts import MIN_REDRAW_GAP, Plot, rgb
+from tui_trainer.app.charts import Plot, rgb
 from tui_trainer.app.fields import set_text
+from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
 from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, validation_color
 
 #: The size asked for before a panel has been laid out (its tab not shown yet).
 UNMEASURED = (60, 40)
-#: The share of the wall clock drawing pictures may take (a 10 ms picture: two a second).
-PICTURE_BUDGET = 0.02
 #: The boundary's caption before its first picture.
 WAITING = "the boundary shows once an epoch ends"
 #: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
 HALF_BLOCK = "▀"
 
 
-class PlaneCanvas(Widget):
+class PlaneCanvas(Paced, Widget):
     """The plane, two pixels a cell: each cell of the boundary picture shaded by its class and
     probability, the training samples on top in their class colors (validation samples, paler,
     when ``validation``). A picture of another size is sampled to this one."""
@@ -51,7 +49,6 @@ class PlaneCanvas(Widget):
         self._strips: list[Strip] | None = None
         self._built_for: tuple | None = None
         self._cells: tuple[Any, list[tuple[int, int]]] | None = None  # a frame's (class, shade step) per cell
-        self.render_seconds = 0.0  # how long drawing the last picture took
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -69,9 +66,7 @@ class PlaneCanvas(Widget):
     def render_line(self, y: int) -> Strip:
         key = (self.size, id(self.frame), self.validation)
         if self._strips is None or self._built_for != key:
-            started = time.perf_counter()
             self._strips, self._built_for = self._build(), key
-            self.render_seconds = time.perf_counter() - started
         return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
 
     def _build(self) -> list[Strip]:
@@ -119,23 +114,6 @@ class PlaneCanvas(Widget):
         return pixels
 
 
-class Pace:
-    """When a panel may show its next picture: drawing pictures may take at most PICTURE_BUDGET
-    of the wall clock (the UI's drawing holds the GIL the training thread needs), and never more
-    often than the charts redraw (MIN_REDRAW_GAP)."""
-
-    def __init__(self) -> None:
-        self.next = 0.0
-
-    def due(self, final: bool = False) -> bool:
-        """Whether the next picture may be shown now (``final``: always)."""
-        return final or time.monotonic() >= self.next
-
-    def wait(self, cost: float) -> None:
-        """A picture was shown; ``cost``: the seconds the last one took to draw."""
-        self.next = time.monotonic() + max(MIN_REDRAW_GAP, cost / PICTURE_BUDGET)
-
-
 class _Palette(dict):
     """Cell colors over ``base`` by (class, shade step), each computed once."""
 
@@ -163,7 +141,7 @@ class BoundaryPanel(Vertical):
         self.validation = False
         self.class_names: list[str] | None = None
         self.label = ""
-        self.pace = Pace()
+        self.pace = self.canvas.pace = Pace(PICTURE_SHARE)
 
     def compose(self) -> ComposeResult:
         yield self.caption
@@ -182,7 +160,6 @@ class BoundaryPanel(Vertical):
             frame = request.take()
             if frame is not None and frame is not self.canvas.frame:
                 self._show(frame)
-            self.pace.wait(self.canvas.render_seconds)
 
     def on_resize(self) -> None:
         if self.canvas.frame is not None:  # the caption fits the new width
@@ -211,6 +188,7 @@ class BoundaryPanel(Vertical):
 
     def clear(self) -> None:
         """Blank, for a new run."""
+        self.pace.reset()
         self.canvas.show(None, self.validation)
         set_text(self.caption, WAITING)
 
@@ -232,7 +210,7 @@ class FitPanel(Vertical):
         self.frame: Any = None  # the newest picture taken
         self.drawn: Any = None  # the picture the plot shows
         self.label = ""
-        self.pace = Pace()
+        self.pace = self.plot.pace = Pace(PICTURE_SHARE)
 
     def compose(self) -> ComposeResult:
         yield self.caption
@@ -256,7 +234,6 @@ class FitPanel(Vertical):
             self._caption(frame)
         if self.frame is not None and self.frame is not self.drawn and self.pace.due(final):
             self._draw(self.frame)
-            self.pace.wait(self.plot.render_seconds)
 
     def on_resize(self) -> None:
         if self.frame is not None:
@@ -270,7 +247,7 @@ class FitPanel(Vertical):
         plt.plot(frame.xs, frame.ys, marker="braille", color=COLOR_MODEL)
         plt.scatter(samples.train_x, samples.train_y, marker="dot", color=COLOR_DATA)  # on top of the curve
         plt.xlabel("x")
-        self.plot.refresh()
+        self.plot.replot()
 
     def _caption(self, frame: Any) -> None:
         p = frame.parameters
@@ -282,9 +259,10 @@ class FitPanel(Vertical):
 
     def clear(self) -> None:
         """Blank, for a new run."""
+        self.pace.reset()
         self.frame = self.drawn = None
         self.plot.plt.clear_figure()
-        self.plot.refresh()
+        self.plot.replot()
         set_text(self.caption, "the model's curve appears once a run's first epoch ends")
 
 

@@ -56,7 +56,7 @@ async def test_stop_mid_run_keeps_history_on_disk(runs_dir, make_ui, long_linear
         await pilot.press("ctrl+t")
         await ui.wait_until(lambda: app.job is None)
         assert "stopped" in ui.status()
-        eta = str(app.readouts.eta.render())
+        eta = str(app.readouts.progress.render())
         assert "ETA" not in eta and "ended" in eta  # the clock stops with the run
     record = read_run(list_runs(runs_dir)[0])
     assert record.summary["stopped_reason"] == "stopped"

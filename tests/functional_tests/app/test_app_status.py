@@ -20,7 +20,7 @@ async def test_status_follows_the_form_and_old_numbers_are_named_as_the_last_run
         assert "finished" in ui.status()
         numbers = str(app.readouts.numbers.render())
         assert numbers.startswith("1000 epoch(s) · 2 params") and "learned w = " in numbers
-        assert "ETA" not in str(app.readouts.eta.render())
+        assert "ETA" not in str(app.readouts.progress.render())
         await ui.type("training.epochs", "20")
         assert ui.status().startswith("● ready")
         assert str(app.readouts.numbers.render()).startswith("last run #1 (before the form changed)")

@@ -1,0 +1,74 @@
+"""How often the live views may draw while a run trains.
+
+The UI's drawing is pure Python on the UI thread: while it draws it holds the GIL the training
+thread needs, so every millisecond spent drawing is a millisecond the run waits. Each live view
+(the charts, the boundary, the fit, the layers table) therefore draws against a budget of UI-thread
+CPU time: a share of the wall clock, measured on what its drawing really took (building the
+figure and turning it into the screen's lines), not on a guess."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+#: How often the app shows what the runs gained (the readouts at every tick; the views when
+#: their pace allows). Twice a second: readouts a person can follow, at ~1 % of a core here.
+TICKS_PER_SECOND = 2
+#: The share of the wall clock the live charts may spend drawing (a 20 ms chart every 4 s)...
+CHART_SHARE = 0.005
+#: ...the boundary or fit picture...
+PICTURE_SHARE = 0.02
+#: ...and the layers table.
+TABLE_SHARE = 0.01
+#: Drawing time a view may spend at once before its share paces it: enough for the first curve,
+#: picture or table to appear at the first tick of a run, not a burst that would slow the run.
+BURST = 0.03
+
+
+class Pace:
+    """A bucket of drawing time: it fills at ``share`` seconds a second up to BURST seconds; a
+    view draws while the bucket holds some, and what its drawing took is taken out."""
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self.held = BURST
+        self.at = time.monotonic()
+        self.spent = 0.0  # all the drawing time taken out, for the benchmark and the tests
+
+    def reset(self) -> None:
+        """A new run: a full bucket, so its first drawing shows at once."""
+        self.held, self.at = BURST, time.monotonic()
+
+    def due(self, final: bool = False) -> bool:
+        """Whether the view may draw now (``final``, the run's last picture: always)."""
+        now = time.monotonic()
+        self.held = min(BURST, self.held + (now - self.at) * self.share)
+        self.at = now
+        return final or self.held > 0
+
+    def spend(self, seconds: float) -> None:
+        """Take out what a drawing took."""
+        self.held -= seconds
+        self.spent += seconds
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Take out the UI thread's CPU time of the block (a render)."""
+        started = time.thread_time()
+        try:
+            yield
+        finally:
+            self.spend(time.thread_time() - started)
+
+
+class Paced:
+    """A widget (mixed in before it) whose drawing is taken out of ``pace`` when one is set."""
+
+    pace: Pace | None = None
+
+    def render_lines(self, crop):  # noqa: ANN001, ANN201 (Widget.render_lines)
+        if self.pace is None:
+            return super().render_lines(crop)
+        with self.pace.timed():
+            return super().render_lines(crop)
