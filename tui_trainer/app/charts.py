@@ -305,6 +305,16 @@ class LiveCharts(Container):
         self.pace = Pace(CHART_SHARE)
         for chart in self.charts.values():
             chart.plot.pace = self.pace
+        # Drawn only while on screen: refreshing a widget of a hidden tab makes Textual map every
+        # widget of the screen anew at the next frame (~25 ms here), at every redraw.
+        self.in_view = False
+
+    def on_show(self) -> None:
+        self.in_view = True
+        self._draw_all()  # what the runs gained while another tab showed
+
+    def on_hide(self) -> None:
+        self.in_view = False
 
     def compose(self) -> ComposeResult:
         yield from self.charts.values()
@@ -363,8 +373,9 @@ class LiveCharts(Container):
         self._draw_all()
 
     def _draw_all(self) -> None:
-        """Draw every chart with the same x range: up to the furthest point of the runs."""
-        if self._feed is None:
+        """Draw every chart with the same x range: up to the furthest point of the runs (only
+        while the charts are on screen)."""
+        if self._feed is None or not self.in_view:
             return
         ends = [line.series.last_x for chart in self.charts.values() for line in chart.lines
                 if line.series.last_x is not None]

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 TICKS_PER_SECOND = 2
 #: The share of the wall clock the live charts may spend drawing (a 20 ms chart every 4 s)...
 CHART_SHARE = 0.005
-#: ...the boundary or fit picture...
-PICTURE_SHARE = 0.02
+#: ...the boundary or fit picture (a 12 ms boundary about once a second)...
+PICTURE_SHARE = 0.01
 #: ...and the layers table.
 TABLE_SHARE = 0.01
 #: Drawing time a view may spend at once before its share paces it: enough for the first curve,
