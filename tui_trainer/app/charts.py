@@ -175,7 +175,7 @@ class Chart(Vertical):
 
     DEFAULT_CSS = """
     Chart { height: 1fr; min-height: 6; }
-    Chart > .legend { height: auto; padding: 0 1; }
+    Chart > .legend { height: 1; padding: 0 1; }
     Chart > Plot { height: 1fr; content-align: center middle; }
     """
 
@@ -191,7 +191,7 @@ class Chart(Vertical):
         self.markers: list[float] = []  # epoch positions of mid-run changes, drawn as vertical lines
         self.x_last: float | None = None  # the x range's end (shared by the live charts)
         self.legend = Static("", classes="legend")
-        self.legend_text = ""
+        self.legend_content = Content("")  # what the legend shows
         self.plot = Plot(WAITING)
 
     def compose(self) -> ComposeResult:
@@ -199,8 +199,17 @@ class Chart(Vertical):
         yield self.plot
 
     def on_resize(self) -> None:
-        if self.legend_text:  # the plot fits the new width (the legend wraps anew by itself)
+        if self.legend_content:  # the plot fits the new width, the legend wraps anew
             self.draw()
+            self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """The legend's height: its lines at its width (set here, not left to Textual's auto
+        height, which kept a legend of the narrow layout one line high once the wide layout had
+        made it wrap)."""
+        width = self.legend.content_size.width
+        if width > 0:
+            self.legend.styles.height = max(1, len(self.legend_content.wrap(width)))
 
     def draw(self, lines: list[Line] | None = None, title: str | None = None) -> None:
         """Redraw with ``lines`` (default: the current ones) and an optional new title."""
@@ -233,12 +242,10 @@ class Chart(Vertical):
         plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("epoch")
         legend = self._legend(log)
-        if legend.plain != self.legend_text:
-            # The screen is laid out again only when the legend's height changes.
-            width = self.legend.content_size.width
-            same_height = width > 0 and len(legend.wrap(width)) == self.legend.content_size.height
-            self.legend_text = legend.plain
-            self.legend.update(legend, layout=not same_height)
+        if legend.plain != self.legend_content.plain:  # the screen is laid out only if its height changes
+            self.legend_content = legend
+            self.legend.update(legend, layout=False)
+            self._fit_legend()
         self.plot.replot()
 
     def _y_axis(self, plt, values: list[float], log: bool) -> None:
