@@ -5,9 +5,9 @@ to quit mid-run.
     .venv/bin/python benchmarks/bench_app.py
 
 Prints the figures side by side with their targets (ratio >= 0.95 under run_test, also with the
-Boundary or the Layers tab live, >= 0.97 in a terminal, first frame < 0.5 s, ready to finished linear run < 3 s, latency p95 < 50 ms, also
-with four runs racing in compare mode). The terminal figures come from the real app in a
-pseudo-terminal.
+Boundary or the Layers tab live, >= 0.97 in a terminal, first frame < 0.5 s, ready to finished
+linear run < 3 s, latency p95 < 50 ms, also with four runs racing in compare mode). The
+terminal figures come from the real app in a pseudo-terminal.
 """
 
 from __future__ import annotations

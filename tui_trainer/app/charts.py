@@ -391,18 +391,17 @@ class LiveCharts(Container):
             if chart.display:  # a hidden chart is drawn when it is shown
                 chart.draw()
 
-    def update(self, final: bool = False) -> bool:
+    def update(self, final: bool = False) -> None:
         """Take what the feeds gained since the last call and redraw, when the charts' pace
-        allows (``final`` redraws anyway); False when nothing was drawn."""
+        allows (``final`` redraws anyway)."""
         if self._feed is None or not self.pace.due(final):
-            return False
+            return
         if not any([track.take(self._regression) for track in self._tracks]):
-            return False
+            return
         if len(self._tracks) == 1:  # one run: its mid-run changes are marked on every chart
             for chart in self.charts.values():
                 chart.markers = [x for x, _ in self._feed.changes]
         self._draw_all()
-        return True
 
 
 class _Track:
