@@ -42,7 +42,7 @@ DREW = {
     "tab-layers": lambda app: app.layers.pace.spent > 0 and app.layers.shown is not None,
 }
 SIZE = (100, 30)
-REPEATS = 3
+REPEATS = 5
 TERMINAL_REPEATS = 5
 SPEED_REPEATS = 5
 KEY_PROBES = 40
@@ -92,8 +92,8 @@ def speed_ratio(runs_dir: Path, layer: dict = BENCH_LAYER,
 class Terminal:
     """The app running in a pseudo-terminal, its output read (and timestamped) by a thread."""
 
-    def __init__(self, config_path: Path | None, runs_dir: Path) -> None:
-        argv = [sys.executable, "-m", "tui_trainer", "--runs-dir", str(runs_dir)]
+    def __init__(self, config_path: Path | None, runs_dir: Path, program: list[str] | None = None) -> None:
+        argv = [sys.executable, *(program or ["-m", "tui_trainer", "--runs-dir", str(runs_dir)])]
         argv += ["--config", str(config_path)] if config_path else []
         self.started = time.perf_counter()
         self.pid, self.fd = pty.fork()
@@ -154,18 +154,20 @@ class Terminal:
         raise TimeoutError("the app did not exit")
 
 
-def first_frames(runs_dir: Path) -> list[float]:
-    """Seconds from starting the process to the app's first frame (its Footer on screen); a first
-    launch, not counted, writes Python's bytecode cache as a person's first launch does."""
-    times = []
+def first_frames(runs_dir: Path) -> tuple[list[float], list[float]]:
+    """Seconds from starting the process to the first frame (``Task`` on screen) of the app and
+    of a bare Textual app (bare_app.py, the floor Textual sets on this machine), alternating; a
+    first launch of each, not counted, writes Python's bytecode cache as a person's does."""
+    app, bare = [], []
     for _ in range(REPEATS + 1):
-        term = Terminal(None, runs_dir)
-        shown = term.wait_for(b"Task", term.started)
-        times.append(shown - term.started)
-        time.sleep(2.0)  # let torch finish loading before quitting
-        term.send(b"\x11")
-        term.wait_exit()
-    return times[1:]
+        for times, program in ((app, None), (bare, [str(Path(__file__).with_name("bare_app.py"))])):
+            term = Terminal(None, runs_dir, program)
+            shown = term.wait_for(b"Task", term.started)
+            times.append(shown - term.started)
+            time.sleep(2.0 if program is None else 0.2)  # let torch finish loading before quitting
+            term.send(b"\x11")
+            term.wait_exit()
+    return app[1:], bare[1:]
 
 
 def ready_to_finished(runs_dir: Path) -> list[float]:
@@ -271,7 +273,7 @@ def main() -> None:
         tmp_path = Path(tmp)
         os.environ["XDG_DATA_HOME"] = str(tmp_path / "xdg")
         config_path = save_config(resolve(LONG_LAYER), tmp_path / "long.toml")
-        frames = first_frames(tmp_path / "runs-frame")
+        frames, bare_frames = first_frames(tmp_path / "runs-frame")
         first_runs = ready_to_finished(tmp_path / "runs-first")
         latencies, quit_seconds = key_latency_and_quit(tmp_path / "runs-keys", config_path)
         headless, in_app, ui_share = speed_ratio(tmp_path / "runs-speed")
@@ -305,6 +307,7 @@ def main() -> None:
           f"{statistics.median(term_ratios):>20.3f}{'>= 0.97':>12}")
     print(f"{'  each pair':<44}{' '.join(f'{r:.2f}' for r in term_ratios):>20}")
     print(f"{'first frame from process start (median)':<44}{statistics.median(frames):>18.3f} s{'< 0.5 s':>12}")
+    print(f"{'  a bare Textual app, same terminal (median)':<44}{statistics.median(bare_frames):>18.3f} s")
     print(f"{'ready to finished linear run (median)':<44}{statistics.median(first_runs):>18.3f} s{'< 3 s':>12}")
     print(f"{'key press to screen while training, p50':<44}{statistics.median(latencies) * 1000:>17.1f} ms")
     print(f"{'key press to screen while training, p95':<44}{p95(latencies) * 1000:>17.1f} ms{'< 50 ms':>12}")

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -175,6 +177,14 @@ class TrainerApp(App[int]):
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
 
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Restyle ``node`` after a class change, unless it is not mounted yet: mounting styles
+        it with the classes it has then. (Textual restyles at each class change, even of a widget
+        still being built; the form's widgets set about 90 classes as they are built.)"""
+        if isinstance(node, Widget) and node not in self._registry:
+            return
+        super().update_styles(node, animate)
+
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -205,11 +215,11 @@ class TrainerApp(App[int]):
                     with TabPane("Layers", id="tab-layers"):
                         yield Lazy(self.layers)
                     with TabPane("Boundary", id="tab-boundary"):
-                        yield self.boundary
+                        yield Lazy(self.boundary)
                     with TabPane("Fit", id="tab-fit"):
-                        yield self.fit
+                        yield Lazy(self.fit)
                     with TabPane("Arena", id="tab-arena"):
-                        yield self.arena
+                        yield Lazy(self.arena)
         yield ControlsFooter()
 
     def on_mount(self) -> None:
