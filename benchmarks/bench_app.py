@@ -43,7 +43,7 @@ DREW = {
 }
 SIZE = (100, 30)
 REPEATS = 5
-TERMINAL_REPEATS = 5
+TERMINAL_REPEATS = 9
 SPEED_REPEATS = 5
 KEY_PROBES = 40
 PROBE = b"~"
@@ -209,14 +209,21 @@ def key_latency_and_quit(runs_dir: Path, config_path: Path) -> tuple[list[float]
     return latencies, term.wait_exit() - quit_sent
 
 
-def terminal_speed(runs_dir: Path, config_path: Path) -> tuple[list[float], list[float]]:
+def main_thread_cpu(pid: int) -> float:
+    """CPU seconds the process's main thread (the app's UI thread) has used, from /proc."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def terminal_speed(runs_dir: Path, config_path: Path) -> tuple[list[float], list[float], list[float]]:
     """Samples/s of the same config through ``tui-trainer train`` and in the real app in a
-    pseudo-terminal (ctrl+r, charts live, drawn to the terminal), alternating; each figure from
-    the run's own summary."""
+    pseudo-terminal (ctrl+r, charts live, drawn to the terminal), alternating, each figure from
+    the run's own summary; and the share of the wall clock, from ``running`` to ``finished`` on
+    screen, that the app's UI thread used the CPU (read from /proc, to 10 ms)."""
     import json
     import subprocess
 
-    headless, in_app = [], []
+    headless, in_app, ui_share = [], [], []
     for repeat in range(TERMINAL_REPEATS + 1):  # the first pair warms up and is not counted
         out = subprocess.run([sys.executable, "-m", "tui_trainer", "train", "--config", str(config_path),
                               "--json", "--runs-dir", str(runs_dir / "headless")],
@@ -224,8 +231,11 @@ def terminal_speed(runs_dir: Path, config_path: Path) -> tuple[list[float], list
         headless.append(json.loads(out)["samples_per_second"])
         term = Terminal(config_path, runs_dir / "app")
         ready = term.wait_for(b"ready", term.started)
-        term.send(b"\x12")  # ctrl+r
-        term.wait_for(b"finished", ready, limit=120)
+        sent = term.send(b"\x12")  # ctrl+r
+        running = term.wait_for(b"running", sent)
+        cpu = main_thread_cpu(term.pid)
+        finished = term.wait_for(b"finished", running, limit=120)
+        ui_share.append((main_thread_cpu(term.pid) - cpu) / (finished - running))
         time.sleep(0.3)
         term.send(b"\x11")
         term.wait_exit()
@@ -234,7 +244,8 @@ def terminal_speed(runs_dir: Path, config_path: Path) -> tuple[list[float], list
         if repeat == 0:
             headless.clear()
             in_app.clear()
-    return headless, in_app
+            ui_share.clear()
+    return headless, in_app, ui_share
 
 
 def race_latency(runs_dir: Path, config_path: Path) -> list[float]:
@@ -281,7 +292,7 @@ def main() -> None:
                                                                    "tab-boundary")
         layers_headless, layers_app, layers_ui = speed_ratio(tmp_path / "runs-layers", BENCH_LAYER, "tab-layers")
         bench_path = save_config(resolve(BENCH_LAYER), tmp_path / "bench.toml")
-        term_headless, term_app = terminal_speed(tmp_path / "runs-term", bench_path)
+        term_headless, term_app, term_ui = terminal_speed(tmp_path / "runs-term", bench_path)
         race_latencies = race_latency(tmp_path / "runs-race", config_path)
     ratios = [a / h for a, h in zip(in_app, headless)]
     term_ratios = [a / h for a, h in zip(term_app, term_headless)]
@@ -306,6 +317,7 @@ def main() -> None:
     print(f"{'ratio app in a terminal / train (median of ' + str(TERMINAL_REPEATS) + ')':<44}"
           f"{statistics.median(term_ratios):>20.3f}{'>= 0.97':>12}")
     print(f"{'  each pair':<44}{' '.join(f'{r:.2f}' for r in term_ratios):>20}")
+    print(f"{'  UI thread CPU, share of the run (median)':<44}{statistics.median(term_ui):>20.2%}")
     print(f"{'first frame from process start (median)':<44}{statistics.median(frames):>18.3f} s{'< 0.5 s':>12}")
     print(f"{'  a bare Textual app, same terminal (median)':<44}{statistics.median(bare_frames):>18.3f} s")
     print(f"{'ready to finished linear run (median)':<44}{statistics.median(first_runs):>18.3f} s{'< 3 s':>12}")
