@@ -302,15 +302,18 @@ def main() -> None:
     print(f"{'samples/s in the app, charts live (median)':<44}{statistics.median(in_app):>20,.0f}")
     print(f"{'ratio app / headless (median of ' + str(SPEED_REPEATS) + ')':<44}"
           f"{statistics.median(ratios):>20.3f}{'>= 0.95':>12}")
+    print(f"{'  each pair':<44}{' '.join(f'{r:.2f}' for r in ratios):>20}")
     print(f"{'  UI thread CPU, share of the run (median)':<44}{statistics.median(ui_share):>20.2%}")
     boundary_ratios = [a / h for a, h in zip(boundary_app, boundary_headless)]
     print(f"{'boundary: ' + resolve(BOUNDARY_LAYER).summary()}")
     print(f"{'samples/s headless (median)':<44}{statistics.median(boundary_headless):>20,.0f}")
     print(f"{'samples/s in the app, boundary live (median)':<44}{statistics.median(boundary_app):>20,.0f}")
     print(f"{'ratio app / headless, boundary live':<44}{statistics.median(boundary_ratios):>20.3f}{'>= 0.95':>12}")
+    print(f"{'  each pair':<44}{' '.join(f'{r:.2f}' for r in boundary_ratios):>20}")
     print(f"{'  UI thread CPU, share of the run (median)':<44}{statistics.median(boundary_ui):>20.2%}")
     layers_ratios = [a / h for a, h in zip(layers_app, layers_headless)]
     print(f"{'ratio app / headless, Layers table live':<44}{statistics.median(layers_ratios):>20.3f}{'>= 0.95':>12}")
+    print(f"{'  each pair':<44}{' '.join(f'{r:.2f}' for r in layers_ratios):>20}")
     print(f"{'  UI thread CPU, share of the run (median)':<44}{statistics.median(layers_ui):>20.2%}")
     print(f"{'in a terminal: tui-trainer train (median)':<44}{statistics.median(term_headless):>20,.0f}")
     print(f"{'in a terminal: the app, ctrl+r (median)':<44}{statistics.median(term_app):>20,.0f}")
