@@ -206,8 +206,8 @@ class ConfigForm(VerticalScroll):
         yield self.choices["task"]
         yield self.model
         yield self.choices["loss"]
-        yield self.choices["optimizer"]
         # Below the fold at 80x24: mounted just after the first frame, which then comes sooner.
+        yield Lazy(self.choices["optimizer"])
         yield Lazy(self.choices["scheduler"])
         yield Lazy(self.training)
         yield Lazy(self.device)

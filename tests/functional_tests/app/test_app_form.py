@@ -90,6 +90,7 @@ async def test_config_file_fills_the_form(tmp_path, runs_dir, make_ui):
     app = make_app(path, runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
+        await pilot.pause()  # the sections below the fold mount just after the first frame
         assert ui.row("task.name").editor.value == "binary"
         assert ui.row("optimizer.name").editor.value == "rmsprop"
         assert ui.row("optimizer.lr").editor.value == "0.003"
