@@ -118,8 +118,10 @@ class FieldRow(Widget):
         options = _with(options, value)
         changed = options != self.options
         self.options, self.selected = options, value
-        if not self.editor.is_mounted:
+        if not self.editor.query("SelectOverlay"):  # its list of options is not mounted yet
             self.pending_options = True
+            if self.is_mounted:
+                self.call_after_refresh(self._take_pending_options)
         elif changed:
             self._show_options()
         elif self.editor.value != value:
@@ -129,11 +131,20 @@ class FieldRow(Widget):
         self.editor.set_options(self.options)
         self.editor.value = self.selected
 
+    def _take_pending_options(self) -> None:
+        """Show the options set while the Select was being mounted, once its list is there."""
+        if not self.pending_options or not self.is_mounted:
+            return
+        if self.editor.query("SelectOverlay"):
+            self.pending_options = False
+            self._show_options()
+        else:
+            self.call_after_refresh(self._take_pending_options)
+
     def on_mount(self) -> None:
         self._mount_error()
         if self.pending_options:
-            self.pending_options = False
-            self.call_after_refresh(self._show_options)
+            self.call_after_refresh(self._take_pending_options)
 
     def show_error(self, message: str | None) -> None:
         """Show why the value is refused, or clear the message (only a change costs a layout;

@@ -154,3 +154,28 @@ async def test_controls_are_in_the_command_palette(runs_dir):
         assert app.tabs.active == "tab-fit"  # linear: its picture is offered
         await pilot.press("ctrl+l")
         assert app.tabs.active == "tab-charts"
+
+
+async def test_devices_offered_while_the_device_field_mounts_reach_its_list(runs_dir, make_ui):
+    # The engine may finish loading at any moment of the form's mounting (the Device section
+    # mounts just after the first frame): the devices it offers then must still be listed.
+    devices = [("auto (best available)", "auto"), ("cpu", "cpu"), ("cuda:0 (test)", "cuda:0")]
+    app = make_app(runs_dir=runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ui = make_ui(pilot)
+        row = ui.row("training.device")
+        app.form.set_devices(devices)  # before the section has mounted
+        for _ in range(3):
+            await pilot.pause()
+            app.form.set_devices(devices)  # and as it mounts
+        await ui.wait_until(lambda: offered(row.editor) == [label for label, _ in devices])
+        assert row.editor.value == "auto"
+
+
+def offered(select) -> list[str]:
+    """The labels a Select lists when opened (none before its list is mounted)."""
+    lists = select.query("SelectOverlay")
+    if not lists:
+        return []
+    options = lists.first()
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
