@@ -208,18 +208,15 @@ class TrainerApp(App[int]):
                 with TabbedContent(id="tabs") as self.tabs:
                     with TabPane("Charts", id="tab-charts"):
                         yield self.charts
-                    with TabPane("Log", id="tab-log"):
-                        yield Lazy(self.run_log)
-                    with TabPane("History", id="tab-history"):
-                        yield Lazy(self.history)
-                    with TabPane("Layers", id="tab-layers"):
-                        yield Lazy(self.layers)
-                    with TabPane("Boundary", id="tab-boundary"):
-                        yield Lazy(self.boundary)
-                    with TabPane("Fit", id="tab-fit"):
-                        yield Lazy(self.fit)
-                    with TabPane("Arena", id="tab-arena"):
-                        yield Lazy(self.arena)
+                    # The tabs hidden at start mount just after the first frame.
+                    for title, tab, panel in (("Log", "tab-log", self.run_log),
+                                              ("History", "tab-history", self.history),
+                                              ("Layers", "tab-layers", self.layers),
+                                              ("Boundary", "tab-boundary", self.boundary),
+                                              ("Fit", "tab-fit", self.fit),
+                                              ("Arena", "tab-arena", self.arena)):
+                        with TabPane(title, id=tab):
+                            yield Lazy(panel)
         yield ControlsFooter()
 
     def on_mount(self) -> None:

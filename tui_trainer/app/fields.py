@@ -118,10 +118,9 @@ class FieldRow(Widget):
         options = _with(options, value)
         changed = options != self.options
         self.options, self.selected = options, value
-        if not self.editor.query("SelectOverlay"):  # its list of options is not mounted yet
+        if not self._options_list_mounted():
             self.pending_options = True
-            if self.is_mounted:
-                self.call_after_refresh(self._take_pending_options)
+            self._take_pending_options()
         elif changed:
             self._show_options()
         elif self.editor.value != value:
@@ -131,11 +130,16 @@ class FieldRow(Widget):
         self.editor.set_options(self.options)
         self.editor.value = self.selected
 
+    def _options_list_mounted(self) -> bool:
+        """Whether the Select's list of options is mounted (it takes new options only then)."""
+        return bool(self.editor.query("SelectOverlay"))
+
     def _take_pending_options(self) -> None:
-        """Show the options set while the Select was being mounted, once its list is there."""
+        """Show the options set while the Select was being mounted, once its list is there
+        (tried again at each refresh while this row is mounted; on_mount tries once it is)."""
         if not self.pending_options or not self.is_mounted:
             return
-        if self.editor.query("SelectOverlay"):
+        if self._options_list_mounted():
             self.pending_options = False
             self._show_options()
         else:
