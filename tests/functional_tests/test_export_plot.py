@@ -8,6 +8,7 @@ import re
 from tui_trainer.cli import main
 from tui_trainer.engine.views import read_view
 from tui_trainer.export.plot import plot_runs
+from tui_trainer.pictures import class_color
 
 
 def test_one_run_and_a_comparison_are_drawn(tmp_path, runs_dir, capsys):
@@ -105,3 +106,18 @@ def test_a_damaged_picture_is_refused_naming_its_file(tmp_path, runs_dir, capsys
     assert main(["export-plot", str(run)]) == 2
     assert f"{run / 'view.json'}: not a picture tui-trainer wrote" in capsys.readouterr().err
     assert not (run / "plot.png").exists()
+
+
+def test_a_playground_task_with_four_classes_draws_each_in_its_color(tmp_path, runs_dir):
+    assert main(["train", "--task", "gauss", "--set", "task.classes=4", "--device", "cpu", "--runs-dir",
+                 str(runs_dir)]) == 0
+    (run,) = runs_dir.iterdir()
+    frame = read_view(run)
+    assert frame.classes == 4 and set(frame.predicted) == {0, 1, 2, 3}
+    assert set(frame.samples.train_label) == {0, 1, 2, 3}
+    svg = tmp_path / "four.svg"
+    assert main(["export-plot", str(run), "-o", str(svg)]) == 0
+    text = svg.read_text()
+    assert "decision boundary, epoch 20" in text
+    for k in range(4):  # each class's training samples in its color
+        assert "fill: #{:02x}{:02x}{:02x}".format(*class_color(k)) in text

@@ -9,16 +9,19 @@ from helpers import config
 from tui_trainer.catalog.tasks import PLANE_FEATURES, TASKS
 from tui_trainer.config import ConfigError, resolve, to_dict
 from tui_trainer.engine.data import build_dataset
-from tui_trainer.engine.plane import GENERATORS, expand_features, make_circle, make_plane, make_xor
+from tui_trainer.engine.plane import (
+    GENERATORS, expand_features, make_bumps, make_circle, make_gauss, make_plane, make_two_spirals, make_xor,
+)
 
 PLANE_TASKS = [name for name, spec in TASKS.items() if spec.source == "plane"]
 
 
 def test_the_catalog_offers_the_playground_tasks_with_its_controls():
-    assert PLANE_TASKS == ["circle", "xor", "gauss", "spiral", "plane"] == list(GENERATORS)
+    assert PLANE_TASKS == ["circle", "xor", "gauss", "spiral", "plane", "bumps"] == list(GENERATORS)
     for name in PLANE_TASKS:
         options = {p.name: p for p in TASKS[name].options}
-        assert list(options) == ["samples", "noise", "train_ratio", "seed", "features"]
+        classes = ["classes"] if name in ("gauss", "spiral") else []
+        assert list(options) == ["samples", "noise", *classes, "train_ratio", "seed", "features"]
         assert (options["noise"].minimum, options["noise"].maximum) == (0, 50)
         assert (options["train_ratio"].minimum, options["train_ratio"].maximum) == (10, 90)
         assert options["features"].default == ["x1", "x2"]
@@ -29,7 +32,7 @@ def test_points_lie_in_the_plane_and_the_classes_are_balanced(name):
     points, y = GENERATORS[name](torch.Generator().manual_seed(0), 301, 0.0)
     assert points.shape == (301, 2) and points.dtype == torch.float32
     assert points.abs().max() <= 6.0 if name != "gauss" else points.abs().max() < 8
-    if name == "plane":
+    if name in ("plane", "bumps"):
         assert y.shape == (301, 1) and y.dtype == torch.float32
     else:
         assert y.dtype == torch.int64 and set(y.tolist()) == {0, 1}
@@ -47,6 +50,48 @@ def test_without_noise_the_labels_follow_the_playgrounds_rules():
     assert ((radius <= 2.5) | (radius >= 3.5)).all()  # a gap between the disc and the ring
     points, y = make_plane(g, 400, 0.0)
     assert torch.allclose(y.squeeze(1), points.sum(dim=1) / 10)
+
+
+def test_the_bumps_are_the_playgrounds_regress_gaussian():
+    """Six bumps of sign +-1 at x1 = -4, 0, 4 and x2 = +-2.5, falling linearly to 0 at distance 2;
+    a point takes the value largest in size (the playground's getLabel, written out by hand)."""
+    points, y = make_bumps(torch.Generator().manual_seed(2), 2000, 0.0)
+    bumps = [(-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1)]
+    for (x, z), value in zip(points.tolist(), y[:, 0].tolist()):
+        label = 0.0
+        for cx, cy, sign in bumps:
+            new = sign * min(1.0, max(0.0, 1 - math.dist((x, z), (cx, cy)) / 2))
+            if abs(new) > abs(label):
+                label = new
+        assert value == pytest.approx(label, abs=1e-6)
+    assert y.min() < -0.9 and y.max() > 0.9 and (y == 0).float().mean() > 0.2  # most of the plane is flat
+    assert points.abs().max() <= 6.0
+
+
+@pytest.mark.parametrize("make", [make_gauss, make_two_spirals])
+def test_blobs_and_spirals_take_a_class_count_and_keep_the_playgrounds_two(make):
+    g = torch.Generator().manual_seed(4)
+    points, y = make(g, 301, 0.0, 5)
+    assert points.shape == (301, 2) and sorted(set(y.tolist())) == [0, 1, 2, 3, 4]
+    assert sorted(torch.bincount(y).tolist()) == [60, 60, 60, 60, 61]
+    two = make(torch.Generator().manual_seed(4), 301, 0.0)
+    assert torch.equal(two[0], make(torch.Generator().manual_seed(4), 301, 0.0, 2)[0])
+    if make is make_gauss:  # the blobs' centres: class 1 at (2, 2), class 0 at (-2, -2) for two
+        means = [two[0][two[1] == c].mean(dim=0).tolist() for c in (0, 1)]
+        assert means[0] == pytest.approx([-2, -2], abs=0.25) and means[1] == pytest.approx([2, 2], abs=0.25)
+        centres = torch.stack([points[y == c].mean(dim=0) for c in range(5)])
+        assert centres.norm(dim=1) == pytest.approx([2 * math.sqrt(2)] * 5, abs=0.3)
+
+
+def test_more_classes_make_a_multiclass_task_with_cross_entropy():
+    cfg = config("spiral", task__classes=3)
+    assert (cfg.task_spec.kind, cfg.classes, cfg.loss.name, cfg.view) == ("multiclass", 3, "cross-entropy", "boundary")
+    assert build_dataset(cfg).classes == 3
+    assert config("spiral").task_spec.kind == "binary" and config("spiral").loss.name == "bce-logits"
+    with pytest.raises(ConfigError, match="loss: bce-logits"):
+        config("gauss", task__classes=4, loss="bce-logits")
+    with pytest.raises(ConfigError, match=r"task.classes: 9 is not allowed; must be a whole number in \[2, 8\]"):
+        config("gauss", task__classes=9)
 
 
 def test_noise_moves_labels_and_the_seed_decides_the_points():

@@ -84,8 +84,12 @@ class TaskSpec:
 
 
 def plane_facts(options: dict[str, Any]) -> dict[str, Any]:
-    """A 2-D playground task's input count: one per chosen feature."""
-    return {"features": len(options["features"])}
+    """A 2-D playground task's input count (one per chosen feature), and for a task with a class
+    count above two its kind: multiclass."""
+    facts: dict[str, Any] = {"features": len(options["features"])}
+    if options.get(PLANE_CLASSES, 2) > 2:
+        facts["kind"] = "multiclass"
+    return facts
 
 
 def _samples(default: int, minimum: int = 10) -> Param:
@@ -110,6 +114,10 @@ _VISION_OPTIONS = (
 PLANE_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 #: The option of the 2-D playground tasks that sets the validation split.
 TRAIN_RATIO = "train_ratio"
+#: The option of the 2-D playground tasks that can have more than two classes (gauss, spiral).
+PLANE_CLASSES = "classes"
+#: The most classes such a task takes.
+MAX_PLANE_CLASSES = 8
 
 
 def _plane_options(samples: int) -> tuple[Param, ...]:
@@ -128,10 +136,19 @@ def _plane_options(samples: int) -> tuple[Param, ...]:
 
 
 def _plane(name: str, description: str, kind: str, samples: int,
-           recipe: dict[str, Any]) -> TaskSpec:
-    """A 2-D playground task: points in [-6, 6]^2 generated as TensorFlow Playground does."""
-    return TaskSpec(name, description, kind, 2, "plane", _plane_options(samples),
+           recipe: dict[str, Any], classes: str = "") -> TaskSpec:
+    """A 2-D playground task: points in [-6, 6]^2 generated as TensorFlow Playground does.
+    ``classes`` names what each class is, for a task that can have more than two (its
+    ``classes`` option: above two, a multiclass task the recipe's loss gives way to
+    cross-entropy for)."""
+    options = _plane_options(samples)
+    if classes:
+        options = (*options[:2], Param(PLANE_CLASSES, "int", 2, f"number of classes ({classes}); above 2 the "
+                                       "model has one output per class and the loss is cross-entropy",
+                                       minimum=2, maximum=MAX_PLANE_CLASSES), *options[2:])
+    return TaskSpec(name, description, kind, 2, "plane", options,
                     classes=2 if kind == "binary" else None, recipe=recipe,
+                    classes_option=PLANE_CLASSES if classes else None,
                     view="boundary" if kind == "binary" else None,
                     split_option=TRAIN_RATIO, describe="tui_trainer.catalog.tasks:plane_facts")
 
@@ -191,14 +208,17 @@ TASKS: dict[str, TaskSpec] = {
         _plane("xor", "2-D playground: the four quadrants, class by the sign of x1 * x2",
                "binary", 500, {**_recipe("bce-logits", [8, 8], "adam", 0.03, 20, 10),
                                "model.activation": "tanh"}),
-        _plane("gauss", "2-D playground: two Gaussian blobs, one per class",
+        _plane("gauss", "2-D playground: Gaussian blobs, one per class (two, or task.classes)",
                "binary", 500, {**_recipe("bce-logits", [4], "adam", 0.03, 20, 10),
-                               "model.activation": "tanh"}),
-        _plane("spiral", "2-D playground: two interleaved spirals, one per class",
-               "binary", 500, _recipe("bce-logits", [64, 64], "adam", 0.01, 60, 25)),
+                               "model.activation": "tanh"}, classes="Gaussian blobs"),
+        _plane("spiral", "2-D playground: interleaved spirals, one per class (two, or task.classes)",
+               "binary", 500, _recipe("bce-logits", [64, 64], "adam", 0.01, 60, 25),
+               classes="spiral arms"),
         _plane("plane", "2-D playground regression: the tilted plane y = (x1 + x2) / 10",
                "regression", 1200, {**_recipe("mse", [4], "adam", 0.03, 20, 10),
                                     "model.activation": "tanh"}),
+        _plane("bumps", "2-D playground regression: six bumps of height +-1 (its multi-Gaussian)",
+               "regression", 1200, _recipe("mse", [32, 32], "adam", 0.01, 60, 25)),
         TaskSpec(
             "mnist", "handwritten digits 28x28 (torchvision), MLP 784-128-64-10 (tutorial 004)",
             "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,

@@ -180,12 +180,20 @@ def plane_seed(config: Config) -> int:
     return config.training.seed if seed == "training" else seed
 
 
+def plane_arguments(config: Config) -> tuple:
+    """The arguments of a 2-D playground task's generator after the random generator: the
+    sample count, the noise as a fraction, and the class count where the task takes one."""
+    options, task = config.task.params, config.task_spec
+    counted = (options[task.classes_option],) if task.classes_option else ()
+    return (options["samples"], options["noise"] / 100, *counted)
+
+
 def plane_dataset(config: Config) -> Dataset:
     """A 2-D playground task's points, split by its train ratio (training.val_split holds it),
     with the chosen features as the model's inputs."""
     task, options = config.task_spec, config.task.params
     g = torch.Generator().manual_seed(plane_seed(config))
-    points, y = GENERATORS[task.name](g, options["samples"], options["noise"] / 100)
+    points, y = GENERATORS[task.name](g, *plane_arguments(config))
     check_split(len(points), config.training.val_split, task.name)
     points_train, y_train, points_val, y_val = split(points, y, config.training.val_split, g)
     features = options["features"]
