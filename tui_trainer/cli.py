@@ -185,7 +185,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", choices=list(OPTIMIZERS))
     parser.add_argument("--lr", metavar="LR", help="learning rate (optimizer.lr)")
     parser.add_argument("--scheduler", choices=list(SCHEDULERS))
-    parser.add_argument("--epochs", metavar="N")
+    parser.add_argument("--epochs", metavar="N", help="passes over the training data, or "
+                        "'until-stopped' (Ctrl+C ends the run, keeping it)")
     parser.add_argument("--batch-size", metavar="N", help="a number, or 'full' for full-batch")
     parser.add_argument("--hidden", metavar="SIZES", help="hidden layer sizes, e.g. 128,64 "
                         "(empty string: a single linear layer)")

@@ -35,6 +35,13 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky-relu", "elu", "silu")
 DEFAULT_TASK = "linear"
 #: The most CPU threads a run may ask torch for.
 MAX_THREADS = 1024
+#: ``training.epochs`` for a run that goes on until it is stopped (ctrl+t in the app, Ctrl+C).
+UNTIL_STOPPED = "until-stopped"
+
+
+def epoch_limit(epochs: int | str) -> int | None:
+    """The run's last epoch for a ``training.epochs`` value (None: until stopped)."""
+    return None if epochs == UNTIL_STOPPED else epochs
 
 
 def _spec(kind: str, help: str, **extra: Any) -> dict[str, Any]:
@@ -77,7 +84,9 @@ class ModelConfig:
 class TrainingConfig:
     """How the loop runs: length, batching, split, seed, device and stopping rules."""
 
-    epochs: int = field(default=20, metadata=_spec("int", "passes over the training data", minimum=1))
+    epochs: int | str = field(default=20, metadata=_spec(
+        "int", f"passes over the training data ('{UNTIL_STOPPED}': until you stop it, with ctrl+t "
+        "or Ctrl+C; not with a schedule that spans the run)", minimum=1, keywords=(UNTIL_STOPPED,)))
     batch_size: int | str = field(default=32, metadata=_spec(
         "int", "samples per optimizer step ('full': the whole training set)", minimum=1,
         keywords=("full",)))
@@ -101,6 +110,14 @@ class TrainingConfig:
     target_loss: float | str = field(default="off", metadata=_spec(
         "float", "stop once the monitored loss is at or below this ('off': never)", minimum=0.0,
         keywords=("off",)))
+    explode_factor: float | str = field(default=10000.0, metadata=_spec(
+        "float", "end the run as diverged once a step's loss is more than this many times the "
+        "first step's ('off': only a NaN or infinite loss ends it)", minimum=1.0, min_exclusive=True,
+        keywords=("off",)))
+    l1: float = field(default=0.0, metadata=_spec(
+        "float", "L1 regularization: adds l1 * sum(|w|) over the weights of the Linear and Conv2d "
+        "layers (not the biases) to the loss each step minimizes; the loss shown stays the data's",
+        minimum=0.0))
     precision: str = field(default="fp32", metadata=_spec(
         "choice", "float32, or mixed precision with torch.autocast: bf16 (CPU or a bf16 GPU), "
         "fp16 (CUDA, with a gradient scaler)", choices=("fp32", "bf16", "fp16")))
@@ -165,17 +182,28 @@ class Config:
             return None
         return view
 
+    @property
+    def draws_network(self) -> bool:
+        """Whether a run of this config can be drawn neuron by neuron (``views.NetworkFrame``): an
+        MLP, not a cnn or an arena task's point."""
+        return self.task_spec.kind != ARENA_KIND and self.model.kind == "mlp"
+
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer
         if self.task_spec.kind == ARENA_KIND:
             return (f"{self.task.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                     + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
-                    + f" · {self.training.epochs} epochs x {self.task.params['steps_per_epoch']} steps")
+                    + f" · {self._length} x {self.task.params['steps_per_epoch']} steps")
         cnn = f" · cnn {','.join(map(str, self.model.channels))}" if self.model.kind == "cnn" else ""
         return (f"{self.task.name}{cnn} · {self.loss.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                 + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
-                + f" · {self.training.epochs} epochs · batch {self.training.batch_size}")
+                + f" · {self._length} · batch {self.training.batch_size}")
+
+    @property
+    def _length(self) -> str:
+        epochs = self.training.epochs
+        return "epochs until stopped" if epoch_limit(epochs) is None else f"{epochs} epochs"
 
 
 CHOICE_SECTIONS = ("task", "loss", "optimizer", "scheduler")
@@ -480,7 +508,24 @@ def cross_field_problems(config: Config) -> list[FieldError]:
     device_problem = device_name_problem(config.training.device)
     if device_problem:
         problems.append(FieldError("training.device", device_problem))
-    return problems + model_problems(config.model, task) + arena_problems(config)
+    return problems + model_problems(config.model, task) + arena_problems(config) + length_problems(config)
+
+
+def length_problems(config: Config) -> list[FieldError]:
+    """A run that goes on until stopped has no length, so a schedule that spans the run (one-cycle,
+    cosine with T_max = "epochs") cannot be laid out over it."""
+    choice = config.scheduler
+    if epoch_limit(config.training.epochs) is not None or choice.name not in SCHEDULERS:
+        return []
+    spec = SCHEDULERS[choice.name]
+    if not spec.spans_run(choice.params):
+        return []
+    span, instead = (("sets every step's rate over the run's total steps", "choose another scheduler")
+                     if spec.run_length == "total_steps" else
+                     ("anneals over the run's epochs (T_max = 'epochs')", "set scheduler.T_max to a number of epochs"))
+    return [FieldError("training.epochs", f"{UNTIL_STOPPED!r} is not allowed with scheduler {choice.name}, which "
+                       f"{span}: a run that goes on until stopped has no length; give a number of epochs, "
+                       f"or {instead}")]
 
 
 def arena_problems(config: Config) -> list[FieldError]:
@@ -506,6 +551,9 @@ def arena_problems(config: Config) -> list[FieldError]:
     if config.training.val_split != 0:
         problems.append(FieldError("training.val_split", f"{show_value(config.training.val_split)} does "
                                    f"nothing here: task {task.name} has no data to hold out; leave it out (0)"))
+    if config.training.l1:
+        problems.append(FieldError("training.l1", f"{show_value(config.training.l1)} does nothing here: {about}, "
+                                   "and a point has no weights to regularize; leave it out (0)"))
     problems += [FieldError(f"lab.{name}", f"does nothing here: task {task.name} has no data, classes or "
                             "dropout; of the lab's mistakes only skip_zero_grad applies")
                  for name in MISTAKES if name != "skip_zero_grad" and getattr(config.lab, name)]

@@ -42,15 +42,21 @@ def rate(per_second: float | None) -> str:
     return f"{per_second:.0f}"
 
 
-def epoch_line(epoch: int, epochs: int, train_loss: float, val_loss: float | None,
+def epoch_of(epoch: int, epochs: int | str | None) -> str:
+    """``3/20``; ``3`` alone for a run until stopped (``epochs`` None or ``until-stopped``)."""
+    return f"{epoch}/{epochs}" if isinstance(epochs, int) else str(epoch)
+
+
+def epoch_line(epoch: int, epochs: int | str | None, train_loss: float, val_loss: float | None,
                train_metric: float | None, val_metric: float | None, accuracy: bool, lr: float,
                seconds: float) -> str:
     """One log line for a finished epoch (no scores when neither is measured: an arena run)."""
-    width = len(str(epochs))
+    total = isinstance(epochs, int)
+    width = len(str(epochs)) if total else 1
     show = percent if accuracy else number
     metric = "acc" if accuracy else "R²"
     scores = f"{metric} {show(train_metric)}/{show(val_metric)}  " if (train_metric, val_metric) != (None, None) else ""
-    return (f"epoch {epoch:>{width}}/{epochs}  train {number(train_loss)}  val {number(val_loss)}  "
+    return (f"epoch {epoch:>{width}}{f'/{epochs}' if total else ''}  train {number(train_loss)}  val {number(val_loss)}  "
             f"{scores}lr {number(lr)}  {duration(seconds)}")
 
 

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.compare import PlannedRun, describe_assignments, varied_values
 from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunResult, RunStarted
-from tui_trainer.formatting import number
+from tui_trainer.formatting import epoch_of, number
 from tui_trainer.report import epoch_line, start_line
 
 
@@ -170,7 +170,7 @@ class _RaceBar(Callback):
 
     def on_progress(self, event: Progress) -> None:
         self.display.update(self.task_id, completed=event.global_step, loss=f"{event.train_loss:.4g}",
-                            state=f"epoch {event.epoch}/{event.epochs}")
+                            state=f"epoch {epoch_of(event.epoch, event.epochs)}")
 
     def on_run_end(self, event: RunEnded) -> None:
         self.display.update(self.task_id, state=ending(event.result))

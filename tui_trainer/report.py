@@ -9,16 +9,17 @@ from tui_trainer.engine.events import (
     Callback, ChangeMade, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted,
 )
 from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
-from tui_trainer.formatting import number, point_text
+from tui_trainer.formatting import epoch_of, number, point_text
 
 if TYPE_CHECKING:
     from tui_trainer.engine.lrfind import LrFindResult
 
 
-def epoch_line(metrics: EpochMetrics, epochs: int) -> str:
+def epoch_line(metrics: EpochMetrics, epochs: int | None) -> str:
     """``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.13 - accuracy: 0.952 - lr: 0.01 - 1.2s``
-    (four significant digits, so small losses stay readable: ``train_loss: 1.234e-05``)."""
-    parts = [f"Epoch {metrics.epoch}/{epochs}", f"train_loss: {number(metrics.train_loss)}"]
+    (four significant digits, so small losses stay readable: ``train_loss: 1.234e-05``); a run
+    until stopped (``epochs`` None) says ``Epoch 3``."""
+    parts = [f"Epoch {epoch_of(metrics.epoch, epochs)}", f"train_loss: {number(metrics.train_loss)}"]
     optional = (("val_loss", metrics.val_loss, 4), ("accuracy", metrics.train_accuracy, 3),
                 ("val_accuracy", metrics.val_accuracy, 3), ("r2", metrics.train_r2, 4),
                 ("val_r2", metrics.val_r2, 4))
@@ -39,13 +40,19 @@ def start_line(event: RunStarted) -> str:
         settings = ", ".join(f"{name}={number(value)}" for name, value in surface.function_params(options).items())
         return (f"{spec.name}: a 2-D point from ({start}) on f(x, y) = {surface.formula}"
                 + (f" ({settings})" if settings else "")
-                + f" · {event.epochs} epochs of {event.steps_per_epoch} steps · {event.device} ({event.device_name})")
+                + f" · {_length(event)} · {event.device} ({event.device_name})")
     parts = [f"{event.config.task.name}: {event.train_size:,} training / {event.val_size:,} "
              f"validation samples"]
     if spec.note:
         parts.append(spec.note)
     parts += [f"model {event.param_count:,} parameters", f"{event.device} ({event.device_name})"]
     return " · ".join(parts)
+
+
+def _length(event: RunStarted) -> str:
+    """``15 epochs of 100 steps``, or ``epochs of 100 steps until stopped``."""
+    steps = f"of {event.steps_per_epoch} steps"
+    return f"epochs {steps} until stopped" if event.epochs is None else f"{event.epochs} epochs {steps}"
 
 
 class EpochLines(Callback):
@@ -72,8 +79,8 @@ def change_line(event: ChangeMade) -> str:
 
 
 class ProgressBar(Callback):
-    """A rich progress bar over all steps with ETA and samples/s; with ``verbose``, each epoch's
-    line is printed above it."""
+    """A rich progress bar over all steps with ETA and samples/s (a run until stopped: a moving
+    bar, no ETA); with ``verbose``, each epoch's line is printed above it."""
 
     def __init__(self, verbose: bool = False) -> None:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
@@ -89,14 +96,14 @@ class ProgressBar(Callback):
     def on_run_start(self, event: RunStarted) -> None:
         self.bar.console.print(start_line(event), highlight=False)
         self.bar.start()
-        self.task_id = self.bar.add_task(f"Epoch {event.start_epoch}/{event.epochs}",
+        self.task_id = self.bar.add_task(f"Epoch {epoch_of(event.start_epoch, event.epochs)}",
                                          total=event.total_steps, loss="-", speed="-",
                                          unit="steps" if event.config.task_spec.kind == ARENA_KIND else "samples")
 
     def on_progress(self, event: Progress) -> None:
         self.bar.update(self.task_id, completed=event.global_step, loss=f"{event.train_loss:.4g}",
                         speed=f"{event.samples_per_second:,.0f}",
-                        description=f"Epoch {event.epoch}/{event.epochs}")
+                        description=f"Epoch {epoch_of(event.epoch, event.epochs)}")
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         if self.verbose:

@@ -51,6 +51,18 @@ def refused(capsys, argv: list[str], *expected: str) -> str:
     (["--task", "xor", "--val-split", "0.1"],
      "training.val_split: 0.1 is not allowed for task xor, which splits its points by task.train_ratio"),
     (["--task", "plane", "--set", "task.samples=1000000000000"], "not enough memory for this run"),
+    (["--task", "gauss", "--set", "task.classes=1"], "task.classes: 1 is not allowed; must be a whole number in [2, 8]"),
+    (["--task", "spiral", "--set", "task.classes=3", "--loss", "bce-logits"], "loss: bce-logits needs"),
+    # issue 22's settings
+    (["--epochs", "forever"], "training.epochs: 'forever' is not allowed; must be a whole number >= 1 or "
+                              "'until-stopped'"),
+    (["--epochs", "until-stopped", "--scheduler", "one-cycle"],
+     "training.epochs: 'until-stopped' is not allowed with scheduler one-cycle, which sets every step's rate"),
+    (["--epochs", "until-stopped", "--scheduler", "cosine"],
+     "or set scheduler.T_max to a number of epochs"),
+    (["--set", "training.explode_factor=1"], "training.explode_factor: 1 is not allowed; must be a number > 1 or 'off'"),
+    (["--set", "training.l1=-0.1"], "training.l1: -0.1 is not allowed; must be a number >= 0"),
+    (["--task", "rosenbrock", "--set", "training.l1=0.01"], "training.l1: 0.01 does nothing here"),
 ])
 def test_values_torch_cannot_take_are_refused_before_training(flags, expected, runs_dir, capsys):
     refused(capsys, ["train", *flags, "--device", "cpu", "--runs-dir", str(runs_dir)], expected)

@@ -85,7 +85,7 @@ def test_divergence_exits_1_with_the_reason(runs_dir, capsys):
                  "--device", "cpu", "--runs-dir", str(runs_dir)])
     assert code == 1
     out = capsys.readouterr().out
-    assert "Run diverged: diverged at epoch" in out and "try a lower learning rate" in out
+    assert "Run diverged: loss exploded: " in out and "try a lower learning rate" in out
 
 
 def test_non_terminal_output_is_one_keras_line_per_epoch_then_a_summary(runs_dir):

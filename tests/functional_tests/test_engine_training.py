@@ -1,7 +1,9 @@
 """Training runs end to end: what the tutorials promise, every catalog choice, and the stops."""
 
 import dataclasses
+import json
 import math
+import re
 import threading
 
 import pytest
@@ -15,7 +17,8 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.engine.control import RunControl
 from tui_trainer.engine.events import Callback
-from tui_trainer.engine.loop import train
+from tui_trainer.cli import main
+from tui_trainer.engine.loop import Trainer, train
 
 #: Small sizes so that every combination runs in well under a second.
 SMALL = {"linear": {}, "regression": {"task__samples": 200}, "binary": {"task__samples": 200},
@@ -186,7 +189,7 @@ def test_divergence_stops_at_once_with_the_reason_and_keeps_history(runs_dir):
     from tui_trainer.engine.rundir import read_run
 
     cfg = config("linear", optimizer="sgd", optimizer__lr=3.0, training__epochs=200,
-                 training__batch_size=10)
+                 training__batch_size=10, training__explode_factor="off")  # until the loss is inf
     result = train(cfg, runs_dir=runs_dir)
     assert result.reason == "diverged"
     assert result.message.startswith(f"diverged at epoch {result.epochs_run + 1}, step ")
@@ -195,6 +198,60 @@ def test_divergence_stops_at_once_with_the_reason_and_keeps_history(runs_dir):
     record = read_run(result.run_dir)
     assert len(record.history) == result.epochs_run
     assert record.summary["stopped_reason"] == "diverged"
+
+
+def test_a_loss_that_explodes_ends_the_run_as_diverged_and_says_so(runs_dir, capsys):
+    # Adam at lr 1e9 on iris: the loss leaps from about 1.1 to about 1e18 within the first epoch
+    # and stays finite, so only its growth past 1e4 times the first step's loss shows it
+    code = main(["train", "--task", "iris", "--lr", "1e9", "--device", "cpu", "--json",
+                 "--runs-dir", str(runs_dir)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["stopped_reason"] == "diverged" and out["epochs_run"] == 0
+    said = re.fullmatch(r"loss exploded: (\S+) in epoch 1 \(step \d+\), from (\S+) at the first step: more "
+                        r"than training.explode_factor = 10000 times; try a lower learning rate", out["message"])
+    assert said and float(said[1]) > 1e4 * float(said[2]) and float(said[2]) == pytest.approx(1.1, abs=0.1)
+    assert main(["train", "--task", "iris", "--lr", "1e9", "--device", "cpu", "--runs-dir", str(runs_dir)]) == 1
+    assert "Run diverged: loss exploded: " in capsys.readouterr().out
+    # the first step's loss is taken before any update: the model's first batch loss at its start
+    result = train(config("iris", optimizer__lr=1e9, training__explode_factor="off", training__epochs=3),
+                   runs_dir=False)
+    assert result.reason == "completed"  # off: only a NaN or infinite loss would end it
+    assert max(loss for _, loss in result.steps) > 1e4 * result.steps[0][1]
+
+
+def test_the_first_loss_is_kept_for_a_resumed_run_and_older_checkpoints_lack_it():
+    from tui_trainer.engine.state import RunState
+
+    state = RunState(epochs_run=2, global_step=16, first_loss=1.25)
+    copy = RunState()
+    copy.load_state_dict(state.state_dict())
+    assert copy.first_loss == 1.25
+    older = {k: v for k, v in state.state_dict().items() if k != "first_loss"}
+    copy.load_state_dict(older)
+    assert copy.first_loss is None  # the check is off for such a run: nothing to compare with
+
+
+def test_l1_regularization_adds_l1_times_the_weights_absolute_sum_to_the_loss_it_minimizes():
+    # one full-batch SGD step of nn.Linear(1, 1) on tutorial 003's line, by hand: the weight's
+    # gradient gains l1 * sign(w), the bias's none (biases are not regularized)
+    cfg = config("linear", optimizer="sgd", optimizer__lr=0.1, training__l1=0.5, training__epochs=1,
+                 training__val_split=0.0)
+    trainer = Trainer(cfg, runs_dir=False)
+    trainer.get_ready()
+    w = trainer.model[0].weight.detach().clone().requires_grad_()
+    b = trainer.model[0].bias.detach().clone().requires_grad_()
+    x, y = trainer.data.x_train, trainer.data.y_train
+    data_loss = torch.nn.functional.mse_loss(x @ w.T + b, y)
+    (data_loss + 0.5 * w.abs().sum()).backward()
+    result = trainer.run()
+    assert torch.allclose(trainer.model[0].weight, w - 0.1 * w.grad)
+    assert torch.allclose(trainer.model[0].bias, b - 0.1 * b.grad)
+    assert result.history[0].train_loss == pytest.approx(data_loss.item())  # the loss shown is the data's
+    plain, sparse = (Trainer(config("iris", training__l1=l1, training__epochs=15), runs_dir=False) for l1 in (0, 0.01))
+    plain.run(), sparse.run()
+    size = [sum(layer.weight.abs().sum().item() for layer in t.model if isinstance(layer, torch.nn.Linear))
+            for t in (plain, sparse)]
+    assert sparse.result.reason == "completed" and size[1] < 0.8 * size[0]
 
 
 def test_early_stopping_and_target_loss(runs_dir):

@@ -40,6 +40,11 @@ CASES = {
         task="gauss", task__features=["sin(x1)", "sin(x2)", "x1^2"], task__train_ratio=70,
         task__noise=30.0, task__samples=200, optimizer="sgd", optimizer__lr=0.05,
         optimizer__momentum=0.9, training__epochs=4),
+    "spiral with three arms (cross-entropy) + L1 regularization": dict(
+        task="spiral", task__classes=3, task__samples=240, training__l1=0.001, training__epochs=4),
+    "bumps (the playground's multi-Gaussian regression) + L1 + SGD": dict(
+        task="bumps", task__samples=300, task__noise=10.0, training__l1=0.0005, optimizer="sgd",
+        optimizer__lr=0.05, training__epochs=4),
 }
 
 

@@ -24,6 +24,18 @@ def test_plane_regression_fits_the_tilted_plane(runs_dir):
     assert result.final.val_r2 >= 0.99 and result.final.val_accuracy is None
 
 
+def test_the_bumps_recipe_fits_the_six_bumps(runs_dir):
+    result = train(config("bumps"), runs_dir=runs_dir)
+    assert result.reason == "completed" and result.final.val_r2 >= 0.95
+
+
+@pytest.mark.parametrize(("task", "classes", "accuracy"), [("gauss", 4, 0.95), ("spiral", 3, 0.85)])
+def test_more_classes_learn_with_cross_entropy_and_one_output_each(task, classes, accuracy, runs_dir):
+    result = train(config(task, task__classes=classes), runs_dir=runs_dir)
+    assert result.config.loss.name == "cross-entropy" and result.reason == "completed"
+    assert result.final.val_accuracy >= accuracy
+
+
 def test_more_features_widen_the_model_and_still_learn(runs_dir):
     result = train(config("circle", task__features="x1^2,x2^2", model__hidden=[],
                           training__epochs=10), runs_dir=runs_dir)
@@ -36,7 +48,7 @@ def test_sgd_with_a_too_high_learning_rate_diverges_and_says_so(runs_dir, capsys
                  "--runs-dir", str(runs_dir), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 1 and out["stopped_reason"] == "diverged"
-    assert out["message"].startswith("diverged at epoch 1, step ")
+    assert out["message"].startswith("loss exploded: ") and " in epoch 1 (step " in out["message"]
     assert out["message"].endswith("try a lower learning rate")
 
 
@@ -51,7 +63,7 @@ def test_a_config_file_with_bad_features_is_refused_naming_the_field(tmp_path, r
 def test_list_shows_the_tasks_and_their_options(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for task in ("circle", "xor", "gauss", "spiral", "plane"):
+    for task in ("circle", "xor", "gauss", "spiral", "plane", "bumps"):
         assert f"\n  {task} " in out
     assert "features = x1,x2  (the model's inputs, computed from each point (x1, x2); must be one " \
            "or more of x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)" in out

@@ -16,7 +16,9 @@ from tui_trainer.engine.events import Callback
 from tui_trainer.engine.loop import Trainer
 from tui_trainer.engine.plane import expand_features
 from tui_trainer.engine.rundir import VIEW_FILE
-from tui_trainer.engine.views import BoundaryFrame, FitFrame, grid_points, read_view, shade_steps
+from tui_trainer.engine.views import (
+    MAX_NEURONS, BoundaryFrame, FitFrame, NetworkFrame, grid_points, read_view, shade_steps,
+)
 from tui_trainer.pictures import SHADE_STEPS
 
 
@@ -173,3 +175,75 @@ def test_the_run_folder_keeps_the_last_picture_and_tasks_without_one_have_none(r
     mse = Trainer(config("multiclass", loss__name="mse", lab__wrong_loss=True, training__epochs=1),
                   runs_dir=runs_dir).run()
     assert not (mse.run_dir / VIEW_FILE).exists()  # one value per sample: no class to color by
+
+
+def test_the_network_picture_holds_the_weights_and_each_neurons_picture_over_the_plane():
+    network = ViewRequest()
+    network.ask(7, 5)
+    cfg = config("xor", task__features=["x1", "x2", "x1*x2"], model__hidden=[4, 3], training__epochs=2)
+    trainer = Trainer(cfg, runs_dir=False, network=network)
+    trainer.run()
+    frame = network.take()
+    assert isinstance(frame, NetworkFrame) and (frame.cols, frame.rows, frame.epoch) == (7, 5, 2)
+    assert frame.step == trainer.state.global_step
+    assert [(c.name, c.size, c.activation) for c in frame.columns] == [
+        ("inputs", 3, None), ("hidden 1", 4, "tanh"), ("hidden 2", 3, "tanh"), ("output", 1, "logit")]
+    assert frame.columns[0].labels == ["x1", "x2", "x1*x2"]
+    model = trainer.model  # Linear, Tanh, Linear, Tanh, Linear
+    assert frame.weights == [model[i].weight.tolist() for i in (0, 2, 4)]
+    assert frame.biases == [model[i].bias.tolist() for i in (0, 2, 4)]
+    assert frame.weight_scale == max(abs(w) for layer in frame.weights for row in layer for w in row)
+    # each thumbnail is that neuron's value at the grid's cells, computed here with the model
+    inputs = expand_features(grid_points(frame.extent, 7, 5), ["x1", "x2", "x1*x2"])
+    model.eval()
+    with torch.no_grad():
+        hidden1 = model[1](model[0](inputs))
+        hidden2 = model[3](model[2](hidden1))
+        output = model[4](hidden2)
+    for column, values in zip(frame.columns, (inputs, hidden1, hidden2, output)):
+        assert torch.allclose(torch.tensor(column.thumbnails), values.T, atol=1e-6)
+        assert column.scale == pytest.approx(values.abs().max(dim=0).values.tolist())
+        assert len(column.mean) == len(column.dead) == column.size
+    samples = trainer.data.x_train[:512]
+    with torch.no_grad():
+        assert torch.allclose(torch.tensor(frame.columns[1].mean), model[1](model[0](samples)).mean(dim=0), atol=1e-6)
+
+
+def test_without_a_plane_each_neuron_has_its_mean_and_a_dead_unit_is_marked():
+    network = ViewRequest()
+    network.ask(4, 4)
+    trainer = Trainer(config("iris", model__hidden=[5], training__epochs=1), runs_dir=False, network=network)
+    trainer.get_ready()
+    with torch.no_grad():  # kill two units: their ReLU outputs are 0 on every sample
+        trainer.model[0].bias[[1, 3]] = -1e4
+    trainer.run()
+    frame = network.take()
+    assert frame.extent is None and (frame.cols, frame.rows) == (0, 0)
+    assert [c.thumbnails for c in frame.columns] == [None, None, None]
+    hidden = frame.columns[1]
+    assert hidden.dead == [False, True, False, True, False] and hidden.mean[1] == hidden.mean[3] == 0
+    assert frame.columns[0].labels == ["x1", "x2", "x3", "x4"] and frame.columns[2].size == 3
+    assert frame.columns[0].dead == [False] * 4 and frame.columns[2].dead == [False] * 3
+
+
+def test_a_wide_layer_is_cut_to_the_first_neurons_and_says_how_many_it_has():
+    network = ViewRequest()
+    network.ask(3, 3)
+    trainer = Trainer(config("digits", model__hidden=[MAX_NEURONS + 8], training__epochs=1), runs_dir=False,
+                      network=network)
+    trainer.run()
+    frame = network.take()
+    assert [(c.size, len(c.mean)) for c in frame.columns] == [(64, MAX_NEURONS), (MAX_NEURONS + 8, MAX_NEURONS),
+                                                             (10, 10)]
+    assert len(frame.weights[0]) == MAX_NEURONS and len(frame.weights[0][0]) == MAX_NEURONS
+
+
+def test_only_an_mlp_is_drawn_neuron_by_neuron(mnist_dir):
+    assert config("iris").draws_network and not config("rosenbrock").draws_network
+    cnn = config("mnist", task__data_dir=str(mnist_dir), task__download=False, model__kind="cnn")
+    assert not cnn.draws_network
+    network = ViewRequest()
+    network.ask(4, 4)
+    trainer = Trainer(config("rosenbrock", training__epochs=1), runs_dir=False, network=network)
+    trainer.run()
+    assert "network" not in trainer.rules and network.take() is None

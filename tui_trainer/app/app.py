@@ -695,7 +695,7 @@ class TrainerApp(App[int]):
     def _redraw_race(self, final: bool) -> None:
         job = self.job
         done = sum(e.feed.global_step for e in job.race)
-        total = sum(e.feed.started.total_steps if e.feed.started else 0 for e in job.race)
+        total = sum(e.feed.started.total_steps or 0 if e.feed.started else 0 for e in job.race)
         if total:
             self.readouts.progress.fraction = done / total
         self.charts.update(final)

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.catalog.arena import ARENA_KIND
-from tui_trainer.formatting import duration, number, percent, point_text, rate
+from tui_trainer.formatting import duration, epoch_of, number, percent, point_text, rate
 from tui_trainer.engine.events import RunResult
 
 #: Lines a message (a failure, a divergence) may take in the readouts before the rest is left to
@@ -130,15 +130,15 @@ class Readouts(Vertical):
             return
         step, total = feed.global_step, started.total_steps
         elapsed = feed.elapsed
-        self.progress.fraction = step / total if total else 0.0
-        remaining = elapsed * (total - step) / step if step else None
+        self.progress.fraction = step / total if total else 0.0  # no total: a run until stopped
+        remaining = elapsed * (total - step) / step if step and total else None
         progress, last = feed.progress, feed.epochs[-1] if feed.epochs else None
         fresh = progress if progress and (not last or progress.global_step > last.global_step) else None
         speed = fresh.samples_per_second if fresh else last.samples_per_second if last else None
         self.progress.clock = f"{duration(elapsed)} · ETA {duration(remaining)}"
         epoch = fresh.epoch if fresh else (last.epoch if last else started.start_epoch)
         in_epoch = fresh.step if fresh else started.steps_per_epoch if last else 0
-        position = (f"epoch {epoch}/{started.epochs} · step {in_epoch}/{started.steps_per_epoch}"
+        position = (f"epoch {epoch_of(epoch, started.epochs)} · step {in_epoch}/{started.steps_per_epoch}"
                     f" · {rate(speed)} samples/s")
         train = fresh.train_loss if fresh else last.train_loss if last else None
         if started.config.task_spec.kind == ARENA_KIND:  # a point on a function: where it is

@@ -33,9 +33,10 @@ class SchedulerSpec:
             return True
         return self.run_length is not None and params.get(self.run_length) == "epochs"
 
-    def torch_arguments(self, params: dict[str, Any], epochs: int, steps_per_epoch: int) -> dict[str, Any]:
+    def torch_arguments(self, params: dict[str, Any], epochs: int | None, steps_per_epoch: int) -> dict[str, Any]:
         """The keyword arguments of the torch class for a run of ``epochs`` epochs of
-        ``steps_per_epoch`` optimizer steps."""
+        ``steps_per_epoch`` optimizer steps (None: a run until stopped, which a schedule that
+        spans the run cannot have)."""
         arguments = {**params, **dict(self.fixed)}
         if self.run_length == "total_steps":
             arguments["total_steps"] = epochs * steps_per_epoch

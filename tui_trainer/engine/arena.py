@@ -4,7 +4,7 @@ epoch) and the hook that records the point's path."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -37,13 +37,14 @@ def _finite(value: float) -> float | None:
 
 
 class ArenaPath(Callback):
-    """An arena run's path: the point after every ``stride``-th step (every step when the run
-    has at most MAX_STEP_POINTS steps; the start is step 0), each epoch's share of it in that
+    """An arena run's path: the point after every k-th step, k = ``stride(step)`` as the run's
+    step curve strides (every step when the run has at most MAX_STEP_POINTS steps; the start is
+    step 0), each epoch's share of it in that
     epoch's metrics (``path``), the point now in each report's figures (``x``, ``y``,
     ``distance`` to the nearest known minimum), and the first step after which the point was
     within the task's tolerance of a known minimum."""
 
-    def __init__(self, model: torch.nn.Module, config: Config, stride: int) -> None:
+    def __init__(self, model: torch.nn.Module, config: Config, stride: Callable[[int], int]) -> None:
         self.surface = SURFACES[config.task.name]
         self.options = config.task.params
         self.tolerance = self.options["tolerance"]
@@ -79,7 +80,7 @@ class ArenaPath(Callback):
         for step, (x, y) in enumerate(values, start=first):
             if self.reached is None and self._distance(x, y) <= self.tolerance:
                 self.reached = step
-            if step % self.stride == 0:
+            if step % self.stride(step) == 0:
                 self.path.append([step, _finite(x), _finite(y)])
         self.current, self.current_step = (values[-1][0], values[-1][1]), global_step
 

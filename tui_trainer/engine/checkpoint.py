@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 
 from tui_trainer.catalog.schedulers import SCHEDULERS
-from tui_trainer.config import Config, resolve, to_dict
+from tui_trainer.config import Config, epoch_limit, resolve, to_dict
 from tui_trainer.engine.events import EpochMetrics
 from tui_trainer.engine.models import saved_model
 from tui_trainer.engine.rundir import (
@@ -122,11 +122,14 @@ class Checkpoint:
                                   "a run is continued in the folder it was saved in")
         self.check_matches(config, RESUMABLE_FIELDS)
         epochs = config.training.epochs
+        limit = epoch_limit(epochs)  # None: the resumed run goes on until stopped
         part = self.state["run"]["unfinished"]
-        if part is None and epochs <= self.epoch:
+        if limit is None:
+            pass
+        elif part is None and limit <= self.epoch:
             raise UserFacingError(f"the run in {self.path.parent} has already trained {self.epoch} "
                                   f"epochs; give --epochs N with N > {self.epoch} to train it further")
-        if part is not None and epochs < part["epoch"]:
+        elif part is not None and limit < part["epoch"]:
             raise UserFacingError(f"the run in {self.path.parent} stopped in epoch {part['epoch']}; "
                                   f"training.epochs must be at least {part['epoch']}")
         saved_epochs = self.config_dict["training"]["epochs"]

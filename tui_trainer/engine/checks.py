@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from tui_trainer.catalog.losses import user_loss_parts
-from tui_trainer.config import Config, choice_params
+from tui_trainer.config import Config, choice_params, epoch_limit
 from tui_trainer.engine.components import (
     build_optimizer, build_scheduler, make_user_loss, precision_problem, user_loss_imported,
 )
@@ -32,7 +32,7 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
         problems.append(refused("optimizer", config.optimizer.name, config.optimizer.params, exc))
     if optimizer is not None:
         try:
-            build_scheduler(config.scheduler, optimizer, config.training.epochs, NOMINAL_STEPS)
+            build_scheduler(config.scheduler, optimizer, epoch_limit(config.training.epochs), NOMINAL_STEPS)
         except Exception as exc:
             problems.append(refused("scheduler", config.scheduler.name, config.scheduler.params, exc))
     try:

@@ -122,7 +122,7 @@ def build_optimizer(choice: Choice, parameters) -> torch.optim.Optimizer:
     return getattr(torch.optim, OPTIMIZERS[choice.name].torch_class)(parameters, **params)
 
 
-def build_scheduler(choice: Choice, optimizer: torch.optim.Optimizer, epochs: int, steps_per_epoch: int):
+def build_scheduler(choice: Choice, optimizer: torch.optim.Optimizer, epochs: int | None, steps_per_epoch: int):
     """The torch.optim.lr_scheduler scheduler (None for ``none``), with the arguments the catalog
     derives from the run's length."""
     spec = SCHEDULERS[choice.name]

@@ -52,8 +52,19 @@ def share_of(count, rank, world):
     return start, start + base + (1 if rank < extra else 0)
 
 
+def regularized_weights(model):
+    """The parameters L1 regularization penalizes: the weights of every Linear and Conv2d layer,
+    not their biases (as TensorFlow Playground regularizes the links, not the neurons' biases)."""
+    return [m.weight for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+
+
+def l1_penalty(weights, strength):
+    """L1 regularization: ``strength`` times the sum of the absolute values of ``weights``."""
+    return strength * sum(w.abs().sum() for w in weights)
+
+
 def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_none=True,
-               after_backward=None, autocast_dtype=None, scaler=None, zero_grad=True):
+               after_backward=None, autocast_dtype=None, scaler=None, zero_grad=True, penalty=None):
     """One optimizer step: zero_grad, forward, loss, backward, optional gradient clipping, step.
 
     Returns the loss, the model's output and the total gradient norm before clipping (None
@@ -62,7 +73,9 @@ def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_non
     ``autocast_dtype`` (torch.bfloat16 or torch.float16) runs the forward pass and the loss
     under torch.autocast; ``scaler`` (a torch.amp.GradScaler, for float16) scales the loss
     and steps the optimizer only when the gradients are finite. ``zero_grad=False`` (a mistake
-    on purpose) lets the gradients of every step pile up.
+    on purpose) lets the gradients of every step pile up. ``penalty``, when given, is called
+    for a regularization term that is added to the loss for the backward pass; the loss returned
+    is the data's alone (as the validation loss measures it).
     """
     if zero_grad:
         optimizer.zero_grad(set_to_none=set_to_none)
@@ -71,7 +84,8 @@ def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_non
     with mixed:
         out = model(xb)
         loss = loss_fn(out, yb)
-    (scaler.scale(loss) if scaler is not None else loss).backward()
+    total = loss if penalty is None else loss + penalty()
+    (scaler.scale(total) if scaler is not None else total).backward()
     if after_backward is not None:
         after_backward(out, loss)
     norm = None

@@ -7,6 +7,7 @@ trains exactly as it would alone; ``run()`` simply takes every turn.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import traceback
@@ -18,11 +19,11 @@ import torch
 from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.changes import EPOCHS_FIELD, Change
-from tui_trainer.config import Config
+from tui_trainer.config import Config, epoch_limit
 from tui_trainer.engine import kernel
 from tui_trainer.engine.arena import ArenaPath
 from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
-from tui_trainer.engine.control import RunControl, ViewRequest
+from tui_trainer.engine.control import RunControl, ViewRequest, wait_for_change
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
 from tui_trainer.engine.distributed import Ranks
@@ -38,7 +39,7 @@ from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.state import EpochPart, RunState
-from tui_trainer.engine.views import ModelView
+from tui_trainer.engine.views import ModelView, NetworkView
 from tui_trainer.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ SMALL_STEP_WORK = 1_000_000
 #: The same bound for a run beside the app's UI, where idle workers also spin against its event loop.
 SMALL_STEP_WORK_BESIDE_UI = 20_000_000
 #: A run records its train loss at every step up to this many steps; longer runs record the mean
-#: of every k steps, so a run keeps at most about this many points.
+#: of every k steps, so a run keeps at most about this many points (a run until stopped: this
+#: many more each time its steps double).
 MAX_STEP_POINTS = 4000
 
 
@@ -77,17 +79,25 @@ def choose_threads(setting: int | str, device: torch.device, params: int, batch:
 
 class _StepCurve:
     """The run's curve of train loss by step: every step's loss, or the mean of every
-    ``stride`` steps, so a run keeps at most about MAX_STEP_POINTS points."""
+    ``stride`` steps, so a run keeps at most about MAX_STEP_POINTS points. A run until stopped
+    (``total_steps`` None) keeps every step up to MAX_STEP_POINTS, then its stride doubles each
+    time its steps do."""
 
-    def __init__(self, total_steps: int) -> None:
-        self.stride = max(1, math.ceil(total_steps / MAX_STEP_POINTS))
+    def __init__(self, total_steps: int | None) -> None:
+        self.stride = None if total_steps is None else max(1, math.ceil(total_steps / MAX_STEP_POINTS))
         self.total = self.count = 0.0
         self.points: list[tuple[int, float]] = []
+
+    def stride_at(self, global_step: int) -> int:
+        """The stride of the point that step ``global_step`` belongs to."""
+        if self.stride is not None:
+            return self.stride
+        return 1 << max(0, math.ceil(math.log2(global_step / MAX_STEP_POINTS))) if global_step > 0 else 1
 
     def add(self, global_step: int, value: float, count: int) -> None:
         self.total += value * count
         self.count += count
-        if global_step % self.stride == 0:
+        if global_step % self.stride_at(global_step) == 0:
             self.close(global_step)
 
     def close(self, global_step: int) -> None:
@@ -104,16 +114,21 @@ class _StepCurve:
 
 class _LossTracker:
     """Sums batch losses. The loss tensors are kept and read together at each report and at the
-    epoch's end, so steps never wait for a device sync; the first non-finite loss is found
-    there with its exact step. Each finite loss also goes to the run's step curve."""
+    epoch's end, so steps never wait for a device sync; the first non-finite loss, or the first
+    more than ``explode_factor`` times the run's first (kept in ``state.first_loss``; None: no
+    such check), is found there with its exact step. Each finite loss also goes to the run's
+    step curve."""
 
-    def __init__(self, total: float, count: float, curve: _StepCurve, ranks: Ranks | None) -> None:
+    def __init__(self, total: float, count: float, curve: _StepCurve, ranks: Ranks | None,
+                 state: RunState, explode_factor: float | None) -> None:
         self.pending: list[tuple[int, torch.Tensor, int]] = []
         self.ranks = ranks
         self.total, self.count = total, count
         self.interval_total = self.interval_count = 0.0
         self.curve = curve
-        self.bad: tuple[int, float] | None = None
+        self.state = state
+        self.explode_factor = explode_factor
+        self.bad: tuple[int, float] | None = None  # (step in the epoch, loss) that ends the run
 
     def add(self, step: int, loss: torch.Tensor, count: int) -> None:
         self.pending.append((step, loss.detach(), count))
@@ -130,7 +145,9 @@ class _LossTracker:
         for offset, ((step, _, count), value) in enumerate(zip(self.pending, values)):
             if self.bad is not None:
                 break
-            if not math.isfinite(value):
+            if first + offset == 1:
+                self.state.first_loss = value
+            if not math.isfinite(value) or self.exploded(value):
                 self.bad = (step, value)
                 break
             self.total += value * count
@@ -139,6 +156,13 @@ class _LossTracker:
             self.interval_count += count
             self.curve.add(first + offset, value, count)
         self.pending.clear()
+
+    def exploded(self, value: float) -> bool:
+        """Whether ``value`` is more than ``explode_factor`` times the run's first loss (never for
+        a first loss at or below 0: nothing to be a multiple of)."""
+        first = self.state.first_loss
+        return (self.explode_factor is not None and first is not None and first > 0
+                and value > self.explode_factor * first)
 
     def take_interval_mean(self) -> float:
         mean = self.interval_total / self.interval_count if self.interval_count else float("nan")
@@ -190,13 +214,17 @@ class Trainer:
     user data folder; False: no folder). ``resume`` continues the run a checkpoint holds, in that
     run's folder. ``beside_ui``: the run shares the process with the app's event loop (it then
     trains small models on one CPU thread). ``view``: a live view's request for pictures of the
-    run (``engine.views``; a task with a picture leaves its last one in the run folder anyway).
+    run (``engine.views``; a task with a picture leaves its last one in the run folder anyway);
+    ``network``: a live view's request for pictures of the network (``views.NetworkFrame``, for
+    an MLP). ``control`` also paces the run and steps it epoch by epoch or batch by batch; the
+    waiting is not training time, and changes no number the run computes.
     """
 
     def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
                  control: RunControl | None = None, runs_dir: Path | None | bool = None,
                  report_interval: float = 0.1, resume: Checkpoint | None = None,
-                 beside_ui: bool = False, view: ViewRequest | None = None) -> None:
+                 beside_ui: bool = False, view: ViewRequest | None = None,
+                 network: ViewRequest | None = None) -> None:
         self.config = config
         self.control = control or RunControl()
         self.user_callbacks = list(callbacks)
@@ -205,6 +233,7 @@ class Trainer:
         self.resume = resume
         self.beside_ui = beside_ui
         self.view = view
+        self.network = network
         self.state = RunState()
         self.history: list[EpochMetrics] = []
         self.steps: list[tuple[int, float]] = []
@@ -220,6 +249,14 @@ class Trainer:
         self.last_agreement = (time.perf_counter(), 0)
         #: The run's global random-number state while it waits for its turn, and once it ended.
         self.rng: dict[str, torch.Tensor | None] | None = None
+        # Waiting (``_wait_until``): the control's step request taken last, the unit of the one
+        # being trained and where it began, the start of the last paced epoch or step, and the
+        # control's version when the run decided to wait.
+        self.step_taken = 0
+        self.stepping: str | None = None
+        self.step_mark = 0
+        self.paced_at = -math.inf
+        self.waits_on = 0
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -255,6 +292,8 @@ class Trainer:
                                       self.batch_size, self.beside_ui)
         torch.set_num_threads(self.threads)
         self.loss_fn = build_loss(cfg.loss)
+        weights = kernel.regularized_weights(self.model)
+        self.penalty = functools.partial(kernel.l1_penalty, weights, training.l1) if training.l1 else None
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
         self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
         self.scheduler_steps = SCHEDULERS[cfg.scheduler.name].steps
@@ -263,10 +302,12 @@ class Trainer:
         # Total sums of squares, the denominators of R^2 (constant for the run).
         self.train_sst = kernel.sum_of_squares(self.data.y_train)
         self.val_sst = kernel.sum_of_squares(self.data.y_val)
-        self.curve = _StepCurve(training.epochs * self.steps_per_epoch)
+        self.epochs = epoch_limit(training.epochs)  # the run's length (None: until stopped; a
+        # mid-run change may set another)
+        self.curve = _StepCurve(self._total_steps)
+        self.explode_factor = None if training.explode_factor == "off" else training.explode_factor
         self.rules = self._rules()
         self.callbacks = [*self.rules.values(), *self.user_callbacks]
-        self.epochs = training.epochs  # the run's length (a mid-run change may set another)
         keep_loaded_out_of_collections()
         self.ready = True
 
@@ -294,7 +335,7 @@ class Trainer:
         training = self.config.training
         rules: dict[str, Callback] = {"gradient_norm": GradientNorm()}
         if self.config.task_spec.kind == ARENA_KIND:  # one point, no layers: its path instead
-            rules["path"] = ArenaPath(self.model, self.config, self.curve.stride)
+            rules["path"] = ArenaPath(self.model, self.config, self.curve.stride_at)
         else:
             rules["layer_stats"] = LayerStats(self.model, self.optimizer, self.data.x_train)
         if training.target_loss != "off":
@@ -304,8 +345,20 @@ class Trainer:
                                                     training.early_stopping_min_delta)
         if self.config.view is not None:
             rules["view"] = ModelView(self.config.view, self.model, self.data, self.config, self.head, self.view,
-                                      self.learned_line)
+                                      self.watched, self.learned_line)
+        if self.network is not None and self.config.draws_network:
+            rules["network"] = NetworkView(self.model, self.data, self.config, self.head, self.state,
+                                           self.network, self.watched)
         return rules
+
+    def watched(self) -> bool:
+        """Whether a person follows the run step by step (paced, paused or stepping), so that live
+        views draw at every epoch end and report, as often as an eye can take them."""
+        return self.control.paused or not self.control.pace.is_max
+
+    @property
+    def _total_steps(self) -> int | None:
+        return None if self.epochs is None else self.epochs * self.steps_per_epoch
 
     def _shape_targets(self, data: Dataset) -> Dataset:
         """BCE-style losses take float (N, 1) targets; class-index losses take int64 (N,)."""
@@ -357,12 +410,16 @@ class Trainer:
 
     def run(self) -> RunResult:
         """Set up, train, evaluate, and report; failures during training end the run, not the caller."""
-        for _ in self.turns():
-            pass
+        for until in self.turns():
+            if until is not None:
+                wait_for_change([(self.control, self.waits_on)], until)
         return self.result
 
-    def turns(self) -> Iterator[None]:
-        """Train, giving way at every report and epoch end; ``self.result`` is set at the end.
+    def turns(self) -> Iterator[float | None]:
+        """Train, giving way at every report and whenever the run must wait: each turn gives
+        None (go on at once) or the ``time.perf_counter()`` time before which the run has nothing
+        to do (inf: not before its control changes from ``self.waits_on``; see
+        ``control.wait_for_change``). ``self.result`` is set at the end.
 
         While it waits, the run's global random-number state (dropout draws) and thread count are
         kept aside, so runs taking turns in one thread each train as they would alone.
@@ -375,10 +432,10 @@ class Trainer:
         self._start()
         try:
             epoch = self.state.next_epoch
-            while epoch <= self.epochs:  # a mid-run change may move the end
-                for _ in self._train_epoch(epoch):
+            while self.epochs is None or epoch <= self.epochs:  # a mid-run change may move the end
+                for until in self._train_epoch(epoch):
                     self.rng = self._global_rng()
-                    yield
+                    yield until
                     self._set_global_rng(self.rng)
                     self.rng = None
                     if torch.get_num_threads() != self.threads:
@@ -412,7 +469,7 @@ class Trainer:
         # restored state; the run's length is set here.
         for change in self.config.changes:
             if change.at_step <= self.state.global_step and change.field == EPOCHS_FIELD:
-                self.epochs = change.value
+                self.epochs = epoch_limit(change.value)
         self.pending_changes = [c for c in self.config.changes if c.at_step > self.state.global_step]
         epochs = self.epochs
         self._emit("on_run_start", RunStarted(
@@ -420,14 +477,15 @@ class Trainer:
             device_name=describe(self.device), threads=self.threads,
             param_count=param_count(self.model), train_size=self.n_train, val_size=self.n_val,
             epochs=epochs, steps_per_epoch=self.steps_per_epoch,
-            total_steps=epochs * self.steps_per_epoch, start_epoch=self.state.next_epoch,
+            total_steps=self._total_steps, start_epoch=self.state.next_epoch,
             start_step=self.state.global_step, class_names=self.data.class_names))
 
-    def _train_epoch(self, epoch: int) -> Iterator[None]:
-        """One epoch (or the rest of the one a resumed run stopped in), giving way at each report;
-        sets ``reason`` when the run must end inside it, else leaves ``state.unfinished`` holding
-        the finished epoch's sums. Under torchrun each rank steps on its share of every batch,
-        and the ranks agree at each report (by step count) on whether to stop."""
+    def _train_epoch(self, epoch: int) -> Iterator[float | None]:
+        """One epoch (or the rest of the one a resumed run stopped in), giving way at each report
+        and while it must wait (``turns``); sets ``reason`` when the run must end inside it, else
+        leaves ``state.unfinished`` holding the finished epoch's sums. Under torchrun each rank
+        steps on its share of every batch, and the ranks agree at each report (by step count) on
+        whether to stop (a run under torchrun is neither paused, paced nor stepped)."""
         net, bs, state, ranks = self.net, self.batch_size, self.state, self.ranks
         control, loss_fn, optimizer = self.control, self.loss_fn, self.optimizer
         clip = None if self.config.training.grad_clip == "off" else self.config.training.grad_clip
@@ -439,20 +497,30 @@ class Trainer:
         part = state.unfinished or EpochPart(epoch, kernel.epoch_order(self.n_train, bs, self.shuffle,
                                                                        not lab.no_shuffle))
         state.unfinished = None
-        tracker = _LossTracker(part.loss_total, part.loss_count, self.curve, ranks)
+        tracker = _LossTracker(part.loss_total, part.loss_count, self.curve, ranks, state, self.explode_factor)
         outputs = _BatchOutputs(self.head, self.loss_fn, part.metric_total, ranks)
         collect = None if outputs.loss_is_sse or self.head == "surface" else outputs.add  # a point: no score
         x, y, index = kernel.arrange(self.data.x_train, self.data.y_train, part.order)
         net.train()
         epoch_start = time.perf_counter()
-        waited = 0.0
         last = self.steps_per_epoch
         seen = 0
         first = part.next_step
         step = first
         for step in range(first, last + 1):
             if self.agreed_stop or (control.requested and ranks is None):
-                waited += control.wait_while_paused()
+                while ranks is None and (until := self._wait_until(step == 1)) is not None:
+                    now = time.perf_counter()
+                    if tracker.pending:  # show where the run stands before it waits (after its last step)
+                        tracker.flush(state.global_step)
+                        if tracker.bad:
+                            break
+                        self._collect_figures(self._step_context(epoch, step - 1, xb, yb, out, loss, norm))
+                        self._report(epoch, step - 1, tracker, now - epoch_start, seen)
+                    yield until
+                    epoch_start += time.perf_counter() - now  # waiting is not training
+                if tracker.bad:
+                    break
                 if control.stop_requested or self.agreed_stop:
                     self._stop(control.stop_reason, epoch, step)
                     break
@@ -474,13 +542,13 @@ class Trainer:
                 started = time.perf_counter()  # the first call compiles: timed apart from training
                 loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
                                                     after_backward, self.autocast_dtype, self.scaler,
-                                                    not lab.skip_zero_grad)
+                                                    not lab.skip_zero_grad, self.penalty)
                 self.compile_seconds = time.perf_counter() - started
                 epoch_start += self.compile_seconds
             else:
                 loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
                                                     after_backward, self.autocast_dtype, self.scaler,
-                                                    not lab.skip_zero_grad)
+                                                    not lab.skip_zero_grad, self.penalty)
             if batch_scheduler is not None:
                 batch_scheduler.step()
             state.global_step += 1
@@ -503,13 +571,13 @@ class Trainer:
                 if due:
                     if ranks is not None:
                         self._agree_on_next_report(now)
-                    self._report(epoch, step, tracker, now - epoch_start - waited, seen)
+                    self._report(epoch, step, tracker, now - epoch_start, seen)
                     self.next_report = now + self.report_interval
                     yield
                     resumed = time.perf_counter()
                     epoch_start += resumed - now  # the turns of other runs are not this run's time
                     self.next_report = resumed + self.report_interval
-        seconds = time.perf_counter() - epoch_start - waited
+        seconds = time.perf_counter() - epoch_start
         state.train_seconds += seconds
         state.samples_seen += seen
         tracker.flush(state.global_step)
@@ -518,8 +586,14 @@ class Trainer:
         if tracker.bad:
             bad_step, value = tracker.bad
             self.reason = "diverged"
-            self.message = (f"diverged at epoch {epoch}, step {bad_step}: loss = {value}; "
-                            "try a lower learning rate")
+            if math.isfinite(value):
+                self.message = (f"loss exploded: {value:.2g} in epoch {epoch} (step {bad_step}), from "
+                                f"{state.first_loss:.2g} at the first step: more than "
+                                f"training.explode_factor = {self.explode_factor:g} times; try a lower "
+                                "learning rate")
+            else:
+                self.message = (f"diverged at epoch {epoch}, step {bad_step}: loss = {value}; "
+                                "try a lower learning rate")
             return
         targets = y if index is None else y[index]
         offset = (first - 1) * bs
@@ -529,6 +603,37 @@ class Trainer:
         part.seconds += seconds
         part.next_step = step
         state.unfinished = part
+
+    def _wait_until(self, epoch_start: bool) -> float | None:
+        """Whether the run must wait before its next step (``epoch_start``: the epoch's first):
+        None to go on now, else the ``time.perf_counter()`` time it may go on at (inf: not before
+        its control changes). A paused run waits; a step request lets it train up to the next
+        epoch end, or one batch, then it waits again; a pace spaces the starts of its epochs (or
+        steps) out, without catching up on time it lost. Notes the control's version first, so
+        that a change made while the run decides wakes it (``waits_on``)."""
+        control = self.control
+        self.waits_on = control.version
+        if control.stop_requested:
+            return None
+        number, unit = control.step_request
+        if number != self.step_taken:
+            self.step_taken, self.stepping = number, unit
+            self.step_mark = self.state.epochs_run if unit == "epoch" else self.state.global_step
+        if self.stepping is not None:
+            done = self.state.epochs_run if self.stepping == "epoch" else self.state.global_step
+            if done > self.step_mark:
+                self.stepping = None
+        if control.paused and self.stepping is None:
+            return math.inf
+        pace = control.pace
+        if pace.is_max or (pace.unit == "epoch" and not epoch_start):
+            return None
+        now = time.perf_counter()
+        due = self.paced_at + pace.gap
+        if now < due:
+            return due
+        self.paced_at = due if now - due < pace.gap else now
+        return None
 
     def _take_live_changes(self) -> None:
         """Changes asked for while the run goes (the app) become changes of the run at its next
@@ -547,7 +652,7 @@ class Trainer:
             change = self.pending_changes.pop(0)
             section, _, name = change.field.partition(".")
             if change.field == EPOCHS_FIELD:
-                self.epochs = change.value
+                self.epochs = epoch_limit(change.value)
             else:
                 value = tuple(change.value) if isinstance(change.value, list) else change.value
                 for group in self.optimizer.param_groups:
@@ -651,10 +756,9 @@ class Trainer:
         self.steps += points
         elapsed = self.state.train_seconds + epoch_seconds
         done = self.state.samples_seen + seen
-        epochs = self.epochs
         self._emit("on_progress", Progress(
-            epoch=epoch, epochs=epochs, step=step, steps_per_epoch=self.steps_per_epoch,
-            global_step=self.state.global_step, total_steps=epochs * self.steps_per_epoch,
+            epoch=epoch, epochs=self.epochs, step=step, steps_per_epoch=self.steps_per_epoch,
+            global_step=self.state.global_step, total_steps=self._total_steps,
             train_loss=loss, lr=self.optimizer.param_groups[0]["lr"],
             grad_norm=self.last_figures.get("grad_norm"),
             samples_per_second=done / elapsed if elapsed > 0 else 0.0, elapsed=elapsed,

@@ -67,7 +67,7 @@ def find_lr(config: Config, start: float = 1e-7, end: float = 10.0, steps: int =
         start_at += batch
         loss, _, _ = kernel.train_step(model, trainer.loss_fn, optimizer, xb, yb,
                                        autocast_dtype=trainer.autocast_dtype, scaler=trainer.scaler,
-                                       zero_grad=not config.lab.skip_zero_grad)
+                                       zero_grad=not config.lab.skip_zero_grad, penalty=trainer.penalty)
         value = float(loss.detach())
         average = SMOOTHING * average + (1 - SMOOTHING) * value
         smoothed = average / (1 - SMOOTHING ** (i + 1))

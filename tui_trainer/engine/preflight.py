@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterator
 import torch
 
 from tui_trainer.engine.checks import refused
-from tui_trainer.config import Config
+from tui_trainer.config import Config, epoch_limit
 from tui_trainer.engine.components import build_optimizer, build_scheduler, describe_raised
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 
@@ -95,9 +95,9 @@ def _loss_and_step(trainer: Trainer) -> None:
 def checked_scheduler(config: Config, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
     """``build_scheduler`` for the run's real number of steps; what torch refuses (at once, or
     for a one-cycle phase of no steps, later) raises ConfigError."""
-    choice, total = config.scheduler, config.training.epochs * steps_per_epoch
+    choice, epochs = config.scheduler, epoch_limit(config.training.epochs)
     try:
-        scheduler = build_scheduler(choice, optimizer, config.training.epochs, steps_per_epoch)
+        scheduler = build_scheduler(choice, optimizer, epochs, steps_per_epoch)
         phases = (scheduler._schedule_phases  # torch's own phase ends; it divides by their lengths
                   if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR) else ())
         ends = [0.0] + [phase["end_step"] for phase in phases]
@@ -105,7 +105,7 @@ def checked_scheduler(config: Config, optimizer: torch.optim.Optimizer, steps_pe
             raise ZeroDivisionError
     except ZeroDivisionError:
         raise ConfigError([FieldError("scheduler.pct_start", (
-            f"pct_start={choice.params['pct_start']} over the run's {total} optimizer steps leaves a "
+            f"pct_start={choice.params['pct_start']} over the run's {epochs * steps_per_epoch} optimizer steps leaves a "
             "phase of the cycle with no steps (torch's OneCycleLR divides by its length); change "
             "pct_start, training.epochs or training.batch_size"))]) from None
     except Exception as exc:

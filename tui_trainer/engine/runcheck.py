@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 STATE_TYPES: dict[str, Any] = {
     "config": (dict,), "model": (dict,), "optimizer": (dict,), "scheduler": (dict, type(None)),
     "run": {"epochs_run": (int,), "global_step": (int,), "unfinished": (dict, type(None)),
-            "train_seconds": (float, int), "samples_seen": (int,)},
+            "train_seconds": (float, int), "samples_seen": (int,),
+            "first_loss": (float, type(None))},  # None in checkpoints older than it
     "rules": (dict,),
     "rng": {"torch": (torch.Tensor,), "cuda": (torch.Tensor, type(None)), "shuffle": (torch.Tensor,)},
 }

@@ -29,14 +29,18 @@ class EpochPart:
 @dataclass
 class RunState:
     """The loop's counters: epochs completed, steps taken, the epoch left unfinished (a stop
-    inside an epoch), training time and samples seen. A new piece of loop state is one new field
-    here; ``state_dict`` and ``load_state_dict`` follow the fields."""
+    inside an epoch), training time and samples seen, and the loss of the run's first step (taken
+    before any update: what ``training.explode_factor`` compares with; None before it, or for a
+    run saved before it was kept). A new piece of loop state is one new field here;
+    ``state_dict`` and ``load_state_dict`` follow the fields (a field missing from an older
+    checkpoint keeps its default)."""
 
     epochs_run: int = 0
     global_step: int = 0
     unfinished: EpochPart | None = None
     train_seconds: float = 0.0
     samples_seen: int = 0
+    first_loss: float | None = None
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data and tensors (readable with ``torch.load(weights_only=True)``)."""
@@ -48,7 +52,7 @@ class RunState:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Take the counters of ``state_dict()``'s output."""
         for f in dataclasses.fields(self):
-            setattr(self, f.name, state[f.name])
+            setattr(self, f.name, state.get(f.name, f.default))
         if state["unfinished"] is not None:
             self.unfinished = EpochPart(**state["unfinished"])
 

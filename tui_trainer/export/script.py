@@ -27,7 +27,8 @@ from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import LOSSES, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
-from tui_trainer.config import Config
+from tui_trainer.changes import EPOCHS_FIELD
+from tui_trainer.config import UNTIL_STOPPED, Config, epoch_limit
 from tui_trainer.engine import data as engine_data
 from tui_trainer.engine import kernel, plane, surfaces
 from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
@@ -129,13 +130,19 @@ def _kernel_stdlib_imports() -> list[str]:
 
 def _settings(config: Config, shape: _Shape) -> str:
     training = config.training
-    lines = [f"SEED = {training.seed}", f"EPOCHS = {training.epochs}",
+    epochs = (f"EPOCHS = math.inf  # training.epochs = {UNTIL_STOPPED!r}: trains until Ctrl+C"
+              if epoch_limit(training.epochs) is None else f"EPOCHS = {training.epochs}")
+    lines = [f"SEED = {training.seed}", epochs,
              f"BATCH_SIZE = {shape.batch}  # samples per optimizer step"
              + (" (the whole training set)" if shape.batch >= shape.n_train else ""),
              f"VAL_SPLIT = {training.val_split!r}  # fraction of the samples held out for validation"
              + (f" (100 % - task.{config.task_spec.split_option})" if config.task_spec.split_option else ""),
              f"MAX_GRAD_NORM = {None if training.grad_clip == 'off' else training.grad_clip!r}  "
              "# gradient clipping (None: off)"]
+    if training.l1:
+        lines.append(f"L1 = {training.l1!r}  # L1 regularization: L1 * sum(|w|) over the weights of the Linear "
+                     "and Conv2d layers\n# (not the biases) joins the loss each step minimizes; the loss "
+                     "printed is the data's")
     if training.target_loss != "off":
         lines.append(f"TARGET_LOSS = {training.target_loss!r}  # stop once the {_monitored(shape)} "
                      "is at or below this")
@@ -238,8 +245,9 @@ def _copied_sources(config: Config) -> list[str]:
         functions = list(source.SCRIPT_FUNCTIONS)
     elif task.source == "plane":
         make = plane.GENERATORS[task.name]
-        uses_uniform = "uniform(" in inspect.getsource(make)
-        functions = [plane.uniform] * uses_uniform + [make, plane.expand_features]
+        helpers = [helper for helper in (plane.uniform, plane.class_counts)
+                   if f"{helper.__name__}(" in inspect.getsource(make)]
+        functions = [*helpers, make, plane.expand_features]
     elif task.name in engine_data.SYNTHETIC:
         functions = [engine_data.SYNTHETIC[task.name]]
     elif task.source == "sklearn":
@@ -299,7 +307,7 @@ def _plane_data(config: Config) -> list[str]:
     return [
         f"# {options['samples']} points; noise {show_value(options['noise'])} % as the playground's "
         "slider (a fraction here)",
-        f"points, y = {make}(g, {options['samples']}, {options['noise'] / 100!r})",
+        f"points, y = {make}(g, {', '.join(map(repr, engine_data.plane_arguments(config)))})",
         "points_train, y_train, points_val, y_val = split(points, y, VAL_SPLIT, g)",
         f"FEATURES = {options['features']!r}  # the model's inputs, computed from each point",
         "x_train, x_val = expand_features(points_train, FEATURES), expand_features(points_val, FEATURES)"]
@@ -353,7 +361,7 @@ def _scheduler(config: Config, shape: _Shape) -> str:
     spec = SCHEDULERS[choice.name]
     if spec.torch_class is None:
         return ""
-    arguments = spec.torch_arguments(choice.params, config.training.epochs, shape.steps)
+    arguments = spec.torch_arguments(choice.params, epoch_limit(config.training.epochs), shape.steps)
     raw: dict[str, str] = {}
     if spec.run_length == "total_steps":
         raw["total_steps"] = f"EPOCHS * {shape.steps}  # the run's optimizer steps"
@@ -400,12 +408,21 @@ def _loop(config: Config, shape: _Shape) -> str:
         if training.precision == "fp16":
             lines.append('scaler = torch.amp.GradScaler(device.type)  # float16 gradients, scaled')
             step_arguments += ", scaler=scaler"
+    if training.l1:
+        lines.append("l1_weights = regularized_weights(model)  # what L1 regularization penalizes")
+        step_arguments += ", penalty=lambda: l1_penalty(l1_weights, L1)"
     lines.append("shuffle = torch.Generator().manual_seed(SEED)  # a new order of the samples each epoch")
     if training.early_stopping_patience != "off":
         lines.append("best, stale_epochs = None, 0  # early stopping: the best loss so far, epochs since")
+    until_stopped = epoch_limit(training.epochs) is None
     if config.changes:
         lines += _changes(config)
-        lines += ["epochs, epoch, step = EPOCHS, 0, 0", "while epoch < epochs:", "    epoch += 1"]
+        lines += ["epochs, epoch, step = EPOCHS, 0, 0"]
+    elif until_stopped:
+        lines += ["epochs, epoch = EPOCHS, 0"]
+    head, lines = lines, []
+    if config.changes or until_stopped:
+        lines += ["while epoch < epochs:", "    epoch += 1"]
     else:
         lines += ["for epoch in range(1, EPOCHS + 1):"]
     lines += ["    model.train()",
@@ -436,7 +453,8 @@ def _loop(config: Config, shape: _Shape) -> str:
               "    if not math.isfinite(train_loss):",
               '        say(f"diverged at epoch {epoch}: train_loss = {train_loss}; try a lower learning rate")',
               "        break"]
-    shown = "f\"Epoch {epoch}/{" + ("epochs" if config.changes else "EPOCHS") + "} - train_loss: {train_loss:.10g}"
+    total = "" if until_stopped and not config.changes else "/{" + ("epochs" if config.changes else "EPOCHS") + "}"
+    shown = "f\"Epoch {epoch}" + total + " - train_loss: {train_loss:.10g}"
     if shape.n_val:
         metric = _metric_name(config)
         lines.append(f"    val_loss, val_{metric} = scores(x_val, y_val)")
@@ -451,7 +469,11 @@ def _loop(config: Config, shape: _Shape) -> str:
                   '        say(f"diverged at epoch {epoch}: val_loss = {val_loss}; try a lower learning rate")',
                   "        break"]
     lines += _stopping_rules(config, shape)
-    return _scores(config) + "\n\n\n" + "\n".join(lines)
+    if until_stopped:  # Ctrl+C ends such a run; the final metrics follow as after any other ending
+        lines = (["try:"] + [f"    {line}" for line in lines]
+                 + [f"except KeyboardInterrupt:  # training.epochs = {UNTIL_STOPPED!r}: Ctrl+C ends the run",
+                    '    say(f"stopped by Ctrl+C in epoch {epoch}")'])
+    return _scores(config) + "\n\n\n" + "\n".join(head + lines)
 
 
 def _changes(config: Config) -> list[str]:
@@ -460,7 +482,8 @@ def _changes(config: Config) -> list[str]:
     for change in config.changes:
         name = change.field.partition(".")[2]
         value = tuple(change.value) if isinstance(change.value, list) else change.value
-        by_step.setdefault(change.at_step, []).append(f"({_py(name)}, {value!r})")
+        shown = "math.inf" if change.field == EPOCHS_FIELD and epoch_limit(value) is None else repr(value)
+        by_step.setdefault(change.at_step, []).append(f"({_py(name)}, {shown})")
     body = "".join(f"    {step}: [{', '.join(items)}],\n" for step, items in sorted(by_step.items()))
     return ["# Mid-run changes (the run's [[changes]]): from step N on, the setting has the value.",
             "CHANGES = {\n" + body + "}"]
