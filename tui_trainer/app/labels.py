@@ -20,6 +20,7 @@ LABELS = {
     "cycle_momentum": "cycle momentum",
     "data_dir": "data folder", "decoupled_weight_decay": "decoupled weight decay",
     "div_factor": "initial divisor", "early_stopping_min_delta": "stop: min delta",
+    "explode_factor": "explode factor", "l1": "L1 penalty",
     "early_stopping_patience": "stop: patience", "eps": "epsilon", "eta_min": "min lr",
     "final_div_factor": "final divisor", "gamma": "decay factor", "grad_clip": "clip grad norm",
     "hidden": "hidden layers", "initial_accumulator_value": "initial accum.", "limit": "image limit",
