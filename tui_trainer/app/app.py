@@ -3,119 +3,53 @@ the right; controls in the Footer and the command palette. Training runs in a th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-from textual import events
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_trainer.app.arena import ArenaView
-from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
 from tui_trainer.app.controls import CONTROLS, ControlsFooter, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
-from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.form import ConfigForm
-from tui_trainer.formatting import duration, epoch_line, number, point_text, rate
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
+from tui_trainer.app.live import LiveRuns
 from tui_trainer.app.messages import RunBegan, RunErrored
-from tui_trainer.app.pace import TICKS_PER_SECOND
-from tui_trainer.app.readouts import IDLE, REASON_STATES, Readouts
-from tui_trainer.app.warmup import warm_engine
+from tui_trainer.app.readouts import IDLE, Readouts
 from tui_trainer.app.runlog import RunLog
-from tui_trainer.app.views import BoundaryPanel, FitPanel
-from tui_trainer.compare import PlannedRun, describe_assignments
-from tui_trainer.catalog.arena import ARENA_KIND
+from tui_trainer.app.runs import Job, Training
+from tui_trainer.app.viewtabs import VIEW_TABS, view_of, view_of_tab, view_of_task
+from tui_trainer.app.warmup import warm_engine
 from tui_trainer.catalog.losses import user_loss_parts
-from tui_trainer.catalog.tasks import TASKS, TaskSpec
+from tui_trainer.catalog.tasks import TASKS
+from tui_trainer.compare import PlannedRun
 from tui_trainer.config import Config, default_config, load_config, save_config
-from tui_trainer.engine.control import RunControl, ViewRequest
-from tui_trainer.engine.events import RunResult
 from tui_trainer.engine.rundir import default_runs_dir, list_runs, read_run
-from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.errors import ConfigError
+from tui_trainer.formatting import number
 from tui_trainer.outputs import fresh_path
 
 if TYPE_CHECKING:
+    from tui_trainer.app.picture import LivePicture
     from tui_trainer.engine.loop import Trainer
 
-#: The tab of each live picture (offered only for a task that has that picture).
-VIEW_TABS = {"boundary": "tab-boundary", "fit": "tab-fit", "arena": "tab-arena"}
-
-
-def view_of_task(spec: TaskSpec) -> str | None:
-    """The picture a task's runs get: the arena for a point on a function, else the catalog's
-    ``view`` (boundary, fit or none)."""
-    return "arena" if spec.kind == ARENA_KIND else spec.view
-
-
-def view_of(config: Config) -> str | None:
-    """The picture ``config``'s runs get (a boundary or fit only when its loss gives what the
-    picture shows, see Config.view)."""
-    return "arena" if config.task_spec.kind == ARENA_KIND else config.view
 #: Where save and load start when the app was not opened with --config.
 DEFAULT_CONFIG_FILE = Path("tui-trainer.toml")
 #: Where an exported script goes unless the person types another path.
 DEFAULT_SCRIPT_FILE = Path("train.py")
-
-
-@dataclass
-class RaceEntry:
-    """One run of a comparison in the app: its plan, number, feed and stop/pause handle."""
-
-    run: PlannedRun
-    number: int
-    feed: RunFeed
-    control: RunControl
-    logged_epochs: int = 0
-    view: ViewRequest | None = None
-
-    @property
-    def label(self) -> str:
-        """``#4 optimizer=adam``: the app's run number and what the run varies."""
-        return f"#{self.number} {describe_assignments(self.run.assignments)}"
-
-    @property
-    def short_label(self) -> str:
-        """``#4 adam`` when one field varies (a chart's legend), else the label."""
-        if len(self.run.assignments) == 1:
-            return f"#{self.number} {describe_assignments(self.run.assignments).partition('=')[2]}"
-        return self.label
-
-
-@dataclass
-class Job:
-    """The run in progress (or the first run of a comparison): its number, config, feed,
-    stop/pause handle and worker; ``race`` holds every run of a comparison (empty otherwise);
-    ``view`` asks the run for its live picture when its task has one."""
-
-    number: int
-    config: Config
-    feed: RunFeed
-    control: RunControl
-    worker: Worker
-    logged_epochs: int = 0
-    race: list[RaceEntry] = field(default_factory=list)
-    sent: dict[str, Any] = field(default_factory=dict)  # mid-run changes sent to the run
-    logged_changes: int = 0
-    view: ViewRequest | None = None  # the live picture's request (a task that has one)
-
-    @property
-    def controls(self) -> list[RunControl]:
-        """The stop/pause handles of every run of the job."""
-        return [entry.control for entry in self.race] or [self.control]
+#: What writing each kind of file in the background is called (when it fails).
+WRITING = {"script": "export script", "model": "save model", "picture": "save picture"}
 
 
 class MainScreen(Screen):
@@ -130,7 +64,8 @@ class MainScreen(Screen):
 
 class TrainerApp(App[int]):
     """tui-trainer's app. ``config`` (or the file at ``config_path``) fills the form; runs are
-    written under ``runs_dir`` (default: the user data folder)."""
+    written under ``runs_dir`` (default: the user data folder). The layout, the controls and
+    the routing live here; a job's life (one run, or a comparison's) lives in ``live.LiveRuns``."""
 
     TITLE = "tui-trainer"
     CSS = """
@@ -154,15 +89,11 @@ class TrainerApp(App[int]):
         self.report_interval = report_interval
         self.start_problems: list[str] = []
         self.initial_config = config or self._initial_config(config_path)
-        self.job: Job | None = None
-        self.last_trainer: Trainer | None = None  # the last run that ended (f3 saves its model)
+        self.live = LiveRuns(self)
         self.next_number = 1
         self.engine_ready = False
         self.starting = False  # ctrl+r is waiting for the form to settle
-        self.last_run: tuple[int, Config] | None = None  # the number and config of the last run
-        self.last_job: Job | None = None  # the last run (or race) that ended: f8 draws it
         self.offered_view: str | None = None  # the picture whose tab is offered now
-        self.redraw_timer: Timer | None = None
         self.loss_imports: set[str] = set()  # user loss files being imported by a worker
 
     def _initial_config(self, path: Path | None) -> Config:
@@ -173,6 +104,36 @@ class TrainerApp(App[int]):
         except ConfigError as exc:
             self.start_problems = [f"{path}: {p}" for p in exc.problems]
             return default_config()
+
+    @property
+    def job(self) -> Job | None:
+        """The job going: a run, or a comparison's runs (None between runs)."""
+        return self.live.job
+
+    @property
+    def last_job(self) -> Job | None:
+        """The last job that ended (f8 draws it)."""
+        return self.live.last_job
+
+    @property
+    def last_trainer(self) -> Trainer | None:
+        """The engine's Trainer of the last run that ended (f3 saves its model)."""
+        return self.live.last_trainer
+
+    @property
+    def boundary(self) -> LivePicture:
+        """The Boundary tab's panel."""
+        return self.views["boundary"]
+
+    @property
+    def fit(self) -> LivePicture:
+        """The Fit tab's panel."""
+        return self.views["fit"]
+
+    @property
+    def arena(self) -> LivePicture:
+        """The Arena tab's panel."""
+        return self.views["arena"]
 
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
@@ -188,7 +149,7 @@ class TrainerApp(App[int]):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # Widgets the worker's messages update are created here (inside the app) and kept.
+        # Widgets the jobs' redraws update are created here (inside the app) and kept.
         self.form = ConfigForm(self.initial_config, id="form")
         self.readouts = Readouts(id="readouts")
         self.leaderboard = Leaderboard(id="leaderboard")
@@ -197,9 +158,7 @@ class TrainerApp(App[int]):
         self.run_log = RunLog(id="log")
         self.history = HistoryPanel(id="history")
         self.layers = LayerPanel(id="layers")
-        self.boundary = BoundaryPanel(id="boundary")
-        self.fit = FitPanel(id="fit")
-        self.arena = ArenaView(id="arena")
+        self.views = {name: view.panel(id=name) for name, view in VIEW_TABS.items()}
         with Horizontal(id="main"):
             yield self.form
             with Vertical(id="live"):
@@ -212,16 +171,15 @@ class TrainerApp(App[int]):
                     for title, tab, panel in (("Log", "tab-log", self.run_log),
                                               ("History", "tab-history", self.history),
                                               ("Layers", "tab-layers", self.layers),
-                                              ("Boundary", "tab-boundary", self.boundary),
-                                              ("Fit", "tab-fit", self.fit),
-                                              ("Arena", "tab-arena", self.arena)):
+                                              *((view.title, view.tab, self.views[name])
+                                                for name, view in VIEW_TABS.items())):
                         with TabPane(title, id=tab):
                             yield Lazy(panel)
         yield ControlsFooter()
 
     def on_mount(self) -> None:
-        self.redraw_timer = self.set_interval(1 / TICKS_PER_SECOND, self._redraw, pause=True)
-        self._clear_live()
+        self.live.mount()
+        self.live.clear(self.form.config)
         for line in self.start_problems:
             self.run_log.add(f"config not loaded: {line}")
         if self.start_problems:
@@ -235,28 +193,11 @@ class TrainerApp(App[int]):
 
     def _after_first_frame(self, folders: list[Path]) -> None:
         """Load torch and read earlier runs in threads, once the first frame is on screen."""
-        self.run_worker(self._load_engine, name="load engine", group="engine", thread=True,
-                        exit_on_error=False)
+        self._load_engine()
         if folders:
-            self.run_worker(partial(self._read_runs, folders), name="read runs", group="history",
-                            thread=True, exit_on_error=False)
+            self._read_runs(folders)
 
-    def _clear_live(self) -> None:
-        """Status ready (or what is loading), blank readouts, empty charts and pictures."""
-        config = self.form.config
-        self._show_idle()
-        self.readouts.clear()
-        self.charts.start(RunFeed(0), regression=bool(config) and config.task_spec.kind == "regression",
-                          scored=not config or config.task_spec.kind != ARENA_KIND)
-        self._start_views(config)
-
-    def _start_views(self, config: Config | None) -> None:
-        """Blank pictures, and the tab of the new run's picture offered."""
-        self.boundary.clear()
-        self.fit.clear()
-        self._offer_views(config)
-
-    def _offer_views(self, config: Config | None) -> None:
+    def offer_views(self, config: Config | None) -> None:
         """Offer the picture tab that fits ``config``'s task (Boundary, Fit, Arena), hide the
         others; nothing changes for an invalid form (None)."""
         if config is None:
@@ -270,147 +211,124 @@ class TrainerApp(App[int]):
         if not self.tabs.children:
             self.tabs.call_after_refresh(self._show_view_tabs)
             return
-        for view, tab in VIEW_TABS.items():
-            if self.offered_view == view:
-                self.tabs.show_tab(tab)
+        for name, view in VIEW_TABS.items():
+            if self.offered_view == name:
+                self.tabs.show_tab(view.tab)
             else:
-                self.tabs.hide_tab(tab)
+                self.tabs.hide_tab(view.tab)
 
-    # -- threads --------------------------------------------------------------------------------
+    # -- workers: each one's outcome is handled where it is started ----------------------------
 
-    def _load_engine(self) -> list[tuple[str, str]]:
+    @work(thread=True, group="engine", exit_on_error=False)
+    def _load_engine(self) -> None:
         """Warm what every run needs (torch, the engine, torch's optimizer machinery), saying
-        what is loading; return the devices as (label, name) choices."""
-        return warm_engine(partial(self.call_from_thread, setattr, self, "loading"))
+        what is loading; then offer the devices and let the form ask torch."""
+        try:
+            devices = warm_engine(partial(self.call_from_thread, setattr, self, "loading"))
+        except Exception as error:  # noqa: BLE001 (said in the log and a notice)
+            self.call_later(self._engine_failed, error)
+        else:
+            self.call_later(self._engine_loaded, devices)
 
-    @staticmethod
-    def _read_runs(folders: list[Path]) -> tuple[list[RunEntry], list[str]]:
-        """Read earlier run folders: the entries, and why any folder was skipped."""
+    def _engine_loaded(self, devices: list[tuple[str, str]]) -> None:
+        self.loading = ""
+        self.engine_ready = True
+        self.form.set_devices(devices)
+        self.form.torch_check = self._torch_check
+        self.form.validate()
+
+    def _engine_failed(self, error: Exception) -> None:
+        self.loading = ""
+        self.run_log.add(f"torch could not be loaded: {error}")
+        self.notify(str(error), title="torch could not be loaded", severity="error")
+
+    @work(thread=True, group="history", exit_on_error=False)
+    def _read_runs(self, folders: list[Path]) -> None:
+        """Read earlier run folders into History; the log says why any folder was skipped."""
         entries, skipped = [], []
-        for number, folder in enumerate(folders, start=1):
+        for number_, folder in enumerate(folders, start=1):
             try:
-                entries.append(RunEntry.from_record(number, read_run(folder)))
+                entries.append(RunEntry.from_record(number_, read_run(folder)))
             except (OSError, ValueError) as exc:
                 skipped.append(f"skipped run folder {folder}: {exc}")
-        return entries, skipped
+        self.call_later(self._runs_read, entries, skipped)
 
-    def _train(self, config: Config, feed: RunFeed, control: RunControl,
-               view: ViewRequest | None = None) -> RunResult:
-        """The training worker: check what torch refuses, then run the engine."""
-        from tui_trainer.engine.checks import torch_problems
-        from tui_trainer.engine.loop import Trainer
-
-        problems = torch_problems(config)
-        if problems:
-            raise ConfigError(problems)
-        bridge = MessageBridge(self, feed, get_current_worker().cancelled_event, control)
-        trainer = Trainer(config, [bridge], control, self.runs_dir, self.report_interval, beside_ui=True,
-                          view=view)
-        result = trainer.run()
-        self.last_trainer = trainer
-        return result
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker, state = event.worker, event.state
-        if worker.group == "engine":
-            self._engine_loaded(worker, state)
-        elif worker.group == "lr-find":
-            self._lr_found(worker, state)
-        elif worker.group == "files":
-            self._file_written(worker, state)
-        elif worker.group == "loss import" and state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.loss_imports.discard(worker.name)
-            self.form.validate()  # the import's outcome is cached now: the form shows it
-        elif worker.group == "history" and state == WorkerState.SUCCESS:
-            entries, skipped = worker.result
-            self.history.add(entries)
-            self.run_log.add(*skipped)
-        elif self.job is not None and worker is self.job.worker:
-            if state == WorkerState.SUCCESS:
-                (self._finish_race if self.job.race else self._finish)(worker.result)
-            elif state == WorkerState.ERROR:
-                self._fail(worker.error)
-
-    def _engine_loaded(self, worker: Worker, state: WorkerState) -> None:
-        if state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.loading = ""
-        if state == WorkerState.SUCCESS:
-            self.engine_ready = True
-            self.form.set_devices(worker.result)
-            self.form.torch_check = self._torch_check
-            self.form.validate()
-        elif state == WorkerState.ERROR:
-            self.run_log.add(f"torch could not be loaded: {worker.error}")
-            self.notify(str(worker.error), title="torch could not be loaded", severity="error")
+    def _runs_read(self, entries: list[RunEntry], skipped: list[str]) -> None:
+        self.history.add(entries)
+        self.run_log.add(*skipped)
 
     def _torch_check(self, config: Config) -> list:
         """What torch refuses in the form's config. A user loss file not imported yet (or changed
         since) is imported once, in a worker thread; the form is checked again when it is done."""
         from tui_trainer.engine.checks import torch_problems
-        from tui_trainer.engine.components import load_user_loss, user_loss_imported
+        from tui_trainer.engine.components import user_loss_imported
 
         name = config.loss.name
         if user_loss_parts(name) and not user_loss_imported(name) and name not in self.loss_imports:
             self.loss_imports.add(name)
-            self.run_worker(partial(load_user_loss, name), name=name, group="loss import",
-                            thread=True, exit_on_error=False)
+            self._import_loss(name)
         return torch_problems(config, import_user_loss=False)
 
-    def _file_written(self, worker: Worker, state: WorkerState) -> None:
-        """Say where a script or model went, or why it was not written."""
-        if state == WorkerState.SUCCESS:
-            what, path = worker.result
-            hint = {"script": f"run it with: python {path}", "model": "load it with torch.load(weights_only=True)",
-                    "picture": "the charts, and the task's picture when it has one"}[what]
-            self.run_log.add(f"{what} written to {path}")
-            self.notify(f"{path}\n{hint}", title=f"{what.capitalize()} written")
-        elif state == WorkerState.ERROR:
-            error = worker.error
-            text = "\n".join(map(str, error.problems)) if isinstance(error, ConfigError) else str(error)
-            self.run_log.add(f"{worker.name} failed: {text}")
-            self.notify(text, title=f"{worker.name.capitalize()} failed", severity="error")
+    @work(thread=True, group="loss import", exit_on_error=False)
+    def _import_loss(self, name: str) -> None:
+        """Import a user loss file (what it raises is kept for the form to show)."""
+        from tui_trainer.engine.components import load_user_loss
+
+        try:
+            load_user_loss(name)
+        finally:
+            self.call_later(self._loss_imported, name)
+
+    def _loss_imported(self, name: str) -> None:
+        self.loss_imports.discard(name)
+        self.form.validate()  # the import's outcome is cached now: the form shows it
+
+    @work(thread=True, group="files", exit_on_error=False)
+    def _write_file(self, what: str, write: Callable[[], Path]) -> None:
+        """Write a script, a model or a picture; the log and a notice say where, or why not."""
+        try:
+            path = write()
+        except Exception as error:  # noqa: BLE001 (said in the log and a notice)
+            self.call_later(self._file_failed, what, error)
+        else:
+            self.call_later(self._file_written, what, path)
+
+    def _file_written(self, what: str, path: Path) -> None:
+        hint = {"script": f"run it with: python {path}", "model": "load it with torch.load(weights_only=True)",
+                "picture": "the charts, and the task's picture when it has one"}[what]
+        self.run_log.add(f"{what} written to {path}")
+        self.notify(f"{path}\n{hint}", title=f"{what.capitalize()} written")
+
+    def _file_failed(self, what: str, error: Exception) -> None:
+        text = "\n".join(map(str, error.problems)) if isinstance(error, ConfigError) else str(error)
+        doing = WRITING[what]
+        self.run_log.add(f"{doing} failed: {text}")
+        self.notify(text, title=f"{doing.capitalize()} failed", severity="error")
+
+    # -- the form and the status ----------------------------------------------------------------
 
     def on_config_form_validated(self, event: ConfigForm.Validated) -> None:
         """Keep the status true to the form while no run goes: invalid while a field is, ready
         once fixed; a finished run's status stays until the form differs from its config. While
         one run goes (or is paused), a changed learning rate, momentum, betas, weight decay or
         number of epochs goes to it, from its next step on."""
-        if self.job is not None and not self.job.race and event.config is not None:
-            self._change_running(event.config)
+        if self.job is not None and event.config is not None:
+            self.live.change(event.config)
         if self.job is not None or self.starting:
             return
-        number, config = self.last_run or (None, None)
-        if event.config is not None and event.config == config and self.readouts.status.state not in IDLE:
+        last = self.last_job
+        if event.config is not None and last is not None and event.config == last.config \
+                and self.readouts.status.state not in IDLE:
             return
-        self._show_idle()
-        self.readouts.mark_stale(number)
-        self._offer_views(event.config)
-
-    def _change_running(self, config: Config) -> None:
-        """Send the run the changeable fields where ``config`` differs from what the run uses."""
-        from tui_trainer.changes import changeable
-
-        job = self.job
-        if config.optimizer.name != job.config.optimizer.name:
-            return
-        for key in changeable(job.config):
-            name = key.partition(".")[2]
-            epochs = key == "training.epochs"
-            value = config.training.epochs if epochs else config.optimizer.params.get(name)
-            using = job.sent.get(key, job.config.training.epochs if epochs else job.config.optimizer.params.get(name))
-            if value is not None and value != using:
-                job.control.change(key, value)
-                job.sent[key] = value
-                self.run_log.add(f"run #{job.number}: {key} = {value} from its next step on")
-
-    def _arena_job(self) -> bool:
-        return self.job is not None and self.job.config.task_spec.kind == ARENA_KIND
+        self.show_idle()
+        self.readouts.mark_stale(last.number if last is not None else None)
+        self.offer_views(event.config)
 
     def watch_loading(self, loading: str) -> None:
         if self.is_mounted and self.readouts.status.state in IDLE:
-            self._show_idle()
+            self.show_idle()
 
-    def _show_idle(self) -> None:
+    def show_idle(self) -> None:
         """The status while no run goes: invalid, loading (what) or ready."""
         config, problems = self.form.config, self.form.problems
         if config is None:
@@ -420,139 +338,17 @@ class TrainerApp(App[int]):
         else:
             self.readouts.status.show("ready", f"ctrl+r trains {config.task.name}")
 
-    # -- messages from the training worker -----------------------------------------------------
+    # -- messages from the bridges of a job's runs ------------------------------------------------
 
     def on_run_began(self, message: RunBegan) -> None:
-        job = self.job
-        if job is not None and job.race:
-            self._race_run_began(message)
-            return
-        if job is None or message.feed is not job.feed:
-            return
-        s = message.started
-        self.readouts.status.show("paused" if job.control.paused else "running", f"run #{job.number}")
-        self.run_log.add(
-            f"run #{job.number} started on {s.device_name} ({s.threads} thread(s)): {s.param_count:,} "
-            f"parameters, {s.train_size} train / {s.val_size} validation samples, "
-            f"{s.steps_per_epoch} step(s) per epoch" + (f", folder {s.run_dir}" if s.run_dir else "")
-            + (f"; {s.config.task_spec.note}" if s.config.task_spec.note else ""))
+        self.live.began(message)
 
     def on_run_errored(self, message: RunErrored) -> None:
-        self.run_log.add(message.failure.message)
-        self.run_log.add(*message.failure.traceback.rstrip().splitlines()[-3:])
-
-    def _redraw(self, final: bool = False) -> None:
-        """Show what the feed gained: TICKS_PER_SECOND times a second, never per message (the
-        live views draw when their pace allows)."""
-        job = self.job
-        if job is None:
-            return
-        if job.race:
-            self._redraw_race(final)
-            return
-        feed = job.feed
-        self.readouts.show_feed(feed, self._resources(feed))
-        measured = next((m for m in reversed(feed.epochs) if m.layers), None)
-        if measured is not None:
-            self.layers.show(measured.epoch, measured.layers, final)
-        self._take_view(*self._pictured(job), final=final)
-        self.charts.update(final)
-        if self._arena_job() and self.tabs.active == "tab-arena":
-            self.arena.update()
-        epochs = len(feed.epochs)
-        if epochs > job.logged_epochs:
-            accuracy = job.config.task_spec.kind != "regression"
-            self.run_log.add(*[
-                epoch_line(m.epoch, job.config.training.epochs, m.train_loss, m.val_loss,
-                           m.train_accuracy if accuracy else m.train_r2,
-                           m.val_accuracy if accuracy else m.val_r2, accuracy, m.lr, m.seconds)
-                for m in feed.epochs[job.logged_epochs:epochs]])
-            job.logged_epochs = epochs
-        made = feed.changes[job.logged_changes:]
-        self.run_log.add(*[f"run #{job.number}: changed at epoch {x:.2f}: {what}" for x, what in made])
-        job.logged_changes += len(made)
-
-    def _take_view(self, config: Config, view: ViewRequest | None, feed: RunFeed, label: str = "",
-                   final: bool = False) -> None:
-        """Show the run's newest picture in its panel while its tab shows (the panel asks the
-        run for pictures of its own size); ``label`` names the run in a comparison."""
-        if config.view == "boundary":
-            self.boundary.take(view, self.tabs.active == "tab-boundary", final, label,
-                               feed.started.class_names if feed.started else None)
-        elif config.view == "fit":
-            self.fit.take(view, self.tabs.active == "tab-fit", final, label)
+        self.live.errored(message)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """A picture's tab shown: its run's newest picture at once (a run that ended too)."""
-        if event.pane.id == VIEW_TABS["arena"]:
-            self.arena.update()  # what came while another tab showed
-            return
-        job = self.job or self.last_job
-        if job is not None and event.pane.id in VIEW_TABS.values():
-            self._take_view(*self._pictured(job), final=True)
-
-    def _pictured(self, job: Job) -> tuple[Config, ViewRequest | None, RunFeed, str]:
-        """The run whose picture the panels show, and its label: the job's, or in a comparison
-        the run highlighted in the leaderboard (the first until one is)."""
-        if not job.race:
-            return job.config, job.view, job.feed, ""
-        entry = next((e for e in job.race if e.number == self.leaderboard.selected_number), job.race[0])
-        return entry.run.config, entry.view, entry.feed, entry.short_label
-
-    @staticmethod
-    def _resources(feed: RunFeed) -> str:
-        """The run's device now: GPU memory (and NVML's load and temperature), or CPU threads
-        and the process's memory ("" before the run started)."""
-        if feed.started is None:
-            return ""
-        from tui_trainer.engine.resources import sample  # torch is loaded once a run started
-
-        return sample(feed.started.device, feed.started.threads).describe()
-
-    def _finish(self, result: RunResult) -> None:
-        job = self.job
-        self._redraw(final=True)
-        self._end_job()
-        state = REASON_STATES[result.reason]
-        self.readouts.status.show(state, f"run #{job.number} {result.message}")
-        self.readouts.show_result(result)
-        self.run_log.add(
-            f"run #{job.number} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
-            f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s")
-        if result.point:
-            self.arena.finish([result])
-            self.run_log.add(f"run #{job.number} point {point_text(result.point)}")
-        if result.parameters:
-            p = result.parameters
-            self.run_log.add(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
-                             f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
-        self.history.add([RunEntry.from_result(job.number, result)], ended=True)
-        compared = self.history.selected
-        if len(compared) > 1:
-            self.run_log.add(f"History overlays {len(compared)} runs' loss curves: "
-                                    + " vs ".join(self.history.labels()))
-
-    def _fail(self, error: BaseException | None) -> None:
-        job = self.job
-        self._end_job()
-        if isinstance(error, ConfigError):
-            self.form.show_problems(error.problems)
-            self.readouts.status.show("invalid", f"run #{job.number} not started: {error.problems[0]}")
-            for problem in error.problems:
-                self.run_log.add(f"run #{job.number} not started: {problem}")
-            return
-        text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
-        self.readouts.status.show("failed", f"run #{job.number}: {text}")
-        self.readouts.show_message(f"run #{job.number} failed: {text}")
-        self.run_log.add(f"run #{job.number} failed: {text}")
-
-    def _end_job(self) -> None:
-        self.last_run = (self.job.number, self.job.config)
-        self.last_job, self.job = self.job, None
-        self._offer_views(self.form.config)  # the form's task may have changed while the run went
-        if self.redraw_timer is not None:
-            self.redraw_timer.pause()
-        self.refresh_bindings()
+        self.live.tab_shown(event.pane.id)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -568,7 +364,7 @@ class TrainerApp(App[int]):
         if action in ("run", "new_run", "compare", "lr_find"):
             return None if running else True
         if action == "stop_one":
-            return True if running and self.job.race else None
+            return True if running and self.job.compared else None
         if action == "save_model":
             return None if running or self.last_trainer is None else True
         return True
@@ -581,46 +377,27 @@ class TrainerApp(App[int]):
             self.notify("A run is going: ctrl+t stops it, ctrl+g pauses it.")
             return
         self.starting = True
-        self.run_worker(self._start_when_settled(), name="start", group="start", exit_on_error=False)
+        self._start_when_settled()
 
+    @work(group="start", exit_on_error=False)
     async def _start_when_settled(self) -> None:
         try:
             config = await self.form.settle()
         finally:
             self.starting = False
-        self._start(config)
-
-    def _start(self, config: Config | None) -> None:
-        """Start a run of ``config``, or point at the first invalid field when it is None."""
-        if config is None:
+        if config is None:  # point at the first invalid field
             problems = self.form.problems
             self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}")
             row = self.form.first_invalid()
             if row is not None:
                 row.editor.focus()
             return
-        number = self.next_number
+        self.live.start(Job.single(self.next_number, config, self._training()))
         self.next_number += 1
-        feed, control = RunFeed(number), RunControl()
-        view = ViewRequest() if config.view else None
-        worker = self.run_worker(partial(self._train, config, feed, control, view), name=f"run {number}",
-                                 group="training", exclusive=True, thread=True, exit_on_error=False)
-        self.job = Job(number, config, feed, control, worker, view=view)
-        self._show_leaderboard(False)
-        self.readouts.clear("")
-        self.readouts.status.show("starting", f"run #{number}: "
-                                  + (f"waiting for {self.loading} to load" if self.loading else "building data and model"))
-        self.charts.start(feed, regression=config.task_spec.kind == "regression",
-                          scored=config.task_spec.kind != ARENA_KIND)
-        self._start_views(config)
-        self._take_view(config, view, feed)  # the size is asked before the run starts: a short run has a picture too
-        if config.task_spec.kind == ARENA_KIND:
-            self.arena.start(config, [feed], [f"#{number}"])
-        self.run_log.add(f"run #{number}: {config.summary()}")
-        self.redraw_timer.resume()
-        self.refresh_bindings()
 
-    # -- compare mode -----------------------------------------------------------------------------
+    def _training(self) -> Training:
+        """The feed source of a job trained here."""
+        return Training(self.runs_dir, self.report_interval)
 
     def action_compare(self) -> None:
         """Ask what to vary, then race those runs of the form's config side by side."""
@@ -632,112 +409,9 @@ class TrainerApp(App[int]):
             self.push_screen(CompareDialog(config), self._start_race)
 
     def _start_race(self, runs: list[PlannedRun] | None) -> None:
-        if not runs:
-            return
-        entries = [RaceEntry(run, self.next_number + i, RunFeed(self.next_number + i), RunControl(),
-                             view=ViewRequest() if run.config.view else None)
-                   for i, run in enumerate(runs)]
-        self.next_number += len(entries)
-        first = entries[0]
-        worker = self.run_worker(partial(self._race, entries), name=f"race {first.number}",
-                                 group="training", exclusive=True, thread=True, exit_on_error=False)
-        self.job = Job(first.number, first.run.config, first.feed, first.control, worker, race=entries)
-        config = first.run.config
-        regression = config.task_spec.kind == "regression"
-        self.readouts.clear("")
-        self._show_leaderboard(True)
-        self.leaderboard.start([(e.number, e.run, e.feed) for e in entries], regression)
-        self.readouts.status.show("starting", f"{self._job_name(self.job)}: "
-                                  + (f"waiting for {self.loading} to load" if self.loading else "building data and models"))
-        self.charts.start([e.feed for e in entries], regression, [e.short_label for e in entries],
-                          validated=config.training.val_split > 0, scored=config.task_spec.kind != ARENA_KIND)
-        self._start_views(config)
-        for entry in entries:
-            self._take_view(config, entry.view, entry.feed)
-        if config.task_spec.kind == ARENA_KIND:
-            self.arena.start(config, [e.feed for e in entries], [e.short_label for e in entries])
-        self.run_log.add(f"race of runs #{first.number}-#{entries[-1].number}: {config.summary()}, varying "
-                         + ", ".join(e.label for e in entries))
-        self.redraw_timer.resume()
-        self.refresh_bindings()
-
-    def _race(self, entries: list[RaceEntry]) -> list[RunResult]:
-        """The comparison's worker: check every run, then train them taking turns (engine.race),
-        each with its own bridge, feed and stop handle."""
-        from tui_trainer.engine.checks import torch_problems
-        from tui_trainer.engine.loop import Trainer
-        from tui_trainer.engine.race import race
-        from tui_trainer.errors import FieldError
-
-        problems = [FieldError(p.field, f"{p.message} (run {e.label})")
-                    for e in entries for p in torch_problems(e.run.config)]
-        if problems:
-            raise ConfigError(problems)
-        cancelled = get_current_worker().cancelled_event
-        trainers = [Trainer(e.run.config, [MessageBridge(self, e.feed, cancelled, e.control)], e.control,
-                            self.runs_dir, self.report_interval, beside_ui=True, view=e.view)
-                    for e in entries]
-        results = race(trainers)
-        self.last_trainer = trainers[-1]
-        return results
-
-    def _race_run_began(self, message: RunBegan) -> None:
-        job = self.job
-        entry = next((e for e in job.race if e.feed is message.feed), None)
-        if entry is None:
-            return
-        self.leaderboard.set_state(entry.number, "paused" if entry.control.paused else "running")
-        self.readouts.status.show("paused" if job.control.paused else "running", self._job_name(job))
-        s = message.started
-        self.run_log.add(f"{entry.label} started: "
-                         f"{s.param_count:,} parameters" + (f", folder {s.run_dir}" if s.run_dir else ""))
-
-    def _redraw_race(self, final: bool) -> None:
-        job = self.job
-        done = sum(e.feed.global_step for e in job.race)
-        total = sum(e.feed.started.total_steps or 0 if e.feed.started else 0 for e in job.race)
-        if total:
-            self.readouts.progress.fraction = done / total
-        self.charts.update(final)
-        if self._arena_job() and self.tabs.active == "tab-arena":
-            self.arena.update()
-        self.leaderboard.show()
-        self._take_view(*self._pictured(job), final=final)
-        for entry in job.race:
-            epochs = entry.feed.epochs
-            config = entry.run.config
-            accuracy = config.task_spec.kind != "regression"
-            self.run_log.add(*[
-                f"#{entry.number} " + epoch_line(
-                    m.epoch, config.training.epochs, m.train_loss, m.val_loss,
-                    m.train_accuracy if accuracy else m.train_r2, m.val_accuracy if accuracy else m.val_r2,
-                    accuracy, m.lr, m.seconds)
-                for m in epochs[entry.logged_epochs:]])
-            entry.logged_epochs = len(epochs)
-
-    def _finish_race(self, results: list[RunResult]) -> None:
-        from tui_trainer.leaderboard import ending, final_loss
-
-        job = self.job
-        self._redraw_race(final=True)
-        self._end_job()
-        for entry, result in zip(job.race, results):
-            self.leaderboard.set_state(entry.number, ending(result))
-            self.run_log.add(f"{entry.label} {ending(result)}: {result.message}")
-            if result.point:
-                self.run_log.add(f"{entry.label} point {point_text(result.point)}")
-        if job.config.task_spec.kind == ARENA_KIND:
-            self.arena.finish(results)
-        self.leaderboard.show()
-        self.history.add([RunEntry.from_result(e.number, r) for e, r in zip(job.race, results)], ended=True)
-        ranked = sorted((loss, e.number, e.label) for e, r in zip(job.race, results)
-                        if (loss := final_loss(r)) is not None)
-        states = {REASON_STATES[r.reason] for r in results}
-        state = "finished" if states == {"finished"} else "stopped" if "stopped" in states else "finished"
-        best = (f"best {ranked[0][2]}, loss {number(ranked[0][0], 3)}" if ranked
-                else "no run ended with a finite loss")
-        self.readouts.status.show(state, f"{len(results)} runs · {best}")
-        self.readouts.progress.clock = f"{duration(max(r.seconds for r in results))} · ended"
+        if runs:
+            self.live.start(Job.comparison(self.next_number, runs, self._training()))
+            self.next_number += len(runs)
 
     def action_lr_find(self) -> None:
         """Run the learning-rate range test on the form's config, then show its curve; enter
@@ -749,26 +423,26 @@ class TrainerApp(App[int]):
         if config is None:
             return
         self.readouts.status.show("starting", "learning-rate finder: the rate grows over 100 steps")
-        self.run_worker(partial(self._find_lr, config), name="lr finder", group="lr-find", thread=True,
-                        exit_on_error=False)
+        self._find_lr(config)
 
-    @staticmethod
-    def _find_lr(config: Config):
+    @work(thread=True, group="lr-find", exit_on_error=False)
+    def _find_lr(self, config: Config) -> None:
         from tui_trainer.engine.lrfind import find_lr
 
-        return find_lr(config)
+        try:
+            result = find_lr(config)
+        except Exception as error:  # noqa: BLE001 (said in the log and the status)
+            self.call_later(self._lr_failed, error)
+        else:
+            self.call_later(self._lr_found, result)
 
-    def _lr_found(self, worker: Worker, state: WorkerState) -> None:
-        if state == WorkerState.ERROR:
-            error = worker.error
-            text = "\n".join(map(str, error.problems)) if isinstance(error, ConfigError) else str(error)
-            self.run_log.add(f"learning-rate finder failed: {text}")
-            self.readouts.status.show("failed", f"learning-rate finder: {text}")
-            return
-        if state != WorkerState.SUCCESS:
-            return
-        self._show_idle()
-        result = worker.result
+    def _lr_failed(self, error: Exception) -> None:
+        text = "\n".join(map(str, error.problems)) if isinstance(error, ConfigError) else str(error)
+        self.run_log.add(f"learning-rate finder failed: {text}")
+        self.readouts.status.show("failed", f"learning-rate finder: {text}")
+
+    def _lr_found(self, result) -> None:
+        self.show_idle()
         self.run_log.add(f"learning-rate finder: suggested {number(result.suggestion, 3)} ({result.rule})"
                          if result.suggestion else "learning-rate finder: no suggestion")
 
@@ -781,49 +455,17 @@ class TrainerApp(App[int]):
 
     def action_stop_one(self) -> None:
         """Stop the run highlighted in the leaderboard; the others go on."""
-        job = self.job
-        number = self.leaderboard.selected_number if job is not None and job.race else None
-        entry = next((e for e in job.race if e.number == number), None) if number else None
-        if entry is None:
+        if not self.live.stop_one():
             self.notify("ctrl+k stops one run of a comparison (highlight it in the leaderboard); "
                         "ctrl+t stops every run.")
-            return
-        entry.control.stop("stopped")
-        self.leaderboard.set_state(entry.number, "stopping")
-        self.leaderboard.show()
-
-    def _show_leaderboard(self, shown: bool) -> None:
-        """The leaderboard in place of the single run's numbers (compare mode), or not."""
-        if self.leaderboard.display != shown:  # setting it lays the screen out, even unchanged
-            self.leaderboard.display = shown
-            self.readouts.numbers.display = not shown
-
-    @staticmethod
-    def _job_name(job: Job) -> str:
-        if job.race:
-            return f"race of runs #{job.race[0].number}-#{job.race[-1].number}"
-        return f"run #{job.number}"
 
     def action_stop(self) -> None:
         """Stop the run after its current step; its history stays on disk."""
-        if self.job is not None:
-            for control in self.job.controls:
-                control.stop("stopped")
-            self.readouts.status.show("stopping", self._job_name(self.job))
+        self.live.stop()
 
     def action_pause(self) -> None:
         """Pause the run before its next step, or let a paused run go on."""
-        job = self.job
-        if job is None:
-            return
-        if job.control.paused:
-            for control in job.controls:
-                control.resume()
-            self.readouts.status.show("running", self._job_name(job))
-        else:
-            for control in job.controls:
-                control.pause()
-            self.readouts.status.show("paused", f"{self._job_name(job)}: ctrl+g resumes, ctrl+t stops")
+        self.live.pause()
 
     def action_new_run(self) -> None:
         """Clear the live panels for the next run; the history stays."""
@@ -831,8 +473,8 @@ class TrainerApp(App[int]):
             self.notify("Stop the run first (ctrl+t).")
             return
         self.run_log.clear()
-        self._show_leaderboard(False)
-        self._clear_live()
+        self.live.show_leaderboard(False)
+        self.live.clear(self.form.config)
 
     def _valid_config(self, doing: str) -> Config | None:
         """The form's config, or None after telling what to fix before ``doing`` it."""
@@ -887,18 +529,9 @@ class TrainerApp(App[int]):
 
         def export(path: Path | None) -> None:
             if path is not None:
-                self.run_worker(partial(self._write_script, config, path), name="export script",
-                                group="files", thread=True, exit_on_error=False)
+                self._write_file("script", partial(_write_script, config, path))
 
         self.push_screen(PathDialog("Export a standalone PyTorch script to:", DEFAULT_SCRIPT_FILE), export)
-
-    @staticmethod
-    def _write_script(config: Config, path: Path) -> tuple[str, Path]:
-        from tui_trainer.engine.checks import check
-        from tui_trainer.export.script import write_script
-
-        check(config)
-        return "script", write_script(config, path)
 
     def action_save_model(self) -> None:
         """Save the last finished run's model, optimizer state and config as model.pt in its folder."""
@@ -908,14 +541,7 @@ class TrainerApp(App[int]):
         if self.last_trainer is None:
             self.notify("No run has ended yet: ctrl+r starts one.")
             return
-        self.run_worker(partial(self._save_model, self.last_trainer), name="save model", group="files",
-                        thread=True, exit_on_error=False)
-
-    @staticmethod
-    def _save_model(trainer: Trainer) -> tuple[str, Path]:
-        from tui_trainer.engine.checkpoint import save_checkpoint
-
-        return "model", save_checkpoint(trainer)
+        self._write_file("model", partial(_save_model, self.last_trainer))
 
     def action_save_picture(self) -> None:
         """Draw the run going (or the last one that ended) into a PNG: ``plot.png`` in its run
@@ -925,8 +551,8 @@ class TrainerApp(App[int]):
         if job is None:
             self.notify("No run yet: ctrl+r starts one.")
             return
-        runs = [(e.feed, e.view) for e in job.race] or [(job.feed, job.view)]
-        folders = [(feed.started.run_dir, view) for feed, view in runs if feed.started and feed.started.run_dir]
+        folders = [(run.feed.started.run_dir, run.view) for run in job.runs
+                   if run.feed.started and run.feed.started.run_dir]
         if not folders:
             self.notify("The run has no folder yet: save its picture once it started.")
             return
@@ -935,41 +561,28 @@ class TrainerApp(App[int]):
                     if self.job is not None and view is not None and (frame := view.take()) is not None}
         run_dirs = [folder for folder, _ in folders]
         target = run_dirs[0] / "plot.png" if len(run_dirs) == 1 else run_dirs[0].parent / "compare.png"
-        self.run_worker(partial(self._save_picture, run_dirs, fresh_path(target), pictures),
-                        name="save picture", group="files", thread=True, exit_on_error=False)
-
-    @staticmethod
-    def _save_picture(run_dirs: list[Path], path: Path, pictures: dict) -> tuple[str, Path]:
-        from tui_trainer.export.plot import plot_runs
-
-        return "picture", plot_runs(run_dirs, path, pictures=pictures)
+        self._write_file("picture", partial(_save_picture, run_dirs, fresh_path(target), pictures))
 
     async def action_quit(self) -> None:
         """Stop any run (its history stays on disk) and quit."""
-        self._interrupt()
+        self.live.interrupt()
         self.exit(0)
 
     def on_unmount(self) -> None:
-        self._interrupt()
-
-    def _interrupt(self) -> None:
-        if self.job is not None:
-            for control in self.job.controls:
-                control.stop("interrupted")
-            self.job.worker.cancel()
+        self.live.interrupt()
 
     def action_next_tab(self) -> None:
         """Show the next tab: Charts, Log, History, Layers, and the run's picture (Boundary, Fit
         or Arena)."""
         tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"]
-        tabs += [VIEW_TABS[self.offered_view]] if self.offered_view else []
+        tabs += [VIEW_TABS[self.offered_view].tab] if self.offered_view else []
         at = tabs.index(self.tabs.active) if self.tabs.active in tabs else -1
         self.action_show_tab(tabs[(at + 1) % len(tabs)])
 
     def action_show_tab(self, tab: str) -> None:
         """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``, and
         ``tab-boundary``, ``tab-fit`` or ``tab-arena`` when the task has that picture)."""
-        view = next((v for v, t in VIEW_TABS.items() if t == tab), None)
+        view = view_of_tab(tab)
         if view is not None and view != self.offered_view:
             tasks = ", ".join(name for name, spec in TASKS.items() if view_of_task(spec) == view)
             self.notify(f"The {view} view shows the tasks {tasks} (choose one as the task).",
@@ -1007,3 +620,23 @@ class TrainerApp(App[int]):
             yield SystemCommand(control.title, palette_help(control), partial(self.run_action, control.action))
         yield from (command for command in super().get_system_commands(screen)
                     if command.title.lower() not in titles)
+
+
+def _write_script(config: Config, path: Path) -> Path:
+    from tui_trainer.engine.checks import check
+    from tui_trainer.export.script import write_script
+
+    check(config)
+    return write_script(config, path)
+
+
+def _save_model(trainer: Trainer) -> Path:
+    from tui_trainer.engine.checkpoint import save_checkpoint
+
+    return save_checkpoint(trainer)
+
+
+def _save_picture(run_dirs: list[Path], path: Path, pictures: dict) -> Path:
+    from tui_trainer.export.plot import plot_runs
+
+    return plot_runs(run_dirs, path, pictures=pictures)

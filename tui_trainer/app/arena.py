@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Region
@@ -21,14 +22,17 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from tui_trainer.app.charts import COLORS, rgb
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.picture import LivePicture
 from tui_trainer.catalog.arena import SURFACES, nearest_minimum, view_domain
 from tui_trainer.config import Config
 from tui_trainer.engine.events import RunResult
 from tui_trainer.formatting import number
+
+if TYPE_CHECKING:
+    from tui_trainer.app.runs import Job, LiveRun
 
 RGB = tuple[int, int, int]
 #: The heatmap's colors from the lowest value to the highest (dark valleys, pale heights), muted
@@ -139,13 +143,18 @@ class ArenaCanvas(Widget):
         if self.config is None or not columns or not rows or wanted == self.base_for:
             return
         self.base_for = wanted
-        self.run_worker(partial(_heatmap, self.config, columns, rows, self.domain), group="arena heatmap",
-                        exclusive=True, thread=True, exit_on_error=False)
+        self._make_heatmap(self.config, columns, rows, self.domain)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "arena heatmap" or event.state != WorkerState.SUCCESS:
-            return
-        base, made_for = event.worker.result
+    @work(thread=True, exclusive=True, group="arena heatmap", exit_on_error=False)
+    def _make_heatmap(self, config: Config, columns: int, rows: int, domain) -> None:
+        """The heatmap's pixels, computed in a thread (this imports torch there, never on the UI
+        thread), then shown unless the view wants another one by now."""
+        from tui_trainer.engine.arena import surface_grid
+
+        base = shaded(surface_grid(config, columns, rows, domain))
+        self.call_later(self._show_heatmap, base, (config, columns, rows))
+
+    def _show_heatmap(self, base: list[list[RGB]], made_for: tuple) -> None:
         if made_for == self.base_for:
             self.base = base
             self._strips.clear()
@@ -232,15 +241,7 @@ class ArenaCanvas(Widget):
         return SHADES[0]
 
 
-def _heatmap(config: Config, columns: int, rows: int, domain) -> tuple[list[list[RGB]], tuple]:
-    """The heatmap's pixels, computed in a thread (this imports torch there, never on the UI
-    thread), and what it was made for."""
-    from tui_trainer.engine.arena import surface_grid
-
-    return shaded(surface_grid(config, columns, rows, domain)), (config, columns, rows)
-
-
-class ArenaView(Vertical):
+class ArenaView(LivePicture, Vertical):
     """The Arena tab: a caption naming the function and the view, the canvas, and one line per
     run (its color, label, f at its point, distance to the nearest known minimum, and the first
     step within the task's tolerance)."""
@@ -264,12 +265,12 @@ class ArenaView(Vertical):
         yield self.canvas
         yield self.board
 
-    def start(self, config: Config, feeds: list[RunFeed], labels: list[str]) -> None:
-        """Show ``config``'s function and, as they go, the runs of these feeds (one color each,
-        as the charts' legend gives them)."""
-        self.config = config
-        self.tracks = [Track(feed, COLORS[i % len(COLORS)], label)
-                       for i, (feed, label) in enumerate(zip(feeds, labels))]
+    def start(self, job: Job) -> None:
+        """Show the job's function and, as they go, its runs (one color each, as the charts'
+        legend gives them)."""
+        config = self.config = job.config
+        self.tracks = [Track(run.feed, COLORS[i % len(COLORS)], run.short_label)
+                       for i, run in enumerate(job.runs)]
         surface = SURFACES[config.task.name]
         (x_low, x_high), (y_low, y_high) = view_domain(surface, config.task.params)
         self.caption.update(f"x {number(x_low, 3)}…{number(x_high, 3)} · y {number(y_low, 3)}…"
@@ -277,11 +278,22 @@ class ArenaView(Vertical):
         self.canvas.show(config, self.tracks)
         self.update()
 
-    def finish(self, results: list[RunResult]) -> None:
+    def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
+        if shown:  # every run's path, whichever is pictured
+            self.update()
+
+    def finish(self, job: Job, results: list[RunResult]) -> None:
         """The runs ended: draw their whole paths."""
         for track, result in zip(self.tracks, results):
             track.result = result
         self.update()
+
+    def clear(self) -> None:
+        """No runs: the last function stays drawn (its heatmap is kept), without paths."""
+        self.tracks = []
+        if self.config is not None:
+            self.canvas.show(self.config, [])
+        self.board.update("")
 
     def update(self) -> None:
         """Redraw the paths and the standings from what the runs reported."""

@@ -9,7 +9,7 @@ newest at each redraw; the engine makes them at a bounded rate (``engine.views``
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,9 +23,13 @@ from textual.widgets import Static
 from tui_trainer.app.charts import Plot, rgb
 from tui_trainer.app.fields import set_text
 from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
+from tui_trainer.app.picture import LivePicture
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
 from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, validation_color
+
+if TYPE_CHECKING:
+    from tui_trainer.app.runs import Job, LiveRun
 
 #: The size asked for before a panel has been laid out (its tab not shown yet).
 UNMEASURED = (60, 40)
@@ -126,7 +130,7 @@ class _Palette(dict):
         return color
 
 
-class BoundaryPanel(Vertical):
+class BoundaryPanel(LivePicture, Vertical):
     """The boundary view: a one-line caption (epoch, the class colors, what the shade means when
     there is room) over the plane, so the plane's size stays as the run was told."""
 
@@ -146,6 +150,10 @@ class BoundaryPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield self.caption
         yield self.canvas
+
+    def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
+        self.take(run.view, shown, final, run.short_label if job.compared else "",
+                  run.feed.started.class_names if run.feed.started else None)
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "",
              class_names: list[str] | None = None) -> None:
@@ -193,7 +201,7 @@ class BoundaryPanel(Vertical):
         set_text(self.caption, WAITING)
 
 
-class FitPanel(Vertical):
+class FitPanel(LivePicture, Vertical):
     """The fit view: the data and the model's current curve; for a task with a true line, the
     learned w and b next to the true ones, updated with every picture the run makes (the curve
     is redrawn at the pace its drawing cost allows)."""
@@ -215,6 +223,9 @@ class FitPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield self.caption
         yield self.plot
+
+    def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
+        self.take(run.view, shown, final, run.short_label if job.compared else "")
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "") -> None:
         """Ask the run for a curve as wide as the plot (braille: two points a column) and, while

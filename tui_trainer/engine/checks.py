@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 
 from tui_trainer.catalog.losses import user_loss_parts
@@ -53,7 +55,14 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
 
 def check(config: Config) -> None:
     """Raise ConfigError if torch refuses anything in the config."""
-    problems = torch_problems(config)
+    check_runs([(config, None)])
+
+
+def check_runs(runs: Sequence[tuple[Config, str | None]]) -> None:
+    """Raise ConfigError listing what torch refuses in each run's config, a labelled run's
+    problems named with it (``(run #2 optimizer=sgd)``), before any of them trains."""
+    problems = [FieldError(p.field, f"{p.message} (run {label})" if label else p.message)
+                for config, label in runs for p in torch_problems(config)]
     if problems:
         raise ConfigError(problems)
 

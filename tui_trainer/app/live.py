@@ -1,0 +1,342 @@
+"""A job's life in the app, from its start to its end: the worker its source fills the feeds on,
+and what shows them (the status, the numbers or a comparison's leaderboard, the charts, the
+picture of its task, the Layers tab, the log lines and the History entries).
+
+One path for a run alone and a comparison: a run alone is a job of one. The feeds are read on
+the app's redraw timer (TICKS_PER_SECOND), never per message; the bridges post only what happens
+once (a run began, a run failed), which the app routes here.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from tui_trainer.app.bridge import MessageBridge
+from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.history import RunEntry
+from tui_trainer.app.messages import RunBegan, RunErrored
+from tui_trainer.app.pace import TICKS_PER_SECOND
+from tui_trainer.app.readouts import REASON_STATES
+from tui_trainer.app.runs import Job, LiveRun
+from tui_trainer.app.viewtabs import VIEW_TABS, view_of, view_of_tab
+from tui_trainer.catalog.arena import ARENA_KIND
+from tui_trainer.config import Config
+from tui_trainer.engine.events import RunResult, RunStarted
+from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.formatting import duration, epoch_line, number, point_text, rate
+
+if TYPE_CHECKING:
+    from tui_trainer.app.app import TrainerApp
+    from tui_trainer.engine.loop import Trainer
+
+
+class LiveRuns:
+    """The job going (``job``) and the last one that ended (``last_job``) on the app's panels;
+    ``last_trainer`` is the engine's Trainer of the last run this process trained (f3 saves it)."""
+
+    def __init__(self, app: TrainerApp) -> None:
+        self.app = app
+        self.job: Job | None = None
+        self.last_job: Job | None = None
+        self.last_trainer: Trainer | None = None
+        self.timer: Timer | None = None
+
+    def mount(self) -> None:
+        """Start the (paused) redraw timer."""
+        self.timer = self.app.set_interval(1 / TICKS_PER_SECOND, self.redraw, pause=True)
+
+    # -- start and end ------------------------------------------------------------------------------
+
+    def start(self, job: Job) -> None:
+        """Show the job from its first moment and start its worker."""
+        app, config = self.app, job.config
+        self.job = job
+        regression = config.task_spec.kind == "regression"
+        self.show_leaderboard(job.compared)
+        if job.compared:
+            app.leaderboard.start([(run.number, run.run, run.feed) for run in job.runs], regression)
+        app.readouts.clear("")
+        building = "building data and models" if job.compared else "building data and model"
+        app.readouts.status.show("starting", f"{job.name}: "
+                                 + (f"waiting for {app.loading} to load" if app.loading else building))
+        app.charts.start([run.feed for run in job.runs], regression, [run.short_label for run in job.runs],
+                         validated=config.training.val_split > 0, scored=config.task_spec.kind != ARENA_KIND)
+        self._start_pictures(job)
+        if job.compared:
+            app.run_log.add(f"{job.name}: {config.summary()}, varying " + ", ".join(run.label for run in job.runs))
+        else:
+            app.run_log.add(f"{job.name}: {config.summary()}")
+        job.worker = app.run_worker(partial(self._fill, job), name=job.name, group="runs", exclusive=True,
+                                    thread=True, exit_on_error=False)
+        self.timer.resume()
+        app.refresh_bindings()
+
+    def _fill(self, job: Job) -> None:
+        """The job's worker: its source fills the feeds (the bridges also stop the runs once
+        Textual cancels the worker); the outcome is shown on the UI thread."""
+        cancelled = get_current_worker().cancelled_event
+        bridges = [MessageBridge(self.app, run.feed, cancelled, run.control) for run in job.runs]
+        try:
+            results = job.source.fill(job, bridges)
+        except BaseException as error:  # noqa: BLE001 (a user loss may sys.exit; the job ends anyway)
+            self.app.call_later(self._failed, job, error)
+        else:
+            self.app.call_later(self._ended, job, results)
+
+    def _ended(self, job: Job, results: list[RunResult]) -> None:
+        if job is not self.job:
+            return
+        app = self.app
+        self.last_trainer = job.source.trainer or self.last_trainer
+        self.redraw(final=True)
+        self._end(job)
+        for run, result in zip(job.runs, results):
+            if job.compared:
+                app.leaderboard.set_state(run.number, _ending(result))
+            app.run_log.add(*_ended_lines(run, result, job.compared))
+        view = view_of(job.config)
+        if view is not None:
+            app.views[view].finish(job, results)
+        if job.compared:
+            app.leaderboard.show()
+        app.history.add([RunEntry.from_result(run.number, result) for run, result in zip(job.runs, results)],
+                        ended=True)
+        if job.compared:
+            self._show_standings(job, results)
+            return
+        result = results[0]
+        app.readouts.status.show(REASON_STATES[result.reason], f"{job.name} {result.message}")
+        app.readouts.show_result(result)
+        compared = app.history.selected
+        if len(compared) > 1:
+            app.run_log.add(f"History overlays {len(compared)} runs' loss curves: " + " vs ".join(app.history.labels()))
+
+    def _show_standings(self, job: Job, results: list[RunResult]) -> None:
+        """A comparison's end in the status: how it ended and the best run."""
+        from tui_trainer.leaderboard import final_loss
+
+        ranked = sorted((loss, run.number, run.label) for run, result in zip(job.runs, results)
+                        if (loss := final_loss(result)) is not None)
+        states = {REASON_STATES[result.reason] for result in results}
+        state = "finished" if states == {"finished"} else "stopped" if "stopped" in states else "finished"
+        best = (f"best {ranked[0][2]}, loss {number(ranked[0][0], 3)}" if ranked
+                else "no run ended with a finite loss")
+        self.app.readouts.status.show(state, f"{len(results)} runs · {best}")
+        self.app.readouts.progress.clock = f"{duration(max(r.seconds for r in results))} · ended"
+
+    def _failed(self, job: Job, error: BaseException) -> None:
+        """The job could not start (its config refused) or its worker failed."""
+        if job is not self.job:
+            return
+        app = self.app
+        self._end(job)
+        name = f"run #{job.number}"
+        if isinstance(error, ConfigError):
+            app.form.show_problems(error.problems)
+            app.readouts.status.show("invalid", f"{name} not started: {error.problems[0]}")
+            for problem in error.problems:
+                app.run_log.add(f"{name} not started: {problem}")
+            return
+        text = str(error) if isinstance(error, UserFacingError) else f"{type(error).__name__}: {error}"
+        app.readouts.status.show("failed", f"{name}: {text}")
+        app.readouts.show_message(f"{name} failed: {text}")
+        app.run_log.add(f"{name} failed: {text}")
+
+    def _end(self, job: Job) -> None:
+        self.last_job, self.job = job, None
+        self.app.offer_views(self.app.form.config)  # the form's task may have changed while it went
+        self.timer.pause()
+        self.app.refresh_bindings()
+
+    # -- what the bridges post ------------------------------------------------------------------------
+
+    def began(self, message: RunBegan) -> None:
+        """A run of the job built everything and is about to take its first step."""
+        job = self.job
+        run = next((run for run in job.runs if run.feed is message.feed), None) if job else None
+        if run is None:
+            return
+        if job.compared:
+            self.app.leaderboard.set_state(run.number, "paused" if run.control.paused else "running")
+        self.app.readouts.status.show("paused" if job.paused else "running", job.name)
+        self.app.run_log.add(_started_line(run, message.started, job.compared))
+
+    def errored(self, message: RunErrored) -> None:
+        """An exception stopped a run: its message and the end of its traceback in the log."""
+        self.app.run_log.add(message.failure.message)
+        self.app.run_log.add(*message.failure.traceback.rstrip().splitlines()[-3:])
+
+    # -- showing the feeds ----------------------------------------------------------------------------
+
+    def redraw(self, final: bool = False) -> None:
+        """Show what the feeds gained: TICKS_PER_SECOND times a second (the live views draw when
+        their pace allows), and at the job's end (``final``)."""
+        job = self.job
+        if job is None:
+            return
+        app = self.app
+        if job.compared:
+            done = sum(run.feed.global_step for run in job.runs)
+            total = sum(run.feed.started.total_steps or 0 if run.feed.started else 0 for run in job.runs)
+            if total:
+                app.readouts.progress.fraction = done / total
+            app.leaderboard.show()
+        else:
+            feed = job.feed
+            app.readouts.show_feed(feed, _resources(feed))
+            measured = next((m for m in reversed(feed.epochs) if m.layers), None)
+            if measured is not None:
+                app.layers.show(measured.epoch, measured.layers, final)
+        app.charts.update(final)
+        view = view_of(job.config)
+        if view is not None:
+            app.views[view].show(job, self.pictured(job), app.tabs.active == VIEW_TABS[view].tab, final)
+        for run in job.runs:
+            self._log(job, run)
+
+    def _log(self, job: Job, run: LiveRun) -> None:
+        """The run's epochs and mid-run changes the log has not taken yet."""
+        feed, epochs = run.feed, run.config.training.epochs
+        prefix = f"#{run.number} " if job.compared else ""
+        accuracy = run.config.task_spec.kind != "regression"
+        self.app.run_log.add(*[
+            prefix + epoch_line(m.epoch, epochs, m.train_loss, m.val_loss,
+                                m.train_accuracy if accuracy else m.train_r2,
+                                m.val_accuracy if accuracy else m.val_r2, accuracy, m.lr, m.seconds)
+            for m in feed.epochs[run.logged_epochs:]])
+        run.logged_epochs = len(feed.epochs)
+        made = feed.changes[run.logged_changes:]
+        self.app.run_log.add(*[f"{run.label}: changed at epoch {x:.2f}: {what}" for x, what in made])
+        run.logged_changes += len(made)
+
+    def pictured(self, job: Job) -> LiveRun:
+        """The run whose picture the panels show: the job's, or in a comparison the run
+        highlighted in the leaderboard (the first until one is)."""
+        if not job.compared:
+            return job.first
+        return job.run_numbered(self.app.leaderboard.selected_number) or job.first
+
+    def tab_shown(self, tab: str) -> None:
+        """A picture's tab shown: its job's newest picture at once (a job that ended too)."""
+        view = view_of_tab(tab)
+        job = self.job or self.last_job
+        if view is not None and job is not None and view_of(job.config) == view:
+            self.app.views[view].show(job, self.pictured(job), True, final=True)
+
+    def _start_pictures(self, job: Job) -> None:
+        """Blank pictures, the job's own picture started, and its tab offered."""
+        for panel in self.app.views.values():
+            panel.clear()
+        view = view_of(job.config)
+        if view is not None:
+            self.app.views[view].start(job)
+        self.app.offer_views(job.config)
+
+    def clear(self, config: Config | None) -> None:
+        """Blank readouts, charts and pictures for the next run of ``config`` (the form's, None
+        when it is invalid); the status says what no run going says."""
+        app = self.app
+        app.show_idle()
+        app.readouts.clear()
+        app.charts.start([RunFeed(0)], regression=bool(config) and config.task_spec.kind == "regression",
+                         scored=not config or config.task_spec.kind != ARENA_KIND)
+        for panel in app.views.values():
+            panel.clear()
+        app.offer_views(config)
+
+    def show_leaderboard(self, shown: bool) -> None:
+        """The leaderboard in place of the numbers of a run alone (compare mode), or not."""
+        app = self.app
+        if app.leaderboard.display != shown:  # setting it lays the screen out, even unchanged
+            app.leaderboard.display = shown
+            app.readouts.numbers.display = not shown
+
+    # -- controls: every run of the job -----------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop every run after its current step; their history stays on disk."""
+        if self.job is not None:
+            self.job.stop("stopped")
+            self.app.readouts.status.show("stopping", self.job.name)
+
+    def pause(self) -> None:
+        """Pause every run before its next step, or let paused runs go on."""
+        job = self.job
+        if job is None:
+            return
+        if job.paused:
+            job.resume()
+            self.app.readouts.status.show("running", job.name)
+        else:
+            job.pause()
+            self.app.readouts.status.show("paused", f"{job.name}: ctrl+g resumes, ctrl+t stops")
+
+    def stop_one(self) -> bool:
+        """Stop the run highlighted in the leaderboard (False: no comparison goes)."""
+        job = self.job
+        run = job.run_numbered(self.app.leaderboard.selected_number) if job is not None and job.compared else None
+        if run is None:
+            return False
+        run.control.stop("stopped")
+        self.app.leaderboard.set_state(run.number, "stopping")
+        self.app.leaderboard.show()
+        return True
+
+    def change(self, config: Config) -> None:
+        """A run alone takes the form's changed learning rate, momentum, betas, weight decay or
+        number of epochs from its next step on."""
+        job = self.job
+        for key, value in job.change(config) if job is not None else []:
+            self.app.run_log.add(f"run #{job.number}: {key} = {value} from its next step on")
+
+    def interrupt(self) -> None:
+        """Stop the job's runs as interrupted (the app quits)."""
+        if self.job is not None:
+            self.job.stop("interrupted")
+            if self.job.worker is not None:
+                self.job.worker.cancel()
+
+
+def _started_line(run: LiveRun, s: RunStarted, compared: bool) -> str:
+    folder = f", folder {s.run_dir}" if s.run_dir else ""
+    if compared:
+        return f"{run.label} started: {s.param_count:,} parameters{folder}"
+    return (f"{run.label} started on {s.device_name} ({s.threads} thread(s)): {s.param_count:,} "
+            f"parameters, {s.train_size} train / {s.val_size} validation samples, "
+            f"{s.steps_per_epoch} step(s) per epoch{folder}"
+            + (f"; {s.config.task_spec.note}" if s.config.task_spec.note else ""))
+
+
+def _ended_lines(run: LiveRun, result: RunResult, compared: bool) -> list[str]:
+    if compared:
+        lines = [f"{run.label} {_ending(result)}: {result.message}"]
+    else:
+        lines = [f"{run.label} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
+                 f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s"]
+    if result.point:
+        lines.append(f"{run.label} point {point_text(result.point)}")
+    p = result.parameters
+    if p and not compared:
+        lines.append(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)} "
+                     f"(true w = {number(p['true_weight'])}, b = {number(p['true_bias'])})")
+    return lines
+
+
+def _ending(result: RunResult) -> str:
+    from tui_trainer.leaderboard import ending
+
+    return ending(result)
+
+
+def _resources(feed: RunFeed) -> str:
+    """The run's device now: GPU memory (and NVML's load and temperature), or CPU threads and the
+    process's memory ("" before the run started)."""
+    if feed.started is None:
+        return ""
+    from tui_trainer.engine.resources import sample  # torch is loaded once a run started
+
+    return sample(feed.started.device, feed.started.threads).describe()

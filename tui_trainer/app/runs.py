@@ -1,0 +1,210 @@
+"""The runs the app shows, started together as a ``Job`` (one run is a job of one, a comparison
+a job of several), and what fills their feeds.
+
+Each ``LiveRun`` has a ``RunFeed``. A ``FeedSource`` fills the feeds on the job's worker thread,
+giving each run's engine events to a ``MessageBridge`` over its feed: ``Training`` trains the runs
+in this process; a source that follows run folders another process writes would give the bridges
+the same events, read from the folders' files. What shows the feeds (``live.LiveRuns``) does not
+know which source fills them. A run's ``RunControl`` is its handle: stop, pause, mid-run changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tui_trainer.app.bridge import MessageBridge
+from tui_trainer.app.feed import RunFeed
+from tui_trainer.compare import PlannedRun, describe_assignments
+from tui_trainer.config import Config
+from tui_trainer.engine.control import RunControl, ViewRequest
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from tui_trainer.engine.events import RunResult
+    from tui_trainer.engine.loop import Trainer
+
+
+@dataclass
+class LiveRun:
+    """One run the app shows: its plan (its config and, in a comparison, what it varies), its
+    number in the session, its feed and control, the request for its live picture (a task whose
+    picture the run makes, see ``catalog.views``), and how much of its feed the log has taken."""
+
+    run: PlannedRun
+    number: int
+    feed: RunFeed
+    control: RunControl = field(default_factory=RunControl)
+    view: ViewRequest | None = None
+    logged_epochs: int = 0
+    logged_changes: int = 0
+
+    @classmethod
+    def of(cls, number: int, run: PlannedRun) -> LiveRun:
+        """A new run numbered ``number``, asking for pictures when its task's view has them."""
+        return cls(run, number, RunFeed(number), view=ViewRequest() if run.config.view else None)
+
+    @property
+    def config(self) -> Config:
+        """What the run trains."""
+        return self.run.config
+
+    @property
+    def label(self) -> str:
+        """``#4 optimizer=adam`` in a comparison (what the run varies), else ``run #4``."""
+        if not self.run.assignments:
+            return f"run #{self.number}"
+        return f"#{self.number} {describe_assignments(self.run.assignments)}"
+
+    @property
+    def short_label(self) -> str:
+        """``#4 adam`` when one field varies (a chart's legend), ``#4`` for a run alone, else the
+        label."""
+        if not self.run.assignments:
+            return f"#{self.number}"
+        if len(self.run.assignments) == 1:
+            return f"#{self.number} {describe_assignments(self.run.assignments).partition('=')[2]}"
+        return self.label
+
+
+class FeedSource(Protocol):
+    """What fills a job's feeds, on the job's worker thread: it gives each run's events to its
+    bridge (``bridges`` in the job's run order) and returns the runs' results once all ended; it
+    raises ConfigError or UserFacingError when they cannot start. ``trainer`` is the engine's
+    Trainer of the job's last run when this process trained it (f3 saves its model)."""
+
+    trainer: Trainer | None
+
+    def fill(self, job: Job, bridges: list[MessageBridge]) -> list[RunResult]: ...
+
+
+@dataclass
+class Training:
+    """Fills a job's feeds by training its runs here, beside the UI: what torch refuses is
+    checked first, then one engine Trainer per run (its bridge its only callback); several runs
+    race in the worker's thread, taking turns (``engine.race``)."""
+
+    runs_dir: Path
+    report_interval: float
+    trainer: Trainer | None = None
+
+    def fill(self, job: Job, bridges: list[MessageBridge]) -> list[RunResult]:
+        from tui_trainer.engine.checks import check_runs
+        from tui_trainer.engine.loop import Trainer
+        from tui_trainer.engine.race import race
+
+        check_runs([(run.config, run.label if job.compared else None) for run in job.runs])
+        trainers = [Trainer(run.config, [bridge], run.control, self.runs_dir, self.report_interval,
+                            beside_ui=True, view=run.view) for run, bridge in zip(job.runs, bridges)]
+        results = race(trainers) if job.compared else [trainers[0].run()]
+        self.trainer = trainers[-1]
+        return results
+
+
+@dataclass
+class Job:
+    """The runs started together, the source that fills their feeds and the worker it runs on.
+    The controls act on every run of the job (``stop_run``: one of a comparison)."""
+
+    runs: list[LiveRun]
+    source: FeedSource
+    worker: Worker | None = None
+    sent: dict[str, Any] = field(default_factory=dict)  # mid-run changes sent to a run alone
+
+    @classmethod
+    def single(cls, number: int, config: Config, source: FeedSource) -> Job:
+        """One run of ``config``, numbered ``number``."""
+        return cls([LiveRun.of(number, PlannedRun(number, (), config))], source)
+
+    @classmethod
+    def comparison(cls, first: int, runs: list[PlannedRun], source: FeedSource) -> Job:
+        """A comparison's runs, numbered from ``first``."""
+        return cls([LiveRun.of(first + i, run) for i, run in enumerate(runs)], source)
+
+    @property
+    def compared(self) -> bool:
+        """Whether the job races several runs (a comparison)."""
+        return len(self.runs) > 1
+
+    @property
+    def race(self) -> list[LiveRun]:
+        """The runs of a comparison (empty for a run alone)."""
+        return self.runs if self.compared else []
+
+    @property
+    def first(self) -> LiveRun:
+        """The job's first run (its only one, unless a comparison)."""
+        return self.runs[0]
+
+    @property
+    def number(self) -> int:
+        """The first run's number."""
+        return self.first.number
+
+    @property
+    def config(self) -> Config:
+        """The first run's config (a comparison's runs share their task)."""
+        return self.first.config
+
+    @property
+    def feed(self) -> RunFeed:
+        """The first run's feed."""
+        return self.first.feed
+
+    @property
+    def control(self) -> RunControl:
+        """The first run's control."""
+        return self.first.control
+
+    @property
+    def name(self) -> str:
+        """``run #4``, or ``race of runs #4-#6``."""
+        if self.compared:
+            return f"race of runs #{self.runs[0].number}-#{self.runs[-1].number}"
+        return f"run #{self.number}"
+
+    @property
+    def paused(self) -> bool:
+        """Whether the job's runs are asked to wait."""
+        return self.control.paused
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Ask every run to stop after its current step (``reason``: stopped or interrupted)."""
+        for run in self.runs:
+            run.control.stop(reason)
+
+    def pause(self) -> None:
+        """Ask every run to wait before its next step."""
+        for run in self.runs:
+            run.control.pause()
+
+    def resume(self) -> None:
+        """Let every paused run go on."""
+        for run in self.runs:
+            run.control.resume()
+
+    def run_numbered(self, number: int | None) -> LiveRun | None:
+        """The job's run numbered ``number`` (None when it has none)."""
+        return next((run for run in self.runs if run.number == number), None)
+
+    def change(self, config: Config) -> list[tuple[str, Any]]:
+        """Send a run alone the changeable fields where ``config`` differs from what it uses
+        (none when the optimizer differs, or for a comparison); returns the (field, value) sent."""
+        from tui_trainer.changes import changeable
+
+        using = self.config
+        if self.compared or config.optimizer.name != using.optimizer.name:
+            return []
+        sent = []
+        for key in changeable(using):
+            name = key.partition(".")[2]
+            epochs = key == "training.epochs"
+            value = config.training.epochs if epochs else config.optimizer.params.get(name)
+            now = self.sent.get(key, using.training.epochs if epochs else using.optimizer.params.get(name))
+            if value is not None and value != now:
+                self.control.change(key, value)
+                self.sent[key] = value
+                sent.append((key, value))
+        return sent

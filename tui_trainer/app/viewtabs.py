@@ -1,0 +1,49 @@
+"""The live pictures' places in the app, by view name: each view's tab and the panel that shows
+it (a ``picture.LivePicture`` widget). A new view is one entry here and its panel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.widget import Widget
+
+from tui_trainer.app.arena import ArenaView
+from tui_trainer.app.views import BoundaryPanel, FitPanel
+from tui_trainer.catalog.arena import ARENA_KIND
+from tui_trainer.catalog.tasks import TaskSpec
+from tui_trainer.config import Config
+
+
+@dataclass(frozen=True)
+class ViewTab:
+    """A view in the app: its tab's title and id, and its panel's class (made with the view's
+    name as its id)."""
+
+    title: str
+    tab: str
+    panel: type[Widget]
+
+
+#: Every live picture's tab, in the order the tabs show.
+VIEW_TABS = {
+    "boundary": ViewTab("Boundary", "tab-boundary", BoundaryPanel),
+    "fit": ViewTab("Fit", "tab-fit", FitPanel),
+    "arena": ViewTab("Arena", "tab-arena", ArenaView),
+}
+
+
+def view_of_task(spec: TaskSpec) -> str | None:
+    """The picture a task's runs get: the arena for a point on a function, else the catalog's
+    ``view`` (boundary, fit or none)."""
+    return "arena" if spec.kind == ARENA_KIND else spec.view
+
+
+def view_of(config: Config) -> str | None:
+    """The picture ``config``'s runs get (a boundary or fit only when its loss gives what the
+    picture shows, see Config.view)."""
+    return "arena" if config.task_spec.kind == ARENA_KIND else config.view
+
+
+def view_of_tab(tab: str) -> str | None:
+    """The view whose tab has the id ``tab`` (None for the other tabs)."""
+    return next((name for name, view in VIEW_TABS.items() if view.tab == tab), None)
