@@ -15,7 +15,6 @@ from typing import Any
 
 import tomli_w
 
-from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import (
     LOSSES, USER_LOSS_HELP, fitting_losses, loss_fit_problem, loss_spec, user_loss_parts,
@@ -24,6 +23,7 @@ from tui_trainer.changes import Change, check_changes
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
+from tui_trainer.catalog.views import VIEWS
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.schema import Param, show_value
 
@@ -173,12 +173,12 @@ class Config:
 
     @property
     def view(self) -> str | None:
-        """The live picture of this config's runs (its task's ``view``: ``boundary`` or ``fit``),
+        """The live picture of this config's runs (its task's ``view``, see ``catalog.views``),
         when its loss gives what the picture shows: class scores for a boundary, values for a fit
         (a loss that does not fit the task, in the mistake lab, has none)."""
         spec = loss_spec(self.loss.name, self.task_spec.kind)
         view = self.task_spec.view
-        if spec is None or view is None or (view == "fit") != (spec.head == "value"):
+        if spec is None or view is None or spec.head not in VIEWS[view].heads:
             return None
         return view
 
@@ -186,12 +186,12 @@ class Config:
     def draws_network(self) -> bool:
         """Whether a run of this config can be drawn neuron by neuron (``views.NetworkFrame``): an
         MLP, not a cnn or an arena task's point."""
-        return self.task_spec.kind != ARENA_KIND and self.model.kind == "mlp"
+        return self.task_spec.traits.layers and self.model.kind == "mlp"
 
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer
-        if self.task_spec.kind == ARENA_KIND:
+        if self.task_spec.traits.point:
             return (f"{self.task.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                     + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
                     + f" · {self._length} x {self.task.params['steps_per_epoch']} steps")
@@ -533,7 +533,7 @@ def arena_problems(config: Config) -> list[FieldError]:
     size, a validation split, the mistake lab's switches but skip_zero_grad (which does pile up
     the point's gradients)."""
     task = config.task_spec
-    if task.kind != ARENA_KIND:
+    if not task.traits.point:
         return []
     about = f"task {task.name} trains one 2-D point on a function, not a network"
     default = ModelConfig()
@@ -563,7 +563,7 @@ def arena_problems(config: Config) -> list[FieldError]:
 def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
     """The model fields that fit a task and a model kind (the form shows only these): the kind
     only for tasks with images, the convolution settings only for a cnn."""
-    if task.kind == ARENA_KIND:
+    if task.traits.point:
         return ()
     if task.image_size is None:
         return MODEL_FIELDS["mlp"][1:]

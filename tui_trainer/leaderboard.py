@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.compare import PlannedRun, describe_assignments, varied_values
 from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunResult, RunStarted
 from tui_trainer.formatting import epoch_of, number
@@ -67,10 +66,8 @@ def leaderboard_text(runs: list[PlannedRun], results: list[RunResult]) -> str:
     """The leaderboard as a plain-text table (80 columns for a few varied values), then each
     run's folder on its own line."""
     rows = standings(runs, results)
-    if runs[0].config.task_spec.kind == ARENA_KIND:
-        table = _arena_table(rows)
-    else:
-        table = _table(rows, runs[0].config.task_spec.kind == "regression")
+    traits = runs[0].config.task_spec.traits
+    table = _arena_table(rows) if traits.point else _table(rows, traits.score == "r2")
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
     lines.insert(1, "  ".join("-" * width for width in widths))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 from tui_trainer.engine.events import (
     Callback, ChangeMade, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted,
 )
-from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
+from tui_trainer.catalog.arena import SURFACES
 from tui_trainer.formatting import epoch_of, number, point_text
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def start_line(event: RunStarted) -> str:
     """What the run trains before its first step: the data (and what user data decided), the
     model's size and the device."""
     spec = event.config.task_spec
-    if spec.kind == ARENA_KIND:
+    if spec.traits.point:
         options = event.config.task.params
         surface = SURFACES[spec.name]
         start = ", ".join(number(v) for v in options["start"])
@@ -98,7 +98,7 @@ class ProgressBar(Callback):
         self.bar.start()
         self.task_id = self.bar.add_task(f"Epoch {epoch_of(event.start_epoch, event.epochs)}",
                                          total=event.total_steps, loss="-", speed="-",
-                                         unit="steps" if event.config.task_spec.kind == ARENA_KIND else "samples")
+                                         unit=event.config.task_spec.traits.unit)
 
     def on_progress(self, event: Progress) -> None:
         self.bar.update(self.task_id, completed=event.global_step, loss=f"{event.train_loss:.4g}",

@@ -6,7 +6,7 @@ import sys
 ENGINE_MODULES = [
     "tui_trainer.config", "tui_trainer.schema", "tui_trainer.errors", "tui_trainer.report",
     "tui_trainer.cli", "tui_trainer.catalog.tasks", "tui_trainer.catalog.losses",
-    "tui_trainer.catalog.optimizers", "tui_trainer.catalog.schedulers",
+    "tui_trainer.catalog.optimizers", "tui_trainer.catalog.schedulers", "tui_trainer.catalog.views",
     "tui_trainer.engine.loop", "tui_trainer.engine.data", "tui_trainer.engine.models",
     "tui_trainer.engine.components", "tui_trainer.engine.checks", "tui_trainer.engine.events",
     "tui_trainer.engine.control", "tui_trainer.engine.rundir", "tui_trainer.engine.devices",
@@ -29,6 +29,7 @@ def test_engine_and_cli_import_no_textual():
 
 
 def test_config_and_catalogs_import_no_torch():
-    loaded = imported_after(["tui_trainer.config", "tui_trainer.cli", "tui_trainer.catalog.tasks"])
+    loaded = imported_after(["tui_trainer.config", "tui_trainer.cli", "tui_trainer.catalog.tasks",
+                             "tui_trainer.catalog.views"])
     assert "tui_trainer.config" in loaded
     assert "torch" not in loaded

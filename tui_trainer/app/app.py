@@ -29,7 +29,7 @@ from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.app.readouts import IDLE, Readouts
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.app.runs import Job, Training
-from tui_trainer.app.viewtabs import VIEW_TABS, view_of, view_of_tab, view_of_task
+from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.catalog.tasks import TASKS
@@ -202,7 +202,7 @@ class TrainerApp(App[int]):
         others; nothing changes for an invalid form (None)."""
         if config is None:
             return
-        self.offered_view = view_of(config)
+        self.offered_view = config.view
         self._show_view_tabs()
 
     def _show_view_tabs(self) -> None:
@@ -584,7 +584,7 @@ class TrainerApp(App[int]):
         ``tab-boundary``, ``tab-fit`` or ``tab-arena`` when the task has that picture)."""
         view = view_of_tab(tab)
         if view is not None and view != self.offered_view:
-            tasks = ", ".join(name for name, spec in TASKS.items() if view_of_task(spec) == view)
+            tasks = ", ".join(name for name, spec in TASKS.items() if spec.view == view)
             self.notify(f"The {view} view shows the tasks {tasks} (choose one as the task).",
                         title=f"No {view} view for this task")
             return

@@ -12,7 +12,6 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Select, SelectionList, Static
 
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.catalog.arena import ARENA_KIND, arena_takes
 from tui_trainer.compare import MAX_RUNS, PlannedRun, Variation, describe_assignments, plan_runs
 from tui_trainer.config import Config, choice_names, params_of, to_dict
 from tui_trainer.errors import ConfigError
@@ -33,9 +32,8 @@ def varied_fields(config: Config) -> dict[str, str]:
             field = f"{section}.{key}"
             if field not in fields and key != "name" and section != "task":
                 fields[field] = f"{field} (now {show_value(value)})"
-    if config.task_spec.kind == ARENA_KIND:  # a point on a function: no loss, model or data to vary
-        return {field: words for field, words in fields.items() if arena_takes(field)}
-    return fields
+    takes = config.task_spec.traits.takes  # a point on a function: no loss, model or data to vary
+    return {field: words for field, words in fields.items() if takes(field)}
 
 
 def choice_options(config: Config, field: str) -> list[str]:
@@ -161,7 +159,7 @@ class Leaderboard(DataTable):
         self.runs = [(number, describe_assignments(run.assignments).partition("=")[2] if single
                       else describe_assignments(run.assignments), feed) for number, run, feed in runs]
         self.regression = regression
-        self.arena = runs[0][1].config.task_spec.kind == ARENA_KIND
+        self.arena = runs[0][1].config.task_spec.traits.point
         self.states = {number: "waiting" for number, _, _ in self.runs}
         self.clear(columns=True)
         last = "to min" if self.arena else "R²" if regression else "acc"

@@ -14,7 +14,6 @@ from textual.message_pump import MessagePump
 from textual.widgets import Static
 
 from tui_trainer.app.fields import FieldRow, set_text
-from tui_trainer.catalog.arena import ARENA_KIND, arena_takes
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.app.labels import help_line
 from tui_trainer.catalog.losses import LOSSES
@@ -263,11 +262,11 @@ class ConfigForm(VerticalScroll):
         """Hide the training fields the task sets itself (a 2-D task's validation split) and,
         for an arena task (a point on a function), what it does not take: the loss, the model,
         the batch size, the validation split and most of the lab (its help says so)."""
-        arena = task.kind == ARENA_KIND
-        self.model.display = self.choices["loss"].display = not arena
+        takes = task.traits.takes
+        self.model.display, self.choices["loss"].display = takes("model.hidden"), takes("loss.name")
         for section in (self.training, self.lab):
-            section.show_only(tuple(row.param.name for row in section.rows if row.key not in task_sets(task)
-                                    and (not arena or arena_takes(row.key))))
+            section.show_only(tuple(row.param.name for row in section.rows
+                                    if row.key not in task_sets(task) and takes(row.key)))
 
     def show_problems(self, problems: list[FieldError], rows: list[FieldRow] | None = None) -> None:
         """Show each problem next to its field (problems of no field go above the form)."""
@@ -380,7 +379,7 @@ class ConfigForm(VerticalScroll):
         layer = self.values()
         recipe = dict(TASKS[task].recipe)
         leaving = TASKS.get(self.choices["task"].current)
-        if leaving is not None and leaving.kind == ARENA_KIND:  # what the arena's recipe set goes too
+        if leaving is not None and leaving.traits.point:  # what the arena's recipe set goes too
             recipe.update(leaving.recipe)
         kept: dict[str, dict[str, Any]] = {"task": {"name": task}}
         for section in ("model", "scheduler", "training", "lab"):

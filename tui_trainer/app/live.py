@@ -22,8 +22,7 @@ from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.app.pace import TICKS_PER_SECOND
 from tui_trainer.app.readouts import REASON_STATES
 from tui_trainer.app.runs import Job, LiveRun
-from tui_trainer.app.viewtabs import VIEW_TABS, view_of, view_of_tab
-from tui_trainer.catalog.arena import ARENA_KIND
+from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
 from tui_trainer.config import Config
 from tui_trainer.engine.events import RunResult, RunStarted
 from tui_trainer.errors import ConfigError, UserFacingError
@@ -55,7 +54,8 @@ class LiveRuns:
         """Show the job from its first moment and start its worker."""
         app, config = self.app, job.config
         self.job = job
-        regression = config.task_spec.kind == "regression"
+        score = config.task_spec.traits.score
+        regression = score == "r2"
         self.show_leaderboard(job.compared)
         if job.compared:
             app.leaderboard.start([(run.number, run.run, run.feed) for run in job.runs], regression)
@@ -64,7 +64,7 @@ class LiveRuns:
         app.readouts.status.show("starting", f"{job.name}: "
                                  + (f"waiting for {app.loading} to load" if app.loading else building))
         app.charts.start([run.feed for run in job.runs], regression, [run.short_label for run in job.runs],
-                         validated=config.training.val_split > 0, scored=config.task_spec.kind != ARENA_KIND)
+                         validated=config.training.val_split > 0, scored=score is not None)
         self._start_pictures(job)
         if job.compared:
             app.run_log.add(f"{job.name}: {config.summary()}, varying " + ", ".join(run.label for run in job.runs))
@@ -98,7 +98,7 @@ class LiveRuns:
             if job.compared:
                 app.leaderboard.set_state(run.number, _ending(result))
             app.run_log.add(*_ended_lines(run, result, job.compared))
-        view = view_of(job.config)
+        view = job.config.view
         if view is not None:
             app.views[view].finish(job, results)
         if job.compared:
@@ -192,7 +192,7 @@ class LiveRuns:
             if measured is not None:
                 app.layers.show(measured.epoch, measured.layers, final)
         app.charts.update(final)
-        view = view_of(job.config)
+        view = job.config.view
         if view is not None:
             app.views[view].show(job, self.pictured(job), app.tabs.active == VIEW_TABS[view].tab, final)
         for run in job.runs:
@@ -202,7 +202,7 @@ class LiveRuns:
         """The run's epochs and mid-run changes the log has not taken yet."""
         feed, epochs = run.feed, run.config.training.epochs
         prefix = f"#{run.number} " if job.compared else ""
-        accuracy = run.config.task_spec.kind != "regression"
+        accuracy = run.config.task_spec.traits.score != "r2"
         self.app.run_log.add(*[
             prefix + epoch_line(m.epoch, epochs, m.train_loss, m.val_loss,
                                 m.train_accuracy if accuracy else m.train_r2,
@@ -224,14 +224,14 @@ class LiveRuns:
         """A picture's tab shown: its job's newest picture at once (a job that ended too)."""
         view = view_of_tab(tab)
         job = self.job or self.last_job
-        if view is not None and job is not None and view_of(job.config) == view:
+        if view is not None and job is not None and job.config.view == view:
             self.app.views[view].show(job, self.pictured(job), True, final=True)
 
     def _start_pictures(self, job: Job) -> None:
         """Blank pictures, the job's own picture started, and its tab offered."""
         for panel in self.app.views.values():
             panel.clear()
-        view = view_of(job.config)
+        view = job.config.view
         if view is not None:
             self.app.views[view].start(job)
         self.app.offer_views(job.config)
@@ -242,8 +242,8 @@ class LiveRuns:
         app = self.app
         app.show_idle()
         app.readouts.clear()
-        app.charts.start([RunFeed(0)], regression=bool(config) and config.task_spec.kind == "regression",
-                         scored=not config or config.task_spec.kind != ARENA_KIND)
+        score = config.task_spec.traits.score if config else "r2"
+        app.charts.start([RunFeed(0)], regression=bool(config) and score == "r2", scored=score is not None)
         for panel in app.views.values():
             panel.clear()
         app.offer_views(config)

@@ -12,7 +12,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_trainer.app.feed import RunFeed
-from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.formatting import duration, epoch_of, number, percent, point_text, rate
 from tui_trainer.engine.events import RunResult
 
@@ -141,7 +140,7 @@ class Readouts(Vertical):
         position = (f"epoch {epoch_of(epoch, started.epochs)} · step {in_epoch}/{started.steps_per_epoch}"
                     f" · {rate(speed)} samples/s")
         train = fresh.train_loss if fresh else last.train_loss if last else None
-        if started.config.task_spec.kind == ARENA_KIND:  # a point on a function: where it is
+        if started.config.task_spec.traits.point:  # a point on a function: where it is
             position = position.replace("samples/s", "steps/s")
             figures = feed.progress.figures if feed.progress else {}
             lines = [position, f"f(x, y) {number(train)} · point ({number(figures.get('x'))}, "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.config import Config
 from tui_trainer.engine.control import RunControl, ViewRequest
@@ -44,7 +45,8 @@ class LiveRun:
     @classmethod
     def of(cls, number: int, run: PlannedRun) -> LiveRun:
         """A new run numbered ``number``, asking for pictures when its task's view has them."""
-        return cls(run, number, RunFeed(number), view=ViewRequest() if run.config.view else None)
+        view = VIEWS.get(run.config.view)
+        return cls(run, number, RunFeed(number), view=ViewRequest() if view and view.frames else None)
 
     @property
     def config(self) -> Config:

@@ -1,5 +1,6 @@
-"""The live pictures' places in the app, by view name: each view's tab and the panel that shows
-it (a ``picture.LivePicture`` widget). A new view is one entry here and its panel."""
+"""The live pictures' places in the app, by view name (``catalog.views``): each view's tab and
+the panel that shows it (a ``picture.LivePicture`` widget). A new view is one entry here and its
+panel."""
 
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ from textual.widget import Widget
 
 from tui_trainer.app.arena import ArenaView
 from tui_trainer.app.views import BoundaryPanel, FitPanel
-from tui_trainer.catalog.arena import ARENA_KIND
-from tui_trainer.catalog.tasks import TaskSpec
-from tui_trainer.config import Config
 
 
 @dataclass(frozen=True)
@@ -30,18 +28,6 @@ VIEW_TABS = {
     "fit": ViewTab("Fit", "tab-fit", FitPanel),
     "arena": ViewTab("Arena", "tab-arena", ArenaView),
 }
-
-
-def view_of_task(spec: TaskSpec) -> str | None:
-    """The picture a task's runs get: the arena for a point on a function, else the catalog's
-    ``view`` (boundary, fit or none)."""
-    return "arena" if spec.kind == ARENA_KIND else spec.view
-
-
-def view_of(config: Config) -> str | None:
-    """The picture ``config``'s runs get (a boundary or fit only when its loss gives what the
-    picture shows, see Config.view)."""
-    return "arena" if config.task_spec.kind == ARENA_KIND else config.view
 
 
 def view_of_tab(tab: str) -> str | None:

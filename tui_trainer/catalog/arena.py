@@ -92,11 +92,6 @@ TAKEN_LAB_FIELDS = ("lab.skip_zero_grad",)
 HIDDEN_NOTE = "no data, no network: loss, model, batch size and validation split are hidden"
 
 
-def arena_takes(field: str) -> bool:
-    """Whether an arena task's run uses the dotted ``field`` (``training.batch_size``: no)."""
-    return field in TAKEN_LAB_FIELDS or not field.startswith(UNUSED_FIELDS)
-
-
 def arena_options(spec: SurfaceSpec) -> tuple[Param, ...]:
     """The task options of an arena task: the start point, the steps per epoch, the tolerance
     the leaderboard measures with, then the function's own settings."""

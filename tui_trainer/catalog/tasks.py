@@ -7,11 +7,71 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_trainer.catalog.arena import ARENA_KIND, ARENA_LOSS, HIDDEN_NOTE, SURFACES, arena_options
+from tui_trainer.catalog.arena import (
+    ARENA_KIND, ARENA_LOSS, HIDDEN_NOTE, SURFACES, TAKEN_LAB_FIELDS, UNUSED_FIELDS, arena_options,
+)
 from tui_trainer.catalog.losses import fitting_losses
 from tui_trainer.schema import Param
 
-KINDS = ("regression", "binary", "multiclass", ARENA_KIND)
+
+@dataclass(frozen=True)
+class TaskKind:
+    """What a kind of task does. ``score``: what its runs are scored by besides the loss
+    (``accuracy``, ``r2``; None: a point on a function has only its value); ``layers``: its model
+    is a network whose Linear layers the Layers tab measures; ``point``: its model is one 2-D point
+    on a function (no data, no network: the arena); ``unused``: the dotted fields (or their
+    prefixes) its runs do not take, but those in ``taken``."""
+
+    name: str
+    score: str | None
+    layers: bool = True
+    point: bool = False
+    unused: tuple[str, ...] = ()
+    taken: tuple[str, ...] = ()
+
+    def takes(self, field: str) -> bool:
+        """Whether its runs use the dotted ``field`` (``training.batch_size``: not an arena's)."""
+        return field in self.taken or not field.startswith(self.unused)
+
+    @property
+    def unit(self) -> str:
+        """What its speed counts: samples, or steps (a point has no samples)."""
+        return "steps" if self.point else "samples"
+
+
+#: Every task kind, by name.
+KINDS: dict[str, TaskKind] = {
+    kind.name: kind
+    for kind in (
+        TaskKind("regression", "r2"),
+        TaskKind("binary", "accuracy"),
+        TaskKind("multiclass", "accuracy"),
+        TaskKind(ARENA_KIND, None, layers=False, point=True, unused=UNUSED_FIELDS, taken=TAKEN_LAB_FIELDS),
+    )
+}
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a task's samples come from. ``points``: points of the plane, the model's inputs
+    computed from them (the 2-D playground; they may take their own seed); ``standardized``: the
+    features (and a regression's target) are scaled with the training split's statistics
+    (scikit-learn's datasets); ``folder``: files in a data folder (torchvision's datasets)."""
+
+    name: str
+    points: bool = False
+    standardized: bool = False
+    folder: bool = False
+
+
+#: Every data source, by name (a task's ``source``).
+SOURCES: dict[str, DataSource] = {
+    source.name: source
+    for source in (
+        DataSource("synthetic"), DataSource("plane", points=True), DataSource("sklearn", standardized=True),
+        DataSource("torchvision", folder=True), DataSource("csv"), DataSource("images"), DataSource("arena"),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -23,9 +83,11 @@ class TaskSpec:
     ``classes_option`` names the option that sets the class count, when the user picks it.
     ``line_truth`` names the options holding the true slope and intercept of a one-feature line:
     a run whose model is a single nn.Linear reports its learned w and b next to them.
-    ``view`` names the live picture of the task's runs: ``boundary`` (a classification of 2-D
-    points: the plane colored by the predicted class) or ``fit`` (a regression on one input: the
-    data and the model's curve); None for none.
+    ``kind`` names its TaskKind (``traits``), ``source`` its DataSource (``data_source``).
+    ``view`` names the live picture of the task's runs (``catalog.views``): ``boundary`` (a
+    classification of 2-D points: the plane colored by the predicted class), ``fit`` (a
+    regression on one input: the data and the model's curve) or ``arena`` (a point on a
+    function: its path); None for none.
     ``image_size`` is (channels, height, width) for image tasks (a cnn model fits them).
     ``split_option`` names the option (a percentage of the samples to train on) from which the
     task takes its validation split: ``training.val_split`` is then 1 - option / 100, and a
@@ -71,6 +133,16 @@ class TaskSpec:
     def option(self, name: str) -> Param:
         """The option called ``name``."""
         return next(p for p in self.options if p.name == name)
+
+    @property
+    def traits(self) -> TaskKind:
+        """What its kind of task does."""
+        return KINDS[self.kind]
+
+    @property
+    def data_source(self) -> DataSource:
+        """Where its samples come from."""
+        return SOURCES[self.source]
 
     @property
     def default_loss(self) -> str:
@@ -306,7 +378,7 @@ def _arena_task(name: str) -> TaskSpec:
         arena_options(surface),
         recipe={**_recipe(ARENA_LOSS, [], surface.optimizer, surface.lr, surface.epochs, 1),
                 "training.val_split": 0.0},
-        loader="tui_trainer.engine.arena:arena_dataset", note=HIDDEN_NOTE)
+        view="arena", loader="tui_trainer.engine.arena:arena_dataset", note=HIDDEN_NOTE)
 
 
 TASKS.update({name: _arena_task(name) for name in SURFACES})

@@ -4,7 +4,7 @@ epoch) and the hook that records the point's path."""
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
@@ -15,6 +15,9 @@ from tui_trainer.engine.data import Dataset
 from tui_trainer.engine.events import Callback
 from tui_trainer.engine.hooks import EpochContext, StepContext
 from tui_trainer.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.loop import Trainer
 
 
 def arena_dataset(config: Config) -> Dataset:
@@ -120,6 +123,11 @@ class ArenaPath(Callback):
             self.path, self.given = state["path"], state["given"]
             self.current, self.current_step = tuple(state["current"]), state["current_step"]
             self.reached = state["reached"]
+
+
+def arena_path(trainer: Trainer) -> ArenaPath:
+    """The hook of the arena view (``catalog.views``) for ``trainer``'s run: the point's path."""
+    return ArenaPath(trainer.model, trainer.config, trainer.curve.stride_at)
 
 
 def surface_grid(config: Config, columns: int, rows: int,

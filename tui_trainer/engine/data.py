@@ -156,18 +156,18 @@ def build_dataset(config: Config) -> Dataset:
     if task.loader:
         module, _, function = task.loader.partition(":")
         return getattr(importlib.import_module(module), function)(config)
-    if task.source == "plane":
+    if task.data_source.points:
         return plane_dataset(config)
     g = torch.Generator().manual_seed(seed)
     if task.name in SYNTHETIC:
         x, y = SYNTHETIC[task.name](g, **options)
-    elif task.source == "sklearn":
-        x, y = load_sklearn(task.name)
-    else:
+    elif task.data_source.folder:
         x, y = _load_vision_or_explain(task.name, options)
+    else:
+        x, y = load_sklearn(task.name)
     check_split(len(x), val_split, task.name)
     x_train, y_train, x_val, y_val = split(x, y, val_split, g)
-    if task.source == "sklearn":
+    if task.data_source.standardized:
         x_train, x_val = standardize(x_train, x_val)
         if task.kind == "regression":
             y_train, y_val = standardize(y_train, y_val)

@@ -8,6 +8,7 @@ trains exactly as it would alone; ``run()`` simply takes every turn.
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import time
 import traceback
@@ -16,12 +17,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import torch
 
-from tui_trainer.catalog.arena import ARENA_KIND
 from tui_trainer.catalog.schedulers import SCHEDULERS
+from tui_trainer.catalog.views import VIEWS
 from tui_trainer.changes import EPOCHS_FIELD, Change
 from tui_trainer.config import Config, epoch_limit
 from tui_trainer.engine import kernel
-from tui_trainer.engine.arena import ArenaPath
 from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl, ViewRequest, wait_for_change
 from tui_trainer.engine.data import Dataset, build_dataset
@@ -39,7 +39,7 @@ from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.state import EpochPart, RunState
-from tui_trainer.engine.views import ModelView, NetworkView
+from tui_trainer.engine.views import NetworkView
 from tui_trainer.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -334,18 +334,17 @@ class Trainer:
         """The loop's own hooks, by name (their state goes into checkpoints under that name)."""
         training = self.config.training
         rules: dict[str, Callback] = {"gradient_norm": GradientNorm()}
-        if self.config.task_spec.kind == ARENA_KIND:  # one point, no layers: its path instead
-            rules["path"] = ArenaPath(self.model, self.config, self.curve.stride_at)
-        else:
+        if self.config.task_spec.traits.layers:
             rules["layer_stats"] = LayerStats(self.model, self.optimizer, self.data.x_train)
         if training.target_loss != "off":
             rules["target_loss"] = TargetLoss(training.target_loss)
         if training.early_stopping_patience != "off":
             rules["early_stopping"] = EarlyStopping(training.early_stopping_patience,
                                                     training.early_stopping_min_delta)
-        if self.config.view is not None:
-            rules["view"] = ModelView(self.config.view, self.model, self.data, self.config, self.head, self.view,
-                                      self.watched, self.learned_line)
+        if self.config.view is not None:  # the task's picture (the arena's: the point's path)
+            view = VIEWS[self.config.view]
+            module, _, function = view.hook.partition(":")
+            rules[view.rule] = getattr(importlib.import_module(module), function)(self)
         if self.network is not None and self.config.draws_network:
             rules["network"] = NetworkView(self.model, self.data, self.config, self.head, self.state,
                                            self.network, self.watched)

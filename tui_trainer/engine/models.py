@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
+from tui_trainer.catalog.arena import SURFACES
 from tui_trainer.config import Config, ModelConfig
 from tui_trainer.engine.components import head_of
 from tui_trainer.engine.data import build_dataset
@@ -57,7 +57,7 @@ def model_for(config: Config, features: int, classes: int | None,
     """The network a config trains on data of ``features`` inputs (images of ``image_size``) and
     ``classes`` classes: its loss decides the output layer, and the mistake lab may add a softmax
     or sigmoid the loss does not want. An arena task's model is its 2-D point on the function."""
-    if config.task_spec.kind == ARENA_KIND:
+    if config.task_spec.traits.point:
         return arena_point(config)
     head = head_of(config)
     model = build_model(config.model, features, head.output_size(classes), head.head, image_size)

@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import torch
 
@@ -37,6 +37,9 @@ from tui_trainer.engine.state import RunState
 from tui_trainer.errors import UserFacingError
 from tui_trainer.outputs import write_text
 from tui_trainer.pictures import SHADE_STEPS
+
+if TYPE_CHECKING:
+    from tui_trainer.engine.loop import Trainer
 
 #: A live view gets a new picture at most this often (seconds of wall time), and at most once
 #: per epoch: a few per second, as often as the app redraws.
@@ -450,6 +453,12 @@ def looked_at(model: torch.nn.Module) -> Iterator[torch.device]:
             yield next(model.parameters()).device
     finally:
         model.train(was_training)
+
+
+def model_view(trainer: Trainer) -> ModelView:
+    """The hook of a boundary or fit view (``catalog.views``) for ``trainer``'s run."""
+    return ModelView(trainer.config.view, trainer.model, trainer.data, trainer.config, trainer.head,
+                     trainer.view, trainer.watched, trainer.learned_line)
 
 
 def fit_samples(data: Dataset) -> Samples:

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from tui_trainer.catalog.arena import ARENA_KIND
+from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import differing_labels
 from tui_trainer.config import Config, resolve
 from tui_trainer.engine.rundir import (
@@ -96,7 +96,7 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
     if axes[0].get_legend_handles_labels()[0]:  # a run still going may have no step curve on disk yet
         axes[0].legend(fontsize="small")
     if arena:
-        _draw_surface(axes[2], arena)
+        DRAWERS[arena.view](axes[2], arena)
     if beside:
         _draw_picture(axes[3], drawn[0][1], "")
     for index, row in enumerate(below):
@@ -166,24 +166,33 @@ def _picture(record: RunRecord, given: Any):
 
 
 def _draw_picture(axis, frame, label: str) -> None:
-    """A boundary (the plane shaded by class and probability, the samples on top: training with
-    a white edge, validation paler with a dark one) or a fit (the data and the model's curve)."""
+    """A run's picture (a frame of its view), by its view's drawer."""
+    DRAWERS[frame.kind](axis, frame, label)
+
+
+def _draw_boundary(axis, frame, label: str) -> None:
+    """A boundary: the plane shaded by class and probability, the samples on top (training with
+    a white edge, validation paler with a dark one)."""
     samples = frame.samples
-    if frame.kind == "boundary":
-        white = (255, 255, 255)
-        image = [[[v / 255 for v in cell_color(frame.predicted[r * frame.cols + c],
-                                                frame.steps[r * frame.cols + c], white)]
-                  for c in range(frame.cols)] for r in range(frame.rows)]
-        axis.imshow(image, extent=frame.extent, interpolation="nearest", aspect="equal")
-        for xs, ys, classes, edge, paint in (
-                (samples.val_x, samples.val_y, samples.val_label, "black", validation_color),
-                (samples.train_x, samples.train_y, samples.train_label, "white", class_color)):
-            axis.scatter(xs, ys, c=[[v / 255 for v in paint(k)] for k in classes], s=14,
-                         edgecolors=edge, linewidths=0.5)
-        axis.set(title=f"{label}decision boundary, epoch {frame.epoch}", xlabel="x1", ylabel="x2")
-        axis.set_xlim(frame.extent[0], frame.extent[1])
-        axis.set_ylim(frame.extent[2], frame.extent[3])
-        return
+    white = (255, 255, 255)
+    image = [[[v / 255 for v in cell_color(frame.predicted[r * frame.cols + c],
+                                            frame.steps[r * frame.cols + c], white)]
+              for c in range(frame.cols)] for r in range(frame.rows)]
+    axis.imshow(image, extent=frame.extent, interpolation="nearest", aspect="equal")
+    for xs, ys, classes, edge, paint in (
+            (samples.val_x, samples.val_y, samples.val_label, "black", validation_color),
+            (samples.train_x, samples.train_y, samples.train_label, "white", class_color)):
+        axis.scatter(xs, ys, c=[[v / 255 for v in paint(k)] for k in classes], s=14,
+                     edgecolors=edge, linewidths=0.5)
+    axis.set(title=f"{label}decision boundary, epoch {frame.epoch}", xlabel="x1", ylabel="x2")
+    axis.set_xlim(frame.extent[0], frame.extent[1])
+    axis.set_ylim(frame.extent[2], frame.extent[3])
+
+
+def _draw_fit(axis, frame, label: str) -> None:
+    """A fit: the data and the model's curve (with the learned and the true line of a task
+    that has one)."""
+    samples = frame.samples
     axis.scatter(samples.train_x, samples.train_y, s=8, alpha=0.6, label="training data")
     if samples.val_x:
         axis.scatter(samples.val_x, samples.val_y, s=8, alpha=0.6, label="validation data")
@@ -209,7 +218,8 @@ def _arena_config(records: list[RunRecord]) -> Config | None:
         return config.task.name, sorted((k, v) for k, v in config.task.params.items() if k != "start")
 
     same = all(surface(c) == surface(first) for c in configs)
-    return first if first.task_spec.kind == ARENA_KIND and same else None
+    view = VIEWS.get(first.view)
+    return first if view is not None and not view.frames and same else None
 
 
 def _draw_path(axis, record: RunRecord, label: str, color: str) -> None:
@@ -245,3 +255,8 @@ def _draw_surface(axis, config: Config) -> None:
              xlim=(x_low, x_high), ylim=(y_low, y_high))
     axis.title.set_fontsize("small")
     axis.legend(fontsize="x-small", loc="upper right")
+
+
+#: Each view's drawer (``catalog.views``): a view with frames draws one run's frame (axis, frame,
+#: label); the arena draws the function its runs share (axis, config), their paths on it.
+DRAWERS = {"boundary": _draw_boundary, "fit": _draw_fit, "arena": _draw_surface}

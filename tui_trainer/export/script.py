@@ -22,7 +22,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from tui_trainer.catalog.arena import ARENA_KIND, SURFACES
+from tui_trainer.catalog.arena import SURFACES
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import LOSSES, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
@@ -151,7 +151,7 @@ def _settings(config: Config, shape: _Shape) -> str:
                      "without improvement")
         lines.append(f"MIN_DELTA = {training.early_stopping_min_delta!r}  # the smallest decrease "
                      "that counts as improvement")
-    if config.task_spec.source == "torchvision":
+    if config.task_spec.data_source.folder:
         root = Path(engine_data.vision_arguments(config.task.name, config.task.params)["root"])
         lines.append(f"DATA_DIR = {_py(str(root.resolve()))}  # holds {_vision_folder(config)}/raw")
     return "\n".join(lines)
@@ -235,7 +235,7 @@ def _source_module(config: Config):
 
 def _copied_sources(config: Config) -> list[str]:
     task = config.task_spec
-    if task.kind == ARENA_KIND:
+    if task.traits.point:
         function = getattr(surfaces, SURFACES[task.name].name)
         return ["# The arena's function, its point and its loss, as tui-trainer defines them.\n"
                 + inspect.getsource(function), inspect.getsource(surfaces.Point),
@@ -243,19 +243,17 @@ def _copied_sources(config: Config) -> list[str]:
     source = _source_module(config)
     if source is not None:
         functions = list(source.SCRIPT_FUNCTIONS)
-    elif task.source == "plane":
+    elif task.data_source.points:
         make = plane.GENERATORS[task.name]
         helpers = [helper for helper in (plane.uniform, plane.class_counts)
                    if f"{helper.__name__}(" in inspect.getsource(make)]
         functions = [*helpers, make, plane.expand_features]
     elif task.name in engine_data.SYNTHETIC:
         functions = [engine_data.SYNTHETIC[task.name]]
-    elif task.source == "sklearn":
-        functions = [engine_data.load_sklearn]
     else:
-        functions = [engine_data.load_vision]
+        functions = [engine_data.load_vision if task.data_source.folder else engine_data.load_sklearn]
     functions.append(engine_data.split)
-    if task.source == "sklearn":
+    if task.data_source.standardized:
         functions.append(engine_data.standardize)
     sources = [inspect.getsource(function) for function in functions]
     sources[0] = "# The data functions tui-trainer uses, copied as they are.\n" + sources[0]
@@ -267,28 +265,28 @@ def _copied_sources(config: Config) -> list[str]:
 def _data(config: Config) -> str:
     task, options = config.task_spec, config.task.params
     source = _source_module(config)
-    if source is not None or task.source == "plane":
+    if source is not None or task.data_source.points:
         make = None
     elif task.name in engine_data.SYNTHETIC:
         arguments = ", ".join(f"{key}={_py(value)}" for key, value in options.items())
         make = f"{engine_data.SYNTHETIC[task.name].__name__}(g, {arguments})"
-    elif task.source == "sklearn":
+    elif not task.data_source.folder:
         make = f"load_sklearn({_py(task.name)})"
     else:
         arguments = engine_data.vision_arguments(task.name, options)
         make = (f"load_vision(DATA_DIR, fashion={arguments['fashion']}, "
                 f"download={arguments['download']}, limit={arguments['limit']})")
-    seed = options["seed"] if task.source == "plane" and options["seed"] != "training" else None
+    seed = options["seed"] if task.data_source.points and options["seed"] != "training" else None
     lines = ["# The samples and their train/validation split come from one seeded generator.",
              "g = torch.Generator().manual_seed(SEED)" if seed is None
              else f"g = torch.Generator().manual_seed({seed})  # the points' own seed (task.seed)"]
     if source is not None:
         lines.append(source.script_data(options))
-    elif task.source == "plane":
+    elif task.data_source.points:
         lines += _plane_data(config)
     else:
         lines += [f"x, y = {make}", "x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)"]
-    if task.source == "sklearn":
+    if task.data_source.standardized:
         lines.append("x_train, x_val = standardize(x_train, x_val)  # with the training split's statistics")
         if task.kind == "regression":
             lines.append("y_train, y_val = standardize(y_train, y_val)")
@@ -314,7 +312,7 @@ def _plane_data(config: Config) -> list[str]:
 
 
 def _model(config: Config, shape: _Shape) -> str:
-    if config.task_spec.kind == ARENA_KIND:
+    if config.task_spec.traits.point:
         options = config.task.params
         surface = SURFACES[config.task.name]
         settings = "".join(f", {name}={_py(value)}" for name, value in surface.function_params(options).items())
@@ -530,7 +528,7 @@ def _stopping_rules(config: Config, shape: _Shape) -> list[str]:
 
 
 def _final(config: Config, shape: _Shape) -> str:
-    if config.task_spec.kind == ARENA_KIND:
+    if config.task_spec.traits.point:
         return "\n".join(["# Where the point ended, and the function's value there.",
                           "train_loss, _ = scores(x_train, y_train)",
                           'say(f"Final - train_loss: {train_loss:.10g}")',
@@ -564,7 +562,7 @@ def _line_truth(config: Config) -> tuple[str, str] | None:
 
 def _data_seed(config: Config) -> int:
     """The seed of the run's data (a 2-D playground task may give its points their own)."""
-    return engine_data.plane_seed(config) if config.task_spec.source == "plane" else config.training.seed
+    return engine_data.plane_seed(config) if config.task_spec.data_source.points else config.training.seed
 
 
 def _metric_name(config: Config) -> str:
