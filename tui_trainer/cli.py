@@ -1,5 +1,6 @@
 """The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``compare`` (several
-runs raced), ``list``, and the exports (``export-script``, ``export-history``).
+runs raced), ``list``, and the exports (``export-script``, ``export-history``). Each subcommand
+is one entry of COMMANDS: its flags and its handler.
 
 Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
 """
@@ -10,8 +11,9 @@ import argparse
 import contextlib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.lab import MISTAKES
@@ -52,7 +54,8 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+    """The argument parser: the app's flags, and a subparser per command of COMMANDS, whose
+    handler it sets (``args.handler``; none: the app)."""
     parser = argparse.ArgumentParser(
         prog="tui-trainer",
         description="A terminal playground for PyTorch training. With no command, opens the app.")
@@ -61,10 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs-dir", type=Path, help="folder of run folders (default: "
                         "$XDG_DATA_HOME/tui-trainer/runs)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=command.description)
+        command.flags(sub)
+        sub.set_defaults(handler=command.handler)
+    return parser
 
-    train = commands.add_parser("train", help="train headless and print a summary",
-                                description="Train headless. Flags override the config file; "
-                                "--set reaches any field.")
+
+def _train_flags(train: argparse.ArgumentParser) -> None:
     add_config_flags(train)
     train.add_argument("--json", action="store_true", help="print one JSON object (and nothing else) "
                        "on stdout")
@@ -75,8 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="let --save-config overwrite FILE")
     train.add_argument("--dry-run", action="store_true",
                        help="validate, print the resolved config and exit without training")
-    train.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
-                       help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
+    add_runs_dir_flag(train)
     train.add_argument("--save-model", action="store_true",
                        help=f"write {CHECKPOINT_FILE} (weights, config, optimizer state) into the run "
                        "folder when the run ends")
@@ -85,12 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "history (flags may change epochs, stopping rules, device and threads); "
                        "the checkpoint is saved again at the end")
 
-    finder = commands.add_parser(
-        "lr-find", help="the learning-rate range test: which learning rate to train with",
-        description="fastai's range test on the config's data, model and optimizer: the learning "
-        "rate grows exponentially from --start to --end over --steps optimizer steps while the "
-        "smoothed loss is recorded; it stops early once that loss passes 4x its best, and the "
-        "model and optimizer are put back. Prints the curve (log x) and a suggested rate.")
+
+def _lr_find_flags(finder: argparse.ArgumentParser) -> None:
     add_config_flags(finder)
     finder.add_argument("--start", type=float, default=1e-7, help="first learning rate (default 1e-7)")
     finder.add_argument("--end", type=float, default=10.0, help="last learning rate (default 10)")
@@ -101,24 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
     finder.add_argument("--json", action="store_true", help="print one JSON object (lrs, losses, "
                         "suggestion, rule) and nothing else on stdout")
 
-    lab = commands.add_parser(
-        "lab", help="make one of the tutorials' common mistakes on purpose and race it against the "
-        "same run without it", description="The mistake lab: explains MISTAKE (what goes wrong, "
-        "what to watch, the fix), then trains the config with and without it from the same start, "
-        "side by side, and prints the leaderboard (as `compare --vary lab.MISTAKE=false,true`).")
+
+def _lab_flags(lab: argparse.ArgumentParser) -> None:
     lab.add_argument("mistake", choices=list(MISTAKES), metavar="MISTAKE",
                      help="one of: " + ", ".join(MISTAKES))
     add_config_flags(lab)
     lab.add_argument("--json", action="store_true", help="print one JSON object (runs, varied)")
-    lab.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
-                     help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
+    add_runs_dir_flag(lab)
 
-    compare = commands.add_parser(
-        "compare", help="train several runs that differ in the --vary fields, side by side",
-        description="Train every combination of the --vary values (at most 16 runs) from the same "
-        "initial weights on the same batches, taking turns in one process, then print a "
-        "leaderboard sorted by final validation loss (train loss without a validation split). "
-        "The other flags set what all runs share, as for `train`.")
+
+def _compare_flags(compare: argparse.ArgumentParser) -> None:
     add_config_flags(compare)
     compare.add_argument("--vary", action="append", required=True, metavar="FIELD=V1,V2",
                          help="a dotted field and its values, e.g. optimizer.name=sgd,adam,rmsprop "
@@ -128,40 +122,31 @@ def build_parser() -> argparse.ArgumentParser:
                          "and nothing else on stdout")
     compare.add_argument("--dry-run", action="store_true",
                          help="validate every run, list them and exit without training")
-    compare.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
-                         help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
+    add_runs_dir_flag(compare)
 
-    commands.add_parser("list", help="list tasks, losses, optimizers (with hyperparameters and "
-                        "defaults) and schedulers")
 
-    script = commands.add_parser(
-        "export-script", help="write a standalone PyTorch script that trains the config as the "
-        "engine does", description="Write a standalone PyTorch script (torch, torchvision, "
-        "scikit-learn only) that trains the config exactly as `train` would: on the same device it "
-        "prints the same per-epoch train losses. Reads the task's data once to size the loop.")
+def _no_flags(parser: argparse.ArgumentParser) -> None:
+    """A command without flags of its own."""
+
+
+def _export_script_flags(script: argparse.ArgumentParser) -> None:
     add_config_flags(script)
     script.add_argument("-o", "--output", type=Path, default=Path("train.py"), metavar="FILE",
                         help="the script to write (default: train.py)")
     script.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
-    plot = commands.add_parser(
-        "export-plot", help="draw runs' loss, accuracy or R², and learning rate as a PNG or SVG",
-        description="Draw one run, or several in one figure (a comparison: one color per run, "
-        "named by what differs), with matplotlib: every step's train loss and the validation loss, "
-        "the accuracy or R², the learning rate; for a run that learned a line, the data with the "
-        "learned and the true line.")
+
+def _export_plot_flags(plot: argparse.ArgumentParser) -> None:
     plot.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR",
                       help="run folders, or runs' names in the runs folder")
     plot.add_argument("-o", "--output", type=Path, metavar="FILE",
                       help="FILE.png or FILE.svg (default: plot.png in the run folder; with several "
                       "runs, compare.png here)")
     plot.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    plot.add_argument("--runs-dir", type=Path, dest="sub_runs_dir", metavar="DIR",
-                      help="where to look for runs given by name (default: $XDG_DATA_HOME/tui-trainer/runs)")
+    add_runs_folder_flag(plot, "where to look for runs given by name")
 
-    history = commands.add_parser(
-        "export-history", help="write a run's per-epoch history and per-interval train loss as CSV "
-        "or JSON")
+
+def _export_history_flags(history: argparse.ArgumentParser) -> None:
     history.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                          help="a run folder, or a run's name in the runs folder")
     history.add_argument("--format", choices=FORMATS, default="csv",
@@ -171,10 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the file to write (default: in RUN_DIR)")
     history.add_argument("--force", action="store_true", help="overwrite existing export files "
                          "(never the run's own files)")
-    history.add_argument("--runs-dir", type=Path, dest="sub_runs_dir", metavar="DIR",
-                         help="where to look for RUN_DIR given as a name (default: "
-                         "$XDG_DATA_HOME/tui-trainer/runs)")
-    return parser
+    add_runs_folder_flag(history, "where to look for RUN_DIR given as a name")
+
+
+def add_runs_dir_flag(parser: argparse.ArgumentParser) -> None:
+    """A training command's --runs-dir: where its run folders go."""
+    parser.add_argument("--runs-dir", type=Path, dest="train_runs_dir", metavar="DIR",
+                        help="folder of run folders (default: $XDG_DATA_HOME/tui-trainer/runs)")
+
+
+def add_runs_folder_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """A command's --runs-dir that finds runs given by name (``what`` it is for)."""
+    parser.add_argument("--runs-dir", type=Path, dest="sub_runs_dir", metavar="DIR",
+                        help=f"{what} (default: $XDG_DATA_HOME/tui-trainer/runs)")
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -260,24 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(attach_negative_numbers(sys.argv[1:] if argv is None else argv))
     try:
-        if args.command == "train":
-            return cmd_train(args)
-        if args.command == "compare":
-            return cmd_compare(args)
-        if args.command == "lr-find":
-            return cmd_lr_find(args)
-        if args.command == "lab":
-            return cmd_lab(args)
-        if args.command == "export-plot":
-            return cmd_export_plot(args)
-        if args.command == "list":
-            print(catalog_text())
-            return EXIT_OK
-        if args.command == "export-script":
-            return cmd_export_script(args)
-        if args.command == "export-history":
-            return cmd_export_history(args)
-        return cmd_app(args)
+        return getattr(args, "handler", cmd_app)(args)
     except (ConfigError, UsageError, UserFacingError) as exc:
         if is_rank_zero():  # under torchrun every rank finds the same problem; one says it
             print_error(exc)
@@ -573,6 +550,12 @@ def cmd_export_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    """``tui-trainer list``: the catalog."""
+    print(catalog_text())
+    return EXIT_OK
+
+
 def catalog_text() -> str:
     """What ``tui-trainer list`` prints: every task, loss, optimizer and scheduler."""
     out = ["Tasks (--task):"]
@@ -605,3 +588,50 @@ def _param_lines(params: tuple[Param, ...], indent: int) -> list[str]:
     pad = " " * indent
     return [f"{pad}{p.name} = {show_value(p.default) if p.kind == 'str' else p.format(p.default)}  "
             f"({p.help}; {p.allowed()})" for p in params]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, its help in the command list and its description in its own
+    --help, the function adding its flags, and its handler (the exit code from the parsed args)."""
+
+    name: str
+    help: str
+    description: str | None
+    flags: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace], int]
+
+
+#: Every subcommand, in the order ``--help`` lists them. A new command is one entry here, its
+#: flags and its handler.
+COMMANDS = (
+    Command("train", "train headless and print a summary",
+            "Train headless. Flags override the config file; --set reaches any field.", _train_flags, cmd_train),
+    Command("lr-find", "the learning-rate range test: which learning rate to train with",
+            "fastai's range test on the config's data, model and optimizer: the learning rate grows "
+            "exponentially from --start to --end over --steps optimizer steps while the smoothed loss is "
+            "recorded; it stops early once that loss passes 4x its best, and the model and optimizer are "
+            "put back. Prints the curve (log x) and a suggested rate.", _lr_find_flags, cmd_lr_find),
+    Command("lab", "make one of the tutorials' common mistakes on purpose and race it against the same "
+            "run without it", "The mistake lab: explains MISTAKE (what goes wrong, what to watch, the fix), "
+            "then trains the config with and without it from the same start, side by side, and prints the "
+            "leaderboard (as `compare --vary lab.MISTAKE=false,true`).", _lab_flags, cmd_lab),
+    Command("compare", "train several runs that differ in the --vary fields, side by side",
+            "Train every combination of the --vary values (at most 16 runs) from the same initial weights "
+            "on the same batches, taking turns in one process, then print a leaderboard sorted by final "
+            "validation loss (train loss without a validation split). The other flags set what all runs "
+            "share, as for `train`.", _compare_flags, cmd_compare),
+    Command("list", "list tasks, losses, optimizers (with hyperparameters and defaults) and schedulers",
+            None, _no_flags, cmd_list),
+    Command("export-script", "write a standalone PyTorch script that trains the config as the engine does",
+            "Write a standalone PyTorch script (torch, torchvision, scikit-learn only) that trains the "
+            "config exactly as `train` would: on the same device it prints the same per-epoch train "
+            "losses. Reads the task's data once to size the loop.", _export_script_flags, cmd_export_script),
+    Command("export-plot", "draw runs' loss, accuracy or R², and learning rate as a PNG or SVG",
+            "Draw one run, or several in one figure (a comparison: one color per run, named by what "
+            "differs), with matplotlib: every step's train loss and the validation loss, the accuracy or "
+            "R², the learning rate; for a run that learned a line, the data with the learned and the true "
+            "line.", _export_plot_flags, cmd_export_plot),
+    Command("export-history", "write a run's per-epoch history and per-interval train loss as CSV or JSON",
+            None, _export_history_flags, cmd_export_history),
+)
