@@ -475,12 +475,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     variations = [Variation.parse(text) for text in args.vary]
     runs = plan_runs(*config_layers(args), variations)
-    from tui_trainer.engine.checks import torch_problems
+    from tui_trainer.engine.checks import check_runs
 
-    problems = [FieldError(p.field, f"{p.message} (run {run.label})")
-                for run in runs for p in torch_problems(run.config)]
-    if problems:
-        raise ConfigError(problems)
+    check_runs([(run.config, run.label) for run in runs])
     if args.dry_run:
         lines = [f"{run.label}: {run.config.summary()} · {planned_text(run.config)}" for run in runs]
         print(json.dumps([to_dict(run.config) for run in runs]) if args.json else "\n".join(lines))

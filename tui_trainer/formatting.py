@@ -4,6 +4,7 @@ fixed number of decimals (0.0001234, not 0.0000; 3.1544e+19, not 315439418658237
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def number(value: float | None, digits: int = 4) -> str:
@@ -47,17 +48,29 @@ def epoch_of(epoch: int, epochs: int | str | None) -> str:
     return f"{epoch}/{epochs}" if isinstance(epochs, int) else str(epoch)
 
 
-def epoch_line(epoch: int, epochs: int | str | None, train_loss: float, val_loss: float | None,
-               train_metric: float | None, val_metric: float | None, accuracy: bool, lr: float,
-               seconds: float) -> str:
-    """One log line for a finished epoch (no scores when neither is measured: an arena run)."""
-    total = isinstance(epochs, int)
-    width = len(str(epochs)) if total else 1
-    show = percent if accuracy else number
-    metric = "acc" if accuracy else "R²"
-    scores = f"{metric} {show(train_metric)}/{show(val_metric)}  " if (train_metric, val_metric) != (None, None) else ""
-    return (f"epoch {epoch:>{width}}{f'/{epochs}' if total else ''}  train {number(train_loss)}  val {number(val_loss)}  "
-            f"{scores}lr {number(lr)}  {duration(seconds)}")
+def epoch_line(metrics: Any, epochs: int | str | None, compact: bool = False) -> str:
+    """A finished epoch (an ``EpochMetrics``) as one line, its numbers in significant digits (a
+    small loss stays readable: ``1.234e-05``), with the scores the run has (none for an arena
+    run): as Keras prints it with verbose=2, for the headless commands' logs
+    (``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.13 - accuracy: 0.952 - lr: 0.01 - 1.2s``),
+    or ``compact``, aligned for the app's log (``epoch  3/20  train 0.1234  val 0.13  acc
+    95.2%/96.0%  lr 0.01  1.20 s``). A run until stopped says ``epoch 3`` alone."""
+    m = metrics
+    if compact:
+        accuracy = (m.train_accuracy, m.val_accuracy) != (None, None)
+        train, val = (m.train_accuracy, m.val_accuracy) if accuracy else (m.train_r2, m.val_r2)
+        show = percent if accuracy else number
+        scores = f"{'acc' if accuracy else 'R²'} {show(train)}/{show(val)}  " if (train, val) != (None, None) else ""
+        total = f"/{epochs}" if isinstance(epochs, int) else ""
+        return (f"epoch {m.epoch:>{len(str(epochs)) if total else 1}}{total}  train {number(m.train_loss)}  "
+                f"val {number(m.val_loss)}  {scores}lr {number(m.lr)}  {duration(m.seconds)}")
+    parts = [f"Epoch {epoch_of(m.epoch, epochs)}", f"train_loss: {number(m.train_loss)}"]
+    optional = (("val_loss", m.val_loss, 4), ("accuracy", m.train_accuracy, 3), ("val_accuracy", m.val_accuracy, 3),
+                ("r2", m.train_r2, 4), ("val_r2", m.val_r2, 4))
+    parts += [f"{name}: {number(value, digits)}" for name, value, digits in optional if value is not None]
+    seconds = m.seconds
+    parts += [f"lr: {number(m.lr)}", f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"]
+    return " - ".join(parts)
 
 
 def point_text(point: dict) -> str:

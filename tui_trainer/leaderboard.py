@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 from tui_trainer.compare import PlannedRun, describe_assignments, varied_values
 from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunResult, RunStarted
-from tui_trainer.formatting import epoch_of, number
-from tui_trainer.report import epoch_line, start_line
+from tui_trainer.formatting import epoch_line, epoch_of, number
+from tui_trainer.report import start_line
 
 
 def ending(result: RunResult) -> str:

@@ -6,27 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 
 from tui_trainer.engine.events import (
-    Callback, ChangeMade, EpochEnded, EpochMetrics, Progress, RunResult, RunStarted,
+    Callback, ChangeMade, EpochEnded, Progress, RunResult, RunStarted,
 )
 from tui_trainer.catalog.arena import SURFACES
-from tui_trainer.formatting import epoch_of, number, point_text
+from tui_trainer.formatting import epoch_line, epoch_of, number, point_text
 
 if TYPE_CHECKING:
     from tui_trainer.engine.lrfind import LrFindResult
-
-
-def epoch_line(metrics: EpochMetrics, epochs: int | None) -> str:
-    """``Epoch 3/20 - train_loss: 0.1234 - val_loss: 0.13 - accuracy: 0.952 - lr: 0.01 - 1.2s``
-    (four significant digits, so small losses stay readable: ``train_loss: 1.234e-05``); a run
-    until stopped (``epochs`` None) says ``Epoch 3``."""
-    parts = [f"Epoch {epoch_of(metrics.epoch, epochs)}", f"train_loss: {number(metrics.train_loss)}"]
-    optional = (("val_loss", metrics.val_loss, 4), ("accuracy", metrics.train_accuracy, 3),
-                ("val_accuracy", metrics.val_accuracy, 3), ("r2", metrics.train_r2, 4),
-                ("val_r2", metrics.val_r2, 4))
-    parts += [f"{name}: {number(value, digits)}" for name, value, digits in optional if value is not None]
-    seconds = metrics.seconds
-    parts += [f"lr: {number(metrics.lr)}", f"{seconds:.1f}s" if seconds >= 1 else f"{seconds * 1000:.0f}ms"]
-    return " - ".join(parts)
 
 
 def start_line(event: RunStarted) -> str:

@@ -202,12 +202,7 @@ class LiveRuns:
         """The run's epochs and mid-run changes the log has not taken yet."""
         feed, epochs = run.feed, run.config.training.epochs
         prefix = f"#{run.number} " if job.compared else ""
-        accuracy = run.config.task_spec.traits.score != "r2"
-        self.app.run_log.add(*[
-            prefix + epoch_line(m.epoch, epochs, m.train_loss, m.val_loss,
-                                m.train_accuracy if accuracy else m.train_r2,
-                                m.val_accuracy if accuracy else m.val_r2, accuracy, m.lr, m.seconds)
-            for m in feed.epochs[run.logged_epochs:]])
+        self.app.run_log.add(*[prefix + epoch_line(m, epochs, compact=True) for m in feed.epochs[run.logged_epochs:]])
         run.logged_epochs = len(feed.epochs)
         made = feed.changes[run.logged_changes:]
         self.app.run_log.add(*[f"{run.label}: changed at epoch {x:.2f}: {what}" for x, what in made])
