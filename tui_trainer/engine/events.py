@@ -207,9 +207,10 @@ class RunFailed:
 class Callback:
     """Receives the loop's events and looks at the model at named points; override the hooks you
     need. Hooks run on the training thread. The context hooks (``after_backward``,
-    ``after_step``, ``at_report``, ``at_epoch_end``) see the model, optimizer, batch and run state;
-    they must not change them, and return plain data. The loop calls ``after_backward`` and
-    ``after_step`` only for callbacks that override them, so the others cost nothing per step."""
+    ``after_step``, ``at_report``, ``at_epoch_end``, ``at_last_epoch_end``) see the model,
+    optimizer, batch and run state; they must not change them, and return plain data. The loop
+    calls ``after_backward`` and ``after_step`` only for callbacks that override them, so the
+    others cost nothing per step."""
 
     def on_run_start(self, event: RunStarted) -> None:
         """The run is about to take its first step."""
@@ -230,6 +231,11 @@ class Callback:
     def at_epoch_end(self, context: EpochContext) -> StopRun | None:
         """The epoch and its validation finished; return StopRun to end the run."""
         return None
+
+    def at_last_epoch_end(self, context: EpochContext) -> None:
+        """The run's last epoch ended (its epochs are done, a rule ends the run, or a stop is
+        asked for): after every ``at_epoch_end``, before the epoch is announced, so what a hook
+        adds to its metrics describes the model the run ends with."""
 
     def on_epoch_end(self, event: EpochEnded) -> None:
         """An epoch and its validation finished."""

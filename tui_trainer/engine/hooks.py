@@ -103,7 +103,8 @@ class EarlyStopping(Callback):
 #: A layer whose gradient norm is below this vanishes; above EXPLODING it explodes.
 VANISHING, EXPLODING = 1e-7, 1e3
 #: Per-layer figures are measured at the first epoch's end, then at the end of each epoch in which
-#: the run passed another multiple of this many optimizer steps (deterministic, and cheap).
+#: the run passed another multiple of this many optimizer steps (deterministic, and cheap), and
+#: at the end of the run's last epoch.
 LAYER_STATS_EVERY = 200
 #: Samples the dead-ReLU share is measured on.
 DEAD_RELU_SAMPLES = 512
@@ -111,7 +112,8 @@ DEAD_RELU_SAMPLES = 512
 
 class LayerStats(Callback):
     """Gradient flow per layer, measured at epoch ends (the first, then about every
-    LAYER_STATS_EVERY steps): each Linear layer's gradient norm and weight norm after the epoch's last step, the
+    LAYER_STATS_EVERY steps, and the run's last, so that its last epoch describes the model it
+    ends with): each Linear layer's gradient norm and weight norm after the epoch's last step, the
     update-to-weight ratio ||W_after - W_before|| / ||W_before|| of one optimizer step (the next
     step after a measurement, through torch's optimizer step hooks, so other steps cost nothing),
     and for layers followed by a ReLU the share of its units that are zero on every one of up to
@@ -129,10 +131,18 @@ class LayerStats(Callback):
         step = context.state.global_step
         if self.measured_at >= 0 and step // LAYER_STATS_EVERY == self.measured_at // LAYER_STATS_EVERY:
             return None
-        self.measured_at = step
-        context.metrics.layers = self.measure(context.model)
+        self._record(context)
         self._arm(context.model, context.optimizer)
         return None
+
+    def at_last_epoch_end(self, context: EpochContext) -> None:
+        # Not armed again: a resumed run measures its steps as one run that never stopped would.
+        if self.measured_at != context.state.global_step:
+            self._record(context)
+
+    def _record(self, context: EpochContext) -> None:
+        self.measured_at = context.state.global_step
+        context.metrics.layers = self.measure(context.model)
 
     def state_dict(self) -> dict[str, Any]:
         return {"ratios": dict(self.ratios), "measured_at": self.measured_at, "armed": bool(self._hooks)}
