@@ -715,7 +715,8 @@ class Trainer:
             for callback in self.callbacks:
                 said = callback.at_epoch_end(context)
                 stop = stop or (said if isinstance(said, StopRun) else None)
-            if stop is not None or epoch >= self.epochs or self.control.stop_requested:
+            last = self.epochs is not None and epoch >= self.epochs  # (None: a run until stopped)
+            if stop is not None or last or self.control.stop_requested:
                 for callback in self.callbacks:
                     callback.at_last_epoch_end(context)
         self._emit("on_epoch_end", EpochEnded(epoch, self.epochs, metrics,
