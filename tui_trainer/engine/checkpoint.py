@@ -73,13 +73,14 @@ def check_code_unchanged(path: Path, state: dict[str, Any], config: Config) -> N
     """Raise UserFacingError, naming the file, when a file of your own code the checkpoint's run
     used (its model or loss class) is missing or is not what it was when the checkpoint was
     saved: its weights belong to that code. Checked before the file is imported."""
-    recorded = state.get("code")
-    recorded = recorded if isinstance(recorded, dict) else {}
+    if "code" not in state:  # saved before checkpoints recorded code (which had no model files)
+        return
+    recorded = state["code"] if isinstance(state["code"], dict) else {}
     for field, file, _ in user_code_files(config):
         entry = recorded.get(field)
         if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
-            raise UserFacingError(f"{path} records no digest of {field} {file} (saved by an older "
-                                  "tui-trainer or damaged); its weights cannot be matched to that file")
+            raise UserFacingError(f"{path} is damaged: it records no digest of {field} {file}, so its "
+                                  "weights cannot be matched to that file")
         try:
             digest = file_digest(file)
         except OSError as exc:
