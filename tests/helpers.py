@@ -12,3 +12,54 @@ def config(task: str = "linear", **dotted: Any) -> Config:
     overrides = {"task.name": task, "training.device": "cpu"}
     overrides.update({key.replace("__", "."): value for key, value in dotted.items()})
     return resolve_flags(None, overrides)
+
+
+#: A small residual MLP, as a person would write it in a file of their own: imports, a constant,
+#: a helper block class and the model class (keyword arguments: inputs, classes, width, depth).
+RESMLP_SOURCE = '''"""A small residual MLP."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+WIDTH = 32
+
+
+class Block(nn.Module):
+    """x + relu(fc(norm(x)))."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.fc = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + F.relu(self.fc(self.norm(x)))
+
+
+class ResMLP(nn.Module):
+    def __init__(self, inputs: int = 4, classes: int = 3, width: int = WIDTH, depth: int = 2) -> None:
+        super().__init__()
+        self.stem = nn.Linear(inputs, width)
+        self.blocks = nn.Sequential(*[Block(width) for _ in range(depth)])
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(torch.relu(self.stem(x))))
+
+
+if __name__ == "__main__":
+    x = torch.randn(2, 4)
+    print(ResMLP()(x).shape)
+'''
+
+
+def write_resmlp(folder) -> str:
+    """Write the residual MLP's file into ``folder``; returns ``path/to/resmlp.py:ResMLP``."""
+    from pathlib import Path
+
+    path = Path(folder) / "resmlp.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(RESMLP_SOURCE, encoding="utf-8")
+    return f"{path}:ResMLP"

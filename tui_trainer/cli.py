@@ -1,6 +1,7 @@
 """The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``compare`` (several
-runs raced), ``list``, and the exports (``export-script``, ``export-history``). Each subcommand
-is one entry of COMMANDS: its flags and its handler.
+runs raced), ``list``, ``evaluate`` (a saved model scored again), and the exports
+(``export-script``, ``export-history``). Each subcommand is one entry of COMMANDS: its
+flags and its handler.
 
 Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
 """
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.lab import MISTAKES
-from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES, USER_LOSS_HELP
+from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES, USER_LOSS_HELP, user_class_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
@@ -171,6 +172,28 @@ def add_runs_folder_flag(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"{what} (default: $XDG_DATA_HOME/tui-trainer/runs)")
 
 
+def _evaluate_flags(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder, or a run's name "
+                          "in the runs folder")
+    evaluate.add_argument("--split", choices=("test", "val", "train"),
+                          help="the set to score (default: test when the run has one, else val)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object (split, samples, "
+                          "loss, accuracy, r2, confusion, mistakes) and nothing else on stdout")
+    add_runs_folder_flag(evaluate, "where to look for RUN_DIR given as a name")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``tui-trainer evaluate``: a run's saved model scored again on one of its splits."""
+    run_dir = find_run_dir(args.run_dir, args.sub_runs_dir or args.runs_dir)
+    from tui_trainer.engine.evaluation import score_run
+    from tui_trainer.report import evaluation_text
+
+    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+        score = score_run(run_dir, args.split)
+    print(json.dumps(score.as_json()) if args.json else evaluation_text(score))
+    return EXIT_OK
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """The flags that build a config: --config, the named flags, and --set."""
     parser.add_argument("--config", type=Path, dest="sub_config", metavar="FILE", help="TOML config file")
@@ -182,6 +205,9 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", metavar="N", help="passes over the training data, or "
                         "'until-stopped' (Ctrl+C ends the run, keeping it)")
     parser.add_argument("--batch-size", metavar="N", help="a number, or 'full' for full-batch")
+    parser.add_argument("--model", metavar="KIND|PATH.py:Class", help="mlp, cnn (image tasks), or your "
+                        "own nn.Module class as path/to/net.py:ClassName (model.kind = file; keyword "
+                        "arguments with --set model.args.NAME=VALUE)")
     parser.add_argument("--hidden", metavar="SIZES", help="hidden layer sizes, e.g. 128,64 "
                         "(empty string: a single linear layer)")
     parser.add_argument("--activation", metavar="NAME")
@@ -218,6 +244,10 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
         value = getattr(args, flag, None)
         if value is not None:
             overrides[key] = Text(value)
+    model = getattr(args, "model", None)
+    if model is not None:  # --model mlp, or --model net.py:Class (kind file)
+        overrides.update({"model.kind": Text("file"), "model.path": Text(model)} if user_class_parts(model)
+                         else {"model.kind": Text(model)})
     for item in args.set:
         key, sep, value = item.partition("=")
         section, dot, name = key.strip().partition(".")
@@ -335,7 +365,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         from tui_trainer.engine.loop import Trainer
         from tui_trainer.engine.preflight import prepare
 
-        prepare(Trainer(config, runs_dir=False))  # data, model, loss, one step: refused or fine
+        trainer = Trainer(config, runs_dir=False)
+        prepare(trainer)  # data, model, loss, one step: refused or fine
+        if config.task_spec.traits.layers:
+            from tui_trainer.engine.summary import summarize
+
+            print(summarize(trainer.model, trainer.data.x_train, model_name(config)).text(), file=sys.stderr)
         if not args.json:
             print(to_toml(config), end="")
         else:
@@ -506,6 +541,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return max((exit_code(result) for result in results), default=EXIT_OK)
 
 
+def model_name(config: Config) -> str:
+    """What the model is, in a few words: ``mlp``, ``cnn``, ``model net.py:ResMLP``."""
+    return f"model {config.model.path}" if config.model.kind == "file" else config.model.kind
+
+
 def planned_text(config: Config) -> str:
     """What a run will train, before it does: what its data decided (user data) and its model's
     parameter count."""
@@ -631,4 +671,9 @@ COMMANDS = (
             "line.", _export_plot_flags, cmd_export_plot),
     Command("export-history", "write a run's per-epoch history and per-interval train loss as CSV or JSON",
             None, _export_history_flags, cmd_export_history),
+    Command("evaluate", "score a run's saved model again on its test, validation or training set",
+            "Score a run's model.pt again, as Keras' evaluate does: the run's data rebuilt from its config "
+            "and seed, its loss, accuracy or R², and for a classifier the confusion matrix (rows: true "
+            "class, columns: predicted). Reads the run folder and writes nothing.", _evaluate_flags,
+            cmd_evaluate),
 )

@@ -98,8 +98,7 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
             problems += [FieldError(p.field, f"{p.message} (run #{run_number}: {shown})") for p in exc.problems]
             continue
         resolved = to_dict(config)
-        assignments = tuple((field, resolved[field.partition(".")[0]].get(field.partition(".")[2]))
-                            for field in fields)
+        assignments = tuple((field, _value_at(resolved, field)) for field in fields)
         runs.append(PlannedRun(run_number, assignments, config))
     problems += _same_runs(runs)
     tasks = list(dict.fromkeys(run.config.task.name for run in runs))
@@ -109,6 +108,14 @@ def plan_runs(file_dict: dict[str, Any] | None, overrides: dict[str, Any],
     if problems:
         raise ConfigError(problems)
     return runs
+
+
+def _value_at(resolved: dict[str, Any], field: str) -> Any:
+    """A dotted field's value in a config dict (``model.args.width``: inside a table)."""
+    value: Any = resolved
+    for key in field.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _same_runs(runs: list[PlannedRun]) -> list[FieldError]:

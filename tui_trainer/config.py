@@ -17,7 +17,7 @@ import tomli_w
 
 from tui_trainer.catalog.lab import MISTAKES
 from tui_trainer.catalog.losses import (
-    LOSSES, USER_LOSS_HELP, fitting_losses, loss_fit_problem, loss_spec, user_loss_parts,
+    LOSSES, USER_LOSS_HELP, fitting_losses, loss_fit_problem, loss_spec, user_class_parts, user_loss_parts,
 )
 from tui_trainer.changes import Change, check_changes
 from tui_trainer.catalog.optimizers import OPTIMIZERS
@@ -25,12 +25,15 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
-from tui_trainer.schema import Param, show_value
+from tui_trainer.schema import Param, show_value, toml_parse
 
-MODEL_KINDS = ("mlp", "cnn")
+MODEL_KINDS = ("mlp", "cnn", "file")
 #: The fields of the model section each model kind uses (the form shows only these).
 MODEL_FIELDS = {"mlp": ("kind", "hidden", "activation", "dropout"),
-                "cnn": ("kind", "channels", "kernel_size", "hidden", "activation", "dropout")}
+                "cnn": ("kind", "channels", "kernel_size", "hidden", "activation", "dropout"),
+                "file": ("kind", "path", "args")}
+#: The model fields only a model of your own (kind ``file``) uses; config files hold them for it only.
+FILE_MODEL_FIELDS = ("path", "args")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky-relu", "elu", "silu")
 DEFAULT_TASK = "linear"
 #: The most CPU threads a run may ask torch for.
@@ -59,12 +62,17 @@ class Choice:
 
 @dataclass
 class ModelConfig:
-    """The network: a multilayer perceptron (no hidden layers: a single nn.Linear), or for image
-    tasks convolution blocks (conv, ReLU, 2x2 max-pool) before that MLP head."""
+    """The network: a multilayer perceptron (no hidden layers: a single nn.Linear), for image
+    tasks convolution blocks (conv, ReLU, 2x2 max-pool) before that MLP head, or an nn.Module
+    class of your own (``file``: ``path`` names it, ``args`` are its keyword arguments)."""
 
     kind: str = field(default="mlp", metadata=_spec(
-        "choice", "mlp: linear layers; cnn (image tasks): convolution blocks, then the MLP head",
-        choices=MODEL_KINDS))
+        "choice", "mlp: linear layers; cnn (image tasks): convolution blocks, then the MLP head; "
+        "file: your own nn.Module class (model.path)", choices=MODEL_KINDS))
+    path: str = field(default="", metadata=_spec(
+        "str", "file: your nn.Module class as path/to/net.py:ClassName (built with model.args)"))
+    args: dict[str, Any] = field(default_factory=dict, metadata=_spec(
+        "table", "file: keyword arguments of your class, e.g. width=64, depth=2"))
     channels: list[int] = field(default_factory=lambda: [16, 32], metadata=_spec(
         "ints", "cnn: output channels of each convolution block (conv, ReLU, 2x2 max-pool)",
         minimum=1))
@@ -93,6 +101,10 @@ class TrainingConfig:
     val_split: float = field(default=0.2, metadata=_spec(
         "float", "fraction of the data held out for validation (0: none; the 2-D playground "
         "tasks take it from task.train_ratio)", minimum=0.0, maximum=0.9))
+    test_split: float = field(default=0.0, metadata=_spec(
+        "float", "fraction of the data held out as a test set before the validation split, scored "
+        "once at the end (0: none; mnist uses its t10k files, csv and images task.test_path)",
+        minimum=0.0, maximum=0.9))
     seed: int = field(default=42, metadata=_spec("int", "random seed for data, init and shuffling",
                                                  minimum=0, maximum=2**64 - 1))
     device: str = field(default="auto", metadata=_spec(
@@ -195,7 +207,8 @@ class Config:
             return (f"{self.task.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                     + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
                     + f" · {self._length} x {self.task.params['steps_per_epoch']} steps")
-        cnn = f" · cnn {','.join(map(str, self.model.channels))}" if self.model.kind == "cnn" else ""
+        cnn = {"cnn": f" · cnn {','.join(map(str, self.model.channels))}",
+               "file": f" · model {self.model.path}"}.get(self.model.kind, "")
         return (f"{self.task.name}{cnn} · {self.loss.name} · {opt.name} lr={show_value(opt.params['lr'])}"
                 + ("" if self.scheduler.name == "none" else f" · {self.scheduler.name}")
                 + f" · {self._length} · batch {self.training.batch_size}")
@@ -330,8 +343,27 @@ def _normalize_layer(layer: dict[str, Any], problems: list[FieldError]) -> dict[
             problems.append(FieldError(section, f"must be a table of settings, got {show_value(values)} "
                                        f"(on the command line: --set {section}.NAME=VALUE)"))
             continue
-        out[section] = dict(values)
+        out[section] = _fold_tables(section, dict(values), problems)
     return out
+
+
+def _fold_tables(section: str, values: dict[str, Any], problems: list[FieldError]) -> dict[str, Any]:
+    """Dotted keys into a table field (``--set model.args.width=32``: ``args.width``) become
+    entries of that table, their typed text read as TOML values (``32``, ``"relu"``, ``[8, 8]``)."""
+    tables = {p.name for p in params_of(section) if p.kind == "table"} if section in FIXED_SECTIONS else set()
+    for key in [key for key in values if key.partition(".")[0] in tables and "." in key]:
+        table, _, name = key.partition(".")
+        value = values.pop(key)
+        if isinstance(value, Text):
+            try:
+                value = toml_parse(value)
+            except ValueError:
+                problems.append(FieldError(f"{section}.{key}", f"{show_value(str(value))} is not allowed; "
+                                           "must be a TOML value (32, 0.5, true, \"text\", [1, 2])"))
+                continue
+        current = values.get(table)
+        values[table] = {**(current if isinstance(current, dict) else {}), name: value}
+    return values
 
 
 def _recipe_layer(task: TaskSpec) -> dict[str, dict[str, Any]]:
@@ -350,7 +382,9 @@ def _merge_section(merged: dict[str, dict[str, Any]], section: str, values: dict
     if section in CHOICE_SECTIONS and new_name is not None and new_name != current.get("name"):
         takes = {p.name for p in choice_params(section, new_name)} if isinstance(new_name, str) else set()
         current = {k: v for k, v in current.items() if k in takes}
-    merged[section] = {**current, **values}
+    tables = {key: {**current[key], **value} for key, value in values.items()  # a table: entry by entry
+              if isinstance(value, dict) and isinstance(current.get(key), dict)}
+    merged[section] = {**current, **values, **tables}
 
 
 def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError],
@@ -505,10 +539,12 @@ def cross_field_problems(config: Config) -> list[FieldError]:
     if parts and not Path(parts[0]).expanduser().is_file():
         problems.append(FieldError("loss", f"file {parts[0]!r} does not exist; a user loss is given as "
                                            "path/to/file.py:ClassName"))
+    problems += model_file_problems(config.model)
     device_problem = device_name_problem(config.training.device)
     if device_problem:
         problems.append(FieldError("training.device", device_problem))
-    return problems + model_problems(config.model, task) + arena_problems(config) + length_problems(config)
+    return (problems + model_problems(config.model, task) + arena_problems(config) + length_problems(config)
+            + test_split_problems(config))
 
 
 def length_problems(config: Config) -> list[FieldError]:
@@ -528,6 +564,39 @@ def length_problems(config: Config) -> list[FieldError]:
                        f"or {instead}")]
 
 
+def user_code_files(config: Config) -> list[tuple[str, Path, str]]:
+    """The files of your own code a config names, as (field, file, class name): a loss class
+    (``loss``) and a model class (``model.path``). Each is imported to be used."""
+    named = [("loss", config.loss.name)]
+    if config.model.kind == "file":
+        named.append(("model.path", config.model.path))
+    return [(field, Path(parts[0]).expanduser(), parts[1])
+            for field, name in named if (parts := user_class_parts(name))]
+
+
+def test_split_problems(config: Config) -> list[FieldError]:
+    """A test split for a task whose test set comes from elsewhere (its own files, a path), or
+    that leaves no room for a validation and a training split."""
+    training, task = config.training, config.task_spec
+    if training.test_split == 0:
+        return []
+    elsewhere = {
+        "t10k": f"task {task.name} is scored on its own test files (t10k-images-idx3-ubyte, "
+                "t10k-labels-idx1-ubyte)",
+        "test_path": f"task {task.name} takes its test set from task.test_path (a file or folder of "
+                     "your own)",
+        "none": f"task {task.name} has no data to hold out",
+    }.get(task.test_set)
+    if elsewhere:
+        return [FieldError("training.test_split", f"{show_value(training.test_split)} does nothing here: "
+                           f"{elsewhere}; leave it out (0)")]
+    if training.test_split + training.val_split * (1 - training.test_split) > 0.95:
+        return [FieldError("training.test_split", (
+            f"{show_value(training.test_split)} with val_split {show_value(training.val_split)} (of what "
+            "the test split leaves) leaves under 5 % of the samples to train on; use smaller splits"))]
+    return []
+
+
 def arena_problems(config: Config) -> list[FieldError]:
     """What an arena task (a 2-D point on a function, no data) cannot take: a network, a batch
     size, a validation split, the mistake lab's switches but skip_zero_grad (which does pile up
@@ -543,6 +612,9 @@ def arena_problems(config: Config) -> list[FieldError]:
                                              ("activation", config.model.activation, default.activation),
                                              ("dropout", config.model.dropout, default.dropout))
                 if value != allowed]
+    if config.model.kind == "file":  # (a cnn is refused by model_problems: no images)
+        problems.insert(0, FieldError("model.kind", f"'file' does nothing here: {about}; leave it out "
+                                      f"({show_value(default.kind)})"))
     if config.training.batch_size != 1:
         problems.append(FieldError("training.batch_size", f"{show_value(config.training.batch_size)} "
                                    f"does nothing here: task {task.name} has no data, each step is one "
@@ -565,9 +637,25 @@ def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
     only for tasks with images, the convolution settings only for a cnn."""
     if task.traits.point:
         return ()
-    if task.image_size is None:
+    if task.image_size is None and kind != "file":
         return MODEL_FIELDS["mlp"][1:]
     return MODEL_FIELDS.get(kind, MODEL_FIELDS["mlp"])
+
+
+def model_file_problems(model: ModelConfig) -> list[FieldError]:
+    """A model of your own (kind ``file``) needs ``model.path`` as path/to/net.py:ClassName, of a
+    file that exists."""
+    if model.kind != "file":
+        return []
+    how = "give your nn.Module class as path/to/net.py:ClassName"
+    if not model.path.strip():
+        return [FieldError("model.path", f"model.kind is file: {how}")]
+    parts = user_class_parts(model.path)
+    if parts is None:
+        return [FieldError("model.path", f"{show_value(model.path)} is not allowed; {how}")]
+    if not Path(parts[0]).expanduser().is_file():
+        return [FieldError("model.path", f"file {parts[0]!r} does not exist; {how}")]
+    return []
 
 
 def model_problems(model: ModelConfig, task: TaskSpec) -> list[FieldError]:
@@ -611,6 +699,9 @@ def to_dict(config: Config) -> dict[str, Any]:
             out[section] = {"name": value.name, **value.params}
         else:
             out[section] = dataclasses.asdict(value)
+    if config.model.kind != "file":  # a model of the catalog: no file, no arguments
+        for name in FILE_MODEL_FIELDS:
+            del out["model"][name]
     for key in task_sets(config.task_spec):
         section, _, name = key.partition(".")
         del out[section][name]

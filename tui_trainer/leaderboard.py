@@ -54,6 +54,13 @@ class Standing:
                 return value if math.isfinite(value) else None
         return None
 
+    @property
+    def test_score(self) -> float | None:
+        """Test accuracy, or R^2 for regression, when the run has a test set (else None)."""
+        final = self.result.final
+        value = final.test_accuracy if final.test_accuracy is not None else final.test_r2
+        return value if value is not None and math.isfinite(value) else None
+
 
 def standings(runs: list[PlannedRun], results: list[RunResult]) -> list[Standing]:
     """The runs best first: by final loss, runs without a finite one last (in run order)."""
@@ -77,16 +84,21 @@ def leaderboard_text(runs: list[PlannedRun], results: list[RunResult]) -> str:
 
 def _table(rows: list[Standing], regression: bool) -> list[list[str]]:
     validated = any(r.result.final.val_loss is not None for r in rows)
+    tested = any(r.test_score is not None for r in rows)  # a column only when a run has a test set
     table = [["rank", "run", "varies", "val loss" if validated else "train loss",
-              "R^2" if regression else "accuracy", "epochs", "time", "ending"]]
+              "R^2" if regression else "accuracy"] + [f"test {'R^2' if regression else 'acc'}"] * tested
+             + ["epochs", "time", "ending"]]
+
+    def shown(score: float | None) -> str:
+        return "-" if score is None else (f"{score:.4f}" if regression else f"{score:.2%}")
+
     for row in rows:
         result = row.result
-        score = row.score
         table.append([
             str(row.rank), f"#{row.run.number}", describe_assignments(row.run.assignments),
-            f"{row.loss:.4g}" if row.loss is not None else "-",
-            "-" if score is None else (f"{score:.4f}" if regression else f"{score:.2%}"),
-            str(result.epochs_run), f"{result.seconds:.2f}s", ending(result)])
+            f"{row.loss:.4g}" if row.loss is not None else "-", shown(row.score)]
+            + [shown(row.test_score)] * tested
+            + [str(result.epochs_run), f"{result.seconds:.2f}s", ending(result)])
     return table
 
 

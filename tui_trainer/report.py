@@ -12,6 +12,7 @@ from tui_trainer.catalog.arena import SURFACES
 from tui_trainer.formatting import epoch_line, epoch_of, number, point_text
 
 if TYPE_CHECKING:
+    from tui_trainer.engine.evaluation import Confusion, SplitScore
     from tui_trainer.engine.lrfind import LrFindResult
 
 
@@ -27,8 +28,9 @@ def start_line(event: RunStarted) -> str:
         return (f"{spec.name}: a 2-D point from ({start}) on f(x, y) = {surface.formula}"
                 + (f" ({settings})" if settings else "")
                 + f" · {_length(event)} · {event.device} ({event.device_name})")
+    test = f" / {event.test_size:,} test" if event.test_size else ""
     parts = [f"{event.config.task.name}: {event.train_size:,} training / {event.val_size:,} "
-             f"validation samples"]
+             f"validation{test} samples"]
     if spec.note:
         parts.append(spec.note)
     parts += [f"model {event.param_count:,} parameters", f"{event.device} ({event.device_name})"]
@@ -113,6 +115,11 @@ def summary_text(result: RunResult) -> str:
                ("train_r2", final.train_r2, ".4f"), ("val_r2", final.val_r2, ".4f")]
     shown = [f"{name} {value:{fmt}}" for name, value, fmt in metrics if value is not None]
     lines.append("  final:       " + ("  ".join(shown) if shown else "none (no finite values)"))
+    tested = [f"{name} {value:{fmt}}" for name, value, fmt in (
+        ("test_loss", final.test_loss, ".6g"), ("test_accuracy", final.test_accuracy, ".2%"),
+        ("test_r2", final.test_r2, ".4f")) if value is not None]
+    if tested:
+        lines.append("  test set:    " + "  ".join(tested) + "  (scored once, on the final weights)")
     if result.point:
         lines.append(f"  point:       {point_text(result.point)}")
     if result.parameters:
@@ -160,3 +167,33 @@ def lr_find_text(result: LrFindResult, width: int = 72, height: int = 18) -> str
             "vertical line)" if result.suggestion else "no suggestion: too few finite losses past the first "
             "tenth of the steps and before the last 5 (fastai's rule; try more --steps)")
     return f"{chart}\n{ended}\n{said}\nthe model and optimizer were put back as they were"
+
+
+def confusion_text(confusion: Confusion, max_classes: int = 20) -> str:
+    """A confusion matrix as a table: a row per true class, a column per predicted class (class
+    names cut to 10 characters); more than ``max_classes`` classes are left to ``--json``."""
+    names = confusion.classes
+    if len(names) > max_classes:
+        return f"confusion matrix: {len(names)} classes (see --json)"
+    labels = [name[:10] for name in names]
+    width = max([len(label) for label in labels] + [len(str(v)) for row in confusion.matrix for v in row])
+    head = " " * (width + 4) + "  ".join(label.rjust(width) for label in labels)
+    rows = [f"  {label.ljust(width)}  " + "  ".join(str(v).rjust(width) for v in row)
+            for label, row in zip(labels, confusion.matrix)]
+    return "\n".join([f"confusion matrix ({confusion.split}; rows: true class, columns: predicted):", head, *rows])
+
+
+def evaluation_text(score: SplitScore) -> str:
+    """What ``tui-trainer evaluate`` prints: the split scored, its loss, accuracy or R², and for
+    a classifier its confusion matrix and how many samples it gets wrong."""
+    metrics = [f"loss {number(score.loss, 6)}"]
+    if score.accuracy is not None:
+        metrics.append(f"accuracy {score.accuracy:.2%}")
+    if score.r2 is not None:
+        metrics.append(f"R² {score.r2:.4f}")
+    lines = [f"{score.run_dir}: {score.split} set, {score.samples:,} samples", "  " + "   ".join(metrics)]
+    if score.confusion is not None:
+        lines.append(confusion_text(score.confusion))
+    if score.mistakes is not None:
+        lines.append(f"misclassified: {score.mistakes.count:,} of {score.mistakes.total:,}")
+    return "\n".join(lines)

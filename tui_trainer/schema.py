@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,8 @@ class Param:
 
     ``kind`` is one of ``float``, ``int``, ``bool``, ``choice``, ``floats`` (a fixed-length
     list, e.g. Adam's betas), ``ints`` (a list, e.g. hidden sizes), ``names`` (a list of one or
-    more distinct ``choices``, e.g. a 2-D task's input features) and ``str``.
+    more distinct ``choices``, e.g. a 2-D task's input features), ``str`` and ``table`` (keyword
+    arguments: names and TOML values, typed as ``width=32, act="relu"``).
     ``keywords`` are words accepted in place of a number (``"off"``, ``"full"``).
     """
 
@@ -49,6 +51,8 @@ class Param:
             text = "must be text"
         elif self.kind == "names":
             text = f"must be one or more of {', '.join(self.choices)}, comma-separated, each once"
+        elif self.kind == "table":
+            text = "must be keyword arguments NAME=VALUE, comma-separated (TOML values: 32, 0.5, true, \"text\", [1, 2])"
         else:
             noun = {
                 "float": "a number",
@@ -97,6 +101,8 @@ class Param:
                 return [int(p) for p in _split_list(text)]
             if self.kind == "names":
                 return _split_names(text)
+            if self.kind == "table":
+                return parse_table(text)
         except ValueError:
             raise ValueError(f"{text!r} is not allowed; {self.allowed()}") from None
         return text
@@ -105,6 +111,8 @@ class Param:
         """Turn a value into the text ``parse`` reads back (for forms and messages)."""
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, dict):
+            return ", ".join(f"{key}={toml_value(item)}" for key, item in value.items())
         if isinstance(value, (list, tuple)):
             return ",".join(_num(v) for v in value)
         if isinstance(value, float):
@@ -126,11 +134,14 @@ class Param:
             and all(_finite(x) and self._in_range(x) for x in v),
             "ints": lambda v: _is_list(v, _is_int) and all(self._in_range(x) for x in v),
             "names": lambda v: self._names_problem(v) is None,
+            "table": lambda v: table_problem(v) is None,
         }[self.kind]
         if ok(value):
             return None
         if self.kind == "names":
             return self._names_problem(value)
+        if self.kind == "table" and isinstance(value, dict):
+            return table_problem(value)
         if self.maximum is None and _has_int_over(value, INT64_MAX):
             return f"must be at most {INT64_MAX} (2^63 - 1, the largest whole number torch takes)"
         return self.allowed()
@@ -170,6 +181,96 @@ def _split_names(text: str) -> list[str]:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     return [p.strip("'\"") for p in re.split(r"[,\s]+", text) if p.strip("'\"")]
+
+
+#: A keyword argument's name: a Python identifier.
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_table(text: str) -> dict[str, Any]:
+    """Keyword arguments typed as ``width=32, act="relu", sizes=[8, 8]`` (or in braces): each
+    value read as TOML reads it, a bare word as text. Raises ValueError."""
+    text = text.strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    table: dict[str, Any] = {}
+    for part in _top_level_parts(text):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or not NAME_PATTERN.match(name):
+            raise ValueError(part)
+        table[name] = toml_parse(value)
+    return table
+
+
+def toml_parse(text: str) -> Any:
+    """A value typed as TOML writes it (``32``, ``0.5``, ``true``, ``"relu"``, ``[1, 2]``); a bare
+    word that is not TOML is the text itself (``relu``)."""
+    text = text.strip()
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        if not text or any(c in text for c in "[]{}\"'=,"):
+            raise ValueError(text) from None
+        return text
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it inline (what ``toml_parse`` reads back)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def table_problem(value: Any) -> str | None:
+    """Why ``value`` is not a table of keyword arguments (names, and TOML values), or None."""
+    if not isinstance(value, dict):
+        return "must be a table of keyword arguments (NAME=VALUE, comma-separated)"
+    for name, item in value.items():
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            return f"{name!r} is not a keyword argument name (letters, digits and _, not first a digit)"
+        if not _toml_like(item):
+            return f"{name}: {show_value(item)} is not a value a config holds (a number, true/false, text or a list)"
+    return None
+
+
+def _toml_like(value: Any) -> bool:
+    if isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_toml_like(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _toml_like(v) for k, v in value.items())
+    return False
+
+
+def _top_level_parts(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets, braces and quotes (empty parts dropped)."""
+    parts, depth, quote, current = [], 0, "", ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    return [part for part in parts if part.strip()]
 
 
 def _is_number(v: Any) -> bool:

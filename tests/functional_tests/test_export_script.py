@@ -36,6 +36,14 @@ CASES = {
     "xor: four features, the points' own seed, 10 % noise": dict(
         task="xor", task__features=["x1", "x2", "x1*x2", "sin(x1)"], task__seed=7, task__noise=10.0,
         training__epochs=4),
+    "digits with a test split, held out before the validation split": dict(
+        task="digits", training__test_split=0.25, training__epochs=3),
+    "circle: a test split of the points, the train ratio splitting the rest": dict(
+        task="circle", training__test_split=0.2, training__epochs=3),
+    "csv with a test table (task.test_path), regression": dict(
+        task="csv", task__target="y", task__test_path="<test table>", training__epochs=3),
+    "images with a test folder (task.test_path)": dict(
+        task="images", task__size=12, model__channels=[4], task__test_path="<test folder>", training__epochs=2),
     "gauss: sin features, train ratio 70, 30 % noise, SGD with momentum": dict(
         task="gauss", task__features=["sin(x1)", "sin(x2)", "x1^2"], task__train_ratio=70,
         task__noise=30.0, task__samples=200, optimizer="sgd", optimizer__lr=0.05,
@@ -52,7 +60,7 @@ CASES = {
 def exported(tmp_path_factory):
     """Every case exported and its script started at once (they run while the engine trains),
     with the engine's result of the same config: {case: (process, result, script path)}."""
-    from conftest import make_shapes_dir, make_vision_dir, write_table_csv
+    from conftest import make_shapes_dir, make_vision_dir, write_regression_csv, write_table_csv
 
     tmp = tmp_path_factory.mktemp("export")
     mnist_dir = make_vision_dir(tmp / "data")
@@ -65,10 +73,15 @@ def exported(tmp_path_factory):
                 "csv": dict(task__path=str(table)),
                 "images": dict(task__path=str(make_shapes_dir(tmp / "shapes", per_class=8)))}
     env = dict(os.environ, XDG_DATA_HOME=str(tmp / "xdg-data"))
+    test_data = {"<test table>": (write_regression_csv(tmp / "train.csv"), write_regression_csv(tmp / "test.csv", 50, 1)),
+                 "<test folder>": (None, make_shapes_dir(tmp / "shapes-test", per_class=3, seed=1))}
     started = {}
     for n, (case, dotted) in enumerate(CASES.items()):
         path = tmp / f"train_{n}.py"
         dotted = {**dotted, **own_data.get(dotted["task"], {})}
+        if dotted.get("task__test_path") in test_data:
+            train_file, test_file = test_data[dotted["task__test_path"]]
+            dotted = {**dotted, "task__test_path": str(test_file), **({"task__path": str(train_file)} if train_file else {})}
         if case.endswith("exported with the command"):
             assert main(["export-script", "--task", "mnist", "--data-dir", str(mnist_dir), "--set",
                          "task.download=false", "--epochs", "3", "--device", "cpu", "--scheduler",
@@ -96,6 +109,9 @@ def test_exported_script_prints_the_engines_per_epoch_losses(case, exported):
     assert final_value(output, "train_loss") == pytest.approx(result.final.train_loss, rel=1e-6)
     if result.final.val_accuracy is not None:
         assert final_value(output, "val_accuracy") == pytest.approx(result.final.val_accuracy, abs=1e-4)
+    if result.final.test_loss is not None:  # the test set, scored once at the end
+        assert final_value(output, "test_loss") == pytest.approx(result.final.test_loss, rel=1e-6)
+    assert ("test_loss" in output) == (result.final.test_loss is not None)
     if result.parameters:
         learned = re.search(r"Learned w = (\S+) \(true 2.0\), b = (\S+) \(true 3.0\)", output)
         assert float(learned[1]) == pytest.approx(result.parameters["weight"], abs=1e-6)

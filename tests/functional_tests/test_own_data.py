@@ -152,7 +152,7 @@ def test_cnn_on_mnist_idx_files_trains_saves_and_loads(mnist_dir, tmp_path, caps
                  "--set", "optimizer.lr=0.003", "--runs-dir", str(tmp_path / "runs"), "--save-model"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.splitlines()[0] == ("mnist: 160 training / 40 validation samples · model 50,618 "
+    assert out.splitlines()[0] == ("mnist: 160 training / 40 validation / 50 test samples · model 50,618 "
                                    "parameters · cpu (CPU)")  # conv 8*9+8, head 8*14*14*32+32 and 32*10+10
     assert float(out.split("val_accuracy ")[1].split("%")[0]) >= 90
     run_dir = next((tmp_path / "runs").iterdir())

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from helpers import config
+from helpers import config, write_resmlp
 from tui_trainer.cli import main
 from tui_trainer.engine.distributed import Ranks
 from tui_trainer.engine.loop import Trainer
@@ -39,16 +39,24 @@ def assert_same_run(distributed: dict, single: dict) -> None:
     for name in ("train_loss", "val_loss", "val_accuracy"):
         assert [h[name] for h in distributed["history"]] == pytest.approx(
             [h[name] for h in single["history"]], rel=1e-5), name
-    assert distributed["final"]["val_loss"] == pytest.approx(single["final"]["val_loss"], rel=1e-5)
+    for name in ("val_loss", "test_loss", "test_accuracy"):  # the test set: scored over both ranks
+        assert (distributed["final"][name] is None) == (single["final"][name] is None)
+        if single["final"][name] is not None:
+            assert distributed["final"][name] == pytest.approx(single["final"][name], rel=1e-5)
+    assert distributed["confusion"] == single["confusion"]
 
 
-@pytest.mark.parametrize("task", ["iris", "mnist"])
+@pytest.mark.parametrize("task", ["iris", "mnist", "own model"])
 def test_two_ranks_train_the_single_process_run(task, tmp_path, mnist_dir, capsys):
     # iris: 120 training samples in batches of 16, the last one of 8; mnist: 160 in batches of 64,
-    # the last of 32. Each rank takes half of every batch.
-    args = ["train", "--task", task, "--epochs", "4", "--device", "cpu", "--json"]
+    # the last of 32. Each rank takes half of every batch. Your own model: a residual MLP from a
+    # file, on iris with a test split.
+    args = ["train", "--task", "iris" if task == "own model" else task, "--epochs", "4", "--device", "cpu",
+            "--json"]
     if task == "mnist":
         args += ["--data-dir", str(mnist_dir), "--set", "task.download=false"]
+    if task == "own model":
+        args += ["--model", write_resmlp(tmp_path), "--set", "training.test_split=0.2"]
     proc = torchrun(*args, "--runs-dir", str(tmp_path / "ddp"))
     assert proc.returncode == 0, proc.stderr
     distributed = json.loads(proc.stdout)  # one object: only rank 0 prints

@@ -86,10 +86,10 @@ SURFACES: dict[str, SurfaceSpec] = {
 
 #: The fields an arena task does not take (it has no network, no data, no classes); of the mistake
 #: lab only skip_zero_grad applies (the point's gradients pile up).
-UNUSED_FIELDS = ("loss.", "model.", "training.batch_size", "training.val_split", "lab.")
+UNUSED_FIELDS = ("loss.", "model.", "training.batch_size", "training.val_split", "training.test_split", "lab.")
 TAKEN_LAB_FIELDS = ("lab.skip_zero_grad",)
 #: What an arena task's description says about the fields the form hides for it.
-HIDDEN_NOTE = "no data, no network: loss, model, batch size and validation split are hidden"
+HIDDEN_NOTE = "no data, no network: loss, model, batch size and the data splits are hidden"
 
 
 def arena_options(spec: SurfaceSpec) -> tuple[Param, ...]:

@@ -14,7 +14,8 @@ from tui_trainer.schema import Param
 #: task's function at its point (no targets).
 HEADS = ("value", "probability", "logit", "logits", "log-probs", "surface")
 
-USER_LOSS_PATTERN = re.compile(r"^(?P<path>.+\.py):(?P<cls>[A-Za-z_][A-Za-z0-9_]*)$")
+#: A class of your own in a Python file: ``path/to/file.py:ClassName`` (a loss, or a model).
+USER_CLASS_PATTERN = re.compile(r"^(?P<path>.+\.py):(?P<cls>[A-Za-z_][A-Za-z0-9_]*)$")
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,14 @@ USER_LOSS_HELP = ("or a class of your own as path/to/file.py:ClassName (an nn.Mo
                   "raw logits and class indices)")
 
 
-def user_loss_parts(name: str) -> tuple[str, str] | None:
+def user_class_parts(name: str) -> tuple[str, str] | None:
     """Split ``path/to/file.py:ClassName`` into (path, class name), or None if it is not one."""
-    match = USER_LOSS_PATTERN.match(name)
+    match = USER_CLASS_PATTERN.match(name)
     return (match["path"], match["cls"]) if match else None
+
+
+#: A loss of your own is such a class.
+user_loss_parts = user_class_parts
 
 
 def user_loss_spec(name: str, kind: str) -> LossSpec:

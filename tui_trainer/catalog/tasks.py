@@ -96,6 +96,11 @@ class TaskSpec:
     that live in their own module. ``describe`` ("module:function", torch-free) reads what the
     user's data decides from the options (kind, classes, image size, a note in words, details
     such as the columns), raising UserFacingError naming the option at fault.
+    ``test_set`` says where the task's test set comes from, scored once at the end: ``split``
+    (``training.test_split`` of the samples, held out before the validation split), ``t10k``
+    (the dataset's own test files), ``test_path`` (the ``test_path`` option: your own file or
+    folder) or ``none`` (an arena task has no data).
+    ``class_names`` are the classes' names, in class-index order, where the data has them.
     """
 
     name: str
@@ -115,6 +120,8 @@ class TaskSpec:
     describe: str | None = None
     note: str = ""
     details: str = ""
+    test_set: str = "split"
+    class_names: tuple[str, ...] | None = None
 
     def described(self, options: dict[str, Any]) -> TaskSpec:
         """This spec with what the data decides for these options (itself for built-in data)."""
@@ -295,21 +302,25 @@ TASKS: dict[str, TaskSpec] = {
             "mnist", "handwritten digits 28x28 (torchvision), MLP 784-128-64-10 (tutorial 004)",
             "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,
             recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64), image_size=(1, 28, 28),
+            test_set="t10k", class_names=tuple("0123456789"),
         ),
         TaskSpec(
             "fashion-mnist", "clothing images 28x28 (torchvision), MLP 784-128-64-10",
             "multiclass", 784, "torchvision", _VISION_OPTIONS, classes=10,
             recipe=_recipe("cross-entropy", [128, 64], "adam", 0.001, 10, 64), image_size=(1, 28, 28),
+            test_set="t10k", class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                          "Shirt", "Sneaker", "Bag", "Ankle boot"),
         ),
         TaskSpec(
             "digits", "scikit-learn's 8x8 digits, 1797 images, 10 classes",
             "multiclass", 64, "sklearn", classes=10,
-            recipe=_recipe("cross-entropy", [64], "adam", 0.01, 30, 32),
+            recipe=_recipe("cross-entropy", [64], "adam", 0.01, 30, 32), class_names=tuple("0123456789"),
         ),
         TaskSpec(
             "iris", "scikit-learn's iris flowers, 150 samples, 4 features, 3 classes",
             "multiclass", 4, "sklearn", classes=3,
             recipe=_recipe("cross-entropy", [16], "adam", 0.01, 100, 16),
+            class_names=("setosa", "versicolor", "virginica"),
         ),
         TaskSpec(
             "wine", "scikit-learn's wine, 178 samples, 13 features, 3 classes",
@@ -319,7 +330,7 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec(
             "breast-cancer", "scikit-learn's breast cancer, 569 samples, 30 features, 2 classes",
             "binary", 30, "sklearn", classes=2,
-            recipe=_recipe("bce-logits", [32], "adam", 0.01, 40, 32),
+            recipe=_recipe("bce-logits", [32], "adam", 0.01, 40, 32), class_names=("malignant", "benign"),
         ),
         TaskSpec(
             "diabetes", "scikit-learn's diabetes progression, 442 samples, 10 features "
@@ -343,10 +354,12 @@ TASKS: dict[str, TaskSpec] = {
                 Param("missing", "choice", "refuse", "rows with empty cells: refuse the file, drop "
                       "them, or fill with the training split's mean (text: mode) or mode",
                       choices=("refuse", "drop", "mean", "mode")),
+                Param("test_path", "str", "", "a table with the same columns, scored once at the end "
+                      "as the test set (empty: none)"),
             ),
             recipe=_recipe("cross-entropy", [64], "adam", 0.01, 50, 32),
             loader="tui_trainer.engine.tabular:csv_dataset",
-            describe="tui_trainer.engine.table_reader:describe_csv",
+            describe="tui_trainer.engine.table_reader:describe_csv", test_set="test_path",
         ),
         TaskSpec(
             "images", "your own images: a folder with one subfolder of images per class "
@@ -357,6 +370,8 @@ TASKS: dict[str, TaskSpec] = {
                       "path/dogs/2.png ...)"),
                 Param("val_path", "str", "", "a folder of the same class subfolders for validation "
                       "(empty: hold out training.val_split of path's images)"),
+                Param("test_path", "str", "", "a folder of the same class subfolders, scored once at "
+                      "the end as the test set (empty: none)"),
                 Param("size", "int", 28, "images are resized to size x size", minimum=4, maximum=512),
                 Param("color", "choice", "grayscale", "one channel (grayscale) or three (rgb)",
                       choices=("grayscale", "rgb")),
@@ -364,7 +379,7 @@ TASKS: dict[str, TaskSpec] = {
             recipe={**_recipe("cross-entropy", [64], "adam", 0.001, 10, 32), "model.kind": "cnn"},
             image_size=(1, 28, 28),  # for the default options; the folder's options decide
             loader="tui_trainer.engine.imagefolder:images_dataset",
-            describe="tui_trainer.engine.imagefolder:describe_images",
+            describe="tui_trainer.engine.imagefolder:describe_images", test_set="test_path",
         ),
     )
 }
@@ -378,7 +393,7 @@ def _arena_task(name: str) -> TaskSpec:
         arena_options(surface),
         recipe={**_recipe(ARENA_LOSS, [], surface.optimizer, surface.lr, surface.epochs, 1),
                 "training.val_split": 0.0},
-        view="arena", loader="tui_trainer.engine.arena:arena_dataset", note=HIDDEN_NOTE)
+        view="arena", loader="tui_trainer.engine.arena:arena_dataset", note=HIDDEN_NOTE, test_set="none")
 
 
 TASKS.update({name: _arena_task(name) for name in SURFACES})

@@ -15,7 +15,8 @@ import torch
 import torch.nn as nn
 
 from tui_trainer.catalog.schedulers import SCHEDULERS
-from tui_trainer.config import Config, epoch_limit, resolve, to_dict
+from tui_trainer.config import Config, epoch_limit, resolve, to_dict, user_code_files
+from tui_trainer.engine.components import file_digest
 from tui_trainer.engine.events import EpochMetrics
 from tui_trainer.engine.models import saved_model
 from tui_trainer.engine.rundir import (
@@ -52,12 +53,43 @@ def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:
         raise UserFacingError("model not saved: the run has no run folder; give a path")
     path = Path(path).expanduser() if path is not None else trainer.run_dir / CHECKPOINT_FILE
     state = {"format": FORMAT, "config": to_dict(trainer.config), **trainer.state_dict(),
-             "data": {"features": trainer.data.features, "classes": trainer.data.classes}}
+             "data": {"features": trainer.data.features, "classes": trainer.data.classes},
+             "code": code_digests(trainer.config)}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     torch.save(state, partial)
     partial.replace(path)  # a crash while writing never leaves a torn model.pt
     return path
+
+
+def code_digests(config: Config) -> dict[str, dict[str, str]]:
+    """The files of your own code a run uses (``config.user_code_files``), each as its field:
+    ``{"file": absolute path, "sha256": digest of its bytes}``."""
+    return {field: {"file": str(file.resolve()), "sha256": file_digest(file)}
+            for field, file, _ in user_code_files(config)}
+
+
+def check_code_unchanged(path: Path, state: dict[str, Any], config: Config) -> None:
+    """Raise UserFacingError, naming the file, when a file of your own code the checkpoint's run
+    used (its model or loss class) is missing or is not what it was when the checkpoint was
+    saved: its weights belong to that code. Checked before the file is imported."""
+    if "code" not in state:  # saved before checkpoints recorded code (which had no model files)
+        return
+    recorded = state["code"] if isinstance(state["code"], dict) else {}
+    for field, file, _ in user_code_files(config):
+        entry = recorded.get(field)
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise UserFacingError(f"{path} is damaged: it records no digest of {field} {file}, so its "
+                                  "weights cannot be matched to that file")
+        try:
+            digest = file_digest(file)
+        except OSError as exc:
+            raise UserFacingError(f"{field}: {file} cannot be read ({exc.strerror or exc}); the run in "
+                                  f"{path.parent} was trained with it") from None
+        if digest != entry["sha256"]:
+            raise UserFacingError(f"{field}: {file} has changed since {path} was saved (sha256 "
+                                  f"{entry['sha256'][:12]}... then, {digest[:12]}... now); its weights belong "
+                                  "to the code the run trained with: put that file back, or train a new run")
 
 
 def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
@@ -184,13 +216,14 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
 
 def load_model(path: str | Path, config: Config | None = None) -> tuple[nn.Module, Config]:
     """The trained model of a checkpoint, in eval mode on the CPU, with its config. With
-    ``config``, a checkpoint saved with another config is refused (UserFacingError)."""
+    ``config``, a checkpoint saved with another config is refused (UserFacingError); so is one
+    whose model or loss file of your own has changed since."""
     checkpoint = read_checkpoint(path)
     if config is not None:
         checkpoint.check_matches(config)
     saved = checkpoint.config
-    with torch.device("meta"):  # no throwaway initialisation (and no random numbers drawn)
-        model = saved_model(saved, checkpoint.state)
+    check_code_unchanged(checkpoint.path, checkpoint.state, saved)
+    model = saved_model(saved, checkpoint.state)  # no throwaway initialisation or random numbers
     model.load_state_dict(checkpoint.state["model"], assign=True)
     return model.eval(), saved
 

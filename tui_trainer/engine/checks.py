@@ -1,4 +1,5 @@
-"""Checks that need torch: what torch itself refuses, the device, and user loss classes."""
+"""Checks that need torch: what torch itself refuses, the device, and classes of your own (a
+loss, a model)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import torch
 from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.config import Config, choice_params, epoch_limit
 from tui_trainer.engine.components import (
-    build_optimizer, build_scheduler, make_user_loss, precision_problem, user_loss_imported,
+    build_optimizer, build_scheduler, make_user_loss, make_user_model, precision_problem,
+    user_class_imported,
 )
 from tui_trainer.engine.devices import resolve_device
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
@@ -22,9 +24,10 @@ NOMINAL_STEPS = 1000
 
 def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldError]:
     """Build the optimizer and scheduler on a dummy parameter and resolve the device; report
-    what torch refuses as field errors instead of tracebacks. A user loss file is imported
-    (once per change) and its class made; with ``import_user_loss`` false only a file imported
-    before is checked (the app imports it off its UI thread)."""
+    what torch refuses as field errors instead of tracebacks. A user loss file and a model file
+    (``model.kind = "file"``) are imported (once per change) and their classes made; with
+    ``import_user_loss`` false only files imported before are checked (the app imports them off
+    its UI thread)."""
     problems: list[FieldError] = []
     dummy = [torch.nn.Parameter(torch.zeros(1))]
     optimizer = None
@@ -45,11 +48,18 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
         problem = precision_problem(config.training.precision, device)
         if problem:
             problems.append(FieldError("training.precision", problem))
-    if user_loss_parts(config.loss.name) and (import_user_loss or user_loss_imported(config.loss.name)):
+    if user_loss_parts(config.loss.name) and (import_user_loss or user_class_imported(config.loss.name)):
         try:
             make_user_loss(config.loss.name)
         except UserFacingError as exc:
             problems.append(FieldError("loss", str(exc).partition(": ")[2]))
+    model = config.model
+    if model.kind == "file" and (import_user_loss or user_class_imported(model.path)):
+        try:
+            with torch.random.fork_rng(devices=[]):  # built to be checked: no random numbers used up
+                make_user_model(model.path, model.args)
+        except UserFacingError as exc:
+            problems.append(FieldError("model.path", str(exc).partition(": ")[2]))
     return problems
 
 

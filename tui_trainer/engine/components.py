@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
 
-from tui_trainer.catalog.losses import LOSSES, LossSpec, loss_spec, user_loss_parts
+from tui_trainer.catalog.losses import LOSSES, LossSpec, loss_spec, user_class_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.config import Choice, Config
@@ -35,14 +37,14 @@ def build_loss(choice: Choice) -> nn.Module:
     return make_user_loss(choice.name)
 
 
-#: User loss classes already imported, by (file, size, modification time, class name): a file
-#: is imported once per change, however often a config naming it is checked.
-_USER_LOSSES: dict[tuple[str, int, int, str], type[nn.Module] | UserFacingError] = {}
+#: Classes of your own already imported (a loss or a model), by (file, size, modification time,
+#: class name): a file is imported once per change, however often a config naming it is checked.
+_USER_CLASSES: dict[tuple[str, int, int, str], type[nn.Module] | UserFacingError] = {}
 
 
 def _cache_key(name: str) -> tuple[str, int, int, str] | None:
-    """The import cache's key for the current version of a user loss file (None: no file)."""
-    path, cls_name = user_loss_parts(name)
+    """The import cache's key for the current version of a user class's file (None: no file)."""
+    path, cls_name = user_class_parts(name)
     file = Path(path).expanduser()
     try:
         stat = file.stat()
@@ -51,48 +53,60 @@ def _cache_key(name: str) -> tuple[str, int, int, str] | None:
     return (str(file.resolve()), stat.st_size, stat.st_mtime_ns, cls_name)
 
 
-def user_loss_imported(name: str) -> bool:
-    """Whether the current version of a user loss file was imported already (well or not), so
-    that checking it again costs no import."""
+def user_class_imported(name: str) -> bool:
+    """Whether the current version of a user class's file (``path.py:Class``) was imported
+    already (well or not), so that checking it again costs no import."""
     key = _cache_key(name)
-    return key is None or key in _USER_LOSSES
+    return key is None or key in _USER_CLASSES
 
 
-def load_user_loss(name: str) -> type[nn.Module]:
-    """Import ``path/to/file.py:ClassName`` and return the class, checking it is an nn.Module.
+#: A loss of your own is such a class.
+user_loss_imported = user_class_imported
+
+
+def load_user_class(field: str, name: str) -> type[nn.Module]:
+    """Import ``path/to/file.py:ClassName`` (the value of config field ``field``: ``loss`` or
+    ``model.path``) and return the class, checking it is an nn.Module.
 
     Whatever the file does on import (an exception, ``sys.exit``, ``KeyboardInterrupt``) becomes
-    a UserFacingError naming the file; a file is imported again only once it has changed."""
-    path, cls_name = user_loss_parts(name)
+    a UserFacingError naming the field and the file; a file is imported again only once it has
+    changed."""
+    path, cls_name = user_class_parts(name)
     file = Path(path).expanduser()
     key = _cache_key(name)
     if key is None:
-        raise UserFacingError(f"loss: file {path!r} does not exist")
-    if key not in _USER_LOSSES:
+        raise UserFacingError(f"{field}: file {path!r} does not exist")
+    if key not in _USER_CLASSES:
         try:
-            _USER_LOSSES[key] = _import_user_loss(file, path, cls_name)
+            _USER_CLASSES[key] = _import_user_class(field, file, path, cls_name)
         except UserFacingError as exc:
-            _USER_LOSSES[key] = exc
-    found = _USER_LOSSES[key]
+            _USER_CLASSES[key] = exc
+    found = _USER_CLASSES[key]
     if isinstance(found, UserFacingError):
         raise found
     return found
 
 
-def _import_user_loss(file: Path, path: str, cls_name: str) -> type[nn.Module]:
-    spec = importlib.util.spec_from_file_location(f"tui_trainer_user_loss_{file.stem}", file)
+def load_user_loss(name: str) -> type[nn.Module]:
+    """The loss class ``path/to/file.py:ClassName`` (see ``load_user_class``)."""
+    return load_user_class("loss", name)
+
+
+def _import_user_class(field: str, file: Path, path: str, cls_name: str) -> type[nn.Module]:
+    role = "model" if field == "model.path" else "loss"
+    spec = importlib.util.spec_from_file_location(f"tui_trainer_user_{role}_{file.stem}", file)
     if spec is None or not file.is_file():
-        raise UserFacingError(f"loss: {path!r} is not a Python file")
+        raise UserFacingError(f"{field}: {path!r} is not a Python file")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
     except BaseException as exc:  # user code may sys.exit or raise KeyboardInterrupt
-        raise UserFacingError(f"loss: importing {path} {describe_raised(exc)}") from None
+        raise UserFacingError(f"{field}: importing {path} {describe_raised(exc)}") from None
     cls = getattr(module, cls_name, None)
     if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
         found = [n for n, v in vars(module).items()
                  if inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == module.__name__]
-        raise UserFacingError(f"loss: {path} has no nn.Module subclass named {cls_name!r}; "
+        raise UserFacingError(f"{field}: {path} has no nn.Module subclass named {cls_name!r}; "
                               f"it defines {', '.join(found) or 'none'}")
     return cls
 
@@ -105,6 +119,25 @@ def make_user_loss(name: str) -> nn.Module:
     except BaseException as exc:  # user code may sys.exit or raise KeyboardInterrupt
         raise UserFacingError(f"loss: {name}: {cls.__name__}() {describe_raised(exc)}; a user loss "
                               "class is made with no arguments") from None
+
+
+def make_user_model(path: str, args: dict[str, Any]) -> nn.Module:
+    """An instance of your model class ``path/to/net.py:ClassName`` made with the keyword
+    arguments ``args`` (``[model.args]``); what its ``__init__`` raises (``sys.exit`` included)
+    becomes a UserFacingError naming the file and the class."""
+    cls = load_user_class("model.path", path)
+    shown = ", ".join(f"{key}={value!r}" for key, value in args.items())
+    try:
+        return cls(**args)
+    except BaseException as exc:  # user code may sys.exit or raise KeyboardInterrupt
+        raise UserFacingError(f"model.path: {path}: {cls.__name__}({shown}) {describe_raised(exc)}"
+                              + ("" if args else "; its keyword arguments come from [model.args] "
+                                 "(--set model.args.NAME=VALUE)")) from None
+
+
+def file_digest(file: Path) -> str:
+    """The SHA-256 of a file's bytes (a checkpoint records those of the code files its run used)."""
+    return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
 def describe_raised(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ script export can copy it verbatim.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 from dataclasses import dataclass
@@ -39,6 +40,12 @@ class Dataset:
     #: drawing (``engine.plane.expand_features`` turns points into rows); None for other tasks.
     points_train: torch.Tensor | None = None
     points_val: torch.Tensor | None = None
+    #: The test set, scored once at the end (None: the task has none): the t10k files, a
+    #: ``task.test_path``, or ``training.test_split`` of the samples held out before the
+    #: validation split. Nothing during training sees it.
+    x_test: torch.Tensor | None = None
+    y_test: torch.Tensor | None = None
+    points_test: torch.Tensor | None = None
 
     @property
     def features(self) -> int:
@@ -47,10 +54,19 @@ class Dataset:
 
     def to(self, device: torch.device) -> Dataset:
         """The same tensors on ``device`` (the points stay on the CPU)."""
-        return Dataset(*(t.to(device) for t in (self.x_train, self.y_train, self.x_val, self.y_val)),
-                       classes=self.classes, image_size=self.image_size,
-                       class_names=self.class_names, points_train=self.points_train,
-                       points_val=self.points_val)
+        moved = {name: getattr(self, name).to(device) for name in TENSORS if getattr(self, name) is not None}
+        return dataclasses.replace(self, **moved)
+
+    def split_of(self, name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The inputs and targets of split ``train``, ``val`` or ``test`` (None when it has no samples)."""
+        x, y = getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
+        return (x, y) if x is not None and len(x) else None
+
+
+#: The tensors of a Dataset that move to the run's device (the 2-D points stay on the CPU).
+TENSORS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+#: The splits of a Dataset.
+SPLITS = ("train", "val", "test")
 
 
 def make_linear(g: torch.Generator, samples: int, slope: float, intercept: float, noise: float):
@@ -99,14 +115,15 @@ def load_sklearn(name: str):
     return x, torch.tensor(target, dtype=torch.int64)
 
 
-def load_vision(root: str, fashion: bool, download: bool, limit: int | None):
-    """MNIST or Fashion-MNIST training images through torchvision, as ToTensor + Normalize((0.5,),
-    (0.5,)) would give them, flattened to 784 features."""
+def load_vision(root: str, fashion: bool, download: bool, limit: int | None, train: bool = True):
+    """MNIST or Fashion-MNIST training images (``train=False``: the t10k test images) through
+    torchvision, as ToTensor + Normalize((0.5,), (0.5,)) would give them, flattened to 784
+    features."""
     from torchvision import datasets, transforms
 
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     cls = datasets.FashionMNIST if fashion else datasets.MNIST
-    dataset = cls(root=root, train=True, transform=transform, download=download)
+    dataset = cls(root=root, train=train, transform=transform, download=download)
     images = dataset.data[:limit]
     # ToTensor scales uint8 pixels to [0, 1] and adds the channel axis; Normalize is applied as is.
     x = transform.transforms[1](images.unsqueeze(1).float().div(255))
@@ -121,11 +138,12 @@ def split(x: torch.Tensor, y: torch.Tensor, val_split: float, g: torch.Generator
     return x[train], y[train], x[val], y[val]
 
 
-def standardize(train: torch.Tensor, other: torch.Tensor):
-    """Scale to zero mean and unit variance with the training split's statistics only."""
+def standardize(train: torch.Tensor, *others: torch.Tensor):
+    """Scale to zero mean and unit variance with the training split's statistics only: the
+    training split, then each other split (validation, test)."""
     mean, std = train.mean(dim=0), train.std(dim=0)
     std = torch.where(std > 0, std, torch.ones_like(std))
-    return (train - mean) / std, (other - mean) / std
+    return ((train - mean) / std, *((other - mean) / std for other in others))
 
 
 def default_data_dir() -> Path:
@@ -159,19 +177,27 @@ def build_dataset(config: Config) -> Dataset:
     if task.data_source.points:
         return plane_dataset(config)
     g = torch.Generator().manual_seed(seed)
+    x_test = y_test = None
     if task.name in SYNTHETIC:
         x, y = SYNTHETIC[task.name](g, **options)
     elif task.data_source.folder:
         x, y = _load_vision_or_explain(task.name, options)
+        x_test, y_test = load_vision(**{**vision_arguments(task.name, options), "limit": None}, train=False)
     else:
         x, y = load_sklearn(task.name)
+    if config.training.test_split:  # held out first: the validation split is of the rest
+        check_split(len(x), config.training.test_split, task.name, "training.test_split")
+        x, y, x_test, y_test = split(x, y, config.training.test_split, g)
     check_split(len(x), val_split, task.name)
     x_train, y_train, x_val, y_val = split(x, y, val_split, g)
     if task.data_source.standardized:
-        x_train, x_val = standardize(x_train, x_val)
+        x_train, x_val, *tested = standardize(x_train, x_val, *([x_test] if x_test is not None else []))
+        x_test = tested[0] if tested else None
         if task.kind == "regression":
-            y_train, y_val = standardize(y_train, y_val)
-    return Dataset(x_train, y_train, x_val, y_val, config.classes, image_size=task.image_size)
+            y_train, y_val, *tested = standardize(y_train, y_val, *([y_test] if y_test is not None else []))
+            y_test = tested[0] if tested else None
+    return Dataset(x_train, y_train, x_val, y_val, config.classes, image_size=task.image_size,
+                   x_test=x_test, y_test=y_test)
 
 
 def plane_seed(config: Config) -> int:
@@ -194,21 +220,29 @@ def plane_dataset(config: Config) -> Dataset:
     task, options = config.task_spec, config.task.params
     g = torch.Generator().manual_seed(plane_seed(config))
     points, y = GENERATORS[task.name](g, *plane_arguments(config))
+    points_test = y_test = None
+    if config.training.test_split:  # held out first: the train ratio splits the rest
+        check_split(len(points), config.training.test_split, task.name, "training.test_split")
+        points, y, points_test, y_test = split(points, y, config.training.test_split, g)
     check_split(len(points), config.training.val_split, task.name)
     points_train, y_train, points_val, y_val = split(points, y, config.training.val_split, g)
     features = options["features"]
     return Dataset(expand_features(points_train, features), y_train,
                    expand_features(points_val, features), y_val, config.classes,
-                   points_train=points_train, points_val=points_val)
+                   points_train=points_train, points_val=points_val,
+                   x_test=None if points_test is None else expand_features(points_test, features),
+                   y_test=y_test, points_test=points_test)
 
 
-def check_split(n: int, val_split: float, task: str) -> None:
-    """Refuse a validation split that leaves no training (or, when asked for, no validation) sample."""
+def check_split(n: int, val_split: float, task: str, field: str = "training.val_split") -> None:
+    """Refuse a validation (or test, ``field``) split that leaves no training (or, when asked
+    for, no held-out) sample."""
     n_val = round(n * val_split)
     if n - n_val < 1 or (val_split > 0 and n_val < 1):
+        held = "testing" if field == "training.test_split" else "validation"
         raise UserFacingError(
-            f"training.val_split: {val_split} of task {task}'s {n} samples leaves "
-            f"{n - n_val} for training and {n_val} for validation; each needs at least one "
+            f"{field}: {val_split} of task {task}'s {n} samples leaves "
+            f"{n - n_val} for training and {n_val} for {held}; each needs at least one "
             "(use more samples or another split)")
 
 

@@ -14,6 +14,7 @@ from tui_trainer.changes import Change
 from tui_trainer.config import Config, to_dict
 
 if TYPE_CHECKING:
+    from tui_trainer.engine.evaluation import Confusion, Mistakes
     from tui_trainer.engine.hooks import EpochContext, StepContext
 
 @dataclass
@@ -36,6 +37,8 @@ class RunStarted:
     start_step: int = 0
     #: The class names in class-index order, when the data names them (csv, images).
     class_names: list[str] | None = None
+    #: Samples of the test set, scored once at the end (0: the run has none).
+    test_size: int = 0
 
 
 @dataclass
@@ -102,7 +105,8 @@ class EpochEnded:
 
 @dataclass
 class FinalMetrics:
-    """The trained model evaluated on the training and validation sets after the last epoch."""
+    """The trained model evaluated on the training and validation sets after the last epoch,
+    and on the test set (when the run has one: its only use)."""
 
     train_loss: float | None = None
     val_loss: float | None = None
@@ -110,6 +114,9 @@ class FinalMetrics:
     val_accuracy: float | None = None
     train_r2: float | None = None
     val_r2: float | None = None
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    test_r2: float | None = None
 
 
 @dataclass
@@ -136,6 +143,10 @@ class RunResult:
     #: An arena run's whole path, [step, x, y] (``engine.arena.ArenaPath``), and where its point ended.
     path: list[list[float | None]] | None = None
     point: dict[str, Any] | None = None
+    #: A classifier's confusion matrices and misclassified samples, by split (``val``, ``test``;
+    #: empty for regression, and for a split the run does not have).
+    confusion: dict[str, Confusion] = field(default_factory=dict)
+    mistakes: dict[str, Mistakes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -160,6 +171,8 @@ class RunResult:
             "param_count": self.param_count,
             "classes": self.class_names,
             "point": ({k: finite_or_none(v) for k, v in self.point.items()} if self.point else None),
+            "confusion": ({split: matrix.as_json() for split, matrix in self.confusion.items()}
+                          if self.confusion else None),
             "path": self.path,
             "history": [m.as_json() for m in self.history],
             "seconds": round(self.seconds, 4),

@@ -110,21 +110,39 @@ LAYER_STATS_EVERY = 200
 DEAD_RELU_SAMPLES = 512
 
 
+#: The layers whose figures are measured.
+MEASURED_LAYERS = (torch.nn.Linear, torch.nn.Conv2d)
+
+
+def measured_layers(model: torch.nn.Module) -> dict[str, torch.nn.Module]:
+    """Every nn.Linear and nn.Conv2d the model holds, by its path in the model (``0`` in a
+    Sequential, ``blocks.1.fc`` in a model of your own), in the model's order."""
+    return {path: module for path, module in model.named_modules() if isinstance(module, MEASURED_LAYERS)}
+
+
+def layer_label(path: str, layer: torch.nn.Module) -> str:
+    """``0: Linear(4→16)``, ``1: Conv2d(1→16, 3x3)``, ``blocks.0.fc: Linear(64→64)``."""
+    if isinstance(layer, torch.nn.Conv2d):
+        return f"{path}: Conv2d({layer.in_channels}→{layer.out_channels}, {'x'.join(map(str, layer.kernel_size))})"
+    return f"{path}: Linear({layer.in_features}→{layer.out_features})"
+
+
 class LayerStats(Callback):
     """Gradient flow per layer, measured at epoch ends (the first, then about every
     LAYER_STATS_EVERY steps, and the run's last, so that its last epoch describes the model it
-    ends with): each Linear layer's gradient norm and weight norm after the epoch's last step, the
-    update-to-weight ratio ||W_after - W_before|| / ||W_before|| of one optimizer step (the next
-    step after a measurement, through torch's optimizer step hooks, so other steps cost nothing),
-    and for layers followed by a ReLU the share of its units that are zero on every one of up to
+    ends with): each nn.Linear and nn.Conv2d layer's gradient norm and weight norm after the
+    epoch's last step, the update-to-weight ratio ||W_after - W_before|| / ||W_before|| of one
+    optimizer step (the next step after a measurement, through torch's optimizer step hooks, so
+    other steps cost nothing), and for a layer followed by a ReLU (in an nn.Sequential) the share
+    of its units (features, or channels) that are zero on every one of up to
     DEAD_RELU_SAMPLES training samples. Layers whose gradient vanishes or explodes are marked."""
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor) -> None:
         self.inputs = inputs[:DEAD_RELU_SAMPLES]
-        self.ratios: dict[int, float] = {}
+        self.ratios: dict[str, float] = {}
         self.measured_at = -1  # the global step of the last measurement
         self._hooks: list = []
-        self._before: dict[int, torch.Tensor] = {}
+        self._before: dict[str, torch.Tensor] = {}
         self._arm(model, optimizer)  # the run's first step is measured
 
     def at_epoch_end(self, context: EpochContext) -> None:
@@ -148,19 +166,16 @@ class LayerStats(Callback):
         return {"ratios": dict(self.ratios), "measured_at": self.measured_at, "armed": bool(self._hooks)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.ratios = {int(k): v for k, v in state.get("ratios", {}).items()}
+        self.ratios = {str(k): v for k, v in state.get("ratios", {}).items()}
         self.measured_at = state.get("measured_at", -1)
         if not state.get("armed", True):
             self._disarm()
 
     def measure(self, model: torch.nn.Module) -> list[dict]:
-        """The figures of each Linear layer of ``model`` now."""
-        layers = list(model)
+        """The figures of each nn.Linear and nn.Conv2d layer of ``model`` now."""
         dead = self._dead_relu_shares(model)
         figures = []
-        for index, layer in enumerate(layers):
-            if not isinstance(layer, torch.nn.Linear):
-                continue
+        for path, layer in measured_layers(model).items():
             grads = [p.grad for p in layer.parameters() if p.grad is not None]
             grad = float(torch.nn.utils.get_total_norm(grads)) if grads else None
             weight = float(layer.weight.detach().norm())
@@ -170,40 +185,61 @@ class LayerStats(Callback):
             elif grad is not None and (grad > EXPLODING or not math.isfinite(grad)):
                 flag = "exploding"
             figures.append({
-                "layer": index, "name": f"{index}: Linear({layer.in_features}→{layer.out_features})",
+                "layer": int(path) if path.isdigit() else path, "name": layer_label(path, layer),
                 "grad_norm": _finite(grad), "weight_norm": _finite(weight),
-                "update_ratio": _finite(self.ratios.get(index)), "dead_relu": dead.get(index), "flag": flag})
+                "update_ratio": _finite(self.ratios.get(path)), "dead_relu": dead.get(path), "flag": flag})
         return figures
 
-    def _dead_relu_shares(self, model: torch.nn.Module) -> dict[int, float]:
-        """For each layer followed by a ReLU: the share of its units zero on every sample."""
-        layers = list(model)
-        relus = [i for i, layer in enumerate(layers) if isinstance(layer, torch.nn.ReLU) and i > 0]
-        if not relus:
+    def _dead_relu_shares(self, model: torch.nn.Module) -> dict[str, float]:
+        """For each measured layer followed by a ReLU in an nn.Sequential: the share of its units
+        zero after the ReLU on every sample (a channel: at every place too)."""
+        paths = {id(layer): path for path, layer in measured_layers(model).items()}
+        followers: dict[int, list[str]] = {}  # a ReLU's id -> the layers it follows, in order
+        relus: dict[int, torch.nn.Module] = {}
+        for container in model.modules():
+            if isinstance(container, torch.nn.Sequential):
+                children = list(container)
+                for layer, after in zip(children, children[1:]):
+                    if id(layer) in paths and isinstance(after, torch.nn.ReLU):
+                        followers.setdefault(id(after), []).append(paths[id(layer)])
+                        relus[id(after)] = after
+        if not followers:
             return {}
-        shares, x = {}, self.inputs
+        shares: dict[str, float] = {}
+        pending = {key: list(value) for key, value in followers.items()}
+
+        def record(module, _inputs, output) -> None:
+            waiting = pending.get(id(module))
+            if waiting:
+                units = output.detach().transpose(0, 1).reshape(output.shape[1], -1)
+                shares[waiting.pop(0)] = float((units <= 0).all(dim=1).float().mean())
+
+        handles = [relu.register_forward_hook(record) for relu in relus.values()]
         was_training = model.training
         model.eval()
-        with torch.no_grad():
-            for index, layer in enumerate(layers):
-                x = layer(x)
-                if index in relus:
-                    shares[index - 1] = float((x <= 0).all(dim=0).float().mean())
-        model.train(was_training)
+        try:
+            with torch.no_grad():
+                model(self.inputs)
+        except Exception:  # a model that cannot run on these rows alone: no shares
+            shares = {}
+        finally:
+            model.train(was_training)
+            for handle in handles:
+                handle.remove()
         return shares
 
     def _arm(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         """Measure the update-to-weight ratio of the next optimizer step, then unhook."""
-        linear = {i: layer for i, layer in enumerate(model) if isinstance(layer, torch.nn.Linear)}
+        layers = measured_layers(model)
 
         def before(*_) -> None:
-            self._before = {i: layer.weight.detach().clone() for i, layer in linear.items()}
+            self._before = {path: layer.weight.detach().clone() for path, layer in layers.items()}
 
         def after(*_) -> None:
-            for i, layer in linear.items():
-                old = self._before[i]
+            for path, layer in layers.items():
+                old = self._before[path]
                 scale = float(old.norm())
-                self.ratios[i] = float((layer.weight.detach() - old).norm()) / scale if scale else math.inf
+                self.ratios[path] = float((layer.weight.detach() - old).norm()) / scale if scale else math.inf
             self._disarm()
 
         self._disarm()

@@ -76,7 +76,8 @@ def image_size(options: dict[str, Any]) -> tuple[int, int, int]:
 
 
 def script_data(options: dict[str, Any]) -> str:
-    """The exported script's lines that read the folder (and the validation folder, or split)."""
+    """The exported script's lines that read the folder (and the validation folder, or split;
+    and the test folder)."""
     arguments = ", ".join(f"{k}={v!r}" for k, v in folder_arguments(options).items())
     lines = [f"x, y, classes = load_image_folder({arguments})"]
     if options["val_path"]:
@@ -86,6 +87,10 @@ def script_data(options: dict[str, Any]) -> str:
                   f"x_val, y_val, _ = load_image_folder({val})  # the validation folder"]
     else:
         lines.append("x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)")
+    if options["test_path"]:
+        test = ", ".join(f"{k}={v!r}" for k, v in
+                         folder_arguments({**options, "path": options["test_path"]}).items())
+        lines.append(f"x_test, y_test, _ = load_image_folder({test})  # the test folder")
     return "\n".join(lines)
 
 
@@ -95,11 +100,12 @@ def describe_images(options: dict[str, Any]) -> dict[str, Any]:
     if not options["path"]:
         raise UserFacingError("task.path: give the folder of class subfolders")
     classes = _class_names("task.path", options["path"])
-    if options["val_path"]:
-        val = _class_names("task.val_path", options["val_path"])
-        if val != classes:
-            raise UserFacingError(f"task.val_path: its class subfolders ({', '.join(val)}) are not "
-                                  f"those of task.path ({', '.join(classes)})")
+    for field in ("val_path", "test_path"):
+        if options[field]:
+            other = _class_names(f"task.{field}", options[field])
+            if other != classes:
+                raise UserFacingError(f"task.{field}: its class subfolders ({', '.join(other)}) are not "
+                                      f"those of task.path ({', '.join(classes)})")
     if len(classes) < 2:
         raise UserFacingError(f"task.path: {_absolute(options['path'])} has one class subfolder "
                               f"only ({classes[0]}); classification needs at least two")
@@ -129,22 +135,29 @@ def _absolute(path: str) -> str:
 
 def images_dataset(config):
     """The images task's Dataset: the folder split with the config's seed, or the folder for
-    training and task.val_path for validation (UserFacingError naming the folder or file)."""
+    training and task.val_path for validation; task.test_path, when given, is the test set
+    (UserFacingError naming the folder or file)."""
     import torch
 
     from tui_trainer.engine.data import Dataset, check_split, split
 
     options = config.task.params
+    x_test = y_test = None
+    field = "task.path"
     try:
         x, y, classes = load_image_folder(**folder_arguments(options))
         if options["val_path"]:
+            field = "task.val_path"
             x_val, y_val, _ = load_image_folder(**folder_arguments({**options, "path": options["val_path"]}))
             x_train, y_train = x, y
+        if options["test_path"]:
+            field = "task.test_path"
+            x_test, y_test, _ = load_image_folder(**folder_arguments({**options, "path": options["test_path"]}))
     except ValueError as exc:
-        raise UserFacingError(f"task.path: {exc}") from None
+        raise UserFacingError(f"{field}: {exc}") from None
     if not options["val_path"]:
         check_split(len(x), config.training.val_split, "images")
         x_train, y_train, x_val, y_val = split(x, y, config.training.val_split,
                                                torch.Generator().manual_seed(config.training.seed))
     return Dataset(x_train, y_train, x_val, y_val, len(classes), image_size=image_size(options),
-                   class_names=classes)
+                   class_names=classes, x_test=x_test, y_test=y_test)

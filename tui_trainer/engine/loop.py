@@ -26,6 +26,9 @@ from tui_trainer.engine.components import autocast_dtype, build_loss, build_opti
 from tui_trainer.engine.control import RunControl, ViewRequest, wait_for_change
 from tui_trainer.engine.data import Dataset, build_dataset
 from tui_trainer.engine.devices import describe, resolve_device
+from tui_trainer.engine.evaluation import (
+    Confusion, Mistakes, class_names, confusion_of, mistakes_of, predict, predicts_classes,
+)
 from tui_trainer.engine.distributed import Ranks
 from tui_trainer.engine.events import (
     Callback, ChangeMade, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunFailed,
@@ -36,7 +39,7 @@ from tui_trainer.engine.hooks import (
 )
 from tui_trainer.engine.memory import keep_loaded_out_of_collections
 from tui_trainer.engine.models import model_for, param_count
-from tui_trainer.engine.preflight import checked_scheduler, prepare, weights_diverged
+from tui_trainer.engine.preflight import check_model, checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.state import EpochPart, RunState
 from tui_trainer.engine.views import NetworkView
@@ -273,10 +276,13 @@ class Trainer:
         data = build_dataset(cfg)
         self.head = head_of(cfg).head
         torch.manual_seed(training.seed)
-        self.model = model_for(cfg, data.features, data.classes, data.image_size).to(self.device)
+        self.model = model_for(cfg, data.features, data.classes, data.image_size)
+        check_model(cfg, self.model)
+        self.model = self.model.to(self.device)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.data = self._shape_targets(data).to(self.device)
+        self.data = shape_targets(data, self.head).to(self.device)
         self.n_train, self.n_val = len(self.data.x_train), len(self.data.x_val)
+        self.n_test = 0 if self.data.x_test is None else len(self.data.x_test)
         self.batch_size = self.n_train if training.batch_size == "full" else min(training.batch_size,
                                                                                   self.n_train)
         self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
@@ -358,13 +364,6 @@ class Trainer:
     @property
     def _total_steps(self) -> int | None:
         return None if self.epochs is None else self.epochs * self.steps_per_epoch
-
-    def _shape_targets(self, data: Dataset) -> Dataset:
-        """BCE-style losses take float (N, 1) targets; class-index losses take int64 (N,)."""
-        if self.head in ("probability", "logit"):
-            data.y_train = data.y_train.float().unsqueeze(1)
-            data.y_val = data.y_val.float().unsqueeze(1)
-        return data
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -475,6 +474,7 @@ class Trainer:
             config=self.config, run_dir=self.run_dir, device=str(self.device),
             device_name=describe(self.device), threads=self.threads,
             param_count=param_count(self.model), train_size=self.n_train, val_size=self.n_val,
+            test_size=self.n_test,
             epochs=epochs, steps_per_epoch=self.steps_per_epoch,
             total_steps=self._total_steps, start_epoch=self.state.next_epoch,
             start_step=self.state.global_step, class_names=self.data.class_names))
@@ -773,6 +773,8 @@ class Trainer:
 
     def _result(self) -> RunResult:
         final = FinalMetrics()
+        confusion: dict[str, Confusion] = {}
+        mistakes: dict[str, Mistakes] = {}
         if self.reason != "failed":
             try:
                 final.train_loss, final.train_accuracy, final.train_r2 = self.evaluate(
@@ -780,6 +782,10 @@ class Trainer:
                 if self.n_val:
                     final.val_loss, final.val_accuracy, final.val_r2 = self.evaluate(
                         self.data.x_val, self.data.y_val, self.val_sst)
+                if self.n_test:  # the test set's one use: the weights the run ends with
+                    final.test_loss, final.test_accuracy, final.test_r2 = self.evaluate(
+                        self.data.x_test, self.data.y_test, kernel.sum_of_squares(self.data.y_test))
+                confusion, mistakes = self._mistakes()
             except Exception as exc:  # a broken user loss fails here too; keep what we have
                 if self.reason != "diverged":  # BCE refuses the NaN outputs of a diverged model
                     self.reason, self.message = "failed", f"evaluation failed: {type(exc).__name__}: {exc}"
@@ -796,17 +802,46 @@ class Trainer:
             samples_per_second=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
             run_dir=self.run_dir, steps=list(self.steps), compile_seconds=self.compile_seconds,
             class_names=self.data.class_names, path=path,
-            point=arena.summary(final.train_loss) if arena is not None else None)
+            point=arena.summary(final.train_loss) if arena is not None else None,
+            confusion=confusion, mistakes=mistakes)
+
+    def _mistakes(self) -> tuple[dict[str, Confusion], dict[str, Mistakes]]:
+        """A classifier's confusion matrix and misclassified samples on the validation and test
+        sets, by split (empty for regression; on rank 0 alone under torchrun: it reports)."""
+        if (not predicts_classes(self.config, self.data, self.head) or self.reason == "diverged"
+                or (self.ranks is not None and self.ranks.rank != 0)):
+            return {}, {}
+        names = class_names(self.data, self.config)
+        confusion, mistakes = {}, {}
+        for split in ("val", "test"):
+            held = self.data.split_of(split)
+            if held is not None:
+                predictions = predict(self.model, *held, self.head, split, self.eval_mode)
+                confusion[split] = confusion_of(predictions, names)
+                mistakes[split] = mistakes_of(predictions, names)
+        return confusion, mistakes
 
     def learned_line(self) -> dict[str, float] | None:
         """For a task whose spec names a true line, with a model of one nn.Linear: the learned
         weight and bias next to the truth."""
         truth = self.config.task_spec.line_truth
-        if truth is None or len(layers := list(self.model)) != 1:
+        if (truth is None or not isinstance(self.model, torch.nn.Sequential)
+                or len(layers := list(self.model)) != 1 or not isinstance(layers[0], torch.nn.Linear)):
             return None
         options = self.config.task.params
         return {"weight": layers[0].weight.item(), "bias": layers[0].bias.item(),
                 "true_weight": options[truth[0]], "true_bias": options[truth[1]]}
+
+
+def shape_targets(data: Dataset, head: str) -> Dataset:
+    """The data with targets as the loss takes them: BCE-style losses (heads ``probability``
+    and ``logit``) float (N, 1), class-index losses int64 (N,) as the data holds them."""
+    if head in ("probability", "logit"):
+        for split in ("train", "val", "test"):
+            y = getattr(data, f"y_{split}")
+            if y is not None:
+                setattr(data, f"y_{split}", y.float().unsqueeze(1))
+    return data
 
 
 def train(config: Config, callbacks: Iterable[Callback] = (), control: RunControl | None = None,

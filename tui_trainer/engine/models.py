@@ -8,7 +8,7 @@ import torch.nn as nn
 
 from tui_trainer.catalog.arena import SURFACES
 from tui_trainer.config import Config, ModelConfig
-from tui_trainer.engine.components import head_of
+from tui_trainer.engine.components import head_of, make_user_model
 from tui_trainer.engine.data import build_dataset
 from tui_trainer.engine import surfaces
 
@@ -56,15 +56,21 @@ def model_for(config: Config, features: int, classes: int | None,
               image_size: tuple[int, int, int] | None = None) -> nn.Module:
     """The network a config trains on data of ``features`` inputs (images of ``image_size``) and
     ``classes`` classes: its loss decides the output layer, and the mistake lab may add a softmax
-    or sigmoid the loss does not want. An arena task's model is its 2-D point on the function."""
+    or sigmoid the loss does not want. A model of your own (``model.kind = "file"``) is your
+    class made with ``model.args``; its output must fit the loss as it is (the pre-flight
+    checks). An arena task's model is its 2-D point on the function."""
     if config.task_spec.traits.point:
         return arena_point(config)
     head = head_of(config)
-    model = build_model(config.model, features, head.output_size(classes), head.head, image_size)
-    if config.lab.softmax_before_loss:
-        model.append(nn.Softmax(dim=1))
-    if config.lab.sigmoid_before_bce_logits:
-        model.append(nn.Sigmoid())
+    if config.model.kind == "file":
+        model = make_user_model(config.model.path, config.model.args)
+    else:
+        model = build_model(config.model, features, head.output_size(classes), head.head, image_size)
+    after = [nn.Softmax(dim=1)] * config.lab.softmax_before_loss + [nn.Sigmoid()] * config.lab.sigmoid_before_bce_logits
+    if after and isinstance(model, nn.Sequential):
+        model.extend(after)
+    elif after:
+        model = nn.Sequential(model, *after)
     return model
 
 
@@ -75,23 +81,35 @@ def arena_point(config: Config) -> surfaces.Point:
     return surfaces.Point(getattr(surfaces, surface.name), options["start"], **surface.function_params(options))
 
 
-def saved_model(config: Config, state: dict) -> nn.Sequential:
+def quiet_model(config: Config, features: int, classes: int | None,
+                image_size: tuple[int, int, int] | None = None) -> nn.Module:
+    """``model_for`` without memory or random numbers used up, to size or load a model: the
+    catalog's models on the meta device; a model of your own for real on the CPU with the
+    random state put back (its code may not run on the meta device)."""
+    if config.model.kind == "file" and not config.task_spec.traits.point:
+        with torch.random.fork_rng(devices=[]):
+            return model_for(config, features, classes, image_size)
+    with torch.device("meta"):
+        return model_for(config, features, classes, image_size)
+
+
+def saved_model(config: Config, state: dict) -> nn.Module:
     """The model of a checkpoint's ``state`` (saved with ``config``), shaped as its run found
-    the data (user data decides features and classes), before its weights are loaded."""
+    the data (user data decides features and classes), before its weights are loaded; built by
+    ``quiet_model`` (load its weights with ``assign=True``)."""
     shape = state.get("data") or {"features": config.task_spec.features, "classes": config.classes}
-    return model_for(config, shape["features"], shape["classes"], config.task_spec.image_size)
+    return quiet_model(config, shape["features"], shape["classes"], config.task_spec.image_size)
 
 
 def planned_param_count(config: Config) -> int:
-    """The parameter count of the config's model, before training, built without memory or
-    random numbers. User data (a task with its own loader) is read to size it; built-in tasks
-    know their size (nothing is downloaded)."""
+    """The parameter count of the config's model, before training, built by ``quiet_model``.
+    User data (a task with its own loader) is read to size it; built-in tasks know their size
+    (nothing is downloaded)."""
     spec = config.task_spec
     data = build_dataset(config) if spec.loader else None
-    with torch.device("meta"):
-        if data is not None:
-            return param_count(model_for(config, data.features, data.classes, data.image_size))
-        return param_count(model_for(config, spec.features, config.classes, spec.image_size))
+    if data is not None:
+        return param_count(quiet_model(config, data.features, data.classes, data.image_size))
+    return param_count(quiet_model(config, spec.features, config.classes, spec.image_size))
 
 
 def param_count(model: nn.Module) -> int:

@@ -15,7 +15,7 @@ import torch
 
 from tui_trainer.engine.checks import refused
 from tui_trainer.config import Config, epoch_limit
-from tui_trainer.engine.components import build_optimizer, build_scheduler, describe_raised
+from tui_trainer.engine.components import build_optimizer, build_scheduler, describe_raised, head_of
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 
 if TYPE_CHECKING:
@@ -61,13 +61,85 @@ def preflight(trainer: Trainer) -> None:
         _loss_and_step(trainer)
 
 
+def model_problem(model: torch.nn.Module) -> str | None:
+    """What makes a model untrainable before it runs: no parameters, parameters that are not
+    floating-point (an optimizer steps floats only), none that requires a gradient."""
+    params = dict(model.named_parameters())
+    if not params:
+        return "has no parameters for the optimizer to train (nn.Parameter, or layers such as nn.Linear)"
+    whole = [f"{name} ({str(p.dtype).removeprefix('torch.')})" for name, p in params.items()
+             if not p.is_floating_point()]
+    if whole:
+        return (f"has parameters that are not floating-point: {', '.join(whole[:3])}; an optimizer "
+                "steps float parameters only (make them float32, or register them as buffers)")
+    if not any(p.requires_grad for p in params.values()):
+        return "has no parameter that requires a gradient (all frozen: requires_grad=False)"
+    return None
+
+
+def check_model(config: Config, model: torch.nn.Module) -> None:
+    """Raise ConfigError, naming the model (its file and class), when ``model_problem`` finds one."""
+    problem = model_problem(model)
+    if problem:
+        raise ConfigError([FieldError(_model_field(config), f"{_model_name(config)} {problem}")])
+
+
+def _model_field(config: Config) -> str:
+    return "model.path" if config.model.kind == "file" else "model.kind"
+
+
+def _model_name(config: Config) -> str:
+    return config.model.path if config.model.kind == "file" else f"the {config.model.kind} model"
+
+
+#: What each head asks of a model's output, in words.
+HEAD_OUTPUTS = {
+    "value": "one value per sample", "logits": "one raw score (logit) per class",
+    "log-probs": "log-probabilities (log_softmax) per class", "probability": "one probability (after a sigmoid)",
+    "logit": "one raw score (logit)",
+}
+
+
+def _output_problem(config: Config, trainer: Trainer, out, xb: torch.Tensor) -> str | None:
+    """Why a model of your own's output on a batch does not fit the task and the loss."""
+    n = len(xb)
+    gives = f"gives {_shape(out)} for a batch of {n} (inputs {_shape(xb)})"
+    if not isinstance(out, torch.Tensor):
+        return f"{gives}; forward must return one tensor"
+    if not out.is_floating_point():
+        return f"{gives}; forward must return floating-point numbers"
+    head = trainer.head
+    size = head_of(config).output_size(trainer.data.classes)
+    if head in HEAD_OUTPUTS and tuple(out.shape) != (n, size):
+        task = config.task_spec
+        has = (f"task {task.name} is regression" if task.kind == "regression"
+               else f"task {task.name} has {trainer.data.classes} classes")
+        return (f"{gives}; {has} and {config.loss.name} needs {HEAD_OUTPUTS[head]}: ({n}, {size})")
+    return None
+
+
 def _loss_and_step(trainer: Trainer) -> None:
     config = trainer.config
-    model = copy.deepcopy(trainer.model).train()
+    own = config.model.kind == "file"
+    try:
+        model = copy.deepcopy(trainer.model).train()
+    except Exception as exc:
+        raise ConfigError([FieldError(_model_field(config), f"{_model_name(config)} cannot be copied for "
+                                      f"the pre-flight (copy.deepcopy {describe_raised(exc)})")]) from None
     n = min(trainer.batch_size, PREFLIGHT_SAMPLES)
     xb, yb = trainer.data.x_train[:n], trainer.data.y_train[:n]
-    out = model(xb)
-    shapes = (f"the model gives {_shape(out)} for a batch of {n}, the targets are {_shape(yb)}")
+    try:
+        out = model(xb)
+    except BaseException as exc:  # user code may sys.exit or raise KeyboardInterrupt
+        if not own:
+            raise
+        raise ConfigError([FieldError("model.path", f"{config.model.path}: forward {describe_raised(exc)} on "
+                                      f"a batch of {n} (inputs {_shape(xb)})")]) from None
+    problem = _output_problem(config, trainer, out, xb) if own else None
+    if problem:
+        raise ConfigError([FieldError("model.path", f"{config.model.path} {problem}")])
+    model_name = f"the model ({config.model.path})" if own else "the model"
+    shapes = (f"{model_name} gives {_shape(out)} for a batch of {n}, the targets are {_shape(yb)}")
     try:
         loss = trainer.loss_fn(out, yb)
     except BaseException as exc:  # user code may sys.exit or raise KeyboardInterrupt

@@ -45,7 +45,7 @@ STEP_KEYS = frozenset(("step", "epoch", "train_loss"))
 def check_run_folder(checkpoint: Checkpoint, changeable: tuple[str, ...]) -> None:
     """Raise UserFacingError unless ``checkpoint`` can continue the run in its folder (fields in
     ``changeable`` may differ between the folder's config and the checkpoint's)."""
-    from tui_trainer.engine.checkpoint import config_differences
+    from tui_trainer.engine.checkpoint import check_code_unchanged, config_differences
 
     path, state = checkpoint.path, checkpoint.state
     _check_types(path, state, STATE_TYPES)
@@ -58,6 +58,7 @@ def check_run_folder(checkpoint: Checkpoint, changeable: tuple[str, ...]) -> Non
         config = resolve(state["config"])
     except ConfigError as exc:
         raise UserFacingError(f"{path} holds a config tui-trainer refuses: {exc.problems[0]}") from None
+    check_code_unchanged(path, state, config)  # before the model's file is imported
     _check_weights(path, state, config)
     folder = path.parent
     config_file = folder / CONFIG_FILE
@@ -97,11 +98,10 @@ def _check_types(path: Path, state: dict[str, Any], types: dict[str, Any], where
 
 
 def _check_weights(path: Path, state: dict[str, Any], config) -> None:
-    """The weights and optimizer state fit the model the config builds (checked on the meta
-    device: no memory, no random numbers)."""
+    """The weights and optimizer state fit the model the config builds (``quiet_model``: for the
+    catalog's models on the meta device, no memory, no random numbers)."""
     try:
-        with torch.device("meta"):
-            model = saved_model(config, state)
+        model = saved_model(config, state)
         with warnings.catch_warnings():  # "copying into a meta parameter is a no-op": the point
             warnings.simplefilter("ignore", UserWarning)
             model.load_state_dict(state["model"])  # checks keys and shapes, copies nothing

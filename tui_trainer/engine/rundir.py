@@ -1,6 +1,6 @@
 """Run directories: config.toml, history.jsonl (flushed each epoch), steps.jsonl, summary.json,
-view.json (the picture of a task that has one, ``engine.views``) and model.pt when the model is
-saved.
+view.json (the picture of a task that has one, ``engine.views``), mistakes.json (a classifier's
+misclassified samples, ``engine.evaluation``) and model.pt when the model is saved.
 
 A run killed mid-way leaves every finished epoch readable.
 """
@@ -27,8 +27,10 @@ CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE = "config.toml", "history.js
 CHECKPOINT_FILE = "model.pt"
 #: The final picture of a run whose task has one (``tui_trainer.engine.views``).
 VIEW_FILE = "view.json"
+#: A classifier's misclassified samples on its validation and test sets (``engine.evaluation``).
+MISTAKES_FILE = "mistakes.json"
 #: Every file a run folder holds: exports never write over them.
-RUN_FILES = (CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE, CHECKPOINT_FILE, VIEW_FILE)
+RUN_FILES = (CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE, CHECKPOINT_FILE, VIEW_FILE, MISTAKES_FILE)
 
 
 def default_runs_dir() -> Path:
@@ -98,8 +100,12 @@ class RunDirectoryWriter(Callback):
         summary = result.as_json()
         summary.pop("history")
         result = event.result
+        files = {SUMMARY_FILE: json.dumps(summary, indent=2)}
+        if result.mistakes:
+            files[MISTAKES_FILE] = json.dumps({split: found.as_json() for split, found in result.mistakes.items()})
         try:
-            write_text(self.path / SUMMARY_FILE, json.dumps(summary, indent=2), SUMMARY_FILE)
+            for name, text in files.items():
+                write_text(self.path / name, text, name)
         except UserFacingError as exc:  # e.g. a full disk: the history written so far stays readable
             result.message += f"; {exc}"
         for handle in (self._history, self._steps):

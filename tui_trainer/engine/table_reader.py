@@ -138,7 +138,8 @@ def table_arguments(options: dict[str, Any]) -> dict[str, Any]:
     features = [f.strip() for f in options["features"].split(",") if f.strip()]
     return {"path": str(Path(options["path"]).expanduser().absolute()) if options["path"] else "",
             "target": options["target"], "kind": options["kind"], "features": features,
-            "delimiter": options["delimiter"], "missing": options["missing"]}
+            "delimiter": options["delimiter"], "missing": options["missing"],
+            "test_path": str(Path(options["test_path"]).expanduser().absolute()) if options["test_path"] else ""}
 
 
 def describe_csv(options: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +156,8 @@ def describe_csv(options: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             columns = ""
         raise UserFacingError(f"task.target: give the column to predict{columns}")
-    stamp = (file.stat().st_mtime_ns, file.stat().st_size) if file.is_file() else None
+    stamp = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.is_file() else None
+                  for f in (file, Path(arguments["test_path"] or file)))
     return _describe(stamp, tuple((k, tuple(v) if isinstance(v, list) else v)
                                   for k, v in arguments.items()))
 
@@ -167,17 +169,26 @@ def _describe(stamp, arguments: tuple) -> dict[str, Any]:
         frame = read_table(values["path"], values["delimiter"])
         plan = plan_table(frame, values["path"], values["target"], values["kind"],
                           values["features"], values["missing"])
+        if values["test_path"]:  # the test table: readable, with the columns the model takes
+            test = read_table(values["test_path"], values["delimiter"])
+            absent = [c for c in [values["target"], *plan["numeric"], *plan["categorical"]]
+                      if c not in test.columns]
+            if absent:
+                raise ValueError(f"{values['test_path']}: no column {absent[0]!r} (task.test_path needs the "
+                                 f"columns of {Path(values['path']).name})")
     except ValueError as exc:
-        raise UserFacingError(f"{_field_of(str(exc))}: {exc}") from None
+        message = str(exc)
+        field = "task.test_path" if values["test_path"] and message.startswith(values["test_path"]) else field_of(message)
+        raise UserFacingError(f"{field}: {exc}") from None
     classes = plan["classes"]
     kind = "regression" if classes is None else "binary" if len(classes) == 2 else "multiclass"
     return {"kind": kind, "classes": None if classes is None else len(classes),
             "note": plan["decision"], "details": column_summary(frame)}
 
 
-def _field_of(message: str) -> str:
-    """The option a message of ``read_table``/``plan_table`` is about."""
-    for words, field in (("task.features", "task.features"), ("task.missing", "task.missing"),
+def field_of(message: str) -> str:
+    """The option a message of ``read_table``/``plan_table``/``load_table`` is about."""
+    for words, field in (("task.test_path", "task.test_path"), ("task.features", "task.features"), ("task.missing", "task.missing"),
                          ("task.kind", "task.kind"), ("task.target", "task.target"),
                          ("the target", "task.target")):
         if words in message:

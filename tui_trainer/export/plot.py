@@ -3,13 +3,15 @@ accuracy or R^2, and the learning rate, drawn with matplotlib as PNG or SVG; sev
 comparison) in one figure, each in its own color named by what differs; and the run's picture
 when its task has one (``engine.views``, kept in the run folder's view.json): the decision
 boundary of a 2-D classifier over its samples, or the data with the model's curve (and, for
-tutorial 003's line, the learned and the true line). Several runs' pictures form a second row.
+tutorial 003's line, the learned and the true line), and a classifier's confusion matrix (test
+set, else validation, from its summary). Several runs' pictures form a second row.
 Arena runs (a point on a function) draw the function with each run's path in place of the
 accuracy."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +65,15 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
         if len(records) > 1 else [r.path.name for r in records]
     drawn = [(label, frame) for record, label in zip(records, labels)
              if (frame := _picture(record, (pictures or {}).get(record.path))) is not None]
+    drawn += [(label, confusion) for record, label in zip(records, labels)
+              if (confusion := _confusion(record)) is not None]
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, no display needed
     import matplotlib.pyplot as plt
 
-    beside = len(records) == 1 and drawn  # one run's picture is a fourth panel
-    columns = 4 if beside else 3
+    beside = len(records) == 1 and drawn  # one run's picture (and confusion matrix) are panels beside
+    columns = 3 + len(drawn) if beside else 3
     rows = 0 if beside else math.ceil(len(drawn) / PICTURES_PER_ROW)
     figure = plt.figure(figsize=(4.6 * columns, 4.2 * (1 + rows)), layout="constrained")
     top, *below = figure.subfigures(1 + rows, 1) if rows else [figure]
@@ -98,7 +102,8 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
     if arena:
         DRAWERS[arena.view](axes[2], arena)
     if beside:
-        _draw_picture(axes[3], drawn[0][1], "")
+        for axis, (_, frame) in zip(axes[3:], drawn):
+            _draw_picture(axis, frame, "")
     for index, row in enumerate(below):
         part = drawn[index * PICTURES_PER_ROW:(index + 1) * PICTURES_PER_ROW]
         axes_row = row.subplots(1, PICTURES_PER_ROW)
@@ -166,7 +171,10 @@ def _picture(record: RunRecord, given: Any):
 
 
 def _draw_picture(axis, frame, label: str) -> None:
-    """A run's picture (a frame of its view), by its view's drawer."""
+    """A run's picture (a frame of its view), by its view's drawer, or a confusion matrix."""
+    if isinstance(frame, SplitConfusion):
+        _draw_confusion(axis, frame, label)
+        return
     DRAWERS[frame.kind](axis, frame, label)
 
 
@@ -205,6 +213,45 @@ def _draw_fit(axis, frame, label: str) -> None:
         axis.plot([low, high], [w * low + b, w * high + b], ":", color="black", label=f"true: y = {w:.4g}x + {b:.4g}")
     axis.set(title=f"{label}the fit, epoch {frame.epoch}", xlabel="x", ylabel="y")
     axis.legend(fontsize="small")
+
+
+@dataclass
+class SplitConfusion:
+    """A run's confusion matrix on one split, as its summary holds it."""
+
+    split: str
+    classes: list[str]
+    matrix: list[list[int]]
+
+
+def _confusion(record: RunRecord) -> SplitConfusion | None:
+    """A classifier's confusion matrix from its summary: the test set's when it has one, else
+    validation's (None for regression, or a run without a summary)."""
+    matrices = (record.summary or {}).get("confusion") or {}
+    for split in ("test", "val"):
+        found = matrices.get(split)
+        if isinstance(found, dict) and found.get("classes") and found.get("matrix"):
+            return SplitConfusion(split, list(found["classes"]), found["matrix"])
+    return None
+
+
+def _draw_confusion(axis, confusion: SplitConfusion, label: str) -> None:
+    """Rows: the true class, columns: the predicted one, shaded by the share of the row (the
+    counts written in when the classes are few)."""
+    rows = [[v / max(1, sum(row)) for v in row] for row in confusion.matrix]
+    n = len(confusion.classes)
+    axis.imshow(rows, cmap="Blues", vmin=0, vmax=1, aspect="equal")
+    if n <= 12:
+        for r, row in enumerate(confusion.matrix):
+            for c, value in enumerate(row):
+                axis.text(c, r, str(value), ha="center", va="center", fontsize="small",
+                          color="white" if rows[r][c] > 0.5 else "black")
+    names = [name[:12] for name in confusion.classes] if n <= 20 else [""] * n
+    axis.set_xticks(range(n), names, rotation=90 if n > 4 else 0, fontsize="small")
+    axis.set_yticks(range(n), names, fontsize="small")
+    total, correct = sum(map(sum, confusion.matrix)), sum(r[i] for i, r in enumerate(confusion.matrix))
+    axis.set(title=f"{label}confusion ({confusion.split}: {correct}/{total} right)", xlabel="predicted",
+             ylabel="true")
 
 
 def _arena_config(records: list[RunRecord]) -> Config | None:

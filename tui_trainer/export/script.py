@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import math
+import symtable
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ import torch.nn as nn
 
 from tui_trainer.catalog.arena import SURFACES
 from tui_trainer.catalog.lab import MISTAKES
-from tui_trainer.catalog.losses import LOSSES, user_loss_parts
+from tui_trainer.catalog.losses import LOSSES, user_class_parts, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.changes import EPOCHS_FIELD
@@ -34,7 +35,7 @@ from tui_trainer.engine import kernel, plane, surfaces
 from tui_trainer.engine.components import AUTOCAST_DTYPES, head_of
 from tui_trainer.engine.custom_loss import CustomLoss
 from tui_trainer.engine.loop import SMALL_STEP_WORK
-from tui_trainer.engine.models import model_for, param_count
+from tui_trainer.engine.models import param_count, quiet_model
 from tui_trainer.outputs import output_path, write_text
 from tui_trainer.schema import show_value
 
@@ -47,7 +48,8 @@ class _Shape:
     n_val: int
     batch: int
     params: int
-    model: nn.Sequential
+    model: nn.Module
+    n_test: int = 0
 
     @property
     def steps(self) -> int:
@@ -74,6 +76,7 @@ def script_text(config: Config, filename: str = "train.py") -> str:
         _processes(config),
         _kernel_source(),
         *_copied_sources(config),
+        _user_model_source(config),
         _data(config),
         _model(config, shape),
         _components(config, shape),
@@ -92,12 +95,12 @@ def script_text(config: Config, filename: str = "train.py") -> str:
 
 def _measure(config: Config) -> _Shape:
     data = engine_data.build_dataset(config)
-    with torch.device("meta"):  # only its layers and size are needed: no memory, no random numbers
-        model = model_for(config, data.features, data.classes, data.image_size)
+    model = quiet_model(config, data.features, data.classes, data.image_size)  # its layers and size
     n_train = len(data.x_train)
     size = config.training.batch_size
     batch = n_train if size == "full" else min(size, n_train)
-    return _Shape(n_train, len(data.x_val), batch, param_count(model), model)
+    return _Shape(n_train, len(data.x_val), batch, param_count(model), model,
+                  0 if data.x_test is None else len(data.x_test))
 
 
 # -- pieces of the script ------------------------------------------------------------------------
@@ -118,7 +121,9 @@ def _imports(config: Config) -> str:
     lines = {"import math", "import os", "import sys"} | {f"import {name}" for name in _kernel_stdlib_imports()}
     if user_loss_parts(config.loss.name):
         lines.add("import importlib.util")
-    return "\n".join(sorted(lines)) + "\n\nimport torch\nimport torch.nn as nn"
+    future = ("from __future__ import annotations  # as your model's file has it\n\n"
+              if config.model.kind == "file" and _user_model_parts(config)[2] else "")
+    return future + "\n".join(sorted(lines)) + "\n\nimport torch\nimport torch.nn as nn"
 
 
 def _kernel_stdlib_imports() -> list[str]:
@@ -136,9 +141,13 @@ def _settings(config: Config, shape: _Shape) -> str:
              f"BATCH_SIZE = {shape.batch}  # samples per optimizer step"
              + (" (the whole training set)" if shape.batch >= shape.n_train else ""),
              f"VAL_SPLIT = {training.val_split!r}  # fraction of the samples held out for validation"
-             + (f" (100 % - task.{config.task_spec.split_option})" if config.task_spec.split_option else ""),
+             + (f" (100 % - task.{config.task_spec.split_option})" if config.task_spec.split_option else "")
+             + (" (of what the test split leaves)" if training.test_split else ""),
              f"MAX_GRAD_NORM = {None if training.grad_clip == 'off' else training.grad_clip!r}  "
              "# gradient clipping (None: off)"]
+    if training.test_split:
+        lines.insert(4, f"TEST_SPLIT = {training.test_split!r}  # fraction held out first as the test set, "
+                     "scored once at the end")
     if training.l1:
         lines.append(f"L1 = {training.l1!r}  # L1 regularization: L1 * sum(|w|) over the weights of the Linear "
                      "and Conv2d layers\n# (not the biases) joins the loss each step minimizes; the loss "
@@ -285,15 +294,27 @@ def _data(config: Config) -> str:
     elif task.data_source.points:
         lines += _plane_data(config)
     else:
-        lines += [f"x, y = {make}", "x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)"]
+        lines.append(f"x, y = {make}")
+        if config.training.test_split:
+            lines.append("x, y, x_test, y_test = split(x, y, TEST_SPLIT, g)  # the test set, held out first")
+        lines.append("x_train, y_train, x_val, y_val = split(x, y, VAL_SPLIT, g)")
+        if task.test_set == "t10k":
+            lines.append(make.replace("load_vision(", "x_test, y_test = load_vision(").replace(
+                f"limit={engine_data.vision_arguments(task.name, options)['limit']})", "limit=None, train=False)")
+                + "  # the t10k test files")
+    tested = _has_test(config)
+    sets = ("train", "val", "test") if tested else ("train", "val")
     if task.data_source.standardized:
-        lines.append("x_train, x_val = standardize(x_train, x_val)  # with the training split's statistics")
+        xs, ys = ", ".join(f"x_{s}" for s in sets), ", ".join(f"y_{s}" for s in sets)
+        lines.append(f"{xs} = standardize({xs})  # with the training split's statistics")
         if task.kind == "regression":
-            lines.append("y_train, y_val = standardize(y_train, y_val)")
+            lines.append(f"{ys} = standardize({ys})")
     if head_of(config).head in ("probability", "logit"):
         lines.append("# Binary cross-entropy takes float targets shaped like the model's output (N, 1).")
-        lines.append("y_train, y_val = y_train.float().unsqueeze(1), y_val.float().unsqueeze(1)")
-    lines.append("x_train, y_train, x_val, y_val = (t.to(device) for t in (x_train, y_train, x_val, y_val))")
+        lines.append(", ".join(f"y_{s}" for s in sets) + " = "
+                     + ", ".join(f"y_{s}.float().unsqueeze(1)" for s in sets))
+    names = ", ".join(f"x_{s}, y_{s}" for s in sets)
+    lines.append(f"{names} = (t.to(device) for t in ({names}))")
     lines.append("n_train = len(x_train)")
     return "\n".join(lines)
 
@@ -305,10 +326,13 @@ def _plane_data(config: Config) -> list[str]:
     return [
         f"# {options['samples']} points; noise {show_value(options['noise'])} % as the playground's "
         "slider (a fraction here)",
-        f"points, y = {make}(g, {', '.join(map(repr, engine_data.plane_arguments(config)))})",
+        f"points, y = {make}(g, {', '.join(map(repr, engine_data.plane_arguments(config)))})"] + ([
+        "points, y, points_test, y_test = split(points, y, TEST_SPLIT, g)  # the test set, held out first"]
+        if config.training.test_split else []) + [
         "points_train, y_train, points_val, y_val = split(points, y, VAL_SPLIT, g)",
         f"FEATURES = {options['features']!r}  # the model's inputs, computed from each point",
-        "x_train, x_val = expand_features(points_train, FEATURES), expand_features(points_val, FEATURES)"]
+        "x_train, x_val = expand_features(points_train, FEATURES), expand_features(points_val, FEATURES)"] + ([
+        "x_test = expand_features(points_test, FEATURES)"] if config.training.test_split else [])
 
 
 def _model(config: Config, shape: _Shape) -> str:
@@ -318,10 +342,105 @@ def _model(config: Config, shape: _Shape) -> str:
         settings = "".join(f", {name}={_py(value)}" for name, value in surface.function_params(options).items())
         return (f"# The model is one 2-D point on {surface.name}, starting at {tuple(options['start'])}.\n"
                 f"model = Point({surface.name}, {_py(options['start'])}{settings}).to(device)")
+    if config.model.kind == "file":
+        cls_name = _user_model_parts(config)[1]
+        arguments = ", ".join(f"{key}={_py(value)}" for key, value in config.model.args.items())
+        lab = [f"nn.{layer!r}" for layer in list(shape.model)[1:]] if _lab_wrapped(config) else []
+        return (f"your_model_class = define_{cls_name}()\n"
+                "torch.manual_seed(SEED)  # the same initial weights\n"
+                f"model = your_model_class({arguments})" + ("  # [model.args]" if arguments else "")
+                + ("" if not lab else f"\nmodel = nn.Sequential(model, {', '.join(lab)})  # LAB: after your model")
+                + "\nmodel = model.to(device)")
     layers = [f"nn.Linear({layer.in_features}, {layer.out_features})" if isinstance(layer, nn.Linear)
               else f"nn.{layer!r}" for layer in shape.model]
     body = "".join(f"    {layer},\n" for layer in layers)
     return f"torch.manual_seed(SEED)  # the same initial weights\nmodel = nn.Sequential(\n{body}).to(device)"
+
+
+def _lab_wrapped(config: Config) -> bool:
+    """Whether the mistake lab puts a softmax or sigmoid after a model of your own."""
+    return config.lab.softmax_before_loss or config.lab.sigmoid_before_bce_logits
+
+
+def _user_model_parts(config: Config) -> tuple[Path, str, bool]:
+    """A model of your own: its file (absolute), its class name, and whether the file postpones
+    its annotations (``from __future__ import annotations``)."""
+    path, cls_name = user_class_parts(config.model.path)
+    file = Path(path).expanduser().resolve()
+    tree = ast.parse(file.read_text(encoding="utf-8"))
+    future = any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+                 and any(alias.name == "annotations" for alias in node.names) for node in tree.body)
+    return file, cls_name, future
+
+
+def _user_model_source(config: Config) -> str:
+    """A model of your own, copied into the script: the class and what it uses of its file (the
+    file's imports, functions, classes and constants the class needs, in the file's order),
+    inside a function that returns the class, so its names never meet the script's own."""
+    if config.model.kind != "file" or config.task_spec.traits.point:
+        return ""
+    file, cls_name, _ = _user_model_parts(config)
+    source = file.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    nodes = [node for node in ast.parse(source).body
+             if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
+    bound = [_bound_names(node) for node in nodes]
+    module = symtable.symtable(source, str(file), "exec")
+    needed, queue = {cls_name}, [cls_name]
+    while queue:
+        name = queue.pop()
+        for node, names in zip(nodes, bound):
+            if name in names or "*" in names:
+                for used in _used_names(node, module) - needed:
+                    needed.add(used)
+                    queue.append(used)
+    kept = [node for node, names in zip(nodes, bound) if names & needed or "*" in names]
+    text, previous = "", None
+    for node in kept:  # one blank line around definitions, none between other statements
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        if previous is not None:
+            text += "\n\n" if definition or previous or type(node) is not type(previous_node) else "\n"
+        text += "\n".join(lines[first - 1:node.end_lineno])
+        previous, previous_node = definition, node
+    body = textwrap.indent(text, "    ")
+    return (f"# Your model class {cls_name}, copied from {file} with what it uses there, so this\n"
+            f"# script runs without that file.\ndef define_{cls_name}():\n"
+            f'    """Your {cls_name} (its file\'s definitions live in here, apart from the script\'s)."""\n'
+            f"{body}\n\n    return {cls_name}")
+
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement binds (``*`` for ``from module import *``)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    names: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            names.update(alias.asname or alias.name.split(".")[0] for alias in child.names)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(child.name)
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            names.add(child.id)
+    return names
+
+
+def _used_names(node: ast.stmt, module: symtable.SymbolTable) -> set[str]:
+    """The module-level names a top-level statement reads: for a function or class, the globals
+    its body reads (``symtable``: not its parameters or locals) and the names in its
+    decorators, bases and signature; for other statements, every name they read."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+    outside = [*node.decorator_list, *getattr(node, "bases", []), *getattr(node, "keywords", []),
+               *([node.args, node.returns] if not isinstance(node, ast.ClassDef) else [])]
+    names = {child.id for part in outside if part is not None for child in ast.walk(part)
+             if isinstance(child, ast.Name)}
+    tables = [t for t in module.get_children() if t.get_name() == node.name and t.get_lineno() == node.lineno]
+    while tables:
+        table = tables.pop()
+        names |= {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+        tables += table.get_children()
+    return names
 
 
 def _components(config: Config, shape: _Shape) -> str:
@@ -541,6 +660,10 @@ def _final(config: Config, shape: _Shape) -> str:
     if shape.n_val:
         lines.append(f"val_loss, val_{metric} = scores(x_val, y_val)")
         shown += f" - val_loss: {{val_loss:.10g}} - val_{metric}: {{val_{metric}:.4f}}"
+    if shape.n_test:
+        lines.append(f"# The test set, held out from all of the above, scored once on the final weights.")
+        lines.append(f"test_loss, test_{metric} = scores(x_test, y_test)")
+        shown += f" - test_loss: {{test_loss:.10g}} - test_{metric}: {{test_{metric}:.4f}}"
     lines.append(f"say({shown}\")")
     truth = _line_truth(config)
     if truth:
@@ -557,7 +680,14 @@ def _line_truth(config: Config) -> tuple[str, str] | None:
     """The task's options holding the true line when the model is one nn.Linear (the engine then
     reports the learned w and b), else None."""
     truth = config.task_spec.line_truth
-    return truth if truth and not config.model.hidden else None
+    return truth if truth and config.model.kind != "file" and not config.model.hidden else None
+
+
+def _has_test(config: Config) -> bool:
+    """Whether the config's data has a test set."""
+    task = config.task_spec
+    return bool(config.training.test_split or task.test_set == "t10k"
+                or (task.test_set == "test_path" and config.task.params["test_path"]))
 
 
 def _data_seed(config: Config) -> int:

@@ -29,7 +29,7 @@ async def test_the_arena_tab_is_offered_for_arena_tasks_only_as_the_form_changes
         assert offered(app)
         assert not app.form.choices["loss"].display and not app.form.model.display
         hidden = {row.param.name for row in app.form.training.rows if not row.display}
-        assert hidden == {"batch_size", "val_split"}
+        assert hidden == {"batch_size", "val_split", "test_split"}
         assert [row.param.name for row in app.form.choices["task"].param_rows] == [
             "start", "steps_per_epoch", "tolerance", "a", "b"]
         await ui.type("task.start", "a,b")
