@@ -37,6 +37,7 @@ from tui_trainer.compare import PlannedRun
 from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.rundir import default_runs_dir, list_runs, read_run
 from tui_trainer.errors import ConfigError
+from tui_trainer.fences.textual import HookedScreen, is_mounted
 from tui_trainer.formatting import number
 from tui_trainer.outputs import fresh_path
 
@@ -52,14 +53,13 @@ DEFAULT_SCRIPT_FILE = Path("train.py")
 WRITING = {"script": "export script", "model": "save model", "picture": "save picture"}
 
 
-class MainScreen(Screen):
+class MainScreen(HookedScreen):
     """The app's one screen. Its widgets were styled as they mounted a moment before Textual
     resumes it for the first time, so that first resume skips restyling every widget again."""
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+    def resuming(self, event: events.ScreenResume) -> None:
         if not self.stack_updates:
             event.refresh_styles = False
-        super()._on_screen_resume(event)
 
 
 class TrainerApp(App[int]):
@@ -142,7 +142,7 @@ class TrainerApp(App[int]):
         """Restyle ``node`` after a class change, unless it is not mounted yet: mounting styles
         it with the classes it has then. (Textual restyles at each class change, even of a widget
         still being built; the form's widgets set about 90 classes as they are built.)"""
-        if isinstance(node, Widget) and node not in self._registry:
+        if isinstance(node, Widget) and not is_mounted(self, node):
             return
         super().update_styles(node, animate)
 

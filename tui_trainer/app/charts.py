@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import plotext._utility as plotext_utility
 from rich.ansi import AnsiDecoder
 from rich.segment import Segment
 from rich.style import Style
@@ -27,6 +26,8 @@ from textual_plotext import PlotextPlot
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.pace import CHART_SHARE, Pace, Paced
 from tui_trainer.app.series import MinMaxSeries
+from tui_trainer.fences.plotext import ansi_codes, cell_rows, set_size
+from tui_trainer.fences.textual_plotext import theme_name
 from tui_trainer.formatting import number
 
 #: Line colors, in order, as RGB (plotext draws them; the legend's swatches use the same).
@@ -98,7 +99,7 @@ class Line:
 @cache
 def _cell_style(foreground: Any, style: Any, background: Any) -> Style:
     """The Rich style of plotext's colors for a cell, read from the ANSI codes plotext writes."""
-    codes = plotext_utility.colors_to_ansi(foreground, style, background)
+    codes = ansi_codes(foreground, style, background)
     spans = AnsiDecoder().decode_line(codes + "x").spans
     return spans[0].style if spans else Style.null()
 
@@ -145,17 +146,11 @@ class Plot(Paced, PlotextPlot):
     def _build(self, width: int, height: int) -> list[Strip]:
         # What textual-plotext's render does before plotext's build...
         plt = self.plt
-        plt.plotsize(width, height)
-        plt._set_size(width, height)
-        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        set_size(plt, width, height)
+        plt.theme(theme_name(self, self.app.theme))
         # ...and plotext's build, less turning the cells into an ANSI string.
-        plt._set_sizes()
-        plt._build_matrix()
-        matrix = plt.monitor.matrix
         lines = []
-        for row in reversed(matrix.Rows):
-            markers, colors = matrix.marker[row], list(zip(matrix.fullground[row], matrix.style[row],
-                                                            matrix.background[row]))
+        for markers, colors in cell_rows(plt):
             segments, start = [], 0
             for end in range(1, len(markers) + 1):
                 if end == len(markers) or colors[end] != colors[start]:

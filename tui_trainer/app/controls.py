@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from tui_trainer.fences.textual import (
+    FooterKey, footer_bindings_ready, footer_key_disabled, set_footer_key_disabled,
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class ControlsFooter(Footer):
     """The footer, rebuilt only when the keys it shows change. Textual's Footer rebuilds its keys
     at every change of the active bindings (each move of the focus between fields, a run starting
     or ending), and building them lays the screen out; a key only enabled or disabled is
-    restyled in place (FooterKey keeps that state in ``_disabled``: Textual 8.2, pinned)."""
+    restyled in place (``fences.textual``)."""
 
     shown: tuple = ()
 
@@ -96,7 +99,7 @@ class ControlsFooter(Footer):
         shown = tuple((key, binding, enabled, tooltip)
                       for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
                       if binding.show or key == palette)
-        if self._bindings_ready and (shown == self.shown or self._enable_in_place(shown)):
+        if footer_bindings_ready(self) and (shown == self.shown or self._enable_in_place(shown)):
             self.shown = shown
             return
         if screen.app.app_focus and self.is_attached and screen is self.screen:
@@ -113,7 +116,6 @@ class ControlsFooter(Footer):
         if set(keys) != set(enabled):
             return False
         for action, key in keys.items():
-            if key._disabled == enabled[action]:
-                key._disabled = not enabled[action]
-                key.set_class(key._disabled, "-disabled")
+            if footer_key_disabled(key) == enabled[action]:
+                set_footer_key_disabled(key, not enabled[action])
         return True

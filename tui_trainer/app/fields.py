@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tui_trainer.app.labels import label
 from tui_trainer.config import Text
+from tui_trainer.fences.textual import HookedInput
 from tui_trainer.schema import Param
 
 
@@ -214,15 +215,14 @@ class FieldRow(Widget):
             self.post_message(self.Changed(self))
 
 
-class FieldInput(Input):
+class FieldInput(HookedInput):
     """An Input whose typing never lays the screen out: its size is fixed by the form's CSS.
     Textual's Input grows its virtual size (a reactive that asks for a layout of the whole
     screen) with every key, which cost each key press a reflow of every field."""
 
-    def _watch_value(self, value: str) -> None:
+    def value_changing(self, value: str) -> None:
         # Set first without asking for a layout, so Input's own assignment finds no change.
         self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
-        super()._watch_value(value)
 
 
 def set_text(widget: Static, text: str) -> None:

@@ -17,6 +17,7 @@ from tui_trainer.engine.checks import refused
 from tui_trainer.config import Config, epoch_limit
 from tui_trainer.engine.components import build_optimizer, build_scheduler, describe_raised, head_of
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
+from tui_trainer.fences.torch import one_cycle_phases
 
 if TYPE_CHECKING:
     from tui_trainer.engine.loop import Trainer
@@ -170,7 +171,7 @@ def checked_scheduler(config: Config, optimizer: torch.optim.Optimizer, steps_pe
     choice, epochs = config.scheduler, epoch_limit(config.training.epochs)
     try:
         scheduler = build_scheduler(choice, optimizer, epochs, steps_per_epoch)
-        phases = (scheduler._schedule_phases  # torch's own phase ends; it divides by their lengths
+        phases = (one_cycle_phases(scheduler)  # torch's own phase ends; it divides by their lengths
                   if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR) else ())
         ends = [0.0] + [phase["end_step"] for phase in phases]
         if any(end == start for start, end in zip(ends, ends[1:])):

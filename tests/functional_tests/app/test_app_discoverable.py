@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 from textual.widgets import Checkbox, Footer
-from textual.widgets._footer import FooterKey
+from tui_trainer.fences.textual import FooterKey
 
 from tui_trainer.app import make_app
 from tui_trainer.app.controls import CONTROLS, ControlsFooter
