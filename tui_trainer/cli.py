@@ -46,7 +46,7 @@ FLAG_FIELDS = {
     "scheduler": "scheduler.name", "epochs": "training.epochs", "batch_size": "training.batch_size",
     "hidden": "model.hidden", "activation": "model.activation", "dropout": "model.dropout",
     "val_split": "training.val_split", "device": "training.device", "seed": "training.seed",
-    "data_dir": "task.data_dir",
+    "data_dir": "task.data_dir", "tensorboard": "logging.tensorboard",
 }
 
 
@@ -84,6 +84,7 @@ def _train_flags(train: argparse.ArgumentParser) -> None:
     train.add_argument("--dry-run", action="store_true",
                        help="validate, print the resolved config and exit without training")
     add_runs_dir_flag(train)
+    add_tensorboard_flag(train)
     train.add_argument("--save-model", action="store_true",
                        help=f"write {CHECKPOINT_FILE} (weights, config, optimizer state) into the run "
                        "folder when the run ends")
@@ -111,6 +112,7 @@ def _lab_flags(lab: argparse.ArgumentParser) -> None:
     add_config_flags(lab)
     lab.add_argument("--json", action="store_true", help="print one JSON object (runs, varied)")
     add_runs_dir_flag(lab)
+    add_tensorboard_flag(lab)
 
 
 def _compare_flags(compare: argparse.ArgumentParser) -> None:
@@ -124,6 +126,7 @@ def _compare_flags(compare: argparse.ArgumentParser) -> None:
     compare.add_argument("--dry-run", action="store_true",
                          help="validate every run, list them and exit without training")
     add_runs_dir_flag(compare)
+    add_tensorboard_flag(compare)
 
 
 def _no_flags(parser: argparse.ArgumentParser) -> None:
@@ -223,6 +226,13 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         "recorded in the run's config as [[changes]])")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
+
+
+def add_tensorboard_flag(parser: argparse.ArgumentParser) -> None:
+    """``--tensorboard``: logging.tensorboard = true, for the commands that write run folders."""
+    parser.add_argument("--tensorboard", action="store_const", const="true",
+                        help="also write TensorBoard event files into each run folder "
+                        "(logging.tensorboard; pip install 'tui-trainer[tensorboard]')")
 
 
 def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None

@@ -159,6 +159,14 @@ class LabConfig:
 
 
 @dataclass
+class LoggingConfig:
+    """What a run records beside its own run folder files."""
+
+    tensorboard: bool = field(default=False, metadata=_spec(
+        "bool", "also write TensorBoard event files (needs the extra tui-trainer[tensorboard])"))
+
+
+@dataclass
 class Config:
     """Every choice of a run. Build it with ``resolve``; it is valid once built."""
 
@@ -169,6 +177,7 @@ class Config:
     scheduler: Choice = field(default_factory=lambda: Choice("none"))
     training: TrainingConfig = field(default_factory=TrainingConfig)
     lab: LabConfig = field(default_factory=LabConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     changes: list[Change] = field(default_factory=list)
     #: The task's catalog entry with what its data decided (user data: kind, classes ...).
     described: TaskSpec | None = field(default=None, compare=False, repr=False)
@@ -220,8 +229,8 @@ class Config:
 
 
 CHOICE_SECTIONS = ("task", "loss", "optimizer", "scheduler")
-FIXED_SECTIONS = {"model": ModelConfig, "training": TrainingConfig, "lab": LabConfig}
-SECTIONS = ("task", "model", "loss", "optimizer", "scheduler", "training", "lab")
+FIXED_SECTIONS = {"model": ModelConfig, "training": TrainingConfig, "lab": LabConfig, "logging": LoggingConfig}
+SECTIONS = ("task", "model", "loss", "optimizer", "scheduler", "training", "lab", "logging")
 
 
 def section_params(cls: type) -> tuple[Param, ...]:
@@ -416,7 +425,8 @@ def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError],
     }
     config = Config(task=choices["task"], model=fixed["model"], loss=choices["loss"],
                     optimizer=choices["optimizer"], scheduler=choices["scheduler"],
-                    training=fixed["training"], lab=fixed["lab"], described=described)
+                    training=fixed["training"], lab=fixed["lab"], logging=fixed["logging"],
+                    described=described)
     if not any(p.field.startswith(("loss", "task")) for p in problems):
         _split_from_task(config, split_given, problems)
         problems.extend(cross_field_problems(config))

@@ -33,6 +33,19 @@ def duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def age(seconds: float) -> str:
+    """A span in words, rounded down: ``8 s``, ``2 min``, ``1 h 5 min``, ``3 d 2 h``."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, hours, days = whole // 60, whole // 3600, whole // 86400
+    if minutes < 60:
+        return f"{minutes} min"
+    if hours < 24:
+        return f"{hours} h" + (f" {minutes % 60} min" if minutes % 60 else "")
+    return f"{days} d" + (f" {hours % 24} h" if hours % 24 else "")
+
+
 def rate(per_second: float | None) -> str:
     """A rate with a k/M suffix (``12.3k``)."""
     if per_second is None or not math.isfinite(per_second):

@@ -25,12 +25,13 @@ CHOICE_FIELDS = {"optimizer.name": "optimizer", "loss.name": "loss", "scheduler.
 
 def varied_fields(config: Config) -> dict[str, str]:
     """The fields a comparison of ``config`` can vary: the choices, then the current optimizer's
-    and scheduler's settings, the model's and the training's (field: what the dialog says)."""
+    and scheduler's settings, the model's, the training's and the lab's (field: what the dialog
+    says); what a run records beside its folder (logging) changes no run."""
     fields = dict(CHOICE_FIELDS)
     for section, values in to_dict(config).items():
         for key, value in values.items():
             field = f"{section}.{key}"
-            if field not in fields and key != "name" and section != "task":
+            if field not in fields and key != "name" and section not in ("task", "logging"):
                 fields[field] = f"{field} (now {show_value(value)})"
     takes = config.task_spec.traits.takes  # a point on a function: no loss, model or data to vary
     return {field: words for field, words in fields.items() if takes(field)}

@@ -21,7 +21,7 @@ from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.config import (
-    Choice, Config, LabConfig, ModelConfig, TrainingConfig, choice_names,
+    Choice, Config, LabConfig, LoggingConfig, ModelConfig, TrainingConfig, choice_names,
     draft, model_fields, params_of, resolve, section_params, task_sets,
 )
 from tui_trainer.errors import ConfigError, FieldError
@@ -166,6 +166,8 @@ class ConfigForm(VerticalScroll):
     ConfigForm > #field-help {
         dock: bottom; height: auto; max-height: 5; padding: 0 1; background: $boost; color: $text-muted;
     }
+    /* The help line is docked over the form's bottom: the last section scrolls up past it. */
+    ConfigForm > .last { margin-bottom: 5; }
     """
 
     class Validated(Message):
@@ -195,6 +197,8 @@ class ConfigForm(VerticalScroll):
                                    tuple(p for p in training if p.name in DEVICE_FIELDS), options)
         self.lab = FixedSection("lab", "Lab: mistakes on purpose", config.lab, section_params(LabConfig),
                                 options)
+        self.logging = FixedSection("logging", "Logging", config.logging, section_params(LoggingConfig), options)
+        self.logging.add_class("last")
         self.general = Static(id="form-problems")
         self.help = Static("tab / shift+tab move between fields; the focused field is explained here",
                            id="field-help")
@@ -211,13 +215,14 @@ class ConfigForm(VerticalScroll):
         yield Lazy(self.training)
         yield Lazy(self.device)
         yield Lazy(self.lab)
+        yield Lazy(self.logging)
 
     @property
     def rows(self) -> list[FieldRow]:
         """Every field, in screen order (held by the sections, so fields of sections still
         waiting to be mounted count too)."""
         sections = [self.choices["task"], self.model, self.choices["loss"], self.choices["optimizer"],
-                    self.choices["scheduler"], self.training, self.device, self.lab]
+                    self.choices["scheduler"], self.training, self.device, self.lab, self.logging]
         return [row for section in sections for row in section.rows]
 
     def values(self, rows: list[FieldRow] | None = None) -> dict[str, dict[str, Any]]:
@@ -324,7 +329,8 @@ class ConfigForm(VerticalScroll):
                 choice = getattr(config, name)
                 await section.show(choice.name, choice.params)
             for section, values in ((self.model, config.model), (self.training, config.training),
-                                    (self.device, config.training), (self.lab, config.lab)):
+                                    (self.device, config.training), (self.lab, config.lab),
+                                    (self.logging, config.logging)):
                 for row in section.rows:
                     row.set_value(getattr(values, row.param.name))
         finally:
@@ -382,7 +388,7 @@ class ConfigForm(VerticalScroll):
         if leaving is not None and leaving.traits.point:  # what the arena's recipe set goes too
             recipe.update(leaving.recipe)
         kept: dict[str, dict[str, Any]] = {"task": {"name": task}}
-        for section in ("model", "scheduler", "training", "lab"):
+        for section in ("model", "scheduler", "training", "lab", "logging"):
             kept[section] = {k: v for k, v in layer.get(section, {}).items()
                              if f"{section}.{k}" not in recipe and f"{section}.{k}" not in task_sets(TASKS[task])}
         try:

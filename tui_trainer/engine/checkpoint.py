@@ -35,7 +35,7 @@ FORMAT_1 = "tui-trainer checkpoint 1"
 #: Fields a resumed run may change: how long it goes on, when it stops, and where it runs.
 RESUMABLE_FIELDS = ("training.epochs", "training.early_stopping_patience",
                     "training.early_stopping_min_delta", "training.target_loss", "training.device",
-                    "training.threads", "training.backend")
+                    "training.threads", "training.backend", "logging.tensorboard")
 
 
 def save_checkpoint(trainer: Trainer, path: str | Path | None = None) -> Path:

@@ -24,10 +24,10 @@ NOMINAL_STEPS = 1000
 
 def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldError]:
     """Build the optimizer and scheduler on a dummy parameter and resolve the device; report
-    what torch refuses as field errors instead of tracebacks. A user loss file and a model file
-    (``model.kind = "file"``) are imported (once per change) and their classes made; with
-    ``import_user_loss`` false only files imported before are checked (the app imports them off
-    its UI thread)."""
+    what torch refuses as field errors instead of tracebacks; TensorBoard must be installed when
+    asked for. A user loss file and a model file (``model.kind = "file"``) are imported (once per
+    change) and their classes made; with ``import_user_loss`` false only files imported before
+    are checked (the app imports them off its UI thread)."""
     problems: list[FieldError] = []
     dummy = [torch.nn.Parameter(torch.zeros(1))]
     optimizer = None
@@ -48,6 +48,12 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
         problem = precision_problem(config.training.precision, device)
         if problem:
             problems.append(FieldError("training.precision", problem))
+    if config.logging.tensorboard:
+        from tui_trainer.engine.tensorboard import tensorboard_problem
+
+        problem = tensorboard_problem()
+        if problem:
+            problems.append(FieldError("logging.tensorboard", problem))
     if user_loss_parts(config.loss.name) and (import_user_loss or user_class_imported(config.loss.name)):
         try:
             make_user_loss(config.loss.name)

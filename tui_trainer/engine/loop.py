@@ -41,6 +41,7 @@ from tui_trainer.engine.memory import keep_loaded_out_of_collections
 from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.engine.preflight import check_model, checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
+from tui_trainer.engine.runinfo import RaceSeat
 from tui_trainer.engine.state import EpochPart, RunState
 from tui_trainer.engine.views import NetworkView
 from tui_trainer.errors import UserFacingError
@@ -260,6 +261,8 @@ class Trainer:
         self.step_mark = 0
         self.paced_at = -math.inf
         self.waits_on = 0
+        #: The run's place in a comparison (``engine.race`` sets it), recorded in its folder.
+        self.race: RaceSeat | None = None
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -459,8 +462,8 @@ class Trainer:
             self.run_dir = self.resume.restore(self)
         elif self.runs_dir is not False:
             self.run_dir = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
-        if self.run_dir is not None:
-            self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
+        if self.run_dir is not None:  # after the rules: a picture's file comes before the summary
+            self.callbacks[len(self.rules):len(self.rules)] = self._folder_callbacks()
         self._after_backward = [c.after_backward for c in self.callbacks if _overrides(c, "after_backward")]
         self._after_step = [c.after_step for c in self.callbacks if _overrides(c, "after_step")]
         # Changes before where the run starts (a resumed run) are made: the optimizer's are in its
@@ -478,6 +481,17 @@ class Trainer:
             epochs=epochs, steps_per_epoch=self.steps_per_epoch,
             total_steps=self._total_steps, start_epoch=self.state.next_epoch,
             start_step=self.state.global_step, class_names=self.data.class_names))
+
+    def _folder_callbacks(self) -> list[Callback]:
+        """What writes the run folder: TensorBoard's event files when asked, and its own files
+        (last: the summary is the folder's last word, and says what went wrong before it)."""
+        callbacks: list[Callback] = []
+        if self.config.logging.tensorboard:
+            from tui_trainer.engine.tensorboard import TensorBoardLog
+
+            callbacks.append(TensorBoardLog(self.run_dir))
+        world = self.ranks.world if self.ranks is not None else 1
+        return [*callbacks, RunDirectoryWriter(self.run_dir, world, self.race)]
 
     def _train_epoch(self, epoch: int) -> Iterator[float | None]:
         """One epoch (or the rest of the one a resumed run stopped in), giving way at each report
