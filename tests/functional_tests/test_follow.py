@@ -19,11 +19,14 @@ import pytest
 
 from helpers import config
 from tui_trainer.cli import main
-from tui_trainer.engine.events import EpochEnded, Progress, RunEnded, RunStarted
-from tui_trainer.engine.follow import ENDED, LIVE, LOST, Liveness, RunFollower, group_runs
+from tui_trainer.config import resolve_flags
+from tui_trainer.engine.events import Callback, ChangeMade, EpochEnded, Progress, RunEnded, RunStarted
+from tui_trainer.engine.follow import (
+    ENDED, LIVE, LOST, Liveness, RunFollower, group_runs, liveness_of, replay,
+)
 from tui_trainer.engine.loop import Trainer
 from tui_trainer.engine.rundir import read_run
-from tui_trainer.engine.runinfo import FORMAT, RunFolderRefused, read_run_info
+from tui_trainer.engine.runinfo import FORMAT, STARTED_FIELDS, RunFolderRefused, read_run_info
 from tui_trainer.engine.system import SystemSample
 
 COMMAND = [sys.executable, "-m", "tui_trainer"]
@@ -90,6 +93,7 @@ def test_a_train_run_is_followed_epoch_by_epoch_to_its_end_without_a_byte_writte
     log = Log(RunFollower(folder))
     log.until("the first epoch", lambda log: log.of(EpochEnded), proc)
     assert log.follower.liveness.state == LIVE and log.follower.liveness.reason == ""
+    assert liveness_of(folder).state == LIVE
     log.until("the ending", lambda log: log.of(RunEnded), proc)
     assert proc.wait(timeout=PATIENCE) == 0
     started = log.of(RunStarted)
@@ -106,6 +110,7 @@ def test_a_train_run_is_followed_epoch_by_epoch_to_its_end_without_a_byte_writte
     assert ended.reason == "completed" and ended.epochs_run == 60
     assert ended.final.val_accuracy == record.summary["final"]["val_accuracy"]
     assert log.follower.liveness.state == ENDED and log.of(Liveness)[-1].state == ENDED
+    assert liveness_of(folder).reason == "completed: completed 60 epochs"
     # Nothing of the follower's in the folder, and following it again changes nothing.
     assert sorted(p.name for p in folder.iterdir()) == [
         "config.toml", "history.jsonl", "run.json", "steps.jsonl", "summary.json", "system.jsonl"]
@@ -132,6 +137,7 @@ def test_a_killed_writer_is_reported_lost_with_the_reason_and_its_folder_kept(tm
     reason = log.follower.liveness.reason
     assert re.fullmatch(rf"no update for \d+ s; process {proc.pid} is gone", reason), reason
     assert log.of(Liveness)[-1].reason == reason and not log.of(RunEnded)
+    assert liveness_of(folder).state == LOST and f"process {proc.pid} is gone" in liveness_of(folder).reason
     # Followed afresh, the dead folder reads the same, says the same and is left as it was.
     before = fingerprint(folder)
     again = RunFollower(folder)
@@ -220,6 +226,8 @@ def test_an_older_folder_is_read_and_its_liveness_comes_from_its_files(tmp_path)
     lost.poll()
     assert lost.liveness == Liveness(LOST, "no update for 1 h; written by an older tui-trainer, which does "
                                            "not record its process", lost.liveness.quiet)
+    assert liveness_of(folder, clock=lambda: time.time() + 3600).reason == lost.liveness.reason
+    assert liveness_of(folder, clock=lambda: time.time() + 5).state == LIVE
 
 
 def test_another_machine_s_run_is_lost_after_quiet_minutes(tmp_path):
@@ -236,6 +244,8 @@ def test_another_machine_s_run_is_lost_after_quiet_minutes(tmp_path):
     assert later.liveness.state == LOST
     assert later.liveness.reason == ("no update for 10 min; written on gpu-box-7, whose processes this "
                                      "machine cannot see")
+    assert liveness_of(folder, clock=lambda: time.time() + 600) == later.liveness.__class__(
+        LOST, later.liveness.reason, pytest.approx(later.liveness.quiet, abs=5))
 
 
 def test_a_folder_of_a_newer_format_is_refused_with_the_reason(tmp_path):
@@ -258,3 +268,52 @@ def test_following_imports_no_torch():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy', 'textual')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class Recorder(Callback):
+    """Every engine event a callback receives, in order."""
+
+    def __init__(self) -> None:
+        self.events = []
+
+    def on_run_start(self, event):
+        self.events.append(event)
+
+    def on_progress(self, event):
+        self.events.append(event)
+
+    def on_epoch_end(self, event):
+        self.events.append(event)
+
+    def on_change(self, event):
+        self.events.append(event)
+
+    def on_run_end(self, event):
+        self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        return [event for event in self.events if isinstance(event, kind)]
+
+
+def test_a_followed_run_replays_to_a_callback_what_the_run_itself_sent(runs_dir):
+    changed = resolve_flags({"changes": [{"at_step": 30, "field": "optimizer.lr", "value": 0.001},
+                                         {"at_step": 60, "field": "training.epochs", "value": 12}]},
+                            {"task.name": "iris", "training.device": "cpu", "training.epochs": 10})
+    live = Recorder()
+    result = Trainer(changed, [live], runs_dir=runs_dir).run()
+    follower = RunFollower(result.run_dir)
+    replayed = Recorder()
+    replay(follower.poll(), replayed)
+    started, again = live.of(RunStarted)[0], replayed.of(RunStarted)[0]
+    for name in STARTED_FIELDS:
+        assert getattr(again, name) == getattr(started, name), name
+    assert again.config == started.config and again.run_dir == started.run_dir
+    assert [e.metrics for e in replayed.of(EpochEnded)] == [e.metrics for e in live.of(EpochEnded)]
+    assert [e.epochs for e in replayed.of(EpochEnded)][-1] == 12
+    assert ([p for e in replayed.of(Progress) for p in e.points]
+            == sorted(p for e in (*live.of(Progress), *live.of(EpochEnded)) for p in e.points))
+    assert [(e.change, e.epoch) for e in replayed.of(ChangeMade)] == [(e.change, e.epoch) for e in live.of(ChangeMade)]
+    ended = replayed.of(RunEnded)[0].result.as_json()
+    assert ended == json.loads(json.dumps(result.as_json()))
+    progress = replayed.of(Progress)[-1]
+    assert progress.global_step == result.history[-1].global_step and progress.epochs == 12

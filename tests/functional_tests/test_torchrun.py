@@ -15,7 +15,10 @@ import pytest
 from helpers import config, write_resmlp
 from tui_trainer.cli import main
 from tui_trainer.engine.distributed import Ranks
+from tui_trainer.engine.events import RunEnded
+from tui_trainer.engine.follow import RunFollower
 from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.runinfo import read_run_info
 from tui_trainer.errors import UserFacingError
 
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two ranks need two cores")
@@ -65,6 +68,10 @@ def test_two_ranks_train_the_single_process_run(task, tmp_path, mnist_dir, capsy
     folders = list((tmp_path / "ddp").iterdir())
     assert len(folders) == 1 and (folders[0] / "summary.json").is_file()
     assert len((folders[0] / "history.jsonl").read_text().splitlines()) == 4
+    info = read_run_info(folders[0])  # rank 0 wrote it, and the machine beside it
+    assert info.world == 2 and info.writer.pid != os.getpid() and info.started["epochs"] == 4
+    follower = RunFollower(folders[0])
+    assert isinstance(follower.poll()[-2], RunEnded) and len(follower.history) == 4
 
 
 def test_resume_under_torchrun_continues_exactly(tmp_path, capsys):

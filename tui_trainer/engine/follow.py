@@ -40,7 +40,7 @@ from tui_trainer.engine.events import (
     RunStarted,
 )
 from tui_trainer.engine.rundir import (
-    CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE, VIEW_FILE, list_runs,
+    CONFIG_FILE, HISTORY_FILE, STEPS_FILE, SUMMARY_FILE, VIEW_FILE, list_runs, read_jsonl,
 )
 from tui_trainer.engine.runinfo import (
     RUN_INFO_FILE, STARTED_FIELDS, RunFolderRefused, RunInfo, read_run_info,
@@ -195,7 +195,8 @@ class RunFollower:
 
     def poll(self) -> list[Any]:
         """What happened since the last poll, in order: RunStarted (again after a resumed run
-        rewrote the folder: start over), Progress, EpochEnded, ChangeMade, SystemSample,
+        rewrote the folder: start over), EpochEnded (each after the ChangeMade made in its epoch),
+        Progress (where the run stands, with the step curve's new points), SystemSample,
         ViewChanged, RunEnded, and Liveness when the run's state changed."""
         events: list[Any] = []
         summary_there = (self.folder / SUMMARY_FILE).is_file()  # before the tails: they are complete then
@@ -225,9 +226,10 @@ class RunFollower:
                 return self._judge(events)
             events.append(self.started)
             rows, self._pending = self._pending, {name: [] for name in APPENDED}
-        events += self._progress(rows[STEPS_FILE], rows[SYSTEM_FILE])
+        points = self._points(rows[STEPS_FILE])
         events += self._epochs(rows[HISTORY_FILE])
-        events += self._changes()
+        events += self._changes(max(self._last_step, self.history[-1].global_step if self.history else 0))
+        events += self._progress(points, rows[SYSTEM_FILE])
         view = self._wholes[VIEW_FILE].changed()
         if view is not None:
             try:
@@ -237,7 +239,7 @@ class RunFollower:
             if isinstance(data, dict):
                 events.append(ViewChanged(data))
         if summary_there and self.result is None:
-            events += self._ending()
+            events += self._end()
         return self._judge(events)
 
     def _config_bytes(self) -> bytes:
@@ -296,14 +298,19 @@ class RunFollower:
         later = any(row.get("epoch", 0) > 1 for row in self._pending[STEPS_FILE])
         return max(first) if first and later else None
 
-    def _progress(self, step_rows: list[dict[str, Any]], system_rows: list[dict[str, Any]]) -> list[Any]:
-        events: list[Any] = []
+    def _points(self, step_rows: list[dict[str, Any]]) -> list[tuple[int, float]]:
+        """The step curve's new points (a step the run no longer has is left out)."""
         points = []
         for row in step_rows:
             step, loss = row.get("step"), row.get("train_loss")
             if isinstance(step, int) and isinstance(loss, (int, float)) and step > self._last_step:
                 points.append((step, float(loss)))
                 self._last_step = step
+        return points
+
+    def _progress(self, points: list[tuple[int, float]], system_rows: list[dict[str, Any]]) -> list[Any]:
+        """Where the run stands now (when anything moved), then the machine's new samples."""
+        events: list[Any] = []
         samples = []
         for row in system_rows:
             try:
@@ -342,21 +349,22 @@ class RunFollower:
         batch = self.config.training.batch_size
         return self.started.train_size if batch == "full" else min(batch, self.started.train_size or batch)
 
-    def _epochs(self, rows: list[dict[str, Any]]) -> list[EpochEnded]:
-        events = []
+    def _epochs(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """Each epoch's end, after the changes made in it (as the run sent them)."""
+        events: list[Any] = []
         for row in rows:
             try:
                 metrics = EpochMetrics(**{k: v for k, v in row.items() if k in EPOCH_FIELDS})
             except TypeError:  # a line without the figures every epoch has: not one tui-trainer wrote
                 continue
+            events += self._changes(metrics.global_step)
             self.history.append(metrics)
             events.append(EpochEnded(metrics.epoch, self.epochs, metrics))
         return events
 
-    def _changes(self) -> list[ChangeMade]:
-        """The config's changes the run has reached (a change is made before its step)."""
+    def _changes(self, reached: int) -> list[ChangeMade]:
+        """The config's changes made up to step ``reached`` (a change is made before its step)."""
         events = []
-        reached = max(self._last_step, self.history[-1].global_step if self.history else 0)
         for change in self.config.changes:
             key = (change.at_step, change.field, repr(change.value))
             if key in self._made or change.at_step > reached:
@@ -367,9 +375,9 @@ class RunFollower:
             events.append(ChangeMade(change, max(1, -(-change.at_step // self.started.steps_per_epoch)), self.config))
         return events
 
-    def _ending(self) -> list[Any]:
-        summary = _read_json(self.folder / SUMMARY_FILE)
-        if summary is None or not self._summary_is_ours(summary):
+    def _end(self) -> list[Any]:
+        summary = _own_summary(self.folder, self.info)
+        if summary is None:
             return []
         final = summary.get("final") or {}
         try:
@@ -388,9 +396,6 @@ class RunFollower:
             return []
         return [RunEnded(self.result)]
 
-    def _summary_is_ours(self, summary: dict[str, Any]) -> bool:
-        """Whether a summary ends the writer's own turn (an older folder's always does)."""
-        return self.info is None or summary.get("session") == self.info.writer.session
 
     # -- liveness --------------------------------------------------------------------------------
 
@@ -419,28 +424,45 @@ class RunFollower:
         self._signature = tuple(signature)
         if self._changed_at is not None:
             return now - self._changed_at
-        return max(0.0, self._clock() - newest) if newest is not None else 0.0
+        if newest is None:  # nothing written yet: since the folder was made
+            newest = self.folder.stat().st_mtime
+        return max(0.0, self._clock() - newest)
 
     def _liveness(self) -> Liveness:
         quiet = self._quiet()
         if self.result is not None:
-            ending = self.result.reason + (f": {self.result.message}" if self.result.message else "")
-            return Liveness(ENDED, ending, quiet)
+            return Liveness(ENDED, _why_ended(self.result.reason, self.result.message), quiet)
         if self.started is None and self.config is None:
-            return Liveness(WAITING, f"waiting for {CONFIG_FILE} in {self.folder}", quiet)
-        return judge(self.info, quiet, self.quiet_limit(), lambda: self._has_own_summary())
+            return _waiting(self.folder, quiet)
+        limit = quiet_limit(self.info, [m.seconds for m in self.history])
+        return judge(self.info, quiet, limit, lambda: _own_summary(self.folder, self.info) is not None)
 
-    def _has_own_summary(self) -> bool:
-        summary = _read_json(self.folder / SUMMARY_FILE)
-        return summary is not None and self._summary_is_ours(summary)
 
-    def quiet_limit(self) -> float:
-        """How long a run whose writer this machine cannot see may be quiet before it is lost."""
-        if self.info is not None:
-            return max(QUIET_LIMIT, 10 * self.info.heartbeat)
-        if not self.history:
-            return QUIET_BEFORE_AN_EPOCH
-        return max(QUIET_LIMIT, QUIET_EPOCHS * max(m.seconds for m in self.history))
+def liveness_of(folder: str | Path, clock=time.time) -> Liveness:
+    """A run folder's state now, without following it (for a list of runs: reads run.json and
+    summary.json, and the history only of an older folder). RunFolderRefused as RunFollower."""
+    folder = Path(folder)
+    info = read_run_info(folder)
+    times = [(folder / name).stat().st_mtime for name in (*APPENDED, *REPLACED) if (folder / name).is_file()]
+    quiet = max(0.0, clock() - max(times or [folder.stat().st_mtime]))
+    summary = _own_summary(folder, info)
+    if summary is not None:
+        return Liveness(ENDED, _why_ended(summary.get("stopped_reason", "ended"), summary.get("message", "")), quiet)
+    if not (folder / CONFIG_FILE).is_file():
+        return _waiting(folder, quiet)
+    seconds = [] if info is not None else [row["seconds"] for row in read_jsonl(folder / HISTORY_FILE)
+                                           if isinstance(row.get("seconds"), (int, float))]
+    return judge(info, quiet, quiet_limit(info, seconds), lambda: _own_summary(folder, info) is not None)
+
+
+def quiet_limit(info: RunInfo | None, epoch_seconds: list[float]) -> float:
+    """How long a run whose writer this machine cannot see may be quiet before it is lost: a
+    writer with a heartbeat, QUIET_LIMIT; an older one, a few of its longest epochs."""
+    if info is not None:
+        return max(QUIET_LIMIT, 10 * info.heartbeat)
+    if not epoch_seconds:
+        return QUIET_BEFORE_AN_EPOCH
+    return max(QUIET_LIMIT, QUIET_EPOCHS * max(epoch_seconds))
 
 
 def judge(info: RunInfo | None, quiet: float, quiet_limit: float, ended=lambda: False) -> Liveness:
@@ -511,6 +533,26 @@ def group_runs(folders: Iterable[Path]) -> list[list[Path]]:
         groups.append(group)
         seen.update(group)
     return groups
+
+
+def _own_summary(folder: Path, info: RunInfo | None) -> dict[str, Any] | None:
+    """The folder's summary when it ends the writer's own turn (an older folder's always does; a
+    resumed run's folder holds the summary of its earlier turn until it ends again)."""
+    summary = _read_json(folder / SUMMARY_FILE)
+    if summary is None or (info is not None and summary.get("session") != info.writer.session):
+        return None
+    return summary
+
+
+def _waiting(folder: Path, quiet: float) -> Liveness:
+    """A folder without a config yet: waiting for it, or lost when its writer died first."""
+    if quiet >= QUIET_LIMIT:
+        return Liveness(LOST, f"no update for {age(quiet)}; no run was written into the folder", quiet)
+    return Liveness(WAITING, f"waiting for {CONFIG_FILE} in {folder}", quiet)
+
+
+def _why_ended(reason: str, message: str) -> str:
+    return reason + (f": {message}" if message else "")
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
