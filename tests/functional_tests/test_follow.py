@@ -317,3 +317,15 @@ def test_a_followed_run_replays_to_a_callback_what_the_run_itself_sent(runs_dir)
     assert ended == json.loads(json.dumps(result.as_json()))
     progress = replayed.of(Progress)[-1]
     assert progress.global_step == result.history[-1].global_step and progress.epochs == 12
+
+
+def test_a_run_until_stopped_is_followed_without_a_length(runs_dir):
+    result = Trainer(config("iris", training__epochs="until-stopped", training__target_loss=0.3),
+                     runs_dir=runs_dir).run()
+    assert result.reason == "target-reached"
+    follower = RunFollower(result.run_dir)
+    events = follower.poll()
+    assert events[0].epochs is None and events[0].total_steps is None
+    progress = [e for e in events if isinstance(e, Progress)][-1]
+    assert progress.epochs is None and progress.total_steps is None
+    assert isinstance(events[-2], RunEnded) and len(follower.history) == result.epochs_run

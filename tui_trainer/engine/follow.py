@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from tui_trainer.changes import EPOCHS_FIELD
-from tui_trainer.config import Config, draft
+from tui_trainer.config import Config, draft, epoch_limit
 from tui_trainer.engine.events import (
     Callback, ChangeMade, EpochEnded, EpochMetrics, FinalMetrics, Progress, RunEnded, RunResult,
     RunStarted,
@@ -183,7 +183,7 @@ class RunFollower:
         self.steps: list[tuple[int, float]] = []
         self.system: SystemSample | None = None
         self.result: RunResult | None = None
-        self.epochs = 0
+        self.epochs: int | None = 0  # the run's length now (None: until stopped)
         self._tails = {name: _Tail(self.folder / name) for name in APPENDED}
         self._wholes = {name: _Whole(self.folder / name) for name in REPLACED}
         self._pending: dict[str, list[dict[str, Any]]] = {name: [] for name in APPENDED}
@@ -279,13 +279,13 @@ class RunFollower:
             if steps_per_epoch is None:
                 return None
             summary = _read_json(self.folder / SUMMARY_FILE) or {}
-            epochs = self.config.training.epochs
+            epochs = epoch_limit(self.config.training.epochs)
             started = RunStarted(config=self.config, run_dir=self.folder,
                                  device=summary.get("device") or "not recorded (an older run folder)",
                                  device_name=summary.get("device_name") or "", threads=0,
                                  param_count=summary.get("param_count") or 0, train_size=0, val_size=0,
                                  epochs=epochs, steps_per_epoch=steps_per_epoch,
-                                 total_steps=epochs * steps_per_epoch, class_names=summary.get("classes"))
+                                 total_steps=_steps(epochs, steps_per_epoch), class_names=summary.get("classes"))
         self.epochs = started.epochs
         return started
 
@@ -341,7 +341,7 @@ class RunFollower:
         lr = _first(run.get("lr"), last and last.lr, self.config.optimizer.params.get("lr"), math.nan)
         return Progress(epoch=epoch, epochs=self.epochs, step=global_step - (epoch - 1) * per_epoch,
                         steps_per_epoch=per_epoch, global_step=global_step,
-                        total_steps=self.epochs * per_epoch, train_loss=loss, lr=lr,
+                        total_steps=_steps(self.epochs, per_epoch), train_loss=loss, lr=lr,
                         grad_norm=run.get("grad_norm"), samples_per_second=speed, elapsed=elapsed,
                         points=points)
 
@@ -371,7 +371,7 @@ class RunFollower:
                 continue
             self._made.add(key)
             if change.field == EPOCHS_FIELD:
-                self.epochs = int(change.value)
+                self.epochs = epoch_limit(change.value)
             events.append(ChangeMade(change, max(1, -(-change.at_step // self.started.steps_per_epoch)), self.config))
         return events
 
@@ -561,6 +561,11 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _steps(epochs: int | None, per_epoch: int) -> int | None:
+    """A run's total steps (None for a run until stopped)."""
+    return None if epochs is None else epochs * per_epoch
 
 
 def _first(*values: Any) -> Any:
