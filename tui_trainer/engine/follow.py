@@ -161,7 +161,9 @@ class RunFollower:
 
     What it has read so far: ``info`` (run.json; None for an older folder), ``config``,
     ``started``, ``history``, ``steps`` (the step curve's points), ``system`` (the latest
-    sample), ``result`` (once ended) and ``liveness`` (as of the last poll)."""
+    sample), ``result`` (once ended; its confusion matrices and mistakes, which need torch to be
+    read back, are left empty: ``summary`` holds the ending as written, its ``confusion`` included)
+    and ``liveness`` (as of the last poll)."""
 
     def __init__(self, folder: str | Path, clock=time.time, monotonic=time.monotonic) -> None:
         self.folder = Path(folder)
@@ -183,6 +185,7 @@ class RunFollower:
         self.steps: list[tuple[int, float]] = []
         self.system: SystemSample | None = None
         self.result: RunResult | None = None
+        self.summary: dict[str, Any] | None = None
         self.epochs: int | None = 0  # the run's length now (None: until stopped)
         self._tails = {name: _Tail(self.folder / name) for name in APPENDED}
         self._wholes = {name: _Whole(self.folder / name) for name in REPLACED}
@@ -394,6 +397,7 @@ class RunFollower:
                 point=summary.get("point"))
         except (KeyError, TypeError):  # not a summary tui-trainer wrote: the run shows as unfinished
             return []
+        self.summary = summary
         return [RunEnded(self.result)]
 
 
