@@ -113,7 +113,7 @@ def test_a_train_run_is_followed_epoch_by_epoch_to_its_end_without_a_byte_writte
     assert liveness_of(folder).reason == "completed: completed 60 epochs"
     # Nothing of the follower's in the folder, and following it again changes nothing.
     assert sorted(p.name for p in folder.iterdir()) == [
-        "config.toml", "history.jsonl", "run.json", "steps.jsonl", "summary.json", "system.jsonl"]
+        "config.toml", "history.jsonl", "mistakes.json", "run.json", "steps.jsonl", "summary.json", "system.jsonl"]
     before = fingerprint(folder)
     again = Log(RunFollower(folder))
     again.until("the ending, again", lambda log: log.of(RunEnded))
