@@ -3,7 +3,8 @@ runs raced), ``list``, ``evaluate`` (a saved model scored again), and the export
 (``export-script``, ``export-history``). Each subcommand is one entry of COMMANDS: its
 flags and its handler.
 
-Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
+Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 129 the terminal went away
+(SIGHUP), 130 interrupted (Ctrl+C, SIGTERM).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.interrupts import (
-    EXIT_INTERRUPTED, StopOnSignals, default_signals, exit_now, exit_on_signals,
+    EXIT_INTERRUPTED, StopOnSignals, exit_code_for, exit_now, exit_on_signals,
 )
 from tui_trainer.launch import is_rank_zero, world_size
 from tui_trainer.outputs import output_path, write_text
@@ -275,10 +276,11 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
 
 
 def run() -> None:
-    """The console entry point: ``main`` with Ctrl+C and SIGTERM giving 130 at any moment and a
-    closed pipe dropping output, then a prompt exit (no slow interpreter shutdown)."""
+    """The console entry point: ``main`` with Ctrl+C and SIGTERM giving 130 (SIGHUP 129) at any
+    moment and a closed pipe or a terminal that hung up dropping output, then a prompt exit (no
+    slow interpreter shutdown)."""
     sys.stdout, sys.stderr = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
-    exit_on_signals()  # outside a run (start-up, checks, the end) an interrupt ends at once: 130
+    exit_on_signals()  # outside a run (start-up, checks, the end) an interrupt ends at once
     try:
         code = main()
     except KeyboardInterrupt:  # raised by user code, or the app
@@ -344,8 +346,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
     from tui_trainer.app import run_app
 
-    default_signals()  # the app restores the terminal itself on Ctrl+C (a key there) and SIGTERM
-    return run_app(args.config, args.runs_dir)
+    return run_app(args.config, args.runs_dir)  # SIGTERM and SIGHUP quit it as ctrl+q does
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -408,12 +409,12 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     if resume is not None and speaks:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
-    # Ctrl+C or SIGTERM stops after the current step; a second one ends the process at once.
-    with StopOnSignals(lambda: control.stop("interrupted")):
+    # Ctrl+C, SIGTERM or SIGHUP stops after the current step; a second one ends the process at once.
+    with StopOnSignals(lambda signum: control.stop("interrupted")) as signals:
         result = trainer.run()
     model_file = None
     if not speaks:
-        return exit_code(result)
+        return exit_code(result, signals)
     if save_model:
         from tui_trainer.engine.checkpoint import save_checkpoint
 
@@ -425,13 +426,14 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
         print(json.dumps({**result.as_json(), "model_file": str(model_file) if model_file else None}))
     else:
         print(summary_text(result) + (f"\n  saved model: {model_file}" if model_file else ""))
-    return exit_code(result)
+    return exit_code(result, signals)
 
 
-def exit_code(result: RunResult) -> int:
-    """130 for an interrupted run, 1 for one that diverged or failed, else 0."""
+def exit_code(result: RunResult, signals: StopOnSignals) -> int:
+    """For an interrupted run the signal's code (130, or 129 when the terminal went away); 1
+    for one that diverged or failed, else 0."""
     if result.reason == "interrupted":
-        return EXIT_INTERRUPTED
+        return signals.exit_code or EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -456,7 +458,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     from tui_trainer.engine.lrfind import find_lr
 
     check(config)
-    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+    with StopOnSignals(lambda signum: exit_now(exit_code_for(signum), "interrupted")):
         result = find_lr(config, args.start, args.end, args.steps, args.rule)
     if args.json:
         print(json.dumps(result.as_json()))
@@ -542,13 +544,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     runs_dir = args.train_runs_dir or args.runs_dir
     trainers = [Trainer(run.config, callbacks(run), control, runs_dir=runs_dir) for run in runs]
-    with StopOnSignals(lambda: control.stop("interrupted")), bars or contextlib.nullcontext():
+    with StopOnSignals(lambda signum: control.stop("interrupted")) as signals, \
+            bars or contextlib.nullcontext():
         results = race(trainers)
     if args.json:
         print(json.dumps(compare_json(runs, results)))
     else:
         print(leaderboard_text(runs, results))
-    return max((exit_code(result) for result in results), default=EXIT_OK)
+    return max((exit_code(result, signals) for result in results), default=EXIT_OK)
 
 
 def model_name(config: Config) -> str:

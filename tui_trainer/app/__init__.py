@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_trainer.app.app import TrainerApp
+from tui_trainer.interrupts import quit_on_signals
 
 
 def make_app(config_path: Path | None = None, runs_dir: Path | None = None, **kwargs: Any) -> TrainerApp:
@@ -25,6 +26,7 @@ def run_app(config_path: Path | None, runs_dir: Path | None) -> int:
     # thread, so ctrl+q in the middle of a long training step waited for the step. The run is
     # asked to stop on quit; its finished epochs are on disk, and the process exits next.
     loop = asyncio.new_event_loop()
+    quit_on_signals(loop, app.quit_on_signal)  # SIGTERM, SIGHUP: as ctrl+q, the terminal given back
     try:
         app.run(loop=loop)
     finally:

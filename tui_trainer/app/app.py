@@ -3,6 +3,8 @@ the right; controls in the Footer and the command palette. Training runs in a th
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -11,6 +13,7 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.driver import Driver
 from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
@@ -38,7 +41,9 @@ from tui_trainer.config import Config, default_config, load_config, save_config
 from tui_trainer.engine.rundir import default_runs_dir, list_runs, read_run
 from tui_trainer.errors import ConfigError
 from tui_trainer.formatting import number
+from tui_trainer.interrupts import exit_code_for
 from tui_trainer.outputs import fresh_path
+from tui_trainer.pipes import terminal_gone
 
 if TYPE_CHECKING:
     from tui_trainer.app.picture import LivePicture
@@ -95,6 +100,7 @@ class TrainerApp(App[int]):
         self.starting = False  # ctrl+r is waiting for the form to settle
         self.offered_view: str | None = None  # the picture whose tab is offered now
         self.loss_imports: set[str] = set()  # user loss files being imported by a worker
+        self.quitting = False  # quit waits for the run to write its ending
 
     def _initial_config(self, path: Path | None) -> Config:
         if path is None:
@@ -137,6 +143,16 @@ class TrainerApp(App[int]):
 
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux and macOS one that stays safe when the
+        terminal goes away."""
+        driver = super().get_driver_class()
+        if driver.__name__ != "LinuxDriver":
+            return driver
+        from tui_trainer.app.terminal import TerminalDriver
+
+        return TerminalDriver
 
     def update_styles(self, node: DOMNode, animate: bool = True) -> None:
         """Restyle ``node`` after a class change, unless it is not mounted yet: mounting styles
@@ -563,10 +579,38 @@ class TrainerApp(App[int]):
         target = run_dirs[0] / "plot.png" if len(run_dirs) == 1 else run_dirs[0].parent / "compare.png"
         self._write_file("picture", partial(_save_picture, run_dirs, fresh_path(target), pictures))
 
-    async def action_quit(self) -> None:
-        """Stop any run (its history stays on disk) and quit."""
-        self.live.interrupt()
-        self.exit(0)
+    def action_quit(self) -> None:
+        """Quit: a run going stops as interrupted and is kept (see ``quit_with``)."""
+        self.quit_with(0)
+
+    def quit_on_signal(self, signum: int) -> None:
+        """SIGINT, SIGTERM or SIGHUP from outside: quit as ctrl+q does, exiting with 130 (129 for
+        SIGHUP). When the terminal hung up (a dropped SSH session), the app no longer draws or
+        reads: it stops the run, lets it write its ending and exits."""
+        hang_up = getattr(self._driver, "hang_up", None)  # TerminalDriver's
+        if signum == signal.SIGHUP and hang_up is not None and terminal_gone():
+            hang_up()
+        self.quit_with(exit_code_for(signum))
+
+    def quit_with(self, code: int) -> None:
+        """Quit with exit code ``code``. A job going stops as interrupted after its current step,
+        without the final evaluation, and the app exits once it wrote its summary (and once a
+        file being saved is written); asked again meanwhile, it quits at once."""
+        busy = [worker for worker in self.workers
+                if worker.group in ("runs", "files") and not worker.is_finished]
+        if self.quitting or not busy:
+            self.live.interrupt()
+            self.exit(return_code=code)
+            return
+        self.quitting = True
+        self.live.quitting()
+        self._quit_after(busy, code)
+
+    @work(group="quit", exit_on_error=False)
+    async def _quit_after(self, workers: list, code: int) -> None:
+        while not all(worker.is_finished for worker in workers):
+            await asyncio.sleep(0.01)
+        self.exit(return_code=code)
 
     def on_unmount(self) -> None:
         self.live.interrupt()

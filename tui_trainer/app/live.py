@@ -288,10 +288,20 @@ class LiveRuns:
         for key, value in job.change(config) if job is not None else []:
             self.app.run_log.add(f"run #{job.number}: {key} = {value} from its next step on")
 
+    def quitting(self) -> None:
+        """The app quits once the job's runs have ended: they stop as interrupted after their
+        current step, without the final pass over the data (a big model's slowest part)."""
+        job = self.job
+        if job is not None:
+            job.stop("interrupted", final_pass=False)
+            self.app.readouts.status.show("stopping", f"{job.name}: saving, then quitting")
+            self.app.run_log.add(f"{job.name} stops after its current step; the app quits once its "
+                                 "summary is written (ctrl+q again quits at once)")
+
     def interrupt(self) -> None:
-        """Stop the job's runs as interrupted (the app quits)."""
+        """Stop the job's runs as interrupted and drop their worker (the app quits now)."""
         if self.job is not None:
-            self.job.stop("interrupted")
+            self.job.stop("interrupted", final_pass=False)
             if self.job.worker is not None:
                 self.job.worker.cancel()
 

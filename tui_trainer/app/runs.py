@@ -172,10 +172,11 @@ class Job:
         """Whether the job's runs are asked to wait."""
         return self.control.paused
 
-    def stop(self, reason: str = "stopped") -> None:
-        """Ask every run to stop after its current step (``reason``: stopped or interrupted)."""
+    def stop(self, reason: str = "stopped", final_pass: bool = True) -> None:
+        """Ask every run to stop after its current step (``reason``: stopped or interrupted;
+        without ``final_pass``, no final pass over the data: see RunControl.stop)."""
         for run in self.runs:
-            run.control.stop(reason)
+            run.control.stop(reason, final_pass)
 
     def pause(self) -> None:
         """Ask every run to wait before its next step."""

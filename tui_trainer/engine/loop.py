@@ -462,7 +462,9 @@ class Trainer:
             self.run_dir = self.resume.restore(self)
         elif self.runs_dir is not False:
             self.run_dir = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
-        if self.run_dir is not None:  # after the rules: a picture's file comes before the summary
+        # After the rules: a picture's file comes before the summary; under torchrun rank 0 writes
+        # (a resumed run's folder too).
+        if self.run_dir is not None and (self.ranks is None or self.ranks.rank == 0):
             self.callbacks[len(self.rules):len(self.rules)] = self._folder_callbacks()
         self._after_backward = [c.after_backward for c in self.callbacks if _overrides(c, "after_backward")]
         self._after_step = [c.after_step for c in self.callbacks if _overrides(c, "after_step")]
@@ -535,7 +537,8 @@ class Trainer:
                 if tracker.bad:
                     break
                 if control.stop_requested or self.agreed_stop:
-                    self._stop(control.stop_reason, epoch, step)
+                    # Under torchrun another rank's stop is a signal's (Ctrl+C, torchrun gone).
+                    self._stop(control.stop_reason if control.stop_requested else "interrupted", epoch, step)
                     break
                 self._take_live_changes()
             if self.pending_changes and self.pending_changes[0].at_step == state.global_step + 1:
@@ -789,7 +792,9 @@ class Trainer:
         final = FinalMetrics()
         confusion: dict[str, Confusion] = {}
         mistakes: dict[str, Mistakes] = {}
-        if self.reason != "failed":
+        if self.control.stop_requested and not self.control.final_pass:
+            self.message += "; final metrics not measured (the process was quitting)"
+        elif self.reason != "failed":
             try:
                 final.train_loss, final.train_accuracy, final.train_r2 = self.evaluate(
                     self.data.x_train, self.data.y_train, self.train_sst)
