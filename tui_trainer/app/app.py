@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.driver import Driver
@@ -49,6 +50,10 @@ if TYPE_CHECKING:
     from tui_trainer.app.picture import LivePicture
     from tui_trainer.engine.loop import Trainer
 
+#: Controls that do nothing while a dialog or the command palette is open: its own keys go
+#: first (ctrl+r in the compare dialog races), and no dialog opens over another.
+MODAL_BLOCKED = ("run", "compare", "new_run", "stop_one", "lr_find", "save_config", "load_config",
+                 "export_script")
 #: Where save and load start when the app was not opened with --config.
 DEFAULT_CONFIG_FILE = Path("tui-trainer.toml")
 #: Where an exported script goes unless the person types another path.
@@ -369,10 +374,10 @@ class TrainerApp(App[int]):
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim the controls that do nothing right now; while a dialog is open its own keys go
-        first (ctrl+r there races, not runs)."""
-        if isinstance(self.screen, ModalScreen) and action in ("run", "compare", "new_run", "stop_one",
-                                                               "lr_find"):
+        """Dim the controls that do nothing right now; while a dialog (or the command palette)
+        is open its own keys go first (ctrl+r there races, not runs), and no other dialog opens
+        over it."""
+        if isinstance(self.screen, ModalScreen) and action in MODAL_BLOCKED:
             return False
         running = self.job is not None
         if action in ("stop", "pause"):
@@ -384,6 +389,12 @@ class TrainerApp(App[int]):
         if action == "save_model":
             return None if running or self.last_trainer is None else True
         return True
+
+    def action_command_palette(self) -> None:
+        """Open the command palette, unless it is open already (under a dialog opened from it,
+        where Textual would open a second one and fail on its fixed id)."""
+        if not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
+            super().action_command_palette()
 
     def action_run(self) -> None:
         """Start a run with exactly what the form shows, once every change still on its way
