@@ -32,6 +32,7 @@ from tui_trainer.interrupts import (
 )
 from tui_trainer.launch import is_rank_zero, world_size
 from tui_trainer.outputs import output_path, write_text
+from tui_trainer.paths import checked_path
 from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
 
@@ -359,7 +360,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from tui_trainer.engine.checkpoint import RESUMABLE_FIELDS, read_checkpoint
         from tui_trainer.engine.runcheck import check_run_folder
 
-        checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir))
+        checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir, "--resume"))
         check_run_folder(checkpoint, RESUMABLE_FIELDS)  # before anything in the folder is written
     config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
@@ -568,8 +569,9 @@ def planned_text(config: Config) -> str:
     return (f"{note} · " if note else "") + f"model {planned_param_count(config):,} parameters"
 
 
-def find_run_dir(name: Path, runs_dir: Path | None) -> Path:
+def find_run_dir(name: Path, runs_dir: Path | None, what: str = "RUN_DIR") -> Path:
     """A run folder given as a path or as a name in the runs folder (UsageError when neither)."""
+    checked_path(name, what)
     if name.expanduser().is_dir():
         return name.expanduser()
     if name.expanduser().is_absolute():

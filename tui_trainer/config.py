@@ -25,6 +25,7 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
+from tui_trainer.paths import path_problem
 from tui_trainer.schema import Param, show_value, toml_parse
 
 MODEL_KINDS = ("mlp", "cnn", "file")
@@ -403,8 +404,9 @@ def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError],
     task_values = merged["task"]
     if task_values.get("name") in TASKS and TASKS[task_values["name"]].describe:
         task = TASKS[task_values["name"]]
-        options = _fill("task", task.options, {k: v for k, v in task_values.items() if k != "name"}, [])
-        described = _described(task, options, problems)
+        refused: list[FieldError] = []  # reported below, with the task's other options
+        options = _fill("task", task.options, {k: v for k, v in task_values.items() if k != "name"}, refused)
+        described = None if refused else _described(task, options, problems)
         if described and not loss_given and described.kind not in loss_spec(task.default_loss, described.kind).kinds:
             merged["loss"] = {"name": fitting_losses(described.kind)[0]}
     for section in CHOICE_SECTIONS:
@@ -546,7 +548,9 @@ def cross_field_problems(config: Config) -> list[FieldError]:
             problems.append(FieldError(f"lab.{mistake.name}", f"shows its mistake with the {mistake.needs_loss} "
                                        f"loss only; this run uses {config.loss.name}"))
     parts = user_loss_parts(config.loss.name)
-    if parts and not Path(parts[0]).expanduser().is_file():
+    if parts and (problem := path_problem(parts[0])):
+        problems.append(FieldError("loss", f"no file can have the path of this loss file: {problem}"))
+    elif parts and not Path(parts[0]).expanduser().is_file():
         problems.append(FieldError("loss", f"file {parts[0]!r} does not exist; a user loss is given as "
                                            "path/to/file.py:ClassName"))
     problems += model_file_problems(config.model)
