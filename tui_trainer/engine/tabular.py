@@ -74,9 +74,10 @@ def load_table(path, target, kind, features, delimiter, missing, val_split, g, t
     parts = [frame.iloc[train_rows.tolist()], frame.iloc[val_rows.tolist()]] + ([test] if test is not None else [])
     if missing in ("mean", "mode"):
         fill = {}
+        numeric = set(plan["numeric"])
         for column in columns:
             present = parts[0][column].dropna()
-            use_mean = missing == "mean" and column in plan["numeric"]
+            use_mean = missing == "mean" and column in numeric
             fill[column] = present.mean() if use_mean else (present.mode().iloc[0] if len(present) else 0)
         parts = [part.fillna(fill) for part in parts]
     blocks = [[] for _ in parts]
