@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.lab import MISTAKES
-from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES, USER_LOSS_HELP, user_class_parts
+from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES, USER_LOSS_HELP, user_class_parts, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config, Text, read_toml, resolve_flags, to_dict, to_toml
-from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
+from tui_trainer.engine.rundir import CHECKPOINT_FILE, CONFIG_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.interrupts import (
@@ -35,6 +35,7 @@ from tui_trainer.outputs import output_path, write_text
 from tui_trainer.paths import checked_path
 from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
+from tui_trainer.trust import TRUST_FLAG, foreign_code
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
@@ -228,6 +229,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         "recorded in the run's config as [[changes]])")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
+    parser.add_argument(TRUST_FLAG, action="store_true",
+                        help="run the loss file a config file (or a run folder, for --resume) names "
+                        "from outside its own folder: a loss file is Python code (export-script and "
+                        "--dry-run never run it)")
 
 
 def add_tensorboard_flag(parser: argparse.ArgumentParser) -> None:
@@ -243,6 +248,8 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
     overrides of the named flags and --set."""
     config_path = getattr(args, "sub_config", None) or args.config
     file_dict = read_toml(config_path) if config_path else base or {}
+    if config_path:
+        refuse_foreign_code(args, file_dict, config_path)
     if args.change:
         from tui_trainer.changes import parse_flag
 
@@ -268,6 +275,21 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
                              "e.g. --set optimizer.momentum=0.9")
         overrides[key.strip()] = Text(value)
     return file_dict, overrides
+
+
+def refuse_foreign_code(args: argparse.Namespace, file_dict: dict[str, Any], config_file: Path) -> None:
+    """Refuse a command that would run a loss file ``config_file`` names from outside its folder
+    (``trust.foreign_code``), unless --trust-code, or the loss is given again by a flag; a
+    command that trains nothing (export-script, --dry-run) never runs it."""
+    if args.trust_code or args.command == "export-script" or getattr(args, "dry_run", False):
+        return
+    given = [item.partition("=")[0].strip() for item in [*args.set, *(getattr(args, "vary", None) or [])]]
+    if args.loss is not None or "loss.name" in given or "loss" in given:  # the person names the loss
+        return
+    section = file_dict.get("loss")
+    problem = foreign_code(section.get("name") if isinstance(section, dict) else None, config_file)
+    if problem is not None:
+        raise UsageError(problem)
 
 
 def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Config:
@@ -362,10 +384,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir, "--resume"))
         check_run_folder(checkpoint, RESUMABLE_FIELDS)  # before anything in the folder is written
+        refuse_foreign_code(args, checkpoint.config_dict, checkpoint.path.parent / CONFIG_FILE)
     config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
 
-    check(config)
+    check(config, import_user_loss=not args.dry_run)  # a dry run runs no code of the person's
     if checkpoint is not None:
         checkpoint.check_resumable(config)
     if args.save_config is not None:
@@ -377,12 +400,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         from tui_trainer.engine.loop import Trainer
         from tui_trainer.engine.preflight import prepare
 
-        trainer = Trainer(config, runs_dir=False)
-        prepare(trainer)  # data, model, loss, one step: refused or fine
+        trainer = Trainer(config, runs_dir=False, run_user_code=False)
+        prepare(trainer)  # data, model, one step (a loss file of yours is left out): refused or fine
         if config.task_spec.traits.layers:
             from tui_trainer.engine.summary import summarize
 
             print(summarize(trainer.model, trainer.data.x_train, model_name(config)).text(), file=sys.stderr)
+        if user_loss_parts(config.loss.name):
+            print(f"note: the loss {config.loss.name} is code of yours: --dry-run runs none of it "
+                  "(training runs it once in the same pre-flight before its first step)", file=sys.stderr)
         if not args.json:
             print(to_toml(config), end="")
         else:
@@ -525,7 +551,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs = plan_runs(*config_layers(args), variations)
     from tui_trainer.engine.checks import check_runs
 
-    check_runs([(run.config, run.label) for run in runs])
+    check_runs([(run.config, run.label) for run in runs], import_user_loss=not args.dry_run)
     if args.dry_run:
         lines = [f"{run.label}: {run.config.summary()} · {planned_text(run.config)}" for run in runs]
         print(json.dumps([to_dict(run.config) for run in runs]) if args.json else "\n".join(lines))
@@ -588,7 +614,7 @@ def cmd_export_script(args: argparse.Namespace) -> int:
     from tui_trainer.engine.checks import check
     from tui_trainer.export.script import write_script
 
-    check(config)
+    check(config, import_user_loss=False)  # the script imports a loss file; exporting runs none
     path = write_script(config, args.output, overwrite=args.force)
     print(f"wrote {path}; run it with: python {path}")
     return EXIT_OK

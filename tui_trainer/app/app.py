@@ -24,7 +24,7 @@ from textual.widgets import TabbedContent, TabPane
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
 from tui_trainer.app.controls import CONTROLS, ControlsFooter, bindings, palette_help
-from tui_trainer.app.dialogs import PathDialog
+from tui_trainer.app.dialogs import ConfirmDialog, PathDialog
 from tui_trainer.app.form import ConfigForm
 from tui_trainer.app.history import HistoryPanel, RunEntry
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
@@ -45,6 +45,7 @@ from tui_trainer.formatting import number
 from tui_trainer.interrupts import exit_code_for
 from tui_trainer.outputs import fresh_path
 from tui_trainer.pipes import terminal_gone
+from tui_trainer.trust import TRUST_FLAG, foreign_code
 
 if TYPE_CHECKING:
     from tui_trainer.app.picture import LivePicture
@@ -98,6 +99,7 @@ class TrainerApp(App[int]):
         self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
         self.report_interval = report_interval
         self.start_problems: list[str] = []
+        self.held_config: Config | None = None  # a --config whose loss file is not trusted yet
         self.initial_config = config or self._initial_config(config_path)
         self.live = LiveRuns(self)
         self.next_number = 1
@@ -111,10 +113,14 @@ class TrainerApp(App[int]):
         if path is None:
             return default_config()
         try:
-            return load_config(path)
+            config = load_config(path)
         except ConfigError as exc:
             self.start_problems = [f"{path}: {p}" for p in exc.problems]
             return default_config()
+        if foreign_code(config.loss.name, path) is not None:
+            self.held_config = config  # shown once the person trusts its loss file (on_mount asks)
+            return default_config()
+        return config
 
     @property
     def job(self) -> Job | None:
@@ -217,6 +223,8 @@ class TrainerApp(App[int]):
         self._load_engine()
         if folders:
             self._read_runs(folders)
+        if self.held_config is not None:  # --config with a loss file from elsewhere: ask first
+            self._load_if_trusted(self.config_path, self.held_config)
 
     def offer_views(self, config: Config | None) -> None:
         """Offer the picture tab that fits ``config``'s task (Boundary, Fit, Arena), hide the
@@ -533,7 +541,7 @@ class TrainerApp(App[int]):
     def action_load_config(self) -> None:
         """Fill the form from a TOML config file."""
 
-        async def load(path: Path | None) -> None:
+        def load(path: Path | None) -> None:
             if path is None:
                 return
             try:
@@ -542,11 +550,28 @@ class TrainerApp(App[int]):
                 self.notify("\n".join(str(p) for p in exc.problems), title=f"{path} not loaded",
                             severity="error")
                 return
+            self._load_if_trusted(path, config)
+
+        self.push_screen(PathDialog("Load config (TOML) from:", self.config_path or DEFAULT_CONFIG_FILE), load)
+
+    def _load_if_trusted(self, path: Path, config: Config) -> None:
+        """Fill the form from ``config`` (read from ``path``), after asking when it names a loss
+        file from elsewhere: the form imports a loss file (runs its code) as soon as it shows it."""
+
+        async def fill(trusted: bool | None = True) -> None:
+            if not trusted:
+                self.notify(f"{path} not loaded: its loss file was not trusted", title="Config not loaded")
+                return
             self.config_path = path
             await self.form.load(config)
             self.notify(str(path), title="Config loaded")
 
-        self.push_screen(PathDialog("Load config (TOML) from:", self.config_path or DEFAULT_CONFIG_FILE), load)
+        problem = foreign_code(config.loss.name, path)
+        if problem is None:
+            self.call_later(fill)
+        else:
+            self.push_screen(ConfirmDialog("Run code from this config?", problem.replace(
+                f"give {TRUST_FLAG} to run it", "load it only if you trust it"), "Load and run it"), fill)
 
     def action_export_script(self) -> None:
         """Write a standalone PyTorch script of the form's (valid) config; the log says where."""
@@ -681,7 +706,7 @@ def _write_script(config: Config, path: Path) -> Path:
     from tui_trainer.engine.checks import check
     from tui_trainer.export.script import write_script
 
-    check(config)
+    check(config, import_user_loss=False)  # the script imports a loss or model file; exporting runs none
     return write_script(config, path)
 
 

@@ -69,16 +69,16 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
     return problems
 
 
-def check(config: Config) -> None:
-    """Raise ConfigError if torch refuses anything in the config."""
-    check_runs([(config, None)])
+def check(config: Config, import_user_loss: bool = True) -> None:
+    """Raise ConfigError if torch refuses anything in the config (see ``torch_problems``)."""
+    check_runs([(config, None)], import_user_loss)
 
 
-def check_runs(runs: Sequence[tuple[Config, str | None]]) -> None:
+def check_runs(runs: Sequence[tuple[Config, str | None]], import_user_loss: bool = True) -> None:
     """Raise ConfigError listing what torch refuses in each run's config, a labelled run's
     problems named with it (``(run #2 optimizer=sgd)``), before any of them trains."""
     problems = [FieldError(p.field, f"{p.message} (run {label})" if label else p.message)
-                for config, label in runs for p in torch_problems(config)]
+                for config, label in runs for p in torch_problems(config, import_user_loss)]
     if problems:
         raise ConfigError(problems)
 

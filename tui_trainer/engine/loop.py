@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import torch
 
+from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.changes import EPOCHS_FIELD, Change
@@ -221,15 +222,18 @@ class Trainer:
     run (``engine.views``; a task with a picture leaves its last one in the run folder anyway);
     ``network``: a live view's request for pictures of the network (``views.NetworkFrame``, for
     an MLP). ``control`` also paces the run and steps it epoch by epoch or batch by batch; the
-    waiting is not training time, and changes no number the run computes.
+    waiting is not training time, and changes no number the run computes. Without
+    ``run_user_code`` a loss file of the person's is not imported (``--dry-run``: set-up and
+    pre-flight without the loss; such a trainer cannot train).
     """
 
     def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
                  control: RunControl | None = None, runs_dir: Path | None | bool = None,
                  report_interval: float = 0.1, resume: Checkpoint | None = None,
                  beside_ui: bool = False, view: ViewRequest | None = None,
-                 network: ViewRequest | None = None) -> None:
+                 network: ViewRequest | None = None, run_user_code: bool = True) -> None:
         self.config = config
+        self.run_user_code = run_user_code
         self.control = control or RunControl()
         self.user_callbacks = list(callbacks)
         self.runs_dir = runs_dir
@@ -300,7 +304,8 @@ class Trainer:
         self.threads = choose_threads(training.threads, self.device, param_count(self.model),
                                       self.batch_size, self.beside_ui)
         torch.set_num_threads(self.threads)
-        self.loss_fn = build_loss(cfg.loss)
+        self.loss_fn = (build_loss(cfg.loss) if self.run_user_code or not user_loss_parts(cfg.loss.name)
+                        else None)
         weights = kernel.regularized_weights(self.model)
         self.penalty = functools.partial(kernel.l1_penalty, weights, training.l1) if training.l1 else None
         self.optimizer = build_optimizer(cfg.optimizer, self.params)

@@ -56,7 +56,10 @@ def prepare(trainer: Trainer) -> None:
 def preflight(trainer: Trainer) -> None:
     """Run the loss, a backward pass and one optimizer and scheduler step on a copy of a set-up
     trainer's model, leaving the trainer and the random-number state untouched; raises
-    ConfigError naming the loss (its file), the shapes and what was wrong."""
+    ConfigError naming the loss (its file), the shapes and what was wrong. A trainer without its
+    loss (a loss file not run, ``Trainer(run_user_code=False)``) checks only the set-up."""
+    if trainer.loss_fn is None:
+        return
     with torch.random.fork_rng(devices=[trainer.device] if trainer.device.type == "cuda" else []):
         _loss_and_step(trainer)
 
