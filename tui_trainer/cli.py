@@ -36,6 +36,7 @@ from tui_trainer.paths import checked_path
 from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
 from tui_trainer.trust import TRUST_FLAG, foreign_code
+from tui_trainer.warnings_shown import show_warnings_once
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
@@ -303,6 +304,7 @@ def run() -> None:
     moment and a closed pipe or a terminal that hung up dropping output, then a prompt exit (no
     slow interpreter shutdown)."""
     sys.stdout, sys.stderr = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
+    show_warnings_once()
     exit_on_signals()  # outside a run (start-up, checks, the end) an interrupt ends at once
     try:
         code = main()

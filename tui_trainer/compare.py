@@ -38,8 +38,12 @@ class Variation:
                                           "by commas, none empty")])
         if len(set(parts)) != len(parts):
             raise ConfigError([FieldError(field, f"--vary {text!r}: a value is repeated")])
-        return cls(field, tuple(part[1:-1] if part.startswith("[") and part.endswith("]") else part
-                                for part in parts))
+        values = tuple(part[1:-1] if part.startswith("[") and part.endswith("]") else part for part in parts)
+        if any("[" in value or "]" in value for value in values):
+            raise ConfigError([FieldError(field, f"--vary {text!r}: a value holds brackets within its "
+                                          "brackets, or brackets that do not pair; a list value is one "
+                                          "pair of brackets, e.g. model.hidden=[64],[32,32]")])
+        return cls(field, values)
 
 
 @dataclass(frozen=True)

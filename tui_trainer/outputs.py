@@ -19,6 +19,8 @@ def output_path(path: str | Path, force: bool, what: str) -> Path:
 
     if not str(path).strip() or str(path) == ".":
         raise UserFacingError(f"{what}: no file name given")
+    if str(path) == "-":
+        raise UserFacingError(f"{what}: '-' (standard output) is not taken here; give a file name")
     checked_path(path, what)
     path = Path(path).expanduser()
     if path.is_dir():

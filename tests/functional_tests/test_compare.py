@@ -127,3 +127,21 @@ def test_list_values_in_brackets_and_dry_run(capsys):
         "#1 hidden=[8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 67 parameters",
         "#2 hidden=[16,8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 243 parameters",
         "#3 hidden=[]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 15 parameters"]
+
+
+def test_nested_or_unpaired_brackets_are_refused_not_flattened(capsys):
+    for vary in ("model.hidden=[[8]],[4]", "model.hidden=[8,[4]"):
+        assert main(["compare", "--task", "iris", "--vary", vary, "--dry-run"]) == 2
+        assert "a list value is one pair of brackets" in capsys.readouterr().err
+
+
+def test_devices_that_are_the_same_here_are_refused_as_the_same_run(capsys, runs_dir):
+    # Before: two identical runs on a machine without a GPU, without a word.
+    import torch
+
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("auto is a GPU here")
+    assert main(["compare", "--task", "iris", "--vary", "training.device=cpu,auto", "--runs-dir", str(runs_dir)]) == 2
+    assert ("runs #1 device=cpu and #2 device=auto are the same run on this machine: their devices are "
+            "both cpu here" in capsys.readouterr().err)
+    assert not runs_dir.exists()

@@ -104,3 +104,40 @@ def test_a_table_of_10000_columns_is_read_and_planned(tmp_path, capsys):
     assert main(["train", "--task", "csv", "--set", f"task.path={wide}", "--set", "task.target=y",
                  "--hidden", "4", "--dry-run"]) == 0
     assert "target 'y' holds 2 distinct whole numbers: classification" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cell", ["inf", "1e400", "-inf"])
+def test_an_infinite_number_in_a_csv_is_refused_naming_column_and_line(cell, tmp_path, runs_dir, capsys):
+    # Before: the run started and "diverged at step 1 ... try a lower learning rate".
+    table = tmp_path / "table.csv"
+    table.write_text(f"a,b,y\n1,2,0\n3,{cell},1\n4,5,0\n6,7,1\n5,5,1\n")
+    assert main(["train", "--task", "csv", "--set", f"task.path={table}", "--set", "task.target=y",
+                 "--runs-dir", str(runs_dir)]) == 2
+    err = capsys.readouterr().err
+    assert f"task.path: {table}: column 'b' holds {'-' if cell == '-inf' else ''}inf at line 3" in err
+    assert not runs_dir.exists()
+
+
+def test_torch_warnings_show_once_without_file_paths(tmp_path):
+    # Before: lab wrong_loss printed torch's UserWarning with its source path for every batch
+    # size; resuming from a plain-pickle model.pt printed torch's pickle-protocol warning.
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path))
+    lab = subprocess.run([sys.executable, "-m", "tui_trainer", "lab", "wrong_loss", "--task", "iris", "--loss",
+                          "mse", "--epochs", "2"], capture_output=True, text=True, env=env, timeout=120)
+    assert lab.returncode == 0, lab.stderr
+    warned = [line for line in lab.stderr.splitlines() if "Warning" in line or "warning" in line]
+    assert len(warned) == 1 and warned[0].startswith("warning (torch): Using a target size"), lab.stderr
+    assert "loss.py" not in lab.stderr
+    runs = tmp_path / "runs"
+    subprocess.run([sys.executable, "-m", "tui_trainer", "train", "--task", "iris", "--epochs", "1",
+                    "--save-model", "--runs-dir", str(runs)], capture_output=True, env=env, timeout=120, check=True)
+    run_dir = next(runs.iterdir())
+    (run_dir / "model.pt").write_bytes(b"\x80\x04 a plain pickle")
+    resume = subprocess.run([sys.executable, "-m", "tui_trainer", "train", "--resume", str(run_dir), "--epochs",
+                             "2"], capture_output=True, text=True, env=env, timeout=120)
+    assert resume.returncode == 2 and "is not a readable checkpoint" in resume.stderr
+    assert "UserWarning" not in resume.stderr and "warning (" not in resume.stderr, resume.stderr

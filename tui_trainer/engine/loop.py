@@ -660,7 +660,9 @@ class Trainer:
         """Changes asked for while the run goes (the app) become changes of the run at its next
         step, recorded in its config like those given before it started."""
         step = self.state.global_step + 1
-        live = [Change(step, field, value) for field, value in self.control.take_changes()]
+        epoch = -(-step // self.steps_per_epoch)  # a run cannot end before the epoch it is in
+        live = [Change(step, field, max(value, epoch) if field == EPOCHS_FIELD else value)
+                for field, value in self.control.take_changes()]
         if live:
             self.config.changes = sorted([*self.config.changes, *live], key=lambda c: c.at_step)
             self.pending_changes = [*live, *self.pending_changes]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import torch
 
+from tui_trainer.changes import EPOCHS_FIELD
 from tui_trainer.engine.checks import refused
 from tui_trainer.config import Config, epoch_limit
 from tui_trainer.engine.components import build_optimizer, build_scheduler, describe_raised, head_of
@@ -50,7 +51,23 @@ def prepare(trainer: Trainer) -> None:
     before anything is trained or written."""
     with setup_refusals():
         trainer.setup()
+        check_epoch_changes(trainer.config, trainer.steps_per_epoch)
         preflight(trainer)
+
+
+def check_epoch_changes(config: Config, steps_per_epoch: int) -> None:
+    """Refuse a change of training.epochs to fewer epochs than the run has reached at the change's
+    step (known once the data sets the steps per epoch): a run cannot end before the epoch it is in."""
+    problems = []
+    for change in config.changes:
+        epoch = -(-change.at_step // steps_per_epoch)
+        if change.field == EPOCHS_FIELD and change.value < epoch:
+            problems.append(FieldError("changes", (
+                f"training.epochs = {change.value} from step {change.at_step}: step {change.at_step} is "
+                f"in epoch {epoch} ({steps_per_epoch} steps per epoch), so the run cannot end before "
+                f"epoch {epoch}; give at least {epoch}, or an earlier step")))
+    if problems:
+        raise ConfigError(problems)
 
 
 def preflight(trainer: Trainer) -> None:

@@ -97,6 +97,12 @@ def plan_table(frame, file, target, kind="auto", features=(), missing="refuse", 
                              f"(text with {len(distinct)} distinct values, e.g. {examples}; at most "
                              f"{max_categories} are one-hot encoded); leave it out with task.features")
         categorical.append(column)
+    numbers = frame[[*numeric, target] if pd.api.types.is_numeric_dtype(dtypes[target]) else numeric]
+    infinite = numbers.isin([float("inf"), float("-inf")]).stack()
+    if infinite.any():  # "inf", or a number past float's range (1e400): pandas reads both as inf
+        row, column = infinite[infinite].index[0]
+        raise ValueError(f"{file}: column {column!r} holds {numbers.at[row, column]} at line {row + 2} "
+                         "(inf, or a number too large for a float); every number must be finite")
     labels = frame[target].dropna()
     if len(labels) == 0:
         raise ValueError(f"{file}: column {target!r} (the target) has no values")
