@@ -24,6 +24,9 @@ from tui_trainer.engine.rundir import read_run
 KEYS = tuple(c.key for c in CONTROLS if c.key and c.key != "ctrl+q") + (
     "ctrl+p", "escape", "enter", "tab", "shift+tab", "space", "up", "down", "left", "right",
     "home", "end", "backspace", "delete", "pageup", "pagedown", "ctrl+u", "ctrl+c", "ctrl+v")
+#: The keys that open or close a screen over the app (dialogs, the palette, the keys panel):
+#: pressed in bursts, the way screens pile up when a person hurries.
+OPENERS = ("ctrl+p", "ctrl+s", "ctrl+o", "f2", "f5", "f6", "f1", "escape", "enter")
 #: The palette's commands as a person finds them: a few letters of their titles (the app's
 #: controls, Textual's own), typed after ctrl+p.
 PALETTE_QUERIES = tuple(c.title for c in CONTROLS if c.action != "quit") + (
@@ -40,7 +43,8 @@ SIZES = ((80, 24), (120, 36), (100, 30), (60, 20), (40, 12), (20, 6), (200, 50))
 
 @dataclass(frozen=True)
 class Action:
-    """One thing the monkey does: ``kind`` (key, type, palette, click, resize, wait) and its argument."""
+    """One thing the monkey does: ``kind`` (key, keys, type, palette, click, resize, wait) and its
+    argument."""
 
     kind: str
     arg: object
@@ -52,6 +56,7 @@ class Action:
 actions = st.one_of(
     st.sampled_from(KEYS).map(lambda key: Action("key", key)),
     st.sampled_from(KEYS).map(lambda key: Action("key", key)),
+    st.lists(st.sampled_from(OPENERS), min_size=2, max_size=5).map(lambda keys: Action("keys", tuple(keys))),
     st.one_of(st.sampled_from(TEXTS), st.text(max_size=6).filter(lambda t: "/" not in t)).map(
         lambda text: Action("type", text)),
     st.sampled_from(PALETTE_QUERIES).map(lambda query: Action("palette", query)),
@@ -95,6 +100,8 @@ async def _act(pilot, action: Action) -> None:
     app = pilot.app
     if action.kind == "key":
         await pilot.press(action.arg)
+    elif action.kind == "keys":
+        await pilot.press(*action.arg)
     elif action.kind == "type":
         await pilot.press(*action.arg)
     elif action.kind == "palette":

@@ -1,6 +1,6 @@
 """The app's monkey test (``app_monkey``): random sequences of keys, palette commands, dialogs,
 typed text, clicks and resizes, during runs and races. No sequence may end the app. The normal
-suite plays two short sequences; ``make fuzz`` plays FUZZ_EXAMPLES / 20 longer ones."""
+suite plays two short sequences; ``make fuzz`` plays FUZZ_EXAMPLES / 60 longer ones."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from fuzz.app_monkey import actions, play
 from fuzz.harness import EXAMPLES, FUZZ, TALLY
 
-#: Sequences per session: each one opens the app and plays for seconds (a CLI case takes a
-#: fraction of a second), so the long fuzz plays one for every 20 CLI cases.
-SEQUENCES = 2 if EXAMPLES <= 12 else max(2, EXAMPLES // 20)
+#: Sequences per session: each one opens the app and plays for half a minute (a CLI case takes a
+#: fraction of a second), so the long fuzz plays one for every 60 CLI cases (20 by default).
+SEQUENCES = 2 if EXAMPLES <= 12 else max(2, EXAMPLES // 60)
 #: Actions per sequence.
 LENGTH = 24 if EXAMPLES <= 12 else 120
 

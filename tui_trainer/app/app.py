@@ -571,7 +571,7 @@ class TrainerApp(App[int]):
             self.call_later(fill)
         else:
             self.push_screen(ConfirmDialog("Run code from this config?", problem.replace(
-                f"give {TRUST_FLAG} to run it", "load it only if you trust it"), "Load and run it"), fill)
+                f"give {TRUST_FLAG} to run it", "load it only if you trust it."), "Load and run it"), fill)
 
     def action_export_script(self) -> None:
         """Write a standalone PyTorch script of the form's (valid) config; the log says where."""
