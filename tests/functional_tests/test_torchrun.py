@@ -111,17 +111,24 @@ def test_a_batch_the_ranks_cannot_share_is_refused(monkeypatch, capsys, tmp_path
         Trainer(config("iris", training__batch_size=16, training__val_split=0.14), runs_dir=False).setup()
 
 
-def test_ctrl_c_stops_every_rank_with_130_and_keeps_the_history(tmp_path):
-    runs = tmp_path / "runs"
+def long_run_under_torchrun(runs: Path) -> subprocess.Popen:
+    """A long digits run under torchrun, in its own session, once its first epoch is written."""
     proc = subprocess.Popen([*TORCHRUN, "-m", "tui_trainer", "train", "--task", "digits", "--epochs",
                              "100000", "--device", "cpu", "--runs-dir", str(runs)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any(runs.glob("*/history.jsonl")) or not any(
-            path.read_text() for path in runs.glob("*/history.jsonl")):
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+    while not any(path.read_text() for path in runs.glob("*/history.jsonl")):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"no epoch written: {proc.communicate()}")
         time.sleep(0.2)
+    return proc
+
+
+def test_ctrl_c_stops_every_rank_with_130_and_keeps_the_history(tmp_path):
+    runs = tmp_path / "runs"
+    proc = long_run_under_torchrun(runs)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl+C: torchrun and both ranks
     out, err = proc.communicate(timeout=60)
     summary = json.loads(next(runs.glob("*/summary.json")).read_text())
@@ -147,15 +154,8 @@ def test_ranks_stop_and_keep_the_history_when_torchrun_is_killed(tmp_path):
     # Before: SIGKILL to torchrun left both ranks training as orphans for ever. Each rank now
     # notices that torchrun is gone (it was re-parented) and stops as after SIGHUP.
     runs = tmp_path / "runs"
-    proc = subprocess.Popen([*TORCHRUN, "-m", "tui_trainer", "train", "--task", "digits", "--epochs",
-                             "100000", "--device", "cpu", "--runs-dir", str(runs)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = long_run_under_torchrun(runs)
     try:
-        deadline = time.monotonic() + 120
-        while not any(path.read_text() for path in runs.glob("*/history.jsonl")):
-            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-            time.sleep(0.2)
         proc.kill()  # torchrun alone; the ranks hold its stdout and stderr until they end
         out, err = proc.communicate(timeout=120)
     finally:
