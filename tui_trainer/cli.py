@@ -279,16 +279,22 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
 
 
 def refuse_foreign_code(args: argparse.Namespace, file_dict: dict[str, Any], config_file: Path) -> None:
-    """Refuse a command that would run a loss file ``config_file`` names from outside its folder
-    (``trust.foreign_code``), unless --trust-code, or the loss is given again by a flag; a
-    command that trains nothing (export-script, --dry-run) never runs it."""
-    if args.trust_code or args.command == "export-script" or getattr(args, "dry_run", False):
+    """Refuse a command that would run a loss or model file ``config_file`` names from outside
+    its folder (``trust.foreign_code``), unless --trust-code, or a flag names that file itself. A
+    command that trains nothing (export-script, --dry-run) runs no loss file (the model file it
+    builds)."""
+    if args.trust_code:
         return
-    given = [item.partition("=")[0].strip() for item in [*args.set, *(getattr(args, "vary", None) or [])]]
-    if args.loss is not None or "loss.name" in given or "loss" in given:  # the person names the loss
-        return
-    section = file_dict.get("loss")
-    problem = foreign_code(section.get("name") if isinstance(section, dict) else None, config_file)
+    given = {item.partition("=")[0].strip() for item in [*args.set, *(getattr(args, "vary", None) or [])]}
+    loss, model = (file_dict.get(section) for section in ("loss", "model"))
+    names = []
+    trains = args.command != "export-script" and not getattr(args, "dry_run", False)
+    if trains and isinstance(loss, dict) and args.loss is None and not given & {"loss", "loss.name"}:
+        names.append(loss.get("name"))
+    if isinstance(model, dict) and model.get("kind") == "file" and getattr(args, "model", None) is None \
+            and not given & {"model.path", "model.kind"}:
+        names.append(model.get("path"))
+    problem = foreign_code(names, config_file)
     if problem is not None:
         raise UsageError(problem)
 

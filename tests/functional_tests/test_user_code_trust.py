@@ -1,6 +1,7 @@
-"""A loss file is Python code that runs. Named by a config file from another folder, it never
-runs without asking: the command line refuses it unless --trust-code, and commands that train
-nothing (export-script, --dry-run) never run it. Before, reading such a config ran the file."""
+"""A loss or model file is Python code that runs. Named by a config file from another folder, it
+never runs without asking: the command line refuses it unless --trust-code, and commands that
+train nothing (export-script, --dry-run) never run a loss file. Before, reading such a config ran
+the file."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_a_config_naming_a_loss_file_from_another_folder_is_refused(command, fil
     monkeypatch.setenv("XDG_DATA_HOME", str(runs_dir.parent))  # where runs would go
     assert main([*command, "--config", str(foreign)]) == 2
     err = capsys.readouterr().err
-    assert f"{foreign} names the loss file {foreign.parent.parent / 'theirs' / 'loss.py'}, which lies outside" in err
+    assert f"{foreign} names the file {foreign.parent.parent / 'theirs' / 'loss.py'}, which lies outside" in err
     assert "--trust-code" in err
     assert not ran.exists() and not (runs_dir.parent / "tui-trainer").exists()
 
@@ -87,3 +88,36 @@ def test_resume_of_a_run_whose_loss_file_lies_elsewhere_asks_for_trust(files, ru
     assert main(["train", "--resume", str(run_dir), "--epochs", "3"]) == 2
     assert "--trust-code" in capsys.readouterr().err and not ran.exists()
     assert main(["train", "--resume", str(run_dir), "--epochs", "3", "--trust-code"]) == 0
+
+
+NET = '''
+from pathlib import Path
+Path(__file__).with_name("RAN").write_text("the model file ran")
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(1, 1)
+
+    def forward(self, x):
+        return self.layer(x)
+'''
+
+
+@pytest.mark.parametrize("command", [["train"], ["train", "--dry-run"], ["export-script", "-o", "out.py"]])
+def test_a_model_file_from_another_folder_is_refused_even_where_nothing_trains(command, tmp_path, monkeypatch,
+                                                                              capsys):
+    # A model file runs wherever the model is built: a dry run and an export build it too.
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "theirs" / "net.py").write_text(NET)
+    config = tmp_path / "mine" / "run.toml"
+    config.write_text(f'[task]\nname = "linear"\n[model]\nkind = "file"\npath = "{tmp_path}/theirs/net.py:Net"\n'
+                      '[training]\nepochs = 2\n')
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--config", str(config)]) == 2
+    assert f"names the file {tmp_path / 'theirs' / 'net.py'}, which lies outside" in capsys.readouterr().err
+    assert not (tmp_path / "theirs" / "RAN").exists()
+    assert main([*command, "--config", str(config), "--trust-code"]) == 0
+    assert (tmp_path / "theirs" / "RAN").exists()

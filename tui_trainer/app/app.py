@@ -45,7 +45,7 @@ from tui_trainer.formatting import number
 from tui_trainer.interrupts import exit_code_for
 from tui_trainer.outputs import fresh_path
 from tui_trainer.pipes import terminal_gone
-from tui_trainer.trust import TRUST_FLAG, foreign_code
+from tui_trainer.trust import TRUST_FLAG, config_code, foreign_code
 
 if TYPE_CHECKING:
     from tui_trainer.app.picture import LivePicture
@@ -117,7 +117,7 @@ class TrainerApp(App[int]):
         except ConfigError as exc:
             self.start_problems = [f"{path}: {p}" for p in exc.problems]
             return default_config()
-        if foreign_code(config.loss.name, path) is not None:
+        if foreign_code(config_code(config), path) is not None:
             self.held_config = config  # shown once the person trusts its loss file (on_mount asks)
             return default_config()
         return config
@@ -556,17 +556,17 @@ class TrainerApp(App[int]):
 
     def _load_if_trusted(self, path: Path, config: Config) -> None:
         """Fill the form from ``config`` (read from ``path``), after asking when it names a loss
-        file from elsewhere: the form imports a loss file (runs its code) as soon as it shows it."""
+        or model file from elsewhere: the form imports it (runs its code) as soon as it shows it."""
 
         async def fill(trusted: bool | None = True) -> None:
             if not trusted:
-                self.notify(f"{path} not loaded: its loss file was not trusted", title="Config not loaded")
+                self.notify(f"{path} not loaded: its code was not trusted", title="Config not loaded")
                 return
             self.config_path = path
             await self.form.load(config)
             self.notify(str(path), title="Config loaded")
 
-        problem = foreign_code(config.loss.name, path)
+        problem = foreign_code(config_code(config), path)
         if problem is None:
             self.call_later(fill)
         else:
