@@ -16,7 +16,6 @@ def config(task: str = "linear", **dotted: Any) -> Config:
     return resolve_flags(None, overrides)
 
 
-<<<<<<< HEAD
 #: A small residual MLP, as a person would write it in a file of their own: imports, a constant,
 #: a helper block class and the model class (keyword arguments: inputs, classes, width, depth).
 RESMLP_SOURCE = '''"""A small residual MLP."""
@@ -66,7 +65,8 @@ def write_resmlp(folder) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(RESMLP_SOURCE, encoding="utf-8")
     return f"{path}:ResMLP"
-=======
+
+
 #: How long the Pilot waits for the app to go idle after a key or a pause, at most, under
 #: ``brisk_pilot``: a person types about ten keys a second.
 BRISK_IDLE_WAIT = 0.05
@@ -84,4 +84,3 @@ def brisk_pilot() -> Iterator[None]:
     briefly = functools.partial(wait_for_idle, max_sleep=BRISK_IDLE_WAIT)
     with patch("textual.app.wait_for_idle", briefly), patch("textual.pilot.wait_for_idle", briefly):
         yield
->>>>>>> 62e8a07 (Command palette: one at a time (ctrl+p over a dialog opened from the palette ended the app with DuplicateIds), and no dialog opens over the palette or another dialog; the app's monkey test (random keys, palette commands, dialogs, typed text, clicks, resizes during runs) in tests/fuzz: two short sequences in the normal suite, FUZZ_EXAMPLES/20 long ones in make fuzz; brisk_pilot for tests that press keys while a run goes)
