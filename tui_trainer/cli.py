@@ -278,7 +278,8 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
     return file_dict, overrides
 
 
-def refuse_foreign_code(args: argparse.Namespace, file_dict: dict[str, Any], config_file: Path) -> None:
+def refuse_foreign_code(args: argparse.Namespace, file_dict: dict[str, Any], config_file: Path,
+                        run_folder: bool = False) -> None:
     """Refuse a command that would run a loss or model file ``config_file`` names from outside
     its folder (``trust.foreign_code``), unless --trust-code, or a flag names that file itself. A
     command that trains nothing (export-script, --dry-run) runs no loss file (the model file it
@@ -294,7 +295,7 @@ def refuse_foreign_code(args: argparse.Namespace, file_dict: dict[str, Any], con
     if isinstance(model, dict) and model.get("kind") == "file" and getattr(args, "model", None) is None \
             and not given & {"model.path", "model.kind"}:
         names.append(model.get("path"))
-    problem = foreign_code(names, config_file)
+    problem = foreign_code(names, config_file, run_folder)
     if problem is not None:
         raise UsageError(problem)
 
@@ -392,7 +393,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir, "--resume"))
         check_run_folder(checkpoint, RESUMABLE_FIELDS)  # before anything in the folder is written
-        refuse_foreign_code(args, checkpoint.config_dict, checkpoint.path.parent / CONFIG_FILE)
+        refuse_foreign_code(args, checkpoint.config_dict, checkpoint.path.parent / CONFIG_FILE, run_folder=True)
     config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
 

@@ -26,10 +26,12 @@ def config_code(config: Config) -> list[str]:
     return names + ([config.model.path] if config.model.kind == "file" else [])
 
 
-def foreign_code(names: Iterable[object], config_file: Path) -> str | None:
+def foreign_code(names: Iterable[object], config_file: Path, run_folder: bool = False) -> str | None:
     """Why a file of code ``config_file`` names (``path/to/file.py:ClassName``) may not run
     without asking (it lies outside that file's folder, or belongs to another user), naming both
-    files and what to do; None when each may run (names that are no such file are left out)."""
+    files and what to do; None when each may run (names that are no such file are left out).
+    A ``run_folder``'s config (``--resume``) names the code its run trained with, outside the
+    folder by nature (and checked unchanged since): only another user's file is refused."""
     folder = Path(config_file).expanduser().resolve().parent
     for name in names:
         parts = user_class_parts(name) if isinstance(name, str) else None
@@ -41,9 +43,10 @@ def foreign_code(names: Iterable[object], config_file: Path) -> str | None:
             owner = file.stat().st_uid if hasattr(os, "getuid") else None
         except (OSError, RuntimeError):  # no such file (refused later, naming it), a link loop
             continue
-        if inside and owner in (None, os.getuid()):
+        mine = owner in (None, os.getuid())
+        if (inside or run_folder) and mine:
             continue
-        where = f"belongs to another user (uid {owner})" if inside else f"lies outside {folder}"
+        where = f"lies outside {folder}" if mine else f"belongs to another user (uid {owner})"
         return (f"{config_file} names the file {file}, which {where}; it is Python code that runs "
                 f"when the run is built. Read it first, then give {TRUST_FLAG} to run it")
     return None

@@ -79,15 +79,19 @@ def test_a_loss_file_beside_the_config_or_named_by_a_flag_runs(files, runs_dir, 
     assert ran.exists()
 
 
-def test_resume_of_a_run_whose_loss_file_lies_elsewhere_asks_for_trust(files, runs_dir, capsys):
+def test_resume_runs_the_code_its_run_trained_with_unless_it_is_another_users(files, runs_dir,
+                                                                              monkeypatch, capsys):
+    # A run folder's config names its loss file outside the folder by nature; the run trained
+    # with it (and --resume checks it has not changed). Another user's file asks for trust.
     foreign, ran, _ = files
     assert main(["train", "--config", str(foreign), "--trust-code", "--save-model", "--runs-dir", str(runs_dir)]) == 0
-    ran.unlink()
     run_dir = next(runs_dir.iterdir())
+    assert main(["train", "--resume", str(run_dir), "--epochs", "3"]) == 0
+    monkeypatch.setattr("tui_trainer.trust.os.getuid", lambda: 12345)  # as another user
     capsys.readouterr()
-    assert main(["train", "--resume", str(run_dir), "--epochs", "3"]) == 2
-    assert "--trust-code" in capsys.readouterr().err and not ran.exists()
-    assert main(["train", "--resume", str(run_dir), "--epochs", "3", "--trust-code"]) == 0
+    assert main(["train", "--resume", str(run_dir), "--epochs", "4"]) == 2
+    assert "which belongs to another user" in capsys.readouterr().err
+    assert main(["train", "--resume", str(run_dir), "--epochs", "4", "--trust-code"]) == 0
 
 
 NET = '''

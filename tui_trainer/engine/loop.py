@@ -661,7 +661,7 @@ class Trainer:
         step, recorded in its config like those given before it started."""
         step = self.state.global_step + 1
         epoch = -(-step // self.steps_per_epoch)  # a run cannot end before the epoch it is in
-        live = [Change(step, field, max(value, epoch) if field == EPOCHS_FIELD else value)
+        live = [Change(step, field, max(value, epoch) if field == EPOCHS_FIELD and epoch_limit(value) else value)
                 for field, value in self.control.take_changes()]
         if live:
             self.config.changes = sorted([*self.config.changes, *live], key=lambda c: c.at_step)

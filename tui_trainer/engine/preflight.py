@@ -61,7 +61,7 @@ def check_epoch_changes(config: Config, steps_per_epoch: int) -> None:
     problems = []
     for change in config.changes:
         epoch = -(-change.at_step // steps_per_epoch)
-        if change.field == EPOCHS_FIELD and change.value < epoch:
+        if change.field == EPOCHS_FIELD and epoch_limit(change.value) is not None and change.value < epoch:
             problems.append(FieldError("changes", (
                 f"training.epochs = {change.value} from step {change.at_step}: step {change.at_step} is "
                 f"in epoch {epoch} ({steps_per_epoch} steps per epoch), so the run cannot end before "
