@@ -28,7 +28,7 @@ from tui_trainer.engine.rundir import CHECKPOINT_FILE, CONFIG_FILE, default_runs
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.interrupts import (
-    EXIT_INTERRUPTED, StopOnSignals, exit_code_for, exit_now, exit_on_signals,
+    EXIT_INTERRUPTED, StopOnSignals, exit_for, exit_now, exit_on_signals,
 )
 from tui_trainer.launch import is_rank_zero, world_size
 from tui_trainer.outputs import output_path, write_text
@@ -195,7 +195,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from tui_trainer.engine.evaluation import score_run
     from tui_trainer.report import evaluation_text
 
-    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+    with StopOnSignals(exit_for):
         score = score_run(run_dir, args.split)
     print(json.dumps(score.as_json()) if args.json else evaluation_text(score))
     return EXIT_OK
@@ -231,9 +231,9 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
     parser.add_argument(TRUST_FLAG, action="store_true",
-                        help="run the loss file a config file (or a run folder, for --resume) names "
-                        "from outside its own folder: a loss file is Python code (export-script and "
-                        "--dry-run never run it)")
+                        help="run a loss or model file that a config file names from outside its own "
+                        "folder (or another user's): such a file is Python code (export-script and "
+                        "--dry-run never run a loss file)")
 
 
 def add_tensorboard_flag(parser: argparse.ArgumentParser) -> None:
@@ -397,7 +397,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
 
-    check(config, import_user_loss=not args.dry_run)  # a dry run runs no code of the person's
+    check(config, import_user_loss=not args.dry_run)  # a dry run runs no loss file (its pre-flight builds the model)
     if checkpoint is not None:
         checkpoint.check_resumable(config)
     if args.save_config is not None:
@@ -494,7 +494,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     from tui_trainer.engine.lrfind import find_lr
 
     check(config)
-    with StopOnSignals(lambda signum: exit_now(exit_code_for(signum), "interrupted")):
+    with StopOnSignals(exit_for):
         result = find_lr(config, args.start, args.end, args.steps, args.rule)
     if args.json:
         print(json.dumps(result.as_json()))

@@ -149,5 +149,10 @@ def quit_on_signals(loop: asyncio.AbstractEventLoop, quit: Callable[[int], None]
         loop.add_signal_handler(signum, quit, signum)
 
 
-def _exit_interrupted(signum: int, frame: object) -> None:
+def exit_for(signum: int) -> None:
+    """End the process at once with ``signum``'s exit code (a command with nothing to keep)."""
     exit_now(exit_code_for(signum), "interrupted")
+
+
+def _exit_interrupted(signum: int, frame: object) -> None:
+    exit_for(signum)

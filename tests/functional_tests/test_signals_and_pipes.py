@@ -153,3 +153,16 @@ def test_sighup_with_the_terminal_still_there_prints_the_summary(tmp_path):
         terminal.kill()
     terminal.wait_for(b"Run interrupted: interrupted by request")
     assert b"Traceback" not in terminal.text()
+
+
+def test_the_first_signal_is_handed_over_with_its_exit_code():
+    from threading import Event
+
+    from tui_trainer.interrupts import StopOnSignals
+
+    for signum, code in ((signal.SIGHUP, 129), (signal.SIGTERM, 130), (signal.SIGINT, 130)):
+        got, seen = [], Event()
+        with StopOnSignals(lambda number: (got.append(number), seen.set())) as signals:
+            os.kill(os.getpid(), signum)
+            assert seen.wait(30)
+        assert got == [signum] and signals.exit_code == code

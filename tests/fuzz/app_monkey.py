@@ -82,8 +82,10 @@ async def _session(app, sequence: list[Action], runs: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         for done, action in enumerate(sequence):
             await _act(pilot, action)
-            if not app.is_running or app._exception is not None:
+            if app._exception is not None or (not app.is_running and not app.quitting):
                 raise AssertionError(f"the app ended after action {done + 1}, {action}: {app._exception!r}")
+            if app.quitting:  # a click on the footer's Quit: the end of this sequence
+                break
         await pilot.press("ctrl+q")
         for _ in range(3000):  # quitting waits for a run's ending (a big model's last step)
             if not app.is_running:

@@ -107,7 +107,7 @@ class TrainerApp(App[int]):
         self.starting = False  # ctrl+r is waiting for the form to settle
         self.offered_view: str | None = None  # the picture whose tab is offered now
         self.loss_imports: set[str] = set()  # user loss files being imported by a worker
-        self.quitting = False  # quit waits for the run to write its ending
+        self.quitting = False  # quit was asked for (it waits for a run to write its ending)
 
     def _initial_config(self, path: Path | None) -> Config:
         if path is None:
@@ -635,6 +635,7 @@ class TrainerApp(App[int]):
         busy = [worker for worker in self.workers
                 if worker.group in ("runs", "files") and not worker.is_finished]
         if self.quitting or not busy:
+            self.quitting = True
             self.live.interrupt()
             self.exit(return_code=code)
             return
