@@ -86,8 +86,9 @@ async def _session(app, sequence: list[Action], runs: Path) -> None:
                 raise AssertionError(f"the app ended after action {done + 1}, {action}: {app._exception!r}")
             if app.quitting:  # a click on the footer's Quit: the end of this sequence
                 break
-        await pilot.press("ctrl+q")
-        for _ in range(3000):  # quitting waits for a run's ending (a big model's last step)
+        if not app.quitting:
+            await pilot.press("ctrl+q")
+        for _ in range(12000):  # quitting waits for a run's ending (a big model's last step, a busy machine)
             if not app.is_running:
                 break
             await asyncio.sleep(0.01)
