@@ -209,6 +209,11 @@ class Config:
         MLP, not a cnn or an arena task's point."""
         return self.task_spec.traits.layers and self.model.kind == "mlp"
 
+    @property
+    def mistakes(self) -> list[str]:
+        """The lab's mistakes switched on, by name (none: an honest run)."""
+        return [name for name in MISTAKES if getattr(self.lab, name)]
+
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer

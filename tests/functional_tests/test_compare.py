@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 
@@ -127,3 +129,16 @@ def test_list_values_in_brackets_and_dry_run(capsys):
         "#1 hidden=[8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 67 parameters",
         "#2 hidden=[16,8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 243 parameters",
         "#3 hidden=[]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 15 parameters"]
+
+
+def test_on_a_terminal_each_runs_bar_ends_at_its_last_step(capsys, runs_dir, monkeypatch):
+    # Progress is reported at most every report interval: a bar fed only by it stopped short
+    # (391/400 ... completed).
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, _ = run_cli(capsys, "compare", "--epochs", "400", "--device", "cpu",
+                           "--vary", "optimizer.lr=0.01,0.1", "--runs-dir", str(runs_dir))
+    assert code == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out)  # colors off
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", text)  # each redraw of the bars, its lines apart
+    last = {line.split()[0]: line for line in text.splitlines() if re.match(r"#\d lr=", line)}
+    assert len(last) == 2 and all("400/400" in line and "completed" in line for line in last.values()), last
