@@ -63,3 +63,17 @@ def write_resmlp(folder) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(RESMLP_SOURCE, encoding="utf-8")
     return f"{path}:ResMLP"
+
+
+def screen_text(app: Any) -> str:
+    """The app's screen as plain text, rendered as Textual renders it for the terminal (through
+    the app's filters: NO_COLOR's Monochrome among them)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, force_terminal=True,
+                      color_system="truecolor", legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Select, SelectionList, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.fields import TickList
 from tui_trainer.compare import MAX_RUNS, PlannedRun, Variation, describe_assignments, plan_runs
 from tui_trainer.config import Config, choice_names, params_of, to_dict
 from tui_trainer.errors import ConfigError
@@ -46,6 +47,12 @@ def choice_options(config: Config, field: str) -> list[str]:
     return list(choice_names(field.partition(".")[0]))
 
 
+#: What the dialog's keys do, for a choice (ticked) and for typed values.
+CHOICE_HINT = ("space or enter ticks or unticks the highlighted choice · ctrl+r: race the ticked ones "
+               "(at most {runs}) · escape: cancel")
+VALUES_HINT = "enter or ctrl+r: race these values (at most {runs}) · escape: cancel"
+
+
 class CompareDialog(ModalScreen[list[PlannedRun] | None]):
     """Asks what to vary: a field, then several choices (ticked) or values (typed, separated by
     commas); answers the planned runs once every one of them is valid, else says what to fix."""
@@ -62,6 +69,7 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
     CompareDialog #problems { color: $text-error; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+r", "race", "Race", priority=True)]
+    AUTO_FOCUS = None  # the list of choices (or the values' field) takes the focus, not the first widget
 
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -69,9 +77,10 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
         self.fields = varied_fields(config)
         self.field_select = Select([(label, field) for field, label in self.fields.items()],
                                    value="optimizer.name", allow_blank=False, id="vary-field")
-        self.choices = SelectionList[str](id="vary-choices")
+        self.choices = TickList(id="vary-choices")
         self.values = Input(placeholder="values separated by commas, e.g. 0.1, 0.01, 0.001", id="vary-values")
         self.problems = Static("", id="problems")
+        self.hint = Label("", classes="hint")
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -80,8 +89,7 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
             yield self.choices
             yield self.values
             yield self.problems
-            yield Label(f"space ticks a choice · enter (typed values) or ctrl+r: race, at most {MAX_RUNS} "
-                        "runs · escape: cancel", classes="hint")
+            yield self.hint
 
     def on_mount(self) -> None:
         self._show_field("optimizer.name")
@@ -92,6 +100,7 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
     def _show_field(self, field: str) -> None:
         choice = field in CHOICE_FIELDS
         self.choices.display, self.values.display = choice, not choice
+        self.hint.update((CHOICE_HINT if choice else VALUES_HINT).format(runs=MAX_RUNS))
         self.problems.update("")
         if choice:
             current = to_dict(self.config)[field.partition(".")[0]]
@@ -163,13 +172,17 @@ class Leaderboard(DataTable):
         self.arena = runs[0][1].config.task_spec.traits.point
         self.states = {number: "waiting" for number, _, _ in self.runs}
         self.clear(columns=True)
-        last = "to min" if self.arena else "R²" if regression else "acc"
-        self.add_columns("#", header, "status", "epoch", "f(x,y)" if self.arena else "loss", last)
+        if self.arena:  # no epoch: the Arena tab's lines say the step each run came within tolerance
+            self.add_columns("#", header, "status", "f(x,y)", "to min")
+        else:
+            self.add_columns("#", header, "status", "epoch", "loss", "R²" if regression else "acc")
         self.show()
 
     def set_state(self, number: int, state: str) -> None:
-        """Say what one run is doing (running, stopping) or how it ended (a RunResult reason)."""
-        self.states[number] = SHORT_ENDINGS.get(state, state)
+        """Say what one run is doing (running, stopping) or how it ended (a RunResult reason, or
+        the leaderboard's ending: ``diverged at epoch 3`` shows as ``diverged``; the Log says
+        where)."""
+        self.states[number] = SHORT_ENDINGS.get(state.split(" ", 1)[0], state)
 
     def show(self) -> None:
         """Redraw from the feeds, best first (the highlighted run stays highlighted)."""
@@ -179,9 +192,11 @@ class Leaderboard(DataTable):
         self.clear()
         for loss, number_, label, feed in rows:
             last = feed.epochs[-1] if feed.epochs else None
-            self.add_row(f"#{number_}", label, self.states.get(number_, ""),
-                         str(last.epoch) if last else "-", number(loss, 3) if loss is not None else "-",
-                         self._distance(feed) if self.arena else self._score(last), key=str(number_))
+            loss_text = number(loss, 3) if loss is not None else "-"
+            lost = self.states.get(number_) in ("diverged", "failed")  # its last figures mean nothing now
+            cells = ([loss_text, "-" if lost else self._distance(feed)] if self.arena
+                     else [str(last.epoch) if last else "-", loss_text, self._score(last)])
+            self.add_row(f"#{number_}", label, self.states.get(number_, ""), *cells, key=str(number_))
         if keep is not None:
             self.move_cursor(row=self.get_row_index(str(keep)))
 

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import SelectionList, Static
 
-from tui_trainer.app.charts import COLORS, Chart, Line
+from tui_trainer.app.charts import Chart, Line
+from tui_trainer.app.fields import TickList
 from tui_trainer.formatting import number, percent
 from tui_trainer.app.series import MinMaxSeries
 from tui_trainer.compare import differing_labels as compare_labels
@@ -99,7 +100,7 @@ class HistoryPanel(Vertical):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.entries: dict[int, RunEntry] = {}
-        self.runs: SelectionList[int] = SelectionList(id="run-list")
+        self.runs: SelectionList[int] = TickList(id="run-list")
         self.details = Static("no runs yet: every run of this session and of the runs folder "
                               "shows here", id="run-details")
         self.chart = Chart("loss per epoch of the selected runs", scale="log", id="overlay-chart")
@@ -137,7 +138,7 @@ class HistoryPanel(Vertical):
         for i, (entry, label) in enumerate(zip(entries, self.labels())):
             series = MinMaxSeries()
             series.extend(entry.curve(key))
-            lines.append(Line(label, series, COLORS[i % len(COLORS)]))
+            lines.append(Line(label, series, i))
         what = "validation" if key == "val_loss" else "train"
         self.chart.draw(lines, title=f"{what} loss per epoch, {len(entries)} run(s) selected")
 

@@ -1,6 +1,7 @@
 """Snapshots of the main screens at 80x24 and 120x36: ready, an invalid form, a finished linear
 run with w and b, the history overlay of two runs, a failed MNIST run, and the Arena tab after a
-rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text).
+rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text);
+and at 60x20 the notice that stands in for the app below 80x24.
 
 Each screen is compared as text (what a person reads, colors aside) with the file kept in
 ``snapshots/``; what changes from run to run (timings, speeds, the curves' dots, which depend on
@@ -13,18 +14,16 @@ to its text, for looking at. A changed screen fails the test and leaves ``NAME.n
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import re
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-
+from helpers import screen_text
 from tui_trainer.app import make_app
 from tui_trainer.app.arena import SHADES
-from tui_trainer.app.charts import COLORS
+from tui_trainer.app.palette import SERIES_COLORS
 from tui_trainer.config import resolve
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -66,15 +65,6 @@ def same_screen(kept: str, text: str) -> bool:
         if not all(math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL) for a, b in numbers):
             return False
     return True
-
-
-def screen_text(app) -> str:
-    """The screen as plain text, as Textual's own screenshot renders it."""
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), record=True, force_terminal=True,
-                      color_system="truecolor", legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(full=True))
-    return console.export_text()
 
 
 def masked(text: str, tmp_path: Path) -> str:
@@ -174,7 +164,7 @@ async def test_arena_screen_draws_the_path_where_the_point_went(tmp_path, runs_d
         assert len(pixels) > 10
         end = canvas.to_pixel(result.point["x"], result.point["y"])
         minimum = canvas.to_pixel(1.0, 1.0)
-        assert {canvas.overlay[p] for p in pixels - {end, minimum}} == {COLORS[0]}
+        assert {canvas.overlay[p] for p in pixels - {end, minimum}} == {SERIES_COLORS[0]}
         # the valley is dark, the heights pale (log scale)
         corner = canvas.base[-1][-1]
         assert sum(canvas.base[minimum[0]][minimum[1]]) < sum(corner)
@@ -192,3 +182,9 @@ def test_screens_compare_equal_up_to_the_last_digits_of_their_numbers():
     assert not same_screen(kept, kept.replace("step 677", "step 900"))  # a number that moved
     assert not same_screen(kept, kept.replace("nearest minimum", "nearest maximum"))  # the text
     assert not same_screen(kept, kept.replace("f = 3.712e-09", "f = 0.5"))
+
+
+async def test_size_notice_screen(tmp_path, runs_dir):
+    app = make_app(runs_dir=runs_dir)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await check_size(pilot, "size-notice", tmp_path)
