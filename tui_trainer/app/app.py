@@ -19,7 +19,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
-from tui_trainer.app.controls import CONTROLS, ControlsFooter, bindings, palette_help
+from tui_trainer.app.controls import CONTROLS, ControlsFooter, KeysHelpPanel, bindings, palette_help
 from tui_trainer.app.dialogs import PathDialog
 from tui_trainer.app.form import ConfigForm
 from tui_trainer.app.history import HistoryPanel, RunEntry
@@ -31,6 +31,7 @@ from tui_trainer.app.runlog import RunLog
 from tui_trainer.app.runs import Job, Training
 from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
 from tui_trainer.app.warmup import warm_engine
+from tui_trainer.app.size import SizeNotice
 from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.compare import PlannedRun
@@ -60,6 +61,9 @@ class MainScreen(Screen):
         if not self.stack_updates:
             event.refresh_styles = False
         super()._on_screen_resume(event)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(SizeNotice).fit(event.size)  # below 80x24, a notice in place of the app
 
 
 class TrainerApp(App[int]):
@@ -176,6 +180,7 @@ class TrainerApp(App[int]):
                         with TabPane(title, id=tab):
                             yield Lazy(panel)
         yield ControlsFooter()
+        yield SizeNotice(covers="#main, ControlsFooter")
 
     def on_mount(self) -> None:
         self.live.mount()
@@ -604,6 +609,19 @@ class TrainerApp(App[int]):
         """Show the next live chart (loss, accuracy or R², learning rate) when one shows at a time."""
         self.charts.show_next()
         self.action_show_tab("tab-charts")
+
+    def action_show_help_panel(self) -> None:
+        """Show the keys panel: the focused field's help, then every key (the app's first)."""
+        if not self.screen.query("HelpPanel"):
+            self.screen.mount(KeysHelpPanel())
+
+    def action_explain_field(self) -> None:
+        """Show the focused field's whole help in a dialog (f9 again closes it)."""
+        self.form.explain_whole()
+
+    def action_focus_section(self, section: str) -> None:
+        """Move the focus to the first field of the form's section ``section`` (``optimizer``)."""
+        self.form.focus_section(section)
 
     def action_toggle_keys(self) -> None:
         """Show or hide the panel listing every key."""

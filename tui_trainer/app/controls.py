@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, HelpPanel, KeyPanel, Markdown, Static
 from textual.widgets._footer import FooterKey
 
 
@@ -51,6 +54,9 @@ CONTROLS = (
     Control("f2", "export_script", "Script", "Export script",
             "Write a standalone PyTorch script of the form's config"),
     Control("f3", "save_model", "Model", "Save model", "Save the last run's model.pt into its run folder"),
+    Control("f9", "explain_field", "Help", "Explain field",
+            "Show the focused field's whole help: what it does, its torch keyword, what it takes "
+            "(a lab mistake: what goes wrong, what to watch, the fix)"),
     Control("f7", "toggle_validation", "Points", "Show validation points",
             "Boundary view: draw the validation samples too (paler), or only the training samples"),
     Control("f8", "save_picture", "Picture", "Save picture",
@@ -68,6 +74,17 @@ CONTROLS = (
             "Regression on one input: the data and the model's curve (w and b for linear), live"),
     Control(None, "show_tab('tab-arena')", "Arena", "Show arena",
             "An arena task's function as a heatmap with each run's path (rosenbrock, rastrigin ...)"),
+    *(Control(None, f"focus_section('{name}')", title, f"Form: {title}",
+              f"Move the focus to the form's {title} section ({what})")
+      for name, title, what in (("task", "Task", "the task and its data"),
+                                ("model", "Model", "hidden layers, activation, dropout"),
+                                ("loss", "Loss", "the loss function"),
+                                ("optimizer", "Optimizer", "the optimizer and its hyperparameters"),
+                                ("scheduler", "Scheduler", "the learning-rate schedule"),
+                                ("training", "Training", "epochs, batch size, validation split, seed"),
+                                ("device", "Device", "CPU or GPU, threads"),
+                                ("lab", "Lab", "the mistakes made on purpose"),
+                                ("logging", "Logging", "TensorBoard event files beside the run folder"))),
     Control("ctrl+q", "quit", "Quit", "Quit", "Stop any run (it stays on disk) and quit", footer=True),
 )
 
@@ -117,3 +134,52 @@ class ControlsFooter(Footer):
                 key._disabled = not enabled[action]
                 key.set_class(key._disabled, "-disabled")
         return True
+
+
+class KeysTable(Static):
+    """Every key that works now: the app's own first, in the order of CONTROLS (dimmed when they
+    do nothing right now), then the focused widget's and Textual's (scrolling, the palette...)."""
+
+    DEFAULT_CSS = "KeysTable { width: 1fr; height: auto; }"
+
+    def render(self) -> Table:
+        app = self.app
+        active = list(self.screen.active_bindings.values())
+        table = Table(padding=(0, 1, 0, 0), show_header=False, box=None, expand=True)
+        table.add_column("", justify="right", style="bold")
+        table.add_column("", ratio=1)
+        table.add_row("", Text("tui-trainer", style="bold underline"))
+        enabled = {binding.action: on for _, binding, on, _ in active}
+        ours = {c.action for c in CONTROLS if c.key}
+        for control in CONTROLS:
+            if control.key:
+                on = enabled.get(control.action, True)
+                table.add_row(Text(app.get_key_display(Binding(control.key, control.action)),
+                                   style="" if on else "dim"),
+                              Text(control.help, style="" if on else "dim"))
+        others = {}  # one row per action, its keys together
+        for _, binding, _, _ in active:
+            if binding.action not in ours and not binding.system and binding.description:
+                others.setdefault(binding.action, []).append(binding)
+        if others:
+            table.add_row("", "")
+            table.add_row("", Text("this field and Textual", style="bold underline"))
+        for bindings in others.values():
+            keys = " ".join(dict.fromkeys(app.get_key_display(binding) for binding in bindings))
+            table.add_row(keys, Text.assemble(bindings[0].description, " ", (bindings[0].tooltip or "", "dim")))
+        return table
+
+
+class KeysPanel(KeyPanel):
+    """Textual's keys panel (redrawn as the bindings change) with the app's keys first."""
+
+    def compose(self) -> ComposeResult:
+        yield KeysTable()
+
+
+class KeysHelpPanel(HelpPanel):
+    """The panel f1 shows: the focused widget's help, then every key (the app's first)."""
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(id="widget-help")
+        yield KeysPanel(id="keys-help")

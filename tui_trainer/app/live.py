@@ -26,7 +26,7 @@ from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
 from tui_trainer.config import Config
 from tui_trainer.engine.events import RunResult, RunStarted
 from tui_trainer.errors import ConfigError, UserFacingError
-from tui_trainer.formatting import duration, epoch_line, number, point_text, rate
+from tui_trainer.formatting import duration, epoch_line, number, outcome, point_text, rate
 
 if TYPE_CHECKING:
     from tui_trainer.app.app import TrainerApp
@@ -307,11 +307,12 @@ def _started_line(run: LiveRun, s: RunStarted, compared: bool) -> str:
 
 
 def _ended_lines(run: LiveRun, result: RunResult, compared: bool) -> list[str]:
+    ended = f"{run.label} {outcome(result.reason, result.message)}"  # said once, not "completed: completed"
     if compared:
-        lines = [f"{run.label} {_ending(result)}: {result.message}"]
+        lines = [ended]
     else:
-        lines = [f"{run.label} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
-                 f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s"]
+        lines = [f"{ended} · {result.epochs_run} epoch(s) in {duration(result.seconds)}, "
+                 f"{rate(result.samples_per_second)} samples/s"]
     if result.point:
         lines.append(f"{run.label} point {point_text(result.point)}")
     p = result.parameters
