@@ -10,6 +10,7 @@ run's data, on the thread that trained it, once the run ended."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -47,6 +48,8 @@ PER_PAGE, SMALLEST = 4, 14
 HALF_BLOCK = "▀"
 #: How many of a sample's inputs a line shows (the rest are counted).
 SHOWN_INPUTS = 8
+#: The most lines a sample's words take in the list (a table's row; the rest is cut).
+WORD_LINES = 3
 #: The predicted (wrong) class's color: Okabe-Ito vermillion, as the Confusion tab's mistakes.
 WRONG = Style(color=Color.from_rgb(230, 120, 40), bold=True)
 PLAIN, BOLD, DIM = Style(), Style(bold=True), Style(dim=True)
@@ -80,7 +83,8 @@ def _examples(data: Dataset, config: Config, split: str, wrong: Mistakes) -> Exa
     if data.rows is not None:
         file = config.task.params["test_path" if split == "test" else "path"]
         try:
-            return Examples(wrong, *_table_rows(file, config.task.params["delimiter"], data.rows[split], indices))
+            return Examples(wrong, *_table_rows(file, config.task.params["delimiter"], config.task.params["target"],
+                                                data.rows[split], indices))
         except (OSError, ValueError) as error:  # the file changed or went since the run read it
             return Examples(wrong, [f"sample {i} ({Path(file).name} unreadable now: {error})" for i in indices],
                             [_inputs(x[i].tolist()) for i in indices])
@@ -109,8 +113,10 @@ def _pictures(data: Dataset, split: str, indices: list[int]) -> Any:
     return (pictures * 255).round().to(torch.uint8)
 
 
-def _table_rows(file: str, delimiter: str, rows: list[int], indices: list[int]) -> tuple[list[str], list[str]]:
-    """Each sample's line in its file and its row as the file has it (``name=value, ...``)."""
+def _table_rows(file: str, delimiter: str, target: str, rows: list[int],
+                indices: list[int]) -> tuple[list[str], list[str]]:
+    """Each sample's line in its file and its row as the file has it (``name=value, ...``; the
+    target's value is its true class, said beside)."""
     from tui_trainer.engine.table_reader import read_table
 
     frame = read_table(file, delimiter)
@@ -119,7 +125,8 @@ def _table_rows(file: str, delimiter: str, rows: list[int], indices: list[int]) 
     for i in indices:
         row = rows[i]
         where.append(f"line {row + 2} of {name}")  # the header is line 1
-        words.append(", ".join(f"{column}={value}" for column, value in frame.iloc[row].items()))
+        words.append(", ".join(f"{column}={value}" for column, value in frame.iloc[row].items()
+                               if column != target))
     return where, words
 
 
@@ -157,10 +164,18 @@ class Gallery(Widget):
     def page_size(self) -> int:
         """How many samples a page holds at the widget's size."""
         examples = self.examples
-        if examples is None or examples.pictures is None:
-            return max(1, self.size.height // 2)
+        if examples is None:
+            return 1
+        if examples.pictures is None:
+            return max(1, self.size.height // (1 + self._word_lines()))
         columns, rows = self._grid()
         return columns * rows
+
+    def _word_lines(self) -> int:
+        """Lines a sample's words take: as many as the longest needs at this width, at most
+        WORD_LINES (the rest is cut)."""
+        longest = max(map(len, self.examples.words), default=0) + 2
+        return max(1, min(WORD_LINES, -(-longest // max(1, self.size.width))))
 
     def _tile(self) -> tuple[int, int]:
         """(pixel columns, pixel rows) of a picture at this size: the largest (at most its own
@@ -203,10 +218,15 @@ class Gallery(Widget):
 
     def _lines(self, examples: Examples, i: int) -> list[list[Segment]]:
         mistake, classes = examples.mistakes.samples[i], examples.mistakes.classes
+        count = self._word_lines()
+        words = textwrap.wrap(examples.words[i], max(8, self.size.width - 2)) or [""]
+        if len(words) > count:
+            words = words[:count - 1] + [textwrap.shorten(" ".join(words[count - 1:]), max(8, self.size.width - 2),
+                                                          placeholder=" …")]
         return [[Segment(f"{examples.where[i]} · ", DIM), Segment(classes[mistake.true], BOLD),
                  Segment(" → ", PLAIN), Segment(classes[mistake.predicted], WRONG),
                  Segment(f" {mistake.probability:.0%}", PLAIN)],
-                [Segment("  " + examples.words[i], PLAIN)]]
+                *([Segment("  " + line, PLAIN)] for line in words)]
 
     def _tiles(self, examples: Examples, page: list[int]) -> list[Strip]:
         pixels_wide, pixels_high = self._tile()

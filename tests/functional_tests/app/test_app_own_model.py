@@ -59,7 +59,7 @@ async def test_a_model_file_chosen_in_the_form_trains_and_races_with_a_test_colu
         board = app.leaderboard
         # once the runs ended, their test scores take the epochs' column (the board fits 80 columns)
         assert [str(column.label) for column in board.columns.values()] == [
-            "#", "args.width", "status", "test acc", "loss", "acc"]
+            "#", "args.width", "status", "test", "loss", "acc"]
         rows = {board.get_row_at(i)[1]: board.get_row_at(i) for i in range(board.row_count)}
         assert set(rows) == {"4", "16"}
         for run in app.last_job.runs:
@@ -169,10 +169,11 @@ async def test_the_mistakes_of_a_table_are_its_rows_as_the_file_has_them(runs_di
         for where, words, mistake in zip(examples.where, examples.words, examples.mistakes.samples):
             number = int(re.fullmatch(r"line (\d+) of table\.csv", where).group(1))
             x1, x2, color, species = lines[number - 1].split(",")
-            assert words == f"x1={float(x1)}, x2={float(x2)}, color={color}, species={species}"
+            assert words == f"x1={float(x1)}, x2={float(x2)}, color={color}"  # the target: its true class
             assert examples.mistakes.classes[mistake.true] == species
-        text = str(app.results["mistakes"].gallery.render_line(0).text)
-        assert text.startswith(f"{examples.where[0]} · ")
+        gallery = app.results["mistakes"].gallery
+        assert str(gallery.render_line(0).text).startswith(f"{examples.where[0]} · ")
+        assert str(gallery.render_line(1).text).strip() == examples.words[0]
 
 
 async def test_the_model_tab_summarizes_the_forms_model_as_it_changes(runs_dir, make_ui):
