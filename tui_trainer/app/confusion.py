@@ -16,6 +16,7 @@ from textual.containers import ScrollableContainer, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
+from tui_trainer.app.palette import STANDARD, Palette, ansi, palette
 from tui_trainer.app.outcome import SPLITS, OutcomePanel, ending_words, fitting, split_words
 from tui_trainer.formatting import percent
 from tui_trainer.pictures import RGB, blend
@@ -36,21 +37,26 @@ CORNER, SHORT_CORNER = "true ↓ predicted →", "true↓ pred→"
 REVERSE_SHARE = 0.5
 
 
-def cell_style(count: int, share: float, right: bool) -> Style:
-    """A count's style: its color's shade by ``share`` of its row, text in black or white to
-    stand out on it; without color too: a zero dim, a mistake bold, a count of half its row or
-    more reversed."""
+def cell_style(count: int, share: float, right: bool, colors: Palette) -> Style:
+    """A count's style: its color's shade by ``share`` of its row (in the terminal's ``colors``:
+    with 16 colors, cyan or yellow, unshaded), text in black or white to stand out on it; without
+    color too: a zero dim, a mistake bold, a count of half its row or more reversed."""
     if count == 0:
         return Style(dim=True)
-    shade = blend(BASE, RIGHT if right else WRONG, LEAST_SHADE + (1 - LEAST_SHADE) * share)
-    text = (0, 0, 0) if sum(shade) > 3 * 140 else (255, 255, 255)
+    hue = RIGHT if right else WRONG
+    shade = blend(BASE, hue, LEAST_SHADE + (1 - LEAST_SHADE) * share)
+    if colors.mode == STANDARD:
+        shade = ansi("cyan" if right else "yellow")
+    elif not colors.glyphs:
+        shade = colors.color(shade, hue, colored=True)
+    text = (0, 0, 0) if sum(shade) > 3 * 140 or colors.mode == STANDARD else (255, 255, 255)
     reverse = share >= REVERSE_SHARE
     if reverse:  # swapped here, so that the terminal's reverse shows the text on the shade
         shade, text = text, shade
     return Style(color=Color.from_rgb(*text), bgcolor=Color.from_rgb(*shade), bold=not right, reverse=reverse)
 
 
-def matrix_text(classes: list[str], matrix: list[list[int]], width: int) -> Text:
+def matrix_text(classes: list[str], matrix: list[list[int]], width: int, colors: Palette) -> Text:
     """The matrix as a table of text: a header of predicted classes, a row per true class. The
     columns are named by class when that fits ``width``, else by index (each row then says which
     class an index is)."""
@@ -73,7 +79,7 @@ def matrix_text(classes: list[str], matrix: list[list[int]], width: int) -> Text
         total = sum(counts) or 1
         for p, count in enumerate(counts):
             out.append(" ", Style())
-            out.append((f"{count:,}" if count else "·").rjust(cell), cell_style(count, count / total, t == p))
+            out.append((f"{count:,}" if count else "·").rjust(cell), cell_style(count, count / total, t == p, colors))
     return out
 
 
@@ -145,4 +151,5 @@ class ConfusionPanel(OutcomePanel, Vertical):
         self.caption.update(fitting([Content.from_markup(text, who=f"{self.label} · " if self.label else "",
                                                          split=SPLITS[self.split]) for text in variants],
                                     self.size.width - 2))
-        self.matrix.update(matrix_text(confusion.classes, confusion.matrix, max(20, self.size.width - 2)))
+        self.matrix.update(matrix_text(confusion.classes, confusion.matrix, max(20, self.size.width - 2),
+                                       palette(self.app)))

@@ -50,7 +50,7 @@ class PlaneCanvas(Paced, Widget):
     (``rings``: x, y, true class). A picture of another size is sampled to this one. On a terminal
     of 16 colors or none, the plane is drawn in glyphs instead, one a cell: each class's region
     filled with its mark, the samples as their class's shape (``palette``), a misclassified one
-    reversed.
+    reversed."""
 
     DEFAULT_CSS = "PlaneCanvas { height: 1fr; }"
 
