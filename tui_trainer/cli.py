@@ -378,7 +378,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(config, runs_dir=False)
         prepare(trainer)  # data, model, loss, one step: refused or fine
         if config.task_spec.traits.layers:
-            from tui_trainer.engine.summary import summarize
+            from tui_trainer.engine.summary import model_name, summarize
 
             print(summarize(trainer.model, trainer.data.x_train, model_name(config)).text(), file=sys.stderr)
         if not args.json:
@@ -549,11 +549,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         print(leaderboard_text(runs, results))
     return max((exit_code(result) for result in results), default=EXIT_OK)
-
-
-def model_name(config: Config) -> str:
-    """What the model is, in a few words: ``mlp``, ``cnn``, ``model net.py:ResMLP``."""
-    return f"model {config.model.path}" if config.model.kind == "file" else config.model.kind
 
 
 def planned_text(config: Config) -> str:

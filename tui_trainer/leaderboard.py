@@ -57,9 +57,14 @@ class Standing:
     @property
     def test_score(self) -> float | None:
         """Test accuracy, or R^2 for regression, when the run has a test set (else None)."""
-        final = self.result.final
-        value = final.test_accuracy if final.test_accuracy is not None else final.test_r2
-        return value if value is not None and math.isfinite(value) else None
+        return test_score(self.result)
+
+
+def test_score(result: RunResult) -> float | None:
+    """A run's test accuracy, or R^2 for regression, when it has a test set (else None)."""
+    final = result.final
+    value = final.test_accuracy if final.test_accuracy is not None else final.test_r2
+    return value if value is not None and math.isfinite(value) else None
 
 
 def standings(runs: list[PlannedRun], results: list[RunResult]) -> list[Standing]:

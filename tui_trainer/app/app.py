@@ -15,7 +15,7 @@ from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import DataTable, TabbedContent, TabPane
 
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
@@ -27,21 +27,23 @@ from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.live import LiveRuns
 from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.app.readouts import IDLE, Readouts
+from tui_trainer.app.resulttabs import RESULT_TABS, result_of_tab
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.app.runs import Job, Training
 from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.size import SizeNotice
-from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.compare import PlannedRun
-from tui_trainer.config import Config, default_config, load_config, save_config
+from tui_trainer.config import Config, default_config, load_config, save_config, user_classes
 from tui_trainer.engine.rundir import default_runs_dir, list_runs, read_run
 from tui_trainer.errors import ConfigError
 from tui_trainer.formatting import number
 from tui_trainer.outputs import fresh_path
 
 if TYPE_CHECKING:
+    from tui_trainer.app.modelpanel import ModelPanel
+    from tui_trainer.app.outcome import OutcomePanel
     from tui_trainer.app.picture import LivePicture
     from tui_trainer.engine.loop import Trainer
 
@@ -98,7 +100,8 @@ class TrainerApp(App[int]):
         self.engine_ready = False
         self.starting = False  # ctrl+r is waiting for the form to settle
         self.offered_view: str | None = None  # the picture whose tab is offered now
-        self.loss_imports: set[str] = set()  # user loss files being imported by a worker
+        self.offered_results: list[str] = []  # the result tabs offered now (RESULT_TABS)
+        self.user_imports: set[tuple[str, str]] = set()  # (field, file:Class) a worker is importing
 
     def _initial_config(self, path: Path | None) -> Config:
         if path is None:
@@ -139,6 +142,16 @@ class TrainerApp(App[int]):
         """The Arena tab's panel."""
         return self.views["arena"]
 
+    @property
+    def model_panel(self) -> ModelPanel:
+        """The Model tab's panel."""
+        return self.results["model"]
+
+    @property
+    def outcomes(self) -> dict[str, OutcomePanel]:
+        """The panels of how a run ended (Confusion, Mistakes), by name."""
+        return {name: panel for name, panel in self.results.items() if name != "model"}
+
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
 
@@ -163,6 +176,7 @@ class TrainerApp(App[int]):
         self.history = HistoryPanel(id="history")
         self.layers = LayerPanel(id="layers")
         self.views = {name: view.panel(id=name) for name, view in VIEW_TABS.items()}
+        self.results = {name: result.panel(id=name) for name, result in RESULT_TABS.items()}
         with Horizontal(id="main"):
             yield self.form
             with Vertical(id="live"):
@@ -176,7 +190,9 @@ class TrainerApp(App[int]):
                                               ("History", "tab-history", self.history),
                                               ("Layers", "tab-layers", self.layers),
                                               *((view.title, view.tab, self.views[name])
-                                                for name, view in VIEW_TABS.items())):
+                                                for name, view in VIEW_TABS.items()),
+                                              *((result.title, result.tab, self.results[name])
+                                                for name, result in RESULT_TABS.items())):
                         with TabPane(title, id=tab):
                             yield Lazy(panel)
         yield ControlsFooter()
@@ -203,24 +219,28 @@ class TrainerApp(App[int]):
             self._read_runs(folders)
 
     def offer_views(self, config: Config | None) -> None:
-        """Offer the picture tab that fits ``config``'s task (Boundary, Fit, Arena), hide the
-        others; nothing changes for an invalid form (None)."""
+        """Offer the picture tab that fits ``config``'s task (Boundary, Fit, Arena) and the
+        result tabs its runs have (Model, Confusion, Mistakes), hide the others; nothing changes
+        for an invalid form (None)."""
         if config is None:
             return
         self.offered_view = config.view
+        self.offered_results = [name for name, result in RESULT_TABS.items() if result.offered(config)]
         self._show_view_tabs()
 
     def _show_view_tabs(self) -> None:
-        """Show the offered picture's tab and hide the other pictures' tabs (once the tabs are
+        """Show the offered tabs and hide the other pictures' and results' tabs (once the tabs are
         composed: on a busy machine the form can check itself before)."""
         if not self.tabs.children:
             self.tabs.call_after_refresh(self._show_view_tabs)
             return
-        for name, view in VIEW_TABS.items():
-            if self.offered_view == name:
-                self.tabs.show_tab(view.tab)
+        shown = {VIEW_TABS[self.offered_view].tab} if self.offered_view else set()
+        shown |= {RESULT_TABS[name].tab for name in self.offered_results}
+        for tab in [view.tab for view in VIEW_TABS.values()] + [result.tab for result in RESULT_TABS.values()]:
+            if tab in shown:
+                self.tabs.show_tab(tab)
             else:
-                self.tabs.hide_tab(view.tab)
+                self.tabs.hide_tab(tab)
 
     # -- workers: each one's outcome is handled where it is started ----------------------------
 
@@ -263,29 +283,30 @@ class TrainerApp(App[int]):
         self.run_log.add(*skipped)
 
     def _torch_check(self, config: Config) -> list:
-        """What torch refuses in the form's config. A user loss file not imported yet (or changed
-        since) is imported once, in a worker thread; the form is checked again when it is done."""
+        """What torch refuses in the form's config. A loss or model file of your own not imported
+        yet (or changed since) is imported once, in a worker thread; the form is checked again
+        when it is done, and shows what the import raised under the file's field."""
         from tui_trainer.engine.checks import torch_problems
-        from tui_trainer.engine.components import user_loss_imported
+        from tui_trainer.engine.components import user_class_imported
 
-        name = config.loss.name
-        if user_loss_parts(name) and not user_loss_imported(name) and name not in self.loss_imports:
-            self.loss_imports.add(name)
-            self._import_loss(name)
+        for field, name in user_classes(config):
+            if not user_class_imported(name) and (field, name) not in self.user_imports:
+                self.user_imports.add((field, name))
+                self._import_user_class(field, name)
         return torch_problems(config, import_user_loss=False)
 
-    @work(thread=True, group="loss import", exit_on_error=False)
-    def _import_loss(self, name: str) -> None:
-        """Import a user loss file (what it raises is kept for the form to show)."""
-        from tui_trainer.engine.components import load_user_loss
+    @work(thread=True, group="user imports", exit_on_error=False)
+    def _import_user_class(self, field: str, name: str) -> None:
+        """Import a loss or model file of your own (what it raises is kept for the form to show)."""
+        from tui_trainer.engine.components import load_user_class
 
         try:
-            load_user_loss(name)
+            load_user_class(field, name)
         finally:
-            self.call_later(self._loss_imported, name)
+            self.call_later(self._user_class_imported, field, name)
 
-    def _loss_imported(self, name: str) -> None:
-        self.loss_imports.discard(name)
+    def _user_class_imported(self, field: str, name: str) -> None:
+        self.user_imports.discard((field, name))
         self.form.validate()  # the import's outcome is cached now: the form shows it
 
     @work(thread=True, group="files", exit_on_error=False)
@@ -317,6 +338,7 @@ class TrainerApp(App[int]):
         once fixed; a finished run's status stays until the form differs from its config. While
         one run goes (or is paused), a changed learning rate, momentum, betas, weight decay or
         number of epochs goes to it, from its next step on."""
+        self.model_panel.follow(event.config, self.engine_ready)
         if self.job is not None and event.config is not None:
             self.live.change(event.config)
         if self.job is not None or self.starting:
@@ -354,6 +376,12 @@ class TrainerApp(App[int]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """A picture's tab shown: its run's newest picture at once (a run that ended too)."""
         self.live.tab_shown(event.pane.id)
+        self.refresh_bindings()  # pgdn / pgup page the Mistakes tab only while it shows
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Another run highlighted in a comparison's leaderboard: its picture and outcome show."""
+        if event.data_table is self.leaderboard:
+            self.live.highlighted()
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -372,6 +400,8 @@ class TrainerApp(App[int]):
             return True if running and self.job.compared else None
         if action == "save_model":
             return None if running or self.last_trainer is None else True
+        if action == "page":  # dimmed: pgdn / pgup go on to the focused widget (scrolling the form)
+            return True if self.tabs.active == RESULT_TABS["mistakes"].tab else None
         return True
 
     def action_run(self) -> None:
@@ -577,26 +607,42 @@ class TrainerApp(App[int]):
         self.live.interrupt()
 
     def action_next_tab(self) -> None:
-        """Show the next tab: Charts, Log, History, Layers, and the run's picture (Boundary, Fit
-        or Arena)."""
+        """Show the next tab: Charts, Log, History, Layers, the run's picture (Boundary, Fit
+        or Arena), and the result tabs the task has (Model, Confusion, Mistakes)."""
         tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"]
         tabs += [VIEW_TABS[self.offered_view].tab] if self.offered_view else []
+        tabs += [RESULT_TABS[name].tab for name in self.offered_results]
         at = tabs.index(self.tabs.active) if self.tabs.active in tabs else -1
         self.action_show_tab(tabs[(at + 1) % len(tabs)])
 
     def action_show_tab(self, tab: str) -> None:
-        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``, and
-        ``tab-boundary``, ``tab-fit`` or ``tab-arena`` when the task has that picture)."""
-        view = view_of_tab(tab)
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``,
+        ``tab-boundary``, ``tab-fit`` or ``tab-arena`` when the task has that picture, and
+        ``tab-model``, ``tab-confusion`` and ``tab-mistakes`` when its runs have them)."""
+        view, result = view_of_tab(tab), result_of_tab(tab)
         if view is not None and view != self.offered_view:
             tasks = ", ".join(name for name, spec in TASKS.items() if spec.view == view)
             self.notify(f"The {view} view shows the tasks {tasks} (choose one as the task).",
                         title=f"No {view} view for this task")
             return
+        if result is not None and result not in self.offered_results:
+            title = RESULT_TABS[result].title
+            self.notify(f"The {title} tab shows {RESULT_TABS[result].shows} (choose one as the task).",
+                        title=f"No {title} tab for this task")
+            return
         self.tabs.active = tab
 
+    def action_page(self, step: int) -> None:
+        """Mistakes tab: the next (1) or previous (-1) page of misclassified samples."""
+        self.results["mistakes"].page(step)
+
     def action_toggle_validation(self) -> None:
-        """Boundary view: draw the validation samples too, or only the training samples."""
+        """Boundary view: draw the validation samples too, or only the training samples; the
+        Confusion and Mistakes tabs: show the test set's, or the validation set's."""
+        outcome = result_of_tab(self.tabs.active)
+        if outcome in self.outcomes:  # its caption says which set shows
+            self.outcomes[outcome].switch_split()
+            return
         if self.offered_view != "boundary":
             self.action_show_tab("tab-boundary")  # says what the view is for
             return

@@ -26,13 +26,17 @@ CHOICE_FIELDS = {"optimizer.name": "optimizer", "loss.name": "loss", "scheduler.
 
 def varied_fields(config: Config) -> dict[str, str]:
     """The fields a comparison of ``config`` can vary: the choices, then the current optimizer's
-    and scheduler's settings, the model's, the training's and the lab's (field: what the dialog
-    says); what a run records beside its folder (logging) changes no run."""
+    and scheduler's settings, the model's (a model of your own: each of its keyword arguments,
+    ``model.args.width``), the training's and the lab's (field: what the dialog says); what a run
+    records beside its folder (logging) changes no run."""
     fields = dict(CHOICE_FIELDS)
     for section, values in to_dict(config).items():
         for key, value in values.items():
             field = f"{section}.{key}"
-            if field not in fields and key != "name" and section not in ("task", "logging"):
+            if isinstance(value, dict):  # a table: its entries one by one
+                fields.update({f"{field}.{name}": f"{field}.{name} (now {show_value(item)})"
+                               for name, item in value.items()})
+            elif field not in fields and key != "name" and section not in ("task", "logging"):
                 fields[field] = f"{field} (now {show_value(value)})"
     takes = config.task_spec.traits.takes  # a point on a function: no loss, model or data to vary
     return {field: words for field, words in fields.items() if takes(field)}
@@ -148,7 +152,9 @@ SHORT_ENDINGS = {"completed": "done", "early-stopped": "early stop", "target-rea
 
 class Leaderboard(DataTable):
     """The runs of a comparison as they race: best first by their last validation (else train)
-    loss, with their status, epoch, loss and accuracy or R^2."""
+    loss, with their status, epoch, loss and accuracy or R^2. When their data has a test set, its
+    scores take the epoch column's place once the runs ended (the Log keeps their epochs), so the
+    board fits 80 columns."""
 
     DEFAULT_CSS = """
     Leaderboard { height: auto; max-height: 8; overflow-x: hidden; }
@@ -160,6 +166,8 @@ class Leaderboard(DataTable):
         self.states: dict[int, str] = {}
         self.regression = False
         self.arena = False
+        self.tested = False  # the runs have a test set: a column of its scores
+        self.test_scores: dict[int, float | None] = {}
 
     def start(self, runs: list[tuple[int, PlannedRun, RunFeed]], regression: bool) -> None:
         """Show a new comparison's runs (number, plan, feed), all waiting. One varied field is
@@ -171,12 +179,35 @@ class Leaderboard(DataTable):
         self.regression = regression
         self.arena = runs[0][1].config.task_spec.traits.point
         self.states = {number: "waiting" for number, _, _ in self.runs}
-        self.clear(columns=True)
-        if self.arena:  # no epoch: the Arena tab's lines say the step each run came within tolerance
-            self.add_columns("#", header, "status", "f(x,y)", "to min")
-        else:
-            self.add_columns("#", header, "status", "epoch", "loss", "R²" if regression else "acc")
+        self.tested = any(run.config.has_test_set for _, run, _ in runs)
+        self.test_scores = {}
+        self.header = header
+        self._columns()
         self.show()
+
+    def _columns(self) -> None:
+        """The columns: an arena's run has no epoch (the Arena tab's lines say the step each run
+        came within tolerance); the test score's (``test``: its accuracy or R²) take the epoch's
+        place once the runs' scores are in."""
+        self.clear(columns=True)
+        if self.arena:
+            self.add_columns("#", self.header, "status", "f(x,y)", "to min")
+        else:
+            self.add_columns("#", self.header, "status", "test" if self.test_scores else "epoch", "loss",
+                             "R²" if self.regression else "acc")
+
+    def finish(self, results: dict[int, Any]) -> None:
+        """The runs ended (their RunResults by number): how each ended, and the test scores when
+        their data has a test set."""
+        from tui_trainer.leaderboard import ending, test_score
+
+        keep = self.selected_number
+        for number_, result in results.items():
+            self.set_state(number_, ending(result))
+        if self.tested:
+            self.test_scores = {number_: test_score(result) for number_, result in results.items()}
+            self._columns()
+        self.show(keep)
 
     def set_state(self, number: int, state: str) -> None:
         """Say what one run is doing (running, stopping) or how it ended (a RunResult reason, or
@@ -184,18 +215,21 @@ class Leaderboard(DataTable):
         where)."""
         self.states[number] = SHORT_ENDINGS.get(state.split(" ", 1)[0], state)
 
-    def show(self) -> None:
-        """Redraw from the feeds, best first (the highlighted run stays highlighted)."""
+    def show(self, keep: int | None = None) -> None:
+        """Redraw from the feeds, best first (the highlighted run, or run ``keep``, stays
+        highlighted)."""
         rows = [(self._loss(feed), number, label, feed) for number, label, feed in self.runs]
         rows.sort(key=lambda row: (row[0] is None, row[0] if row[0] is not None else 0.0, row[1]))
-        keep = self.selected_number
+        keep = self.selected_number if keep is None else keep
         self.clear()
         for loss, number_, label, feed in rows:
             last = feed.epochs[-1] if feed.epochs else None
             loss_text = number(loss, 3) if loss is not None else "-"
             lost = self.states.get(number_) in ("diverged", "failed")  # its last figures mean nothing now
+            first = (self._shown(self.test_scores.get(number_)) if self.test_scores
+                     else str(last.epoch) if last else "-")
             cells = ([loss_text, "-" if lost else self._distance(feed)] if self.arena
-                     else [str(last.epoch) if last else "-", loss_text, self._score(last)])
+                     else [first, loss_text, self._score(last)])
             self.add_row(f"#{number_}", label, self.states.get(number_, ""), *cells, key=str(number_))
         if keep is not None:
             self.move_cursor(row=self.get_row_index(str(keep)))
@@ -225,7 +259,10 @@ class Leaderboard(DataTable):
         if last is None:
             return "-"
         values = (last.val_r2, last.train_r2) if self.regression else (last.val_accuracy, last.train_accuracy)
-        value = next((v for v in values if v is not None), None)
+        return self._shown(next((v for v in values if v is not None), None))
+
+    def _shown(self, value: float | None) -> str:
+        """An accuracy or R^2 as the board shows it ("-": none, or not finite)."""
         if value is None or not math.isfinite(value):
             return "-"
         return number(value, 3) if self.regression else percent(value)

@@ -35,7 +35,8 @@ CONTROLS = (
     Control("ctrl+g", "pause", "Pause", "Pause / resume run", "Pause before the next step, or go on",
             footer=True),
     Control("ctrl+l", "next_tab", "Tab", "Next tab",
-            "Show Charts, Log, History, Layers and the task's picture (Boundary or Fit) in turn"),
+            "Show Charts, Log, History, Layers, the task's picture (Boundary, Fit, Arena) and its "
+            "Model, Confusion and Mistakes in turn"),
     Control("f4", "next_chart", "Chart", "Next chart",
             "Show the next chart (loss, accuracy or R², learning rate) when they show one at a time",
             footer=True),
@@ -58,7 +59,11 @@ CONTROLS = (
             "Show the focused field's whole help: what it does, its torch keyword, what it takes "
             "(a lab mistake: what goes wrong, what to watch, the fix)"),
     Control("f7", "toggle_validation", "Points", "Show validation points",
-            "Boundary view: draw the validation samples too (paler), or only the training samples"),
+            "Boundary view: draw the validation samples too (paler), or only the training samples; "
+            "Confusion and Mistakes tabs: the test set's, or the validation set's"),
+    Control("pagedown", "page(1)", "Next", "Next mistakes", "Mistakes tab: the next page of misclassified samples"),
+    Control("pageup", "page(-1)", "Previous", "Previous mistakes",
+            "Mistakes tab: the previous page of misclassified samples"),
     Control("f8", "save_picture", "Picture", "Save picture",
             "Draw the current or last run's charts and picture into a PNG in its run folder "
             "(a comparison's: compare.png beside the run folders); never over a file"),
@@ -74,10 +79,16 @@ CONTROLS = (
             "Regression on one input: the data and the model's curve (w and b for linear), live"),
     Control(None, "show_tab('tab-arena')", "Arena", "Show arena",
             "An arena task's function as a heatmap with each run's path (rosenbrock, rastrigin ...)"),
+    Control(None, "show_tab('tab-model')", "Model", "Show model",
+            "The form's model layer by layer: type, output shape, parameters (as Keras' summary)"),
+    Control(None, "show_tab('tab-confusion')", "Confusion", "Show confusion matrix",
+            "Classification: the confusion matrix of the run that ended, validation or test set (f7)"),
+    Control(None, "show_tab('tab-mistakes')", "Mistakes", "Show mistakes",
+            "Classification: the misclassified samples of the run that ended, a page at a time (pgdn, pgup)"),
     *(Control(None, f"focus_section('{name}')", title, f"Form: {title}",
               f"Move the focus to the form's {title} section ({what})")
       for name, title, what in (("task", "Task", "the task and its data"),
-                                ("model", "Model", "hidden layers, activation, dropout"),
+                                ("model", "Model", "the kind (mlp, cnn, your own file) and its settings"),
                                 ("loss", "Loss", "the loss function"),
                                 ("optimizer", "Optimizer", "the optimizer and its hyperparameters"),
                                 ("scheduler", "Scheduler", "the learning-rate schedule"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tui_trainer.engine.events import EpochMetrics, Progress, RunStarted
 
@@ -14,7 +15,8 @@ class RunFeed:
 
     ``train_points`` are (epoch position, train loss): the run's step curve (every step's loss,
     or the mean of every k steps in a long run). ``changes`` are (epoch position, ``field = value``)
-    of each hyperparameter changed mid-run.
+    of each hyperparameter changed mid-run. ``examples`` are what the Mistakes tab shows of the
+    misclassified samples, by split (``mistakes.Examples``), set once the run ended.
     """
 
     number: int
@@ -23,6 +25,7 @@ class RunFeed:
     epochs: list[EpochMetrics] = field(default_factory=list)
     train_points: list[tuple[float, float]] = field(default_factory=list)
     changes: list[tuple[float, str]] = field(default_factory=list)
+    examples: dict[str, Any] = field(default_factory=dict)
 
     @property
     def global_step(self) -> int:

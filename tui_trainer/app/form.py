@@ -24,7 +24,7 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.config import (
     Choice, Config, LabConfig, LoggingConfig, ModelConfig, TrainingConfig, choice_names,
-    draft, model_fields, params_of, resolve, section_params, task_sets,
+    draft, model_fields, model_kinds, params_of, resolve, section_params, task_sets,
 )
 from tui_trainer.errors import ConfigError, FieldError
 from tui_trainer.schema import Param
@@ -286,9 +286,10 @@ class ConfigForm(VerticalScroll):
         """Check every field, show the problems, and return the valid Config (or None)."""
         rows = self.rows
         task = TASKS.get(self.choices["task"].current)
-        kind = next(row.raw for row in self.model.rows if row.param.name == "kind")
+        kind_row = next(row for row in self.model.rows if row.param.name == "kind")
         if task is not None:
-            self.model.show_only(model_fields(kind, task))
+            kind_row.set_options([(kind, kind) for kind in model_kinds(task)])
+            self.model.show_only(model_fields(kind_row.raw, task))
             self._show_task_fields(task)
         try:
             config: Config | None = resolve(self.values(rows))

@@ -92,17 +92,18 @@ class LiveRuns:
             return
         app = self.app
         self.last_trainer = job.source.trainer or self.last_trainer
+        for run, result in zip(job.runs, results):
+            run.result = result
         self.redraw(final=True)
         self._end(job)
+        self._show_outcomes(job)
         for run, result in zip(job.runs, results):
-            if job.compared:
-                app.leaderboard.set_state(run.number, _ending(result))
             app.run_log.add(*_ended_lines(run, result, job.compared))
         view = job.config.view
         if view is not None:
             app.views[view].finish(job, results)
         if job.compared:
-            app.leaderboard.show()
+            app.leaderboard.finish({run.number: result for run, result in zip(job.runs, results)})
         app.history.add([RunEntry.from_result(run.number, result) for run, result in zip(job.runs, results)],
                         ended=True)
         if job.compared:
@@ -134,6 +135,8 @@ class LiveRuns:
             return
         app = self.app
         self._end(job)
+        for panel in app.outcomes.values():
+            panel.clear()
         name = f"run #{job.number}"
         if isinstance(error, ConfigError):
             app.form.show_problems(error.problems)
@@ -215,6 +218,25 @@ class LiveRuns:
             return job.first
         return job.run_numbered(self.app.leaderboard.selected_number) or job.first
 
+    def highlighted(self) -> None:
+        """Another run of the comparison highlighted: its picture shows (as the job goes, at the
+        next redraw; once it ended, at once), and once it ended its outcome."""
+        job = self.job or self.last_job
+        if job is None or not job.compared:
+            return
+        if self.job is None:
+            view = job.config.view
+            if view is not None:
+                self.app.views[view].show(job, self.pictured(job), self.app.tabs.active == VIEW_TABS[view].tab,
+                                          final=True)
+            self._show_outcomes(job)
+
+    def _show_outcomes(self, job: Job) -> None:
+        """The ended job's outcome (the pictured run's) in the Confusion and Mistakes tabs."""
+        run = self.pictured(job)
+        for panel in self.app.outcomes.values():
+            panel.show(job, run)
+
     def tab_shown(self, tab: str) -> None:
         """A picture's tab shown: its job's newest picture at once (a job that ended too)."""
         view = view_of_tab(tab)
@@ -226,6 +248,8 @@ class LiveRuns:
         """Blank pictures, the job's own picture started, and its tab offered."""
         for panel in self.app.views.values():
             panel.clear()
+        for outcome in self.app.outcomes.values():
+            outcome.start(job)
         view = job.config.view
         if view is not None:
             self.app.views[view].start(job)
@@ -239,7 +263,7 @@ class LiveRuns:
         app.readouts.clear()
         score = config.task_spec.traits.score if config else "r2"
         app.charts.start([RunFeed(0)], regression=bool(config) and score == "r2", scored=score is not None)
-        for panel in app.views.values():
+        for panel in [*app.views.values(), *app.outcomes.values()]:
             panel.clear()
         app.offer_views(config)
 
@@ -301,7 +325,8 @@ def _started_line(run: LiveRun, s: RunStarted, compared: bool) -> str:
     if compared:
         return f"{run.label} started: {s.param_count:,} parameters{folder}"
     return (f"{run.label} started on {s.device_name} ({s.threads} thread(s)): {s.param_count:,} "
-            f"parameters, {s.train_size} train / {s.val_size} validation samples, "
+            f"parameters, {s.train_size} train / {s.val_size} validation"
+            + (f" / {s.test_size} test" if s.test_size else "") + " samples, "
             f"{s.steps_per_epoch} step(s) per epoch{folder}"
             + (f"; {s.config.task_spec.note}" if s.config.task_spec.note else ""))
 

@@ -94,7 +94,8 @@ class ProgressLine(Widget):
 class Readouts(Vertical):
     """Epoch and step, a progress bar with ETA and samples/s, losses, accuracy or R^2, learning
     rate, gradient norm and device while a run goes; final metrics, parameter count and (for the
-    linear task) the learned weight and bias next to the true ones when it ends."""
+    linear task) the learned weight and bias next to the true ones, and the test set's score when
+    the run has one, when it ends."""
 
     DEFAULT_CSS = """
     Readouts { height: auto; padding: 0 1; }
@@ -166,6 +167,10 @@ class Readouts(Vertical):
                  _metric_line("final ", final.train_accuracy, final.val_accuracy, final.train_r2,
                               final.val_r2),
                  f"final loss train {number(final.train_loss)} · val {number(final.val_loss)}"]
+        if final.test_loss is not None:  # scored once, at the end: its own line, named
+            score = (f"accuracy {percent(final.test_accuracy)}" if final.test_accuracy is not None
+                     else f"R² {number(final.test_r2)}")
+            lines.append(f"test set: {score} · loss {number(final.test_loss)}")
         if result.point:
             lines = [lines[0].replace("samples/s", "steps/s"), *point_text(result.point).split(" · ", 1)]
         p = result.parameters

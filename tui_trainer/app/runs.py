@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.mistakes import gather
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.config import Config
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 class LiveRun:
     """One run the app shows: its plan (its config and, in a comparison, what it varies), its
     number in the session, its feed and control, the request for its live picture (a task whose
-    picture the run makes, see ``catalog.views``), and how much of its feed the log has taken."""
+    picture the run makes, see ``catalog.views``), how much of its feed the log has taken, and
+    once it ended its result."""
 
     run: PlannedRun
     number: int
@@ -41,6 +43,7 @@ class LiveRun:
     view: ViewRequest | None = None
     logged_epochs: int = 0
     logged_changes: int = 0
+    result: RunResult | None = None
 
     @classmethod
     def of(cls, number: int, run: PlannedRun) -> LiveRun:
@@ -73,8 +76,9 @@ class LiveRun:
 
 class FeedSource(Protocol):
     """What fills a job's feeds, on the job's worker thread: it gives each run's events to its
-    bridge (``bridges`` in the job's run order) and returns the runs' results once all ended; it
-    raises ConfigError or UserFacingError when they cannot start. ``trainer`` is the engine's
+    bridge (``bridges`` in the job's run order), then each run's misclassified samples to its
+    feed (``feed.examples``), and returns the runs' results once all ended; it raises ConfigError
+    or UserFacingError when they cannot start. ``trainer`` is the engine's
     Trainer of the job's last run when this process trained it (f3 saves its model)."""
 
     trainer: Trainer | None
@@ -102,6 +106,9 @@ class Training:
                             beside_ui=True, view=run.view) for run, bridge in zip(job.runs, bridges)]
         results = race(trainers) if job.compared else [trainers[0].run()]
         self.trainer = trainers[-1]
+        for run, trainer, result in zip(job.runs, trainers, results):
+            if result.mistakes:
+                run.feed.examples = gather(trainer.data, run.config, result.mistakes)
         return results
 
 

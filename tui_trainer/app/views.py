@@ -39,14 +39,18 @@ UNMEASURED = (60, 40)
 WAITING = "the boundary shows once an epoch ends"
 #: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
 HALF_BLOCK = "▀"
+#: The color of the ring around a misclassified sample (white: apart from every class color).
+RING: RGB = (255, 255, 255)
 
 
 class PlaneCanvas(Paced, Widget):
     """The plane, two pixels a cell: each cell of the boundary picture shaded by its class and
     probability, the training samples on top in their class colors (validation samples, paler,
-    when ``validation``). A picture of another size is sampled to this one. On a terminal of 16
-    colors or none, the plane is drawn in glyphs instead, one a cell: each class's region filled
-    with its mark, the samples as their class's shape (``palette``)."""
+    when ``validation``), and once a run ended its misclassified validation samples ringed
+    (``rings``: x, y, true class). A picture of another size is sampled to this one. On a terminal
+    of 16 colors or none, the plane is drawn in glyphs instead, one a cell: each class's region
+    filled with its mark, the samples as their class's shape (``palette``), a misclassified one
+    reversed."""
 
     DEFAULT_CSS = "PlaneCanvas { height: 1fr; }"
 
@@ -54,6 +58,7 @@ class PlaneCanvas(Paced, Widget):
         super().__init__()
         self.frame: Any = None
         self.validation = False
+        self.rings: list[tuple[float, float, int]] = []
         self._strips: list[Strip] | None = None
         self._built_for: tuple | None = None
         self._cells: tuple[Any, list[tuple[int, int]]] | None = None  # a frame's (class, shade step) per cell
@@ -64,15 +69,17 @@ class PlaneCanvas(Paced, Widget):
         width, height = self.size
         return (width, 2 * height) if width and height else UNMEASURED
 
-    def show(self, frame: Any, validation: bool) -> None:
-        """Draw ``frame`` (a BoundaryFrame), with the validation samples or not."""
-        if frame is not self.frame or validation != self.validation:
-            self.frame, self.validation = frame, validation
+    def show(self, frame: Any, validation: bool, rings: list[tuple[float, float, int]] | None = None) -> None:
+        """Draw ``frame`` (a BoundaryFrame), with the validation samples or not, and ``rings``
+        around the misclassified samples."""
+        rings = rings or []
+        if frame is not self.frame or validation != self.validation or rings != self.rings:
+            self.frame, self.validation, self.rings = frame, validation, rings
             self._strips = None
             self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        key = (self.size, id(self.frame), self.validation)
+        key = (self.size, id(self.frame), self.validation, id(self.rings))
         if self._strips is None or self._built_for != key:
             self._strips, self._built_for = self._build(), key
         return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
@@ -123,13 +130,27 @@ class PlaneCanvas(Paced, Widget):
                 if 0 <= column < cols and 0 <= row < rows:
                     yield row, column, label, validation
 
+    def _ring_places(self, frame: Any, cols: int, rows: int) -> list[tuple[int, int, int]]:
+        """(row, column, true class) of each ringed sample on ``rows`` x ``cols`` places."""
+        x_low, x_high, y_low, y_high = frame.extent
+        places = [(int((y_high - y) / (y_high - y_low) * rows), int((x - x_low) / (x_high - x_low) * cols), label)
+                  for x, y, label in self.rings]
+        return [(row, column, label) for row, column, label in places if 0 <= column < cols and 0 <= row < rows]
+
     def _pixels(self, frame: Any, cols: int, rows: int, base: RGB, colors: Palette) -> list[list[RGB]]:
         """The picture's colors, ``rows`` lists of ``cols`` (the frame's cells sampled to them),
-        the samples on top."""
+        the samples on top, the ringed ones last."""
         shades = _Shades(base, colors)
         pixels = [[shades[cell] for cell in line] for line in self._predicted(frame, cols, rows)]
         for row, column, label, validation in self._sample_places(frame, cols, rows):
             pixels[row][column] = colors.validation(label) if validation else colors.sample(label)
+        spots = self._ring_places(frame, cols, rows)
+        for row, column, _ in spots:  # a ring around each misclassified sample (the 4 pixels around it)...
+            for r, c in ((row - 1, column), (row + 1, column), (row, column - 1), (row, column + 1)):
+                if 0 <= c < cols and 0 <= r < rows:
+                    pixels[r][c] = RING
+        for row, column, label in spots:  # ...and the sample in its class's color
+            pixels[row][column] = colors.sample(label)
         return pixels
 
     def _glyph_strips(self, frame: Any, cols: int, rows: int, colors: Palette) -> list[Strip]:
@@ -139,6 +160,9 @@ class PlaneCanvas(Paced, Widget):
                                           for line in self._predicted(frame, cols, rows)]
         for row, column, label, validation in self._sample_places(frame, cols, rows):
             marks[row][column] = colors.sample_mark(label, validation)
+        for row, column, label in self._ring_places(frame, cols, rows):  # misclassified: reversed
+            mark = colors.sample_mark(label)
+            marks[row][column] = Mark(mark.glyph, mark.color, mark.bold, reverse=True)
         base = self.rich_style
         styles: dict[Mark | None, Style] = {None: base}
         strips = []
@@ -147,7 +171,7 @@ class PlaneCanvas(Paced, Widget):
             for mark, run in groupby(line):
                 style = styles.get(mark)
                 if style is None:
-                    style = styles[mark] = base + Style(color=rgb(mark.color), bold=mark.bold)
+                    style = styles[mark] = base + Style(color=rgb(mark.color), bold=mark.bold, reverse=mark.reverse)
                 segments.append(Segment((mark.glyph if mark else " ") * sum(1 for _ in run), style))
             strips.append(Strip(segments, cols))
         return strips
@@ -179,6 +203,7 @@ class BoundaryPanel(LivePicture, Vertical):
         self.caption = Static(WAITING, classes="caption")
         self.canvas = PlaneCanvas()
         self.validation = False
+        self.rings: list[tuple[float, float, int]] = []
         self.class_names: list[str] | None = None
         self.label = ""
         self.pace = self.canvas.pace = Pace(PICTURE_SHARE)
@@ -188,22 +213,27 @@ class BoundaryPanel(LivePicture, Vertical):
         yield self.canvas
 
     def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
+        wrong = run.feed.examples.get("val")
+        rings = [(x, y, mistake.true) for (x, y), mistake in zip(wrong.points, wrong.mistakes.samples)] \
+            if wrong is not None and wrong.points else []
         self.take(run.view, shown, final, run.short_label if job.compared else "",
-                  run.feed.started.class_names if run.feed.started else None)
+                  run.feed.started.class_names if run.feed.started else None, rings)
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "",
-             class_names: list[str] | None = None) -> None:
+             class_names: list[str] | None = None, rings: list[tuple[float, float, int]] | None = None) -> None:
         """Ask the run for pictures of this panel's size and, while the panel is ``shown``, show
         its newest (at the pace its drawing cost allows, unless ``final``); ``label`` names the
-        run in a comparison."""
+        run in a comparison; ``rings`` are its misclassified samples (x, y, true class)."""
         if request is None:
             return
         request.ask(*self.canvas.grid)
         self.class_names, self.label = class_names, label
         if shown and self.pace.due(final):
             frame = request.take()
-            if frame is not None and frame is not self.canvas.frame:
-                self._show(frame)
+            rings = rings or []
+            if frame is not None and frame is not self.canvas.frame or rings != self.rings:
+                self.rings = rings
+                self._show(frame or self.canvas.frame)
 
     def on_resize(self) -> None:
         if self.canvas.frame is not None:  # the caption fits the new width
@@ -217,7 +247,9 @@ class BoundaryPanel(LivePicture, Vertical):
         return self.validation
 
     def _show(self, frame: Any) -> None:
-        self.canvas.show(frame, self.validation)
+        if frame is None:
+            return
+        self.canvas.show(frame, self.validation, self.rings)
         names = self.class_names or [str(k) for k in range(frame.classes)]
         colors = palette(self.app)
         parts = [Content.from_markup("[b]$label[/]epoch $epoch ·", label=self.label and f"{self.label} · ",
@@ -227,16 +259,20 @@ class BoundaryPanel(LivePicture, Vertical):
             parts.append(Content.from_markup(f" [{rgb(color)}]$swatch[/] $name", swatch=swatch, name=name))
         shade = ("blank: a toss-up · hollow: validation" if colors.glyphs
                  else "stronger shade: more probable")
-        short = Content("").join([*parts, Content(" · f7: " + ("−val" if self.validation else "+val"))])
-        long = Content("").join([*parts, Content(f" · {shade} · f7: "
-                                                 + ("training points only" if self.validation
-                                                    else "+validation points"))])
+        ringed = [Content(f" · ✛ {len(self.rings)} wrong")] if self.rings else []
+        short = Content("").join([*parts, *ringed, Content(" · f7: " + ("−val" if self.validation else "+val"))])
+        long = Content("").join([*parts, *(Content(f" · {'reversed' if colors.glyphs else '✛ ringed'}: "
+                                                   f"{len(self.rings)} validation samples misclassified")
+                                           for _ in ringed),
+                                 Content(f" · {shade} · f7: "
+                                         + ("training points only" if self.validation else "+validation points"))])
         # One line high (CSS): a new caption needs no layout of the screen, at every picture.
         self.caption.update(long if long.cell_length <= self.size.width - 2 else short, layout=False)
 
     def clear(self) -> None:
         """Blank, for a new run."""
         self.pace.reset()
+        self.rings = []
         self.canvas.show(None, self.validation)
         set_text(self.caption, WAITING)
 

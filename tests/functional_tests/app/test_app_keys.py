@@ -47,7 +47,7 @@ async def test_each_section_of_the_form_is_one_palette_command_away(runs_dir, ma
         ui = make_ui(pilot)
         await pilot.pause()
         commands = {command.title: command for command in app.get_system_commands(app.screen)}
-        firsts = {"task": "task.name", "model": "model.hidden", "loss": "loss.name", "optimizer": "optimizer.name",
+        firsts = {"task": "task.name", "model": "model.kind", "loss": "loss.name", "optimizer": "optimizer.name",
                   "scheduler": "scheduler.name", "training": "training.epochs", "device": "training.device",
                   "lab": "lab.skip_zero_grad", "logging": "logging.tensorboard"}
         for name, key in firsts.items():

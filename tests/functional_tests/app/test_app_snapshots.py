@@ -1,7 +1,8 @@
 """Snapshots of the main screens at 80x24 and 120x36: ready, an invalid form, a finished linear
-run with w and b, the history overlay of two runs, a failed MNIST run, and the Arena tab after a
-rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text);
-and at 60x20 the notice that stands in for the app below 80x24.
+run with w and b, the history overlay of two runs, a failed MNIST run, the Arena tab after a
+rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text),
+the Model tab's summary and the Mistakes tab's gallery of an MNIST run; and at 60x20 the notice
+that stands in for the app below 80x24.
 
 Each screen is compared as text (what a person reads, colors aside) with the file kept in
 ``snapshots/``; what changes from run to run (timings, speeds, the curves' dots, which depend on
@@ -188,3 +189,31 @@ async def test_size_notice_screen(tmp_path, runs_dir):
     app = make_app(runs_dir=runs_dir)
     async with app.run_test(size=(60, 20)) as pilot:
         await check_size(pilot, "size-notice", tmp_path)
+
+
+async def test_model_summary_and_mistakes_gallery_screens(tmp_path, runs_dir, make_ui, mnist_dir, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the form shows the data folder: the same relative one every time
+    config = resolve({"task": {"name": "mnist", "data_dir": "data", "download": False},
+                      "optimizer": {"lr": 0.0003}, "training": {"epochs": 1, "device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=SIZES[0]) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready)
+        await ui.show_tab("tab-model")
+        await ui.wait_until(lambda: app.model_panel.summary is not None)
+        await check(pilot, "model-summary", tmp_path)
+        await ui.show_tab("tab-mistakes")
+        await ui.run_to_end()
+        # Which samples a barely trained model gets wrong, and how sure it is, is decided by the
+        # last digits of the run's numbers: the gallery draws fixed mistakes of the run's own
+        # pictures, so its screen is the same on every CPU (test_app_own_model checks real ones).
+        from tui_trainer.app.mistakes import gather
+        from tui_trainer.engine.evaluation import Mistake, Mistakes
+
+        run, data = app.last_job.first, app.last_trainer.data
+        labels = data.y_val.tolist()
+        wrong = Mistakes("val", list("0123456789"), 12, len(labels),
+                         [Mistake(i, labels[i], (labels[i] + 3) % 10, 0.9 - 0.05 * i) for i in range(12)])
+        run.feed.examples = gather(data, run.config, {"val": wrong})
+        app.results["mistakes"].show(app.last_job, run)
+        await check(pilot, "mistakes", tmp_path)
