@@ -25,7 +25,7 @@ STATES = {
     "running": ("▶", "$text-accent"), "paused": ("⏸", "$text-warning"),
     "stopping": ("…", "$text-accent"), "finished": ("✔", "$text-success"),
     "stopped": ("■", "$text-warning"), "diverged": ("✖", "$text-error"),
-    "failed": ("✖", "$text-error"), "invalid": ("✖", "$text-error"),
+    "failed": ("✖", "$text-error"), "invalid": ("✖", "$text-error"), "lost": ("✖", "$text-error"),
 }
 #: What the status says while no run goes (it follows the form).
 IDLE = ("loading", "ready", "invalid")
@@ -33,7 +33,10 @@ IDLE = ("loading", "ready", "invalid")
 REASON_STATES = {
     "completed": "finished", "early-stopped": "finished", "target-reached": "finished",
     "stopped": "stopped", "interrupted": "stopped", "diverged": "diverged", "failed": "failed",
+    "lost": "lost",  # a run another process trained, whose writer died (``app.watch``)
 }
+#: The states of a run that ended well (its numbers in the success color).
+GOOD_ENDINGS = ("finished", "stopped")
 
 
 class Status(Static):
@@ -172,9 +175,10 @@ class Readouts(Vertical):
         if p:
             lines.append(f"learned w = {number(p['weight'], 5)}, b = {number(p['bias'], 5)}  "
                          f"(true {number(p['true_weight'])}, {number(p['true_bias'])})")
-        elif not result.ok:
+        good = REASON_STATES[result.reason] in GOOD_ENDINGS
+        if not p and not good:
             lines.append(result.message)
-        self._show_ended("\n".join(lines), "$text-success" if result.ok else "$text-error")
+        self._show_ended("\n".join(lines), "$text-success" if good else "$text-error")
 
     def show_message(self, text: str) -> None:
         """Show why a run could not train (wrapped; the Log tab holds it whole)."""
