@@ -94,6 +94,7 @@ class TrainerApp(App[int]):
     #live { width: 1fr; }
     #tabs { height: 1fr; }
     #tabs TabPane { padding: 0; }
+    .-narrow #tabs Tab { padding: 0 0 0 1; }  /* every tab's title fits beside the form at 80 columns */
     """ + LiveCharts.WIDE_CSS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     #: What is loading in the background after the first frame ("" once all is in).
@@ -217,7 +218,8 @@ class TrainerApp(App[int]):
         if self.watch_only:
             self.screen.add_class("-watch")
             self.live.clear(None)
-            self.readouts.clear("a run shows here once it is being written")
+            self.readouts.clear(f"watching {self.runs_dir}\nfor runs of train, compare, lab or torchrun\n"
+                                "History lists its runs (● live): enter opens one")
             self._show_view_tabs()  # no picture's tab until a run shows
             folders += [folder for folder in self.watch_targets if folder not in self.folder_numbers]
             self.call_after_refresh(self._after_first_frame, folders)
@@ -465,8 +467,7 @@ class TrainerApp(App[int]):
         waiting for a run to watch)."""
         if self.watch_only:
             if self.looked:
-                self.readouts.status.show("ready", f"no run is being written in {self.runs_dir}: the first "
-                                          "that starts shows here; History: enter opens any run")
+                self.readouts.status.show("ready", "no run is being written: the first to start shows here")
             else:
                 self.readouts.status.show("loading", f"looking for runs in {self.runs_dir}")
             return
