@@ -113,6 +113,8 @@ class TrainerApp(App[int]):
         self.waiting_for_run = self.watch_only and not self.watch_targets  # opens the first live run
         self.runs_folder = RunsFolder(self.runs_dir)
         self.folder_numbers: dict[Path, int] = {}  # each run folder's number in this session
+        self.listed: set[Path] = set()  # the run folders there were at the start...
+        self.reserved = iter(())  # ...and the numbers kept for them
         self.own_folders: set[Path] = set()  # the folders of the runs this session trained
         self.looked = False  # the runs folder was read once
         if self.watch_only:
@@ -213,7 +215,7 @@ class TrainerApp(App[int]):
     def on_mount(self) -> None:
         self.live.mount()
         folders = list_runs(self.runs_dir)  # listed now, so this session's runs come after them
-        self.folder_numbers = {folder: number_ for number_, folder in enumerate(folders, start=1)}
+        self.listed, self.reserved = set(folders), iter(range(1, len(folders) + 1))
         self.next_number = len(folders) + 1
         if self.watch_only:
             self.screen.add_class("-watch")
@@ -221,7 +223,7 @@ class TrainerApp(App[int]):
             self.readouts.clear(f"watching {self.runs_dir}\nfor runs of train, compare, lab or torchrun\n"
                                 "History lists its runs (● live): enter opens one")
             self._show_view_tabs()  # no picture's tab until a run shows
-            folders += [folder for folder in self.watch_targets if folder not in self.folder_numbers]
+            folders += [folder for folder in self.watch_targets if folder not in self.listed]
             self.call_after_refresh(self._after_first_frame, folders)
             return
         self.live.clear(self.form.config)
@@ -309,6 +311,11 @@ class TrainerApp(App[int]):
         if entries:
             self.history.add(entries)
         self.run_log.add(*(f"skipped run folder {run.path}: {run.problem}" for run in found if run.record is None))
+        last = self.last_job
+        if self.job is None and last is not None and last.watched and last.feed.started is not None:
+            resumed = [run.path for run in found if run.live and run.path == last.feed.started.run_dir]
+            if resumed:  # the run shown was resumed: shown anew
+                self.watch(group_runs(resumed)[0])
         if not self.waiting_for_run:
             return
         shown = newest(found, live=first)
@@ -320,10 +327,13 @@ class TrainerApp(App[int]):
             self.action_show_tab("tab-history")
 
     def number_of(self, folder: Path) -> int:
-        """The run folder's number in this session (a new one for a folder not seen before)."""
+        """The run folder's number in this session: those found at the start first (in the order
+        the first look lists them: a comparison's in run order), then a new one for each folder."""
         if folder not in self.folder_numbers:
-            self.folder_numbers[folder] = self.next_number
-            self.next_number += 1
+            reserved = next(self.reserved, None) if folder in self.listed else None
+            if reserved is None:
+                reserved, self.next_number = self.next_number, self.next_number + 1
+            self.folder_numbers[folder] = reserved
         return self.folder_numbers[folder]
 
     # -- watching runs another process trains ----------------------------------------------------

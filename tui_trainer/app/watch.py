@@ -28,7 +28,7 @@ from tui_trainer.engine.follow import (
     ENDED, LIVE, LOST, WAITING, Liveness, RunFollower, ViewChanged, group_runs, liveness_of, replay,
 )
 from tui_trainer.engine.rundir import RunRecord, list_runs, read_run
-from tui_trainer.engine.runinfo import RunFolderRefused, RunInfo, read_run_info
+from tui_trainer.engine.runinfo import RUN_INFO_FILE, RaceSeat, RunFolderRefused, RunInfo, read_run_info
 from tui_trainer.engine.system import SystemSample
 from tui_trainer.errors import UserFacingError
 
@@ -204,6 +204,7 @@ class FoundRun:
     liveness: Liveness | None
     writer: str = ""
     problem: str = ""
+    race: RaceSeat | None = None
 
     @property
     def live(self) -> bool:
@@ -219,15 +220,15 @@ class RunsFolder:
     their progress and their end). Reads the folders' files; writes nothing."""
 
     path: Path
-    seen: set[Path] = field(default_factory=set)
+    seen: dict[Path, int | None] = field(default_factory=dict)  # each folder's run.json as read (mtime)
     live: set[Path] = field(default_factory=set)
 
     def look(self, folders: list[Path] | None = None) -> list[FoundRun]:
         """The runs new since the last look (``folders``: these, in order, instead of the folder's
-        listing) and the live ones again."""
+        listing), those whose run.json was written again (a resumed run) and the live ones again."""
         found = []
         for folder in (folders if folders is not None else list_runs(self.path)):
-            if folder in self.seen:
+            if folder in self.seen and self.seen[folder] == _stamp(folder):
                 continue
             run = self._read(folder)
             if run is not None:
@@ -236,7 +237,7 @@ class RunsFolder:
             run = self._read(folder)
             if run is not None:
                 found.append(run)
-        return found
+        return _in_run_order(found)
 
     def _read(self, folder: Path) -> FoundRun | None:
         try:
@@ -246,13 +247,30 @@ class RunsFolder:
                 return None  # a run the app trains: it lists it when it ends
             record = read_run(folder)
         except (RunFolderRefused, OSError, ValueError) as exc:
-            self.seen.add(folder)
+            self.seen[folder] = _stamp(folder)
             self.live.discard(folder)
             return FoundRun(folder, None, None, problem=str(exc))
-        self.seen.add(folder)
-        run = FoundRun(folder, record, liveness, writer_text(info))
+        self.seen[folder] = _stamp(folder)
+        run = FoundRun(folder, record, liveness, writer_text(info), race=info.race if info else None)
         (self.live.add if run.live else self.live.discard)(folder)
         return run
+
+
+def _in_run_order(found: list[FoundRun]) -> list[FoundRun]:
+    """The runs by folder name, a comparison's together in run order (where its first is)."""
+    first: dict[str, str] = {}
+    for run in sorted(found, key=lambda run: run.path.name):
+        if run.race is not None:
+            first.setdefault(run.race.id, run.path.name)
+    return sorted(found, key=lambda run: (first[run.race.id], run.race.run) if run.race else (run.path.name, 0))
+
+
+def _stamp(folder: Path) -> int | None:
+    """When the folder's run.json was last written (None: it has none)."""
+    try:
+        return (folder / RUN_INFO_FILE).stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def newest(found: list[FoundRun], live: bool = True) -> list[Path] | None:

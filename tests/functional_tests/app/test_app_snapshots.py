@@ -190,6 +190,9 @@ async def test_watch_screens(tmp_path, runs_dir, make_ui, monkeypatch):
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.last_job is not None and app.history.entries)
         await check(pilot, "watch-finished", tmp_path)
+        await ui.show_tab("tab-fit")  # the picture the run left in its folder at its end
+        await ui.wait_until(lambda: app.fit.frame is not None)
+        assert app.fit.frame.epoch == 50 and "w = " in str(app.fit.caption.render())
 
 
 def test_screens_compare_equal_up_to_the_last_digits_of_their_numbers():
