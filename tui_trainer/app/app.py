@@ -90,7 +90,6 @@ class TrainerApp(App[int]):
     #main { height: 1fr; }
     #form { width: 34; }
     .-wide #form { width: 48; }
-    .-watch #form { display: none; }
     #live { width: 1fr; }
     #tabs { height: 1fr; }
     #tabs TabPane { padding: 0; }
@@ -119,6 +118,7 @@ class TrainerApp(App[int]):
         self.looked = False  # the runs folder was read once
         if self.watch_only:
             self.set_reactive(TrainerApp.loading, "")  # nothing is trained: torch is not loaded
+            self.AUTO_FOCUS = "Tabs"  # no form: the tabs take the keys (left and right: the next tab)
         self.start_problems: list[str] = []
         self.initial_config = config or self._initial_config(config_path)
         self.live = LiveRuns(self)
@@ -183,6 +183,7 @@ class TrainerApp(App[int]):
     def compose(self) -> ComposeResult:
         # Widgets the jobs' redraws update are created here (inside the app) and kept.
         self.form = ConfigForm(self.initial_config, id="form")
+        self.form.display = not self.watch_only  # watch mode trains nothing: no form, nor its focus
         self.readouts = Readouts(id="readouts")
         self.leaderboard = Leaderboard(id="leaderboard")
         self.leaderboard.display = False
@@ -218,7 +219,6 @@ class TrainerApp(App[int]):
         self.listed, self.reserved = set(folders), iter(range(1, len(folders) + 1))
         self.next_number = len(folders) + 1
         if self.watch_only:
-            self.screen.add_class("-watch")
             self.live.clear(None)
             self.readouts.clear(f"watching {self.runs_dir}\nfor runs of train, compare, lab or torchrun\n"
                                 "History lists its runs (● live): enter opens one")
@@ -501,7 +501,7 @@ class TrainerApp(App[int]):
         """A picture's tab shown: its run's newest picture at once (a run that ended too). In
         watch mode, History's list takes the keys (enter opens a run)."""
         self.live.tab_shown(event.pane.id)
-        if self.watch_only and event.pane.id == "tab-history":
+        if self.watch_only and event.pane.id == "tab-history" == self.tabs.active:  # (not passed by since)
             self.history.runs.focus()
 
     # -- actions ------------------------------------------------------------------------------

@@ -164,11 +164,12 @@ class Readouts(Vertical):
         clock stops (no ETA once a run has ended)."""
         final = result.final
         self.progress.clock = f"{duration(result.seconds)} · ended"
+        # A run whose writer died has no final figures: those of its last epoch.
+        which = "last epoch's " if REASON_STATES[result.reason] == "lost" else "final "
         lines = [f"{result.epochs_run} epoch(s) · {result.param_count:,} params · "
                  f"{rate(result.samples_per_second)} samples/s",
-                 _metric_line("final ", final.train_accuracy, final.val_accuracy, final.train_r2,
-                              final.val_r2),
-                 f"final loss train {number(final.train_loss)} · val {number(final.val_loss)}"]
+                 _metric_line(which, final.train_accuracy, final.val_accuracy, final.train_r2, final.val_r2),
+                 f"{which}loss train {number(final.train_loss)} · val {number(final.val_loss)}"]
         if result.point:
             lines = [lines[0].replace("samples/s", "steps/s"), *point_text(result.point).split(" · ", 1)]
         p = result.parameters
