@@ -507,8 +507,9 @@ class TrainerApp(App[int]):
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim the controls that do nothing right now; while a dialog is open its own keys go
-        first (ctrl+r there races, not runs)."""
+        """Dim the controls that do nothing right now (for a run another process trains: those
+        that act on a run, and writing into its folder); while a dialog is open its own keys go
+        first (ctrl+r there races, not runs). Watch mode offers no training and no writing."""
         if isinstance(self.screen, ModalScreen) and action in ("run", "compare", "new_run", "stop_one",
                                                                "lr_find"):
             return False
@@ -518,8 +519,9 @@ class TrainerApp(App[int]):
         watched = running and self.job.watched
         if action in RUN_ACTIONS and watched:
             return None  # pressed, it says why (on_key)
-        if action == "save_picture" and (self.job or self.last_job) is not None and (self.job or self.last_job).watched:
-            return None  # it would write into the folder of a run another process trains
+        shown = self.job or self.last_job
+        if action in ("save_picture", "save_model") and shown is not None and shown.watched:
+            return None  # the run shown is another process's: its folder is not the app's to write
         if action in ("stop", "pause"):
             return True if running else None
         if action == "new_run":
