@@ -77,3 +77,24 @@ def screen_text(app: Any) -> str:
                       color_system="truecolor", legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
+
+
+def start_command(args: list[str], runs_dir, tmp_path):
+    """Start ``tui-trainer ARGS --device cpu --runs-dir RUNS_DIR`` in another process (a writer
+    of run folders), its user data under ``tmp_path``; stdout is dropped, stderr kept."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"))
+    return subprocess.Popen([sys.executable, "-m", "tui_trainer", *args, "--device", "cpu", "--runs-dir",
+                             str(runs_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def fingerprint(folder) -> dict[str, tuple[int, str, int]]:
+    """Every file of a folder: size, SHA-256 and modification time."""
+    import hashlib
+    from pathlib import Path
+
+    return {p.name: (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(Path(folder).iterdir())}

@@ -171,7 +171,7 @@ class Chart(Vertical):
     the series (at most two points per column), so drawing costs the same however many points
     the series saw. ``scale`` is ``log`` (the y axis is logarithmic while every value is
     positive), ``fraction`` (an accuracy or R^2: the axis ends at 1 so a value near 1 stays
-    visible) or ``linear``."""
+    visible) or ``linear``. The x axis counts whole ``x_unit`` (epochs, or minutes of a time series)."""
 
     DEFAULT_CSS = """
     Chart { height: 1fr; min-height: 6; }
@@ -180,9 +180,10 @@ class Chart(Vertical):
     """
 
     def __init__(self, title: str, scale: str = "linear", floor: float | None = None,
-                 id: str | None = None) -> None:
+                 id: str | None = None, x_unit: str = "epoch") -> None:
         super().__init__(id=id)
         self.title = title
+        self.x_unit = x_unit
         self.name_ = title  # what the f4 hint of the chart before it calls it
         self.scale = scale
         self.floor = floor
@@ -242,7 +243,7 @@ class Chart(Vertical):
             plt.vline(x, "gray")
         ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
         plt.xticks(ticks, [str(t) for t in ticks])
-        plt.xlabel("epoch")
+        plt.xlabel(self.x_unit)
         legend = self._legend(log)
         if legend.plain != self.legend_content.plain:  # the screen is laid out only if its height changes
             self.legend_content = legend

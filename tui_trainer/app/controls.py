@@ -18,7 +18,8 @@ from textual.widgets._footer import FooterKey
 class Control:
     """One control: ``key`` runs ``action`` (an app action, with arguments as Textual writes
     them); ``label`` is its word in the footer (shown there when ``footer``), ``title`` and
-    ``help`` its entry in the command palette and the keys panel."""
+    ``help`` its entry in the command palette and the keys panel. ``acts_on_run``: it acts on the
+    run going (stop, pause...), which a run another process trains does not let it do."""
 
     key: str | None
     action: str
@@ -26,17 +27,19 @@ class Control:
     title: str
     help: str
     footer: bool = False
+    acts_on_run: bool = False
 
 
 #: In footer order; those with ``footer`` fit in 80 columns, f1 lists the rest.
 CONTROLS = (
     Control("ctrl+r", "run", "Run", "Run", "Start training with the form's settings", footer=True),
-    Control("ctrl+t", "stop", "Stop", "Stop run", "Stop the run after its current step", footer=True),
+    Control("ctrl+t", "stop", "Stop", "Stop run", "Stop the run after its current step", footer=True,
+            acts_on_run=True),
     Control("ctrl+g", "pause", "Pause", "Pause / resume run", "Pause before the next step, or go on",
-            footer=True),
+            footer=True, acts_on_run=True),
     Control("ctrl+l", "next_tab", "Tab", "Next tab",
-            "Show Charts, Log, History, Layers, the task's picture (Boundary, Fit, Arena) and its "
-            "Model, Confusion and Mistakes in turn"),
+            "Show Charts, Log, History, Layers, System, the task's picture (Boundary, Fit, Arena) "
+            "and its Model, Confusion and Mistakes in turn"),
     Control("f4", "next_chart", "Chart", "Next chart",
             "Show the next chart (loss, accuracy or R², learning rate) when they show one at a time",
             footer=True),
@@ -48,8 +51,9 @@ CONTROLS = (
             "The learning-rate range test on the form's config: its curve and a suggested rate "
             "(enter writes it into the form)"),
     Control("ctrl+k", "stop_one", "Stop one", "Stop one run",
-            "Stop the run highlighted in the comparison's leaderboard; the others go on"),
-    Control("ctrl+n", "new_run", "New", "New run", "Clear the live panels; the history stays"),
+            "Stop the run highlighted in the comparison's leaderboard; the others go on", acts_on_run=True),
+    Control("ctrl+n", "new_run", "New", "New run",
+            "Clear the live panels (stop watching a run another process trains); the history stays"),
     Control("ctrl+s", "save_config", "Save", "Save config", "Save the form as a TOML file"),
     Control("ctrl+o", "load_config", "Load", "Load config", "Fill the form from a TOML file"),
     Control("f2", "export_script", "Script", "Export script",
@@ -73,6 +77,8 @@ CONTROLS = (
             "Every run, ticked runs' loss curves overlaid"),
     Control(None, "show_tab('tab-layers')", "Layers", "Show layers",
             "Gradient flow per layer: gradient and weight norms, update/weight ratio, dead ReLUs"),
+    Control(None, "show_tab('tab-system')", "System", "Show system",
+            "The machine beside the run: the process's CPU and memory, each GPU's load, memory and temperature"),
     Control(None, "show_tab('tab-boundary')", "Boundary", "Show boundary",
             "2-D classification: the plane colored by the predicted class, the samples on top, live"),
     Control(None, "show_tab('tab-fit')", "Fit", "Show fit",
@@ -98,6 +104,10 @@ CONTROLS = (
                                 ("logging", "Logging", "TensorBoard event files beside the run folder"))),
     Control("ctrl+q", "quit", "Quit", "Quit", "Stop any run (it stays on disk) and quit", footer=True),
 )
+
+
+#: The actions that act on the run going (a watched run's are disabled, saying why).
+RUN_ACTIONS = frozenset(control.action for control in CONTROLS if control.acts_on_run)
 
 
 def bindings() -> list[Binding]:

@@ -4,8 +4,10 @@ a job of several), and what fills their feeds.
 Each ``LiveRun`` has a ``RunFeed``. A ``FeedSource`` fills the feeds on the job's worker thread,
 giving each run's engine events to a ``MessageBridge`` over its feed: ``Training`` trains the runs
 in this process; a source that follows run folders another process writes would give the bridges
-the same events, read from the folders' files. What shows the feeds (``live.LiveRuns``) does not
-know which source fills them. A run's ``RunControl`` is its handle: stop, pause, mid-run changes.
+the same events, read from the folders' files (``watch.Following``). What shows the feeds
+(``live.LiveRuns``) does not know which source fills them; it asks only whether the runs are
+``watched`` (another process trains them: the controls cannot act on them). A run's
+``RunControl`` is its handle: stop, pause, mid-run changes.
 """
 
 from __future__ import annotations
@@ -78,10 +80,12 @@ class FeedSource(Protocol):
     """What fills a job's feeds, on the job's worker thread: it gives each run's events to its
     bridge (``bridges`` in the job's run order), then each run's misclassified samples to its
     feed (``feed.examples``), and returns the runs' results once all ended; it raises ConfigError
-    or UserFacingError when they cannot start. ``trainer`` is the engine's
-    Trainer of the job's last run when this process trained it (f3 saves its model)."""
+    or UserFacingError when they cannot start. ``trainer`` is the engine's Trainer of the job's
+    last run when this process trained it (f3 saves its model); ``watched``: another process
+    trains the runs (the app only shows them)."""
 
     trainer: Trainer | None
+    watched: bool
 
     def fill(self, job: Job, bridges: list[MessageBridge]) -> list[RunResult]: ...
 
@@ -95,6 +99,7 @@ class Training:
     runs_dir: Path
     report_interval: float
     trainer: Trainer | None = None
+    watched = False
 
     def fill(self, job: Job, bridges: list[MessageBridge]) -> list[RunResult]:
         from tui_trainer.engine.checks import check_runs
@@ -175,6 +180,12 @@ class Job:
         return f"run #{self.number}"
 
     @property
+    def watched(self) -> bool:
+        """Whether another process trains the job's runs (the app follows their folders; the
+        controls that act on a run cannot reach them)."""
+        return self.source.watched
+
+    @property
     def paused(self) -> bool:
         """Whether the job's runs are asked to wait."""
         return self.control.paused
@@ -200,11 +211,12 @@ class Job:
 
     def change(self, config: Config) -> list[tuple[str, Any]]:
         """Send a run alone the changeable fields where ``config`` differs from what it uses
-        (none when the optimizer differs, or for a comparison); returns the (field, value) sent."""
+        (none when the optimizer differs, for a comparison, or for a run another process trains);
+        returns the (field, value) sent."""
         from tui_trainer.changes import changeable
 
         using = self.config
-        if self.compared or config.optimizer.name != using.optimizer.name:
+        if self.compared or self.watched or config.optimizer.name != using.optimizer.name:
             return []
         sent = []
         for key in changeable(using):

@@ -25,7 +25,7 @@ from tui_trainer.app.charts import Plot, rgb
 from tui_trainer.app.fields import set_text
 from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
 from tui_trainer.app.palette import Mark, Palette, palette
-from tui_trainer.app.picture import LivePicture
+from tui_trainer.app.picture import AT_ITS_END, LivePicture
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
 from tui_trainer.pictures import RGB
@@ -276,6 +276,9 @@ class BoundaryPanel(LivePicture, Vertical):
         self.canvas.show(None, self.validation)
         set_text(self.caption, WAITING)
 
+    def watching(self) -> None:
+        set_text(self.caption, AT_ITS_END)
+
 
 class FitPanel(LivePicture, Vertical):
     """The fit view: the data and the model's current curve; for a task with a true line, the
@@ -355,3 +358,5 @@ class FitPanel(LivePicture, Vertical):
         self.plot.replot()
         set_text(self.caption, "the model's curve appears once a run's first epoch ends")
 
+    def watching(self) -> None:
+        set_text(self.caption, AT_ITS_END)

@@ -1,8 +1,9 @@
 """Snapshots of the main screens at 80x24 and 120x36: ready, an invalid form, a finished linear
 run with w and b, the history overlay of two runs, a failed MNIST run, the Arena tab after a
 rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text),
-the Model tab's summary and the Mistakes tab's gallery of an MNIST run; and at 60x20 the notice
-that stands in for the app below 80x24.
+the Model tab's summary and the Mistakes tab's gallery of an MNIST run, ``watch`` (waiting for a
+run, and a run another process trained shown to its end); and at 60x20 the notice that stands in
+for the app below 80x24.
 
 Each screen is compared as text (what a person reads, colors aside) with the file kept in
 ``snapshots/``; what changes from run to run (timings, speeds, the curves' dots, which depend on
@@ -21,11 +22,12 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import screen_text
+from helpers import screen_text, start_command
 from tui_trainer.app import make_app
 from tui_trainer.app.arena import SHADES
 from tui_trainer.app.palette import SERIES_COLORS
 from tui_trainer.config import resolve
+from tui_trainer.engine.rundir import list_runs
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SIZES = [(80, 24), (120, 36)]
@@ -173,6 +175,25 @@ async def test_arena_screen_draws_the_path_where_the_point_went(tmp_path, runs_d
         board = str(app.arena.board.render())
         assert "≤0.05 at step" in board and "f " in board
         await check(pilot, "arena", tmp_path)
+
+
+async def test_watch_screens(tmp_path, runs_dir, make_ui, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the screen names the runs folder: the same relative one every time
+    app = make_app(runs_dir=Path("runs"), watch=[])
+    async with app.run_test(size=SIZES[0]) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.looked and app.tabs.active == "tab-history")
+        await check(pilot, "watch-waiting", tmp_path)
+    writer = start_command(["train", "--task", "linear", "--epochs", "50"], runs_dir, tmp_path)
+    assert writer.wait() == 0, writer.stderr.read()
+    app = make_app(runs_dir=runs_dir, watch=list_runs(runs_dir))
+    async with app.run_test(size=SIZES[0]) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.last_job is not None and app.history.entries)
+        await check(pilot, "watch-finished", tmp_path)
+        await ui.show_tab("tab-fit")  # the picture the run left in its folder at its end
+        await ui.wait_until(lambda: app.fit.frame is not None)
+        assert app.fit.frame.epoch == 50 and "w = " in str(app.fit.caption.render())
 
 
 def test_screens_compare_equal_up_to_the_last_digits_of_their_numbers():
