@@ -32,3 +32,4 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_engine.py
 	$(VENV)/bin/python benchmarks/bench_app.py
+	$(VENV)/bin/python benchmarks/bench_watch.py

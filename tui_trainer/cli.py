@@ -1,6 +1,6 @@
 """The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``compare`` (several
-runs raced), ``list``, ``evaluate`` (a saved model scored again), and the exports
-(``export-script``, ``export-history``). Each subcommand is one entry of COMMANDS: its
+runs raced), ``watch`` (the app on runs other processes train), ``list``, ``evaluate`` (a saved
+model scored again), and the exports (``export-script``, ``export-history``). Each subcommand is one entry of COMMANDS: its
 flags and its handler.
 
 Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 129 the terminal went away
@@ -381,6 +381,40 @@ def cmd_app(args: argparse.Namespace) -> int:
     return run_app(args.config, args.runs_dir)  # SIGTERM and SIGHUP quit it as ctrl+q does
 
 
+def _watch_flags(watch: argparse.ArgumentParser) -> None:
+    watch.add_argument("run_dirs", type=Path, nargs="*", metavar="RUN_DIR",
+                       help="run folders (or runs' names in the runs folder) to watch; a comparison's "
+                       "runs show together; a runs folder: its runs (default: the runs folder)")
+    add_runs_folder_flag(watch, "the runs folder: History lists its runs, and RUN_DIR given as a name is "
+                         "looked for there")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``tui-trainer watch``: the app on runs other processes train; it writes nothing."""
+    from tui_trainer.engine.rundir import CONFIG_FILE
+    from tui_trainer.engine.runinfo import RUN_INFO_FILE, read_run_info
+
+    if world_size() > 1:
+        raise UsageError("watch runs in one process; start it outside torchrun")
+    runs_dir = args.sub_runs_dir or args.runs_dir
+    folders = [find_run_dir(name, runs_dir).absolute() for name in args.run_dirs]
+    run_dirs = [f for f in folders if (f / RUN_INFO_FILE).exists() or (f / CONFIG_FILE).exists()]
+    others = [f for f in folders if f not in run_dirs]
+    if others and (run_dirs or len(others) > 1):
+        raise UsageError(f"{others[0]} is not a run folder (no {RUN_INFO_FILE} or {CONFIG_FILE}); give run "
+                         "folders, or one runs folder")
+    for folder in run_dirs:
+        read_run_info(folder)  # a folder of another format, or damaged, is refused before the app opens
+    if others:
+        runs_dir = others[0]
+    elif run_dirs and runs_dir is None:
+        runs_dir = run_dirs[0].parent
+    from tui_trainer.app import run_app
+
+    default_signals()  # the app restores the terminal itself on Ctrl+C (a key there) and SIGTERM
+    return run_app(None, runs_dir.absolute() if runs_dir else None, watch=run_dirs)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """``tui-trainer train``: validate, optionally save, then train with progress and a summary."""
     checkpoint = None
@@ -412,7 +446,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(config, runs_dir=False, run_user_code=False)
         prepare(trainer)  # data, model, one step (a loss file of yours is left out): refused or fine
         if config.task_spec.traits.layers:
-            from tui_trainer.engine.summary import summarize
+            from tui_trainer.engine.summary import model_name, summarize
 
             print(summarize(trainer.model, trainer.data.x_train, model_name(config)).text(), file=sys.stderr)
         if user_loss_parts(config.loss.name):
@@ -590,11 +624,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return max((exit_code(result, signals) for result in results), default=EXIT_OK)
 
 
-def model_name(config: Config) -> str:
-    """What the model is, in a few words: ``mlp``, ``cnn``, ``model net.py:ResMLP``."""
-    return f"model {config.model.path}" if config.model.kind == "file" else config.model.kind
-
-
 def planned_text(config: Config) -> str:
     """What a run will train, before it does: what its data decided (user data) and its model's
     parameter count."""
@@ -708,6 +737,13 @@ COMMANDS = (
             "on the same batches, taking turns in one process, then print a leaderboard sorted by final "
             "validation loss (train loss without a validation split). The other flags set what all runs "
             "share, as for `train`.", _compare_flags, cmd_compare),
+    Command("watch", "watch runs other processes train (train, compare, lab, torchrun) in the app",
+            "Open the app's live view on runs that other processes write (a `train` or `compare` in tmux or "
+            "under nohup, a torchrun job, another app): charts, progress, the machine beside them, and their "
+            "ending. With no RUN_DIR, the runs folder: its newest live run shows, or the first to start; "
+            "History lists every run (● live: still being written) and enter opens one. Nothing is "
+            "trained, no file is written, and a run whose writer died shows as lost, with the reason.",
+            _watch_flags, cmd_watch),
     Command("list", "list tasks, losses, optimizers (with hyperparameters and defaults) and schedulers",
             None, _no_flags, cmd_list),
     Command("export-script", "write a standalone PyTorch script that trains the config as the engine does",

@@ -205,10 +205,23 @@ class Config:
         return view
 
     @property
+    def has_test_set(self) -> bool:
+        """Whether this config's data has a test set: the t10k files, a ``task.test_path`` given, or
+        a ``training.test_split`` held out."""
+        task = self.task_spec
+        return bool(self.training.test_split or task.test_set == "t10k"
+                    or (task.test_set == "test_path" and self.task.params.get("test_path")))
+
+    @property
     def draws_network(self) -> bool:
         """Whether a run of this config can be drawn neuron by neuron (``views.NetworkFrame``): an
         MLP, not a cnn or an arena task's point."""
         return self.task_spec.traits.layers and self.model.kind == "mlp"
+
+    @property
+    def mistakes(self) -> list[str]:
+        """The lab's mistakes switched on, by name (none: an honest run)."""
+        return [name for name in MISTAKES if getattr(self.lab, name)]
 
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
@@ -458,9 +471,11 @@ def _split_from_task(config: Config, given: bool, problems: list[FieldError]) ->
 
 
 def task_sets(task: TaskSpec) -> tuple[str, ...]:
-    """The dotted fields a task sets from its own options (the form hides them, config files
-    leave them out): training.val_split for a task with a split option."""
-    return ("training.val_split",) if task.split_option else ()
+    """The dotted fields a task sets itself (the form hides them, config files leave them out):
+    training.val_split for a task with a split option (from that option), training.test_split for
+    a task whose test set comes from elsewhere (its own test files, a path; none: 0)."""
+    return (("training.val_split",) if task.split_option else ()) + (
+        ("training.test_split",) if task.test_set != "split" else ())
 
 
 def _described(task: TaskSpec, options: dict[str, Any], problems: list[FieldError]) -> TaskSpec | None:
@@ -578,14 +593,19 @@ def length_problems(config: Config) -> list[FieldError]:
                        f"or {instead}")]
 
 
-def user_code_files(config: Config) -> list[tuple[str, Path, str]]:
-    """The files of your own code a config names, as (field, file, class name): a loss class
+def user_classes(config: Config) -> list[tuple[str, str]]:
+    """The classes of your own a config names, as (field, ``path.py:Class``): a loss class
     (``loss``) and a model class (``model.path``). Each is imported to be used."""
     named = [("loss", config.loss.name)]
     if config.model.kind == "file":
         named.append(("model.path", config.model.path))
+    return [(field, name) for field, name in named if user_class_parts(name)]
+
+
+def user_code_files(config: Config) -> list[tuple[str, Path, str]]:
+    """The files of your own code a config names, as (field, file, class name) (``user_classes``)."""
     return [(field, Path(parts[0]).expanduser(), parts[1])
-            for field, name in named if (parts := user_class_parts(name))]
+            for field, name in user_classes(config) if (parts := user_class_parts(name))]
 
 
 def test_split_problems(config: Config) -> list[FieldError]:
@@ -646,14 +666,21 @@ def arena_problems(config: Config) -> list[FieldError]:
     return problems
 
 
-def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
-    """The model fields that fit a task and a model kind (the form shows only these): the kind
-    only for tasks with images, the convolution settings only for a cnn."""
+def model_kinds(task: TaskSpec) -> tuple[str, ...]:
+    """The model kinds a task can train: an mlp or a model of your own, and a cnn for a task
+    with images (none for a point on a function)."""
     if task.traits.point:
         return ()
-    if task.image_size is None and kind != "file":
-        return MODEL_FIELDS["mlp"][1:]
-    return MODEL_FIELDS.get(kind, MODEL_FIELDS["mlp"])
+    return tuple(kind for kind in MODEL_KINDS if kind != "cnn" or task.image_size is not None)
+
+
+def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
+    """The model fields that fit a task and a model kind (the form shows only these): the kind,
+    then the fields of that kind (the convolution settings only for a cnn on images; the file and
+    its arguments for a model of your own); none for a point on a function."""
+    if task.traits.point:
+        return ()
+    return MODEL_FIELDS[kind if kind in model_kinds(task) else "mlp"]
 
 
 def model_file_problems(model: ModelConfig) -> list[FieldError]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 
@@ -145,3 +147,16 @@ def test_devices_that_are_the_same_here_are_refused_as_the_same_run(capsys, runs
     assert ("runs #1 device=cpu and #2 device=auto are the same run on this machine: their devices are "
             "both cpu here" in capsys.readouterr().err)
     assert not runs_dir.exists()
+
+
+def test_on_a_terminal_each_runs_bar_ends_at_its_last_step(capsys, runs_dir, monkeypatch):
+    # Progress is reported at most every report interval: a bar fed only by it stopped short
+    # (391/400 ... completed).
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, _ = run_cli(capsys, "compare", "--epochs", "400", "--device", "cpu",
+                           "--vary", "optimizer.lr=0.01,0.1", "--runs-dir", str(runs_dir))
+    assert code == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out)  # colors off
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", text)  # each redraw of the bars, its lines apart
+    last = {line.split()[0]: line for line in text.splitlines() if re.match(r"#\d lr=", line)}
+    assert len(last) == 2 and all("400/400" in line and "completed" in line for line in last.values()), last

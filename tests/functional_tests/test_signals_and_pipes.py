@@ -48,7 +48,7 @@ def test_sigterm_mid_run_is_ctrl_c_summary_and_model_kept(tmp_path):
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "Traceback" not in err and "Run interrupted" in out
+    assert "Traceback" not in err and "Run ended: interrupted" in out
     run_dir = next(runs.iterdir())
     record = read_run(run_dir)
     assert record.summary["stopped_reason"] == "interrupted"

@@ -133,7 +133,7 @@ def test_ctrl_c_stops_every_rank_with_130_and_keeps_the_history(tmp_path):
     out, err = proc.communicate(timeout=60)
     summary = json.loads(next(runs.glob("*/summary.json")).read_text())
     assert summary["stopped_reason"] == "interrupted" and summary["epochs_run"] >= 1
-    assert "Run interrupted" in out
+    assert "Run ended: interrupted" in out
     assert "tui_trainer/" not in err
 
 

@@ -1,4 +1,5 @@
-"""Small dialogs: a file path (save and load config), and a question before running code."""
+"""Small dialogs: one asking for a file path (save and load config), one showing a text whole
+(a field's help), and a question before running code."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Static
 
 
 class PathDialog(ModalScreen[Path | None]):
@@ -84,3 +85,35 @@ class ConfirmDialog(ModalScreen[bool]):
     def action_answer(self, answer: bool) -> None:
         """Close with ``answer``."""
         self.dismiss(answer)
+
+
+class TextDialog(ModalScreen[None]):
+    """Shows a text whole, wrapped to the dialog's width (a field's help that the help line
+    shows only in part); escape, enter or ``key`` closes it."""
+
+    DEFAULT_CSS = """
+    TextDialog { align: center middle; }
+    TextDialog > Vertical {
+        width: 80%; max-width: 90; min-width: 40; height: auto; max-height: 90%; padding: 1 2;
+        border: round $primary; background: $surface;
+    }
+    TextDialog .title { text-style: bold; width: 1fr; }
+    TextDialog .text { width: 1fr; height: auto; }
+    TextDialog .hint { color: $text-muted; width: 1fr; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("enter", "close", "Close")]
+
+    def __init__(self, title: str, text: str, key: str) -> None:
+        super().__init__()
+        self.title_text, self.text, self.key = title, text, key
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title", markup=False)
+            yield Static(self.text, classes="text", markup=False)
+            yield Label(f"escape, enter or {self.key}: close", classes="hint")
+
+    def action_close(self) -> None:
+        """Close the dialog."""
+        self.dismiss(None)
+
