@@ -36,6 +36,7 @@ VOLATILE = [
     (re.compile(r"[\u2800-\u28ff]"), " "),  # braille dots of the curves
     (re.compile(r"\d+(\.\d+)? s\b"), "<time>"),
     (re.compile(r"\d+(\.\d+)?k? samples/s"), "<speed> samples/s"),
+    (re.compile(r"\d+(\.\d+)?k?( *\n[^\n]*?)samples/s"), r"<speed>\2samples/s"),  # wrapped before its unit
     (re.compile(r"\d+(\.\d+)?k? steps/s"), "<speed> steps/s"),
     (re.compile(r"\b\d+:\d\d\b"), "<time>"),
 ]
@@ -46,6 +47,14 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.…])")
 #: How far a number may move between CPUs: losses of long runs and the step a run got within a
 #: tolerance differ by far less; numbers near zero (a point's f = 3.7e-09) by their absolute size.
 REL_TOL, ABS_TOL = 0.05, 1e-6
+
+
+@pytest.fixture(autouse=True)
+def no_animations(monkeypatch):
+    """The tab bar's underline drawn where it goes, not on its way there (as TEXTUAL_ANIMATIONS=none)."""
+    from textual import constants
+
+    monkeypatch.setattr(constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 def layout(text: str) -> list[str]:

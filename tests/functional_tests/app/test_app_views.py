@@ -93,8 +93,8 @@ async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have
         # the tab goes, and the tab bar moves off it (a moment later on a busy machine)
         await ui.wait_until(lambda: offered(app) == set() and app.tabs.active != "tab-boundary")
         app.action_show_tab("tab-log")
-        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l")
-        assert app.tabs.active == "tab-charts"  # History, Layers, Model, Confusion, Mistakes, Charts
+        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l")
+        assert app.tabs.active == "tab-charts"  # History, Layers, System, Model, Confusion, Mistakes, Charts
         app.action_show_tab("tab-boundary")
         await pilot.pause()
         assert app.tabs.active == "tab-charts"  # not offered: a notice says what it is for

@@ -62,13 +62,17 @@ def folders(runs_dir: Path, count: int = 1) -> list[Path]:
 
 
 async def test_watch_opens_the_run_that_starts_shows_its_epochs_as_written_and_its_end_writing_nothing(
-        tmp_path, runs_dir):
+        tmp_path, runs_dir, monkeypatch):
+    # The runs folder looked at often and a run of a few seconds: it is found at its start and
+    # watched for several redraws, however fast this machine trains (40 epochs took 0.7 s: found
+    # at epoch 31, the rest came in one redraw).
+    monkeypatch.setattr("tui_trainer.app.app.SCAN_INTERVAL", 0.1)
     app = make_app(runs_dir=runs_dir, watch=[])
     async with app.run_test(size=(100, 32)) as pilot:
         await until(pilot, "the waiting status", lambda: "no run is being written" in status(app))
         assert app.tabs.active == "tab-history" and not app.form.display
         assert app.check_action("run", ()) is False and app.check_action("save_picture", ()) is False
-        proc = start_command(["train", "--task", "digits", "--epochs", "40"], runs_dir, tmp_path)
+        proc = start_command(["train", "--task", "digits", "--epochs", "300"], runs_dir, tmp_path)
         shown: set[int] = set()
 
         def ended():
@@ -80,13 +84,13 @@ async def test_watch_opens_the_run_that_starts_shows_its_epochs_as_written_and_i
         await until(pilot, "the run's end", ended, proc)
         assert proc.wait(timeout=PATIENCE) == 0
         assert len(shown) >= 3, shown  # the epochs came as they were written, not all at the end
-        assert "finished — run #1 completed 40 epochs" in status(app)
-        assert "final accuracy train" in numbers(app) and "40 epoch(s)" in numbers(app)
+        assert "finished — run #1 completed 300 epochs" in status(app)
+        assert "final accuracy train" in numbers(app) and "300 epoch(s)" in numbers(app)
         job = app.last_job
-        assert job.watched and len(job.feed.epochs) == 40 and app.tabs.active == "tab-charts"
-        assert any(line.startswith("epoch 40/40") for line in app.run_log.all_lines)
+        assert job.watched and len(job.feed.epochs) == 300 and app.tabs.active == "tab-charts"
+        assert any(line.startswith("epoch 300/300") for line in app.run_log.all_lines)
         assert any("watching" in line and "written by process" in line for line in app.run_log.all_lines)
-        assert app.charts.loss.lines[0].series.count > 0 and app.charts.metric.lines[1].series.count == 40
+        assert app.charts.loss.lines[0].series.count > 0 and app.charts.metric.lines[1].series.count == 300
         # The System tab: the writer's machine, from its system.jsonl.
         app.action_show_tab("tab-system")
         await until(pilot, "the machine's samples", lambda: app.system.taken > 0)
@@ -101,8 +105,8 @@ async def test_watch_opens_the_run_that_starts_shows_its_epochs_as_written_and_i
     again = make_app(runs_dir=runs_dir, watch=[folder])
     async with again.run_test(size=(100, 32)) as pilot:
         await until(pilot, "the run again", lambda: again.last_job is not None)
-        assert "finished — run #1 completed 40 epochs" in status(again)
-        assert len(again.last_job.feed.epochs) == 40
+        assert "finished — run #1 completed 300 epochs" in status(again)
+        assert len(again.last_job.feed.epochs) == 300
     assert fingerprint(folder) == before and list_runs(runs_dir) == [folder]
 
 
