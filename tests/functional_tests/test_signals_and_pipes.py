@@ -151,7 +151,7 @@ def test_sighup_with_the_terminal_still_there_prints_the_summary(tmp_path):
         assert terminal.wait_exit() == 129
     finally:
         terminal.kill()
-    terminal.wait_for(b"Run interrupted: interrupted by request")
+    terminal.wait_for(b"Run ended: interrupted by request")
     assert b"Traceback" not in terminal.text()
 
 
