@@ -16,6 +16,16 @@ def number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def outcome(reason: str, message: str) -> str:
+    """How a run ended, said once: its message when that already says the reason (``completed
+    3 epochs``, ``diverged at epoch 2, step 5: ...``, ``early stop at epoch 9: ...``), else the
+    reason and the message (``failed: no module named ...``)."""
+    said = message.partition(":")[0].lower()
+    if message and any(word in said for word in reason.split("-")):
+        return message
+    return f"{reason}: {message}" if message else reason
+
+
 def percent(value: float | None) -> str:
     """A fraction as a percentage with one decimal."""
     return "—" if value is None else f"{value * 100:.1f}%"
@@ -31,6 +41,19 @@ def duration(seconds: float | None) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def age(seconds: float) -> str:
+    """A span in words, rounded down: ``8 s``, ``2 min``, ``1 h 5 min``, ``3 d 2 h``."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, hours, days = whole // 60, whole // 3600, whole // 86400
+    if minutes < 60:
+        return f"{minutes} min"
+    if hours < 24:
+        return f"{hours} h" + (f" {minutes % 60} min" if minutes % 60 else "")
+    return f"{days} d" + (f" {hours % 24} h" if hours % 24 else "")
 
 
 def rate(per_second: float | None) -> str:

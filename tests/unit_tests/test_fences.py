@@ -14,7 +14,7 @@ import pytest
 import tui_trainer
 
 PACKAGE = Path(tui_trainer.__file__).parent
-FENCES = ["textual", "textual_plotext", "plotext", "torch"]
+FENCES = ["textual", "textual_plotext", "plotext", "torch", "rich"]
 #: Underscored names that are public API: os._exit (ends the process with no clean-up).
 PUBLIC = {"_exit"}
 

@@ -11,6 +11,8 @@ ENGINE_MODULES = [
     "tui_trainer.engine.components", "tui_trainer.engine.checks", "tui_trainer.engine.events",
     "tui_trainer.engine.control", "tui_trainer.engine.rundir", "tui_trainer.engine.devices",
     "tui_trainer.engine.checkpoint", "tui_trainer.engine.views", "tui_trainer.export.script", "tui_trainer.export.history",
+    "tui_trainer.engine.follow", "tui_trainer.engine.runinfo", "tui_trainer.engine.system",
+    "tui_trainer.engine.tensorboard",
 ]
 
 

@@ -1,8 +1,9 @@
 """Charts drawn with textual-plotext from bounded min/max series, redrawn only when told to.
 
-A Chart draws a list of Lines (a label, a color, a series), so lines of several runs can share
-one chart; its legend is a line of words above the plot, each label after a swatch of its
-line's color, never over the data. The x axis counts whole epochs and says so."""
+A Chart draws a list of Lines (a label, a series and its place in the palette), so lines of
+several runs can share one chart; its legend is a line of words above the plot, each label after a
+swatch of its line as drawn (its color; with no color, its marker), never over the data. The x
+axis counts whole epochs and says so."""
 
 from __future__ import annotations
 
@@ -25,14 +26,12 @@ from textual_plotext import PlotextPlot
 
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.pace import CHART_SHARE, Pace, Paced
+from tui_trainer.app.palette import palette
 from tui_trainer.app.series import MinMaxSeries
 from tui_trainer.fences.plotext import ansi_codes, cell_rows, set_size
 from tui_trainer.fences.textual_plotext import theme_name
 from tui_trainer.formatting import number
 
-#: Line colors, in order, as RGB (plotext draws them; the legend's swatches use the same).
-COLORS = ((0, 190, 230), (255, 150, 40), (80, 200, 80), (220, 90, 220), (230, 70, 70),
-          (90, 130, 255), (230, 210, 60), (160, 160, 160))
 #: R^2 below this is drawn at this value, so one bad early epoch does not flatten the curve.
 R2_FLOOR = -1.0
 #: Columns plotext uses for the y-axis labels and frame.
@@ -89,11 +88,12 @@ def rgb(color: tuple[int, int, int]) -> str:
 
 @dataclass
 class Line:
-    """One line of a chart: a run's series, its label in the legend, and its color."""
+    """One line of a chart: a run's series, its label in the legend, and its place in the
+    palette's series (its color and, with no color, its marker)."""
 
     label: str
     series: MinMaxSeries
-    color: tuple[int, int, int]
+    index: int
 
 
 @cache
@@ -141,7 +141,7 @@ class Plot(Paced, PlotextPlot):
         key = (width, height, self.app.theme, self.version)
         if key != self._built_for:
             self._lines, self._built_for = self._build(width, height), key
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width, self.rich_style)
 
     def _build(self, width: int, height: int) -> list[Strip]:
         # What textual-plotext's render does before plotext's build...
@@ -166,7 +166,7 @@ class Chart(Vertical):
     the series (at most two points per column), so drawing costs the same however many points
     the series saw. ``scale`` is ``log`` (the y axis is logarithmic while every value is
     positive), ``fraction`` (an accuracy or R^2: the axis ends at 1 so a value near 1 stays
-    visible) or ``linear``."""
+    visible) or ``linear``. The x axis counts whole ``x_unit`` (epochs, or minutes of a time series)."""
 
     DEFAULT_CSS = """
     Chart { height: 1fr; min-height: 6; }
@@ -175,9 +175,10 @@ class Chart(Vertical):
     """
 
     def __init__(self, title: str, scale: str = "linear", floor: float | None = None,
-                 id: str | None = None) -> None:
+                 id: str | None = None, x_unit: str = "epoch") -> None:
         super().__init__(id=id)
         self.title = title
+        self.x_unit = x_unit
         self.name_ = title  # what the f4 hint of the chart before it calls it
         self.scale = scale
         self.floor = floor
@@ -222,10 +223,12 @@ class Chart(Vertical):
         log = bool(self.scale == "log" and values and min(values) > 0)
         # plotext's own log scale rewrites its data on every build, so a second render of the
         # same figure takes the log of a log; plot log10 values with real-valued tick labels.
+        colors = palette(self.app)
         for line, xs, ys in drawn:
             if self.floor is not None:
                 ys = [max(y, self.floor) for y in ys]
-            plt.plot(xs, [math.log10(y) for y in ys] if log else ys, color=line.color, marker="braille")
+            style = colors.series(line.index)
+            plt.plot(xs, [math.log10(y) for y in ys] if log else ys, color=style.color, marker=style.marker)
         if values:
             self._y_axis(plt, values, log)
         last = self.x_last if self.x_last is not None else max((xs[-1] for _, xs, _ in drawn), default=1.0)
@@ -235,7 +238,7 @@ class Chart(Vertical):
             plt.vline(x, "gray")
         ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
         plt.xticks(ticks, [str(t) for t in ticks])
-        plt.xlabel("epoch")
+        plt.xlabel(self.x_unit)
         legend = self._legend(log)
         if legend.plain != self.legend_content.plain:  # the screen is laid out only if its height changes
             self.legend_content = legend
@@ -260,13 +263,24 @@ class Chart(Vertical):
         plt.yticks(ticks, [number(t, 3) for t in ticks])
 
     def _legend(self, log: bool) -> Content:
-        parts = [Content.from_markup("[b]$title[/]", title=self.title + (" (log scale)" if log else ""))]
+        """The title, then each line's swatch and words, each entry kept whole on one line of the
+        legend (a line too narrow for the next entry goes on to the next)."""
+        entries = [Content.from_markup("[b]$title[/]", title=self.title + (" (log scale)" if log else ""))]
+        colors = palette(self.app)
         for line in self.lines:
-            parts.append(Content.from_markup(f"  [{rgb(line.color)}]━━[/] $label", label=line.label))
+            style = colors.series(line.index)
+            entries.append(Content.from_markup(f"[{rgb(style.color)}]$swatch[/] $label", swatch=style.swatch,
+                                               label=line.label))
         if self.markers:
-            parts.append(Content.from_markup("  [gray]│[/] change"))
+            entries.append(Content.from_markup("[gray]│[/] change"))
         if self.hint:
-            parts.append(Content.from_markup("  [$text-muted]$hint[/]", hint=self.hint))
+            entries.append(Content.from_markup("[$text-muted]$hint[/]", hint=self.hint))
+        width = self.legend.content_size.width or 10_000
+        parts, used = [entries[0]], entries[0].cell_length
+        for entry in entries[1:]:
+            apart = used + 2 + entry.cell_length > width
+            parts += [Content("\n" if apart else "  "), entry]
+            used = entry.cell_length if apart else used + 2 + entry.cell_length
         return Content("").join(parts)
 
 
@@ -350,17 +364,14 @@ class LiveCharts(Container):
         name = "R²" if regression else "accuracy"
         if len(feeds) == 1:
             s = self._tracks[0].series
-            self.loss.lines = [Line("train", s["train"], COLORS[0]), Line("validation", s["val"], COLORS[1])]
-            self.metric.lines = [Line("train", s["metric_train"], COLORS[0]),
-                                 Line("validation", s["metric_val"], COLORS[1])]
-            self.lr.lines = [Line("lr per epoch", s["lr"], COLORS[2])]
+            self.loss.lines = [Line("train", s["train"], 0), Line("validation", s["val"], 1)]
+            self.metric.lines = [Line("train", s["metric_train"], 0), Line("validation", s["metric_val"], 1)]
+            self.lr.lines = [Line("lr per epoch", s["lr"], 2)]
         else:
-            colors = [COLORS[i % len(COLORS)] for i in range(len(feeds))]
             labels = labels or [f"#{feed.number}" for feed in feeds]
-            self.loss.lines = [Line(label, t.series["train"], c) for label, t, c in zip(labels, self._tracks, colors)]
             key = "metric_val" if validated else "metric_train"
-            self.metric.lines = [Line(label, t.series[key], c) for label, t, c in zip(labels, self._tracks, colors)]
-            self.lr.lines = [Line(label, t.series["lr"], c) for label, t, c in zip(labels, self._tracks, colors)]
+            for chart, series in ((self.loss, "train"), (self.metric, key), (self.lr, "lr")):
+                chart.lines = [Line(label, t.series[series], i) for i, (label, t) in enumerate(zip(labels, self._tracks))]
             name = ("validation " if validated else "train ") + name
         self.metric.name_ = name
         self.metric.title = name + (f" (clipped at {R2_FLOOR:g})" if regression else "")

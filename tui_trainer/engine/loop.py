@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import torch
 
+from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.changes import EPOCHS_FIELD, Change
@@ -40,6 +41,7 @@ from tui_trainer.engine.memory import keep_loaded_out_of_collections
 from tui_trainer.engine.models import model_for, param_count
 from tui_trainer.engine.preflight import check_model, checked_scheduler, prepare, weights_diverged
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
+from tui_trainer.engine.runinfo import RaceSeat
 from tui_trainer.engine.state import EpochPart, RunState
 from tui_trainer.engine.views import NetworkView
 from tui_trainer.errors import UserFacingError
@@ -211,15 +213,18 @@ class Trainer:
     run (``engine.views``; a task with a picture leaves its last one in the run folder anyway);
     ``network``: a live view's request for pictures of the network (``views.NetworkFrame``, for
     an MLP). ``control`` also paces the run and steps it epoch by epoch or batch by batch; the
-    waiting is not training time, and changes no number the run computes.
+    waiting is not training time, and changes no number the run computes. Without
+    ``run_user_code`` a loss file of the person's is not imported (``--dry-run``: set-up and
+    pre-flight without the loss; such a trainer cannot train).
     """
 
     def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
                  control: RunControl | None = None, runs_dir: Path | None | bool = None,
                  report_interval: float = 0.1, resume: Checkpoint | None = None,
                  beside_ui: bool = False, view: ViewRequest | None = None,
-                 network: ViewRequest | None = None) -> None:
+                 network: ViewRequest | None = None, run_user_code: bool = True) -> None:
         self.config = config
+        self.run_user_code = run_user_code
         self.control = control or RunControl()
         self.user_callbacks = list(callbacks)
         self.runs_dir = runs_dir
@@ -251,6 +256,8 @@ class Trainer:
         self.step_mark = 0
         self.paced_at = -math.inf
         self.waits_on = 0
+        #: The run's place in a comparison (``engine.race`` sets it), recorded in its folder.
+        self.race: RaceSeat | None = None
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -288,7 +295,8 @@ class Trainer:
         self.threads = choose_threads(training.threads, self.device, param_count(self.model),
                                       self.batch_size, self.beside_ui)
         torch.set_num_threads(self.threads)
-        self.loss_fn = build_loss(cfg.loss)
+        self.loss_fn = (build_loss(cfg.loss) if self.run_user_code or not user_loss_parts(cfg.loss.name)
+                        else None)
         self.penalty = rules.l1_regularization(self.model, training.l1)
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
         self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
@@ -450,8 +458,10 @@ class Trainer:
             self.run_dir = self.resume.restore(self)
         elif self.runs_dir is not False:
             self.run_dir = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
-        if self.run_dir is not None:
-            self.callbacks.insert(0, RunDirectoryWriter(self.run_dir))
+        # After the rules: a picture's file comes before the summary; under torchrun rank 0 writes
+        # (a resumed run's folder too).
+        if self.run_dir is not None and (self.ranks is None or self.ranks.rank == 0):
+            self.callbacks[len(self.rules):len(self.rules)] = self._folder_callbacks()
         self._after_backward = [c.after_backward for c in self.callbacks if _overrides(c, "after_backward")]
         self._after_step = [c.after_step for c in self.callbacks if _overrides(c, "after_step")]
         # Changes before where the run starts (a resumed run) are made: the optimizer's are in its
@@ -469,6 +479,17 @@ class Trainer:
             epochs=epochs, steps_per_epoch=self.steps_per_epoch,
             total_steps=self._total_steps, start_epoch=self.state.next_epoch,
             start_step=self.state.global_step, class_names=self.data.class_names))
+
+    def _folder_callbacks(self) -> list[Callback]:
+        """What writes the run folder: TensorBoard's event files when asked, and its own files
+        (last: the summary is the folder's last word, and says what went wrong before it)."""
+        callbacks: list[Callback] = []
+        if self.config.logging.tensorboard:
+            from tui_trainer.engine.tensorboard import TensorBoardLog
+
+            callbacks.append(TensorBoardLog(self.run_dir))
+        world = self.ranks.world if self.ranks is not None else 1
+        return [*callbacks, RunDirectoryWriter(self.run_dir, world, self.race)]
 
     def _train_epoch(self, epoch: int) -> Iterator[float | None]:
         """One epoch (or the rest of the one a resumed run stopped in), giving way at each report
@@ -512,7 +533,8 @@ class Trainer:
                 if tracker.bad:
                     break
                 if control.stop_requested or self.agreed_stop:
-                    self._stop(control.stop_reason, epoch, step)
+                    # Under torchrun another rank's stop is a signal's (Ctrl+C, torchrun gone).
+                    self._stop(control.stop_reason if control.stop_requested else "interrupted", epoch, step)
                     break
                 self._take_live_changes()
             if self.pending_changes and self.pending_changes[0].at_step == state.global_step + 1:
@@ -617,7 +639,9 @@ class Trainer:
         """Changes asked for while the run goes (the app) become changes of the run at its next
         step, recorded in its config like those given before it started."""
         step = self.state.global_step + 1
-        live = [Change(step, field, value) for field, value in self.control.take_changes()]
+        epoch = -(-step // self.steps_per_epoch)  # a run cannot end before the epoch it is in
+        live = [Change(step, field, max(value, epoch) if field == EPOCHS_FIELD and epoch_limit(value) else value)
+                for field, value in self.control.take_changes()]
         if live:
             self.config.changes = sorted([*self.config.changes, *live], key=lambda c: c.at_step)
             self.pending_changes = [*live, *self.pending_changes]
@@ -741,7 +765,9 @@ class Trainer:
         final = FinalMetrics()
         confusion: dict[str, Confusion] = {}
         mistakes: dict[str, Mistakes] = {}
-        if self.reason != "failed":
+        if self.control.stop_requested and not self.control.final_pass:
+            self.message += "; final metrics not measured (the process was quitting)"
+        elif self.reason != "failed":
             try:
                 data = self.data
                 scores = rules.final_scores(lambda x, y: self.evaluate(x, y, kernel.sum_of_squares(y)), {

@@ -11,13 +11,17 @@ from typing import Sequence
 from tui_trainer.engine.control import wait_for_change
 from tui_trainer.engine.events import RunResult
 from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.runinfo import RaceSeat, new_race_id
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 
 
 def race(trainers: Sequence[Trainer]) -> list[RunResult]:
     """Set up every run (a refused one raises before any trains), then train them by turns;
-    returns their results in order. A run that diverges or fails ends alone."""
+    returns their results in order. A run that diverges or fails ends alone. Each run's folder
+    records its place in the race (``RaceSeat``), so a watcher shows the runs together."""
+    race_id = new_race_id()
     for number, trainer in enumerate(trainers, start=1):
+        trainer.race = RaceSeat(race_id, number, len(trainers))
         try:
             trainer.get_ready()
         except ConfigError as exc:  # name the run, as the plan's checks do

@@ -318,7 +318,7 @@ def _data(config: Config) -> str:
             lines.append(make.replace("load_vision(", "x_test, y_test = load_vision(").replace(
                 f"limit={engine_data.vision_arguments(task.name, options)['limit']})", "limit=None, train=False)")
                 + "  # the t10k test files")
-    tested = _has_test(config)
+    tested = config.has_test_set
     sets = ("train", "val", "test") if tested else ("train", "val")
     if task.data_source.standardized:
         xs, ys = ", ".join(f"x_{s}" for s in sets), ", ".join(f"y_{s}" for s in sets)
@@ -694,13 +694,6 @@ def _line_truth(config: Config) -> tuple[str, str] | None:
     reports the learned w and b), else None."""
     truth = config.task_spec.line_truth
     return truth if truth and config.model.kind != "file" and not config.model.hidden else None
-
-
-def _has_test(config: Config) -> bool:
-    """Whether the config's data has a test set."""
-    task = config.task_spec
-    return bool(config.training.test_split or task.test_set == "t10k"
-                or (task.test_set == "test_path" and config.task.params["test_path"]))
 
 
 def _data_seed(config: Config) -> int:

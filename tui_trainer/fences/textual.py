@@ -1,6 +1,6 @@
 """Textual's private names that the app uses (Textual 8.2), reached only here: the footer's key
 widget and its state, whether the footer has its bindings, the app's registry of mounted
-widgets, and two private handlers the app runs code before (as hooks of the classes below)."""
+widgets and its terminal driver, and two private handlers the app runs code before (as hooks of the classes below)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey
 
-__all__ = ["FooterKey", "HookedInput", "HookedScreen", "footer_bindings_ready", "footer_key_disabled",
-           "is_mounted", "missing", "set_footer_key_disabled"]
+__all__ = ["FooterKey", "HookedInput", "HookedScreen", "driver_of", "footer_bindings_ready",
+           "footer_key_disabled", "is_mounted", "missing", "set_footer_key_disabled"]
 
 #: What this module reaches of Textual's private names.
 REACHED = ("textual.widgets._footer.FooterKey", "FooterKey._disabled", "Footer._bindings_ready",
-           "App._registry", "Screen._on_screen_resume", "Input._watch_value")
+           "App._registry", "App._driver", "Screen._on_screen_resume", "Input._watch_value")
 
 
 def footer_key_disabled(key: FooterKey) -> bool:
@@ -38,6 +38,11 @@ def footer_bindings_ready(footer: Footer) -> bool:
 def is_mounted(app: App, node: DOMNode) -> bool:
     """Whether ``node`` is mounted in ``app`` (in Textual's registry of the app's widgets)."""
     return node in app._registry
+
+
+def driver_of(app: App) -> object | None:
+    """The driver that talks to the app's terminal (None before it starts or after it ends)."""
+    return app._driver
 
 
 class HookedScreen(Screen):
@@ -72,8 +77,11 @@ def missing() -> list[str]:
         lost.append("FooterKey._disabled")
     if not hasattr(Footer, "_bindings_ready"):
         lost.append("Footer._bindings_ready")
-    if not hasattr(App(), "_registry"):
+    app = App()
+    if not hasattr(app, "_registry"):
         lost.append("App._registry")
+    if not hasattr(app, "_driver"):
+        lost.append("App._driver")
     if not callable(Screen.__dict__.get("_on_screen_resume")):
         lost.append("Screen._on_screen_resume")
     if not callable(Input.__dict__.get("_watch_value")):
