@@ -651,7 +651,7 @@ def _stopping_rules(config: Config) -> list[str]:
 
 
 def _final(config: Config, shape: _Shape) -> str:
-    tested = _has_test(config)
+    tested = config.has_test_set
     sets = [("train", "x_train, y_train"), ("val", "x_val, y_val")] + ([("test", "x_test, y_test")] if tested else [])
     lines = ["# The model the run ends with, scored on each set that has samples: the training and",
              "# validation sets" + (", then the test set, held out from all of the above, in its one use."
