@@ -119,3 +119,23 @@ def fingerprint(folder) -> dict[str, tuple[int, str, int]]:
 
     return {p.name: (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
             for p in sorted(Path(folder).iterdir())}
+
+
+def once_per_session(name: str, make, base_temp) -> Any:
+    """What ``make(folder)`` returns (JSON data), made once per test session however many
+    pytest-xdist workers ask for it: the first holds a lock while it makes it, the others wait
+    and read it. ``folder`` (empty, kept for the session) holds the files ``make`` writes;
+    ``base_temp`` is ``tmp_path_factory.getbasetemp()``."""
+    import json
+    import os
+    from pathlib import Path
+
+    from filelock import FileLock  # torch's own dependency
+
+    root = Path(base_temp).parent if os.environ.get("PYTEST_XDIST_WORKER") else Path(base_temp)
+    folder, result = root / f"once-{name}", root / f"once-{name}.json"
+    with FileLock(str(root / f"once-{name}.lock")):
+        if not result.exists():
+            folder.mkdir()
+            result.write_text(json.dumps(make(folder)))
+    return json.loads(result.read_text())
