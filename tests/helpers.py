@@ -139,3 +139,27 @@ def once_per_session(name: str, make, base_temp) -> Any:
             folder.mkdir()
             result.write_text(json.dumps(make(folder)))
     return json.loads(result.read_text())
+
+
+def signals_of(pid: int, field: str) -> set[int]:
+    """The signals in a field of ``/proc/PID/status``: ``SigCgt`` (caught: the process installed
+    a handler), ``SigPnd`` and ``ShdPnd`` (sent, not yet delivered). Empty once the process is gone."""
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return set()
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith(f"{field}:")), 16)
+    return {bit + 1 for bit in range(64) if mask >> bit & 1}
+
+
+def wait_until(what: str, condition, timeout: float = 120.0, every: float = 0.01) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds (a busy
+    machine, never a fixed wait)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout:.0f} s for {what}"
+        time.sleep(every)
