@@ -104,7 +104,7 @@ def launched(tmp_path_factory) -> dict:
 def launched_command(launched: dict, name: str) -> tuple[dict, dict]:
     """Command ``name`` of the launch: (the one JSON object it printed, the files rank 0 read
     after it). Both ranks exited 0, and only rank 0 printed."""
-    assert launched["code"] == 0, launched["stderr"]
+    assert launched["code"] == 0 and name in launched["said"], launched["stderr"]
     first, second = launched["said"][name]
     assert first["code"] == second["code"] == 0, launched["stderr"]
     assert second["stdout"] == ""
