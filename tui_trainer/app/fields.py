@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from rich.segment import Segment
 from textual.strip import Strip
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
+from textual.style import Style
+from textual.widgets import Checkbox, Input, Select, SelectionList, Static
 from textual.widgets.option_list import OptionDoesNotExist
 
 from tui_trainer.app.labels import label
@@ -33,20 +35,24 @@ class FieldRow(Widget):
     ``value`` is a typed value (from a Config) or what an editor held (carried over).
     """
 
-    # A grid, not a line inside a column: two widgets fewer per field (the form has dozens), and
-    # every layout of the screen costs in proportion to its widgets.
+    # The row draws the field's name itself (a component style) in the columns its editor leaves,
+    # not a Label of its own: one widget fewer per field (the form has dozens), and every widget
+    # costs the first frame its styling, layout and paint. The editor keeps to its first line, as
+    # the name's line it is (a long choice is cut, not wrapped).
+    COMPONENT_CLASSES = {"field-row--name"}
+    NAME_WIDTH = 16  # columns of the name (the CSS's editor margin)
+    CHECK_WIDTH = 8  # columns of a checkbox (the CSS's width): its row's name has all the others
     DEFAULT_CSS = """
-    FieldRow { layout: grid; grid-size: 2; grid-columns: 16 1fr; grid-rows: 1 auto; height: auto; }
-    FieldRow.-check { grid-columns: 1fr 8; }
-    FieldRow .field-name { width: 100%; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
-    FieldRow Input, FieldRow Select { width: 100%; }
+    FieldRow { height: auto; }
+    FieldRow > .field-row--name { color: $text-muted; }
+    FieldRow > Input, FieldRow > Select, FieldRow > Checkbox { height: 1; }
+    FieldRow Input, FieldRow Select { margin-left: 16; width: 1fr; }  /* NAME_WIDTH */
+    FieldRow.-check { align-horizontal: right; }
     FieldRow Checkbox, FieldRow Checkbox:focus { width: 8; border: none !important; padding: 0; }
-    FieldRow .field-error {
-        column-span: 2; color: $text-error; display: none; height: auto; padding-left: 1;
-    }
+    FieldRow .field-error { color: $text-error; display: none; height: auto; padding-left: 1; }
     FieldRow.-invalid .field-error { display: block; }
-    FieldRow.-invalid .field-name { color: $text-error; text-style: bold; }
-    FieldRow.-focused .field-name { text-style: bold reverse; }
+    FieldRow.-invalid > .field-row--name { color: $text-error; text-style: bold; }
+    FieldRow.-focused > .field-row--name { text-style: bold reverse; }
     """
 
     class Changed(Message):
@@ -88,8 +94,14 @@ class FieldRow(Widget):
         return str(value) if isinstance(value, str) else self.param.format(value)
 
     def compose(self) -> ComposeResult:
-        yield Label(label(self.key, self.param), classes="field-name")
         yield self.editor
+
+    def render(self) -> Content:
+        """The field's name on the first line, in the columns the editor leaves it (cut short
+        with an ellipsis where it does not fit)."""
+        width = self.size.width - self.CHECK_WIDTH if self.param.kind == "bool" else self.NAME_WIDTH
+        name = Content(label(self.key, self.param)).truncate(max(width, 0), ellipsis=True)
+        return name.stylize(Style.from_rich_style(self.get_component_rich_style("field-row--name")))
 
     @property
     def raw(self) -> Any:

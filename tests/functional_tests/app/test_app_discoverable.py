@@ -43,7 +43,7 @@ async def test_focused_field_is_explained_with_its_torch_keyword_on_one_line(run
         assert app.form.help.text.startswith("weight decay · torch.optim.Adam(weight_decay=…) · L2 penalty")
         for key in ("optimizer.weight_decay", "optimizer.decoupled_weight_decay", "training.zero_grad_set_to_none"):
             row = ui.row(key)
-            assert row.editor.region.y == row.query_one(".field-name").region.y, key  # same line
+            assert row.editor.region.y == row.region.y, key  # on the line the row draws the name on
         checkbox = ui.row("optimizer.amsgrad").editor
         assert isinstance(checkbox, Checkbox)
 
