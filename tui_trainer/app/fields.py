@@ -67,28 +67,37 @@ class FieldRow(Widget):
         super().__init__(classes="-check" if param.kind == "bool" else "")
         self.key = key
         self.param = param
-        self.options: list[tuple[str, str]] = []
-        self.selected = ""
+        if options is None and param.kind == "choice":
+            options = [(choice, choice) for choice in param.choices]
+        self.kind = "select" if options is not None else "check" if param.kind == "bool" else "input"
+        self.options: list[tuple[str, str]] = _with(options, self._text(value)) if options is not None else []
+        self.selected = self._text(value) if options is not None else ""
         self.pending_options = False  # options set before the Select was mounted
-        self.editor = self._make_editor(value, options)
+        # What an editor not built yet starts with (a Select starts with ``selected``).
+        self.start: Any = _as_bool(value) if self.kind == "check" else self._text(value)
+        self.built: Select | Checkbox | Input | None = None
         self.error = Static("", classes="field-error")
         self.message = ""
         self.pending_message: str | None = None  # a message waiting for typing to pause
         self.message_timer: Timer | None = None
         self.shown = str(self.raw)
 
-    def _make_editor(self, value: Any, options: list[tuple[str, str]] | None):
-        if options is None and self.param.kind == "choice":
-            options = [(choice, choice) for choice in self.param.choices]
-        if options is not None:
-            text = self._text(value)
-            self.options = _with(options, text)
-            self.selected = text
-            return Select(self.options, value=text, allow_blank=False, compact=True)
-        if self.param.kind == "bool":
-            return TickBox(value=_as_bool(value))
+    @property
+    def editor(self) -> Select | Checkbox | Input:
+        """The field's editor, built when first needed: the fields of the sections mounted after
+        the first frame cost it nothing (an Input takes longer to build than a plain widget to
+        mount), and they hold their values until then."""
+        if self.built is None:
+            self.built = self._make_editor()
+        return self.built
+
+    def _make_editor(self) -> Select | Checkbox | Input:
+        if self.kind == "select":
+            return Select(self.options, value=self.selected, allow_blank=False, compact=True)
+        if self.kind == "check":
+            return TickBox(value=self.start)
         # Tabbing into a field keeps its value: Textual would select it all, so that a stray key replaced it.
-        return FieldInput(self._text(value), compact=True, placeholder="(empty)", select_on_focus=False)
+        return FieldInput(self.start, compact=True, placeholder="(empty)", select_on_focus=False)
 
     def _text(self, value: Any) -> str:
         return str(value) if isinstance(value, str) else self.param.format(value)
@@ -106,27 +115,26 @@ class FieldRow(Widget):
     @property
     def raw(self) -> Any:
         """The value as the config takes it: ``Text`` from an Input, else the editor's value."""
-        if isinstance(self.editor, Input):
-            return Text(self.editor.value)
-        if isinstance(self.editor, Select):
+        if self.kind == "select":
             return self.selected  # a Select holds no value until it is mounted
-        return self.editor.value
+        value = self.start if self.built is None else self.built.value
+        return Text(value) if self.kind == "input" else value
 
     @property
     def changed_from_default(self) -> bool:
         """Whether the value differs from the Param's default (the person or a recipe set it)."""
-        if isinstance(self.editor, Checkbox):
+        if self.kind == "check":
             return self.raw != _as_bool(self.param.default)
         return str(self.raw).strip() != self._text(self.param.default)
 
     def set_value(self, value: Any) -> None:
         """Show a new value without the person typing it (the form is not told)."""
-        if isinstance(self.editor, Checkbox):
-            self.editor.value = _as_bool(value)
-        elif isinstance(self.editor, Select):
+        if self.kind == "select":
             self.set_options(self.options, self._text(value))
         else:
-            self.editor.value = self._text(value)
+            self.start = _as_bool(value) if self.kind == "check" else self._text(value)
+            if self.built is not None:
+                self.built.value = self.start
         self.shown = str(self.raw)
 
     def set_options(self, options: list[tuple[str, str]], value: str | None = None) -> None:
@@ -136,6 +144,8 @@ class FieldRow(Widget):
         options = _with(options, value)
         changed = options != self.options
         self.options, self.selected = options, value
+        if self.built is None:  # built with them
+            return
         if not self._options_list_mounted():
             self.pending_options = True
             self._take_pending_options()
@@ -177,7 +187,7 @@ class FieldRow(Widget):
         self.pending_message = None
         if message == self.message:
             self._stop_timer()
-        elif isinstance(self.editor, Input) and self.editor.has_focus:
+        elif isinstance(self.built, Input) and self.built.has_focus:
             self.pending_message = message
             if self.message_timer is None:
                 self.message_timer = self.set_timer(TYPING_PAUSE, self._show_pending)
