@@ -3,6 +3,7 @@ time from 'ready' to a finished linear run, key-press-to-screen latency while tr
 to quit mid-run.
 
     .venv/bin/python benchmarks/bench_app.py
+    .venv/bin/python benchmarks/bench_app.py --first-frame    # only the first frame, against a bare app
 
 Prints the figures side by side with their targets (ratio >= 0.95 under run_test, also with the
 Boundary or the Layers tab live, >= 0.97 in a terminal, first frame < 0.5 s, ready to finished
@@ -12,6 +13,7 @@ terminal figures come from the real app in a pseudo-terminal.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import fcntl
 import os
@@ -154,12 +156,12 @@ class Terminal:
         raise TimeoutError("the app did not exit")
 
 
-def first_frames(runs_dir: Path) -> tuple[list[float], list[float]]:
+def first_frames(runs_dir: Path, repeats: int = REPEATS) -> tuple[list[float], list[float]]:
     """Seconds from starting the process to the first frame (``Task`` on screen) of the app and
     of a bare Textual app (bare_app.py, the floor Textual sets on this machine), alternating; a
     first launch of each, not counted, writes Python's bytecode cache as a person's does."""
     app, bare = [], []
-    for _ in range(REPEATS + 1):
+    for _ in range(repeats + 1):
         for times, program in ((app, None), (bare, [str(Path(__file__).with_name("bare_app.py"))])):
             term = Terminal(None, runs_dir, program)
             shown = term.wait_for(b"Task", term.started)
@@ -279,7 +281,27 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
+def first_frame_only(repeats: int) -> None:
+    """Time only the first frame, the app's and a bare Textual app's, alternating."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "xdg")
+        frames, bare_frames = first_frames(Path(tmp) / "runs-frame", repeats)
+    print(f"{'first frame from process start (median)':<44}{statistics.median(frames):>18.3f} s{'< 0.5 s':>12}")
+    print(f"  each launch: {' '.join(f'{t:.2f}' for t in frames)}")
+    print(f"{'  a bare Textual app, same terminal (median)':<44}{statistics.median(bare_frames):>18.3f} s")
+    print(f"  each launch: {' '.join(f'{t:.2f}' for t in bare_frames)}")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--first-frame", action="store_true",
+                        help="time only the first frame (the app's and a bare Textual app's, alternating)")
+    parser.add_argument("--repeats", type=int, default=REPEATS, metavar="N",
+                        help=f"launches of each for --first-frame (default {REPEATS})")
+    args = parser.parse_args()
+    if args.first_frame:
+        first_frame_only(args.repeats)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         os.environ["XDG_DATA_HOME"] = str(tmp_path / "xdg")
