@@ -209,6 +209,19 @@ class Config:
         MLP, not a cnn or an arena task's point."""
         return self.task_spec.traits.layers and self.model.kind == "mlp"
 
+    @property
+    def views(self) -> list[str]:
+        """Every live picture of this config's runs (``catalog.views``): its task's (``view``)
+        and, for an MLP, the network."""
+        return [*([self.view] if self.view else []), *(["network"] if self.draws_network else [])]
+
+    @property
+    def on_plane(self) -> bool:
+        """Whether the task's samples are points of the plane (two inputs, or a playground task's
+        points), so the network's neurons have pictures over it."""
+        spec = self.task_spec
+        return spec.traits.layers and (spec.source == "plane" or spec.features == 2)
+
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
         opt = self.optimizer

@@ -8,12 +8,11 @@ newest at each redraw; the engine makes them at a bounded rate (``engine.views``
 
 from __future__ import annotations
 
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.strip import Strip
@@ -24,9 +23,12 @@ from tui_trainer.app.charts import Plot, rgb
 from tui_trainer.app.fields import set_text
 from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
 from tui_trainer.app.picture import LivePicture
+from tui_trainer.app.pixels import neuron_pixels, pixel_strips
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
-from tui_trainer.pictures import RGB, blend, cell_color, class_color, sample_color, validation_color
+from tui_trainer.pictures import (
+    NEGATIVE, POSITIVE, RGB, ZERO, blend, cell_color, class_color, sample_color, validation_color,
+)
 
 if TYPE_CHECKING:
     from tui_trainer.app.runs import Job, LiveRun
@@ -35,20 +37,22 @@ if TYPE_CHECKING:
 UNMEASURED = (60, 40)
 #: The boundary's caption before its first picture.
 WAITING = "the boundary shows once an epoch ends"
-#: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
-HALF_BLOCK = "▀"
 
 
-class PlaneCanvas(Paced, Widget):
+class PlaneCanvas(Paced, Widget, can_focus=True):
     """The plane, two pixels a cell: each cell of the boundary picture shaded by its class and
-    probability, the training samples on top in their class colors (validation samples, paler,
-    when ``validation``). A picture of another size is sampled to this one."""
+    probability, or (``neuron``: a NetworkFrame, a column and a neuron) one neuron's value over
+    the plane; the training samples on top in their class colors (validation samples, paler,
+    when ``validation``). A picture of another size is sampled to this one. Escape, while it
+    shows a neuron, goes back to the Network tab."""
 
     DEFAULT_CSS = "PlaneCanvas { height: 1fr; }"
+    BINDINGS = [Binding("escape", "app.show_neuron", "Back to the network", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
         self.frame: Any = None
+        self.neuron: tuple[Any, int, int] | None = None
         self.validation = False
         self._strips: list[Strip] | None = None
         self._built_for: tuple | None = None
@@ -60,50 +64,48 @@ class PlaneCanvas(Paced, Widget):
         width, height = self.size
         return (width, 2 * height) if width and height else UNMEASURED
 
-    def show(self, frame: Any, validation: bool) -> None:
-        """Draw ``frame`` (a BoundaryFrame), with the validation samples or not."""
-        if frame is not self.frame or validation != self.validation:
-            self.frame, self.validation = frame, validation
+    def show(self, frame: Any, validation: bool, neuron: tuple[Any, int, int] | None = None) -> None:
+        """Draw ``frame`` (a BoundaryFrame), or ``neuron`` over its samples, with the validation
+        samples or not."""
+        if frame is not self.frame or validation != self.validation or neuron != self.neuron:
+            self.frame, self.validation, self.neuron = frame, validation, neuron
             self._strips = None
             self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        key = (self.size, id(self.frame), self.validation)
+        key = (self.size, id(self.frame), self.validation, self.neuron and (id(self.neuron[0]), *self.neuron[1:]))
         if self._strips is None or self._built_for != key:
             self._strips, self._built_for = self._build(), key
         return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
 
     def _build(self) -> list[Strip]:
         width, height = self.size
-        frame = self.frame
-        if frame is None or not width or not height:
+        if (self.frame is None and self.neuron is None) or not width or not height:
             return []
-        pixels = self._pixels(frame, width, 2 * height, self.background_colors[1].rgb)
-        styles: dict[tuple[RGB, RGB], Style] = {}
-        strips = []
-        for row in range(height):
-            segments = []
-            for pair, run in groupby(zip(pixels[2 * row], pixels[2 * row + 1])):
-                style = styles.get(pair)
-                if style is None:
-                    style = styles[pair] = Style(color=rgb(pair[0]), bgcolor=rgb(pair[1]))
-                segments.append(Segment(HALF_BLOCK * sum(1 for _ in run), style))
-            strips.append(Strip(segments, width))
-        return strips
+        return pixel_strips(self._pixels(width, 2 * height, self.background_colors[1].rgb))
 
-    def _pixels(self, frame: Any, cols: int, rows: int, base: RGB) -> list[list[RGB]]:
-        """The picture's colors, ``rows`` lists of ``cols`` (the frame's cells sampled to them),
-        the samples on top."""
-        if self._cells is None or self._cells[0] is not frame:
-            self._cells = (frame, list(zip(frame.predicted, frame.steps)))
-        cells = self._cells[1]
-        palette = _Palette(base)
-        columns = [min(frame.cols - 1, (2 * x + 1) * frame.cols // (2 * cols)) for x in range(cols)]
-        pixels = []
-        for y in range(rows):
-            start = min(frame.rows - 1, (2 * y + 1) * frame.rows // (2 * rows)) * frame.cols
-            pixels.append([palette[cells[start + x]] for x in columns])
-        x_low, x_high, y_low, y_high = frame.extent
+    def _pixels(self, cols: int, rows: int, base: RGB) -> list[list[RGB]]:
+        """The picture's colors, ``rows`` lists of ``cols`` (the frame's cells, or the neuron's,
+        sampled to them), the samples on top."""
+        frame = self.frame
+        if self.neuron is not None:
+            network, column, index = self.neuron
+            pixels = neuron_pixels(network, column, index, cols, rows)
+            extent = network.extent
+        else:
+            if self._cells is None or self._cells[0] is not frame:
+                self._cells = (frame, list(zip(frame.predicted, frame.steps)))
+            cells = self._cells[1]
+            palette = _Palette(base)
+            columns = [min(frame.cols - 1, (2 * x + 1) * frame.cols // (2 * cols)) for x in range(cols)]
+            pixels = []
+            for y in range(rows):
+                start = min(frame.rows - 1, (2 * y + 1) * frame.rows // (2 * rows)) * frame.cols
+                pixels.append([palette[cells[start + x]] for x in columns])
+            extent = frame.extent
+        if frame is None:
+            return pixels
+        x_low, x_high, y_low, y_high = extent
         samples = frame.samples
         layers = [(samples.train_x, samples.train_y, samples.train_label, sample_color)]
         if self.validation:
@@ -146,14 +148,30 @@ class BoundaryPanel(LivePicture, Vertical):
         self.class_names: list[str] | None = None
         self.label = ""
         self.pace = self.canvas.pace = Pace(PICTURE_SHARE)
+        # A neuron shown large in place of the boundary (column, neuron), its name, and the
+        # network picture it comes from (the Network tab's, see ``show_neuron``).
+        self.neuron: tuple[int, int] | None = None
+        self.neuron_name = ""
+        self.network: Any = None
 
     def compose(self) -> ComposeResult:
         yield self.caption
         yield self.canvas
 
     def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
-        self.take(run.view, shown, final, run.short_label if job.compared else "",
+        self.take(run.request(self.id), shown, final, run.short_label if job.compared else "",
                   run.feed.started.class_names if run.feed.started else None)
+        request = run.request("network") if self.neuron is not None and shown else None
+        network = request.take() if request is not None else None
+        if network is not None and network is not self.network:
+            self.network = network
+            self._show(self.canvas.frame)
+
+    def show_neuron(self, neuron: tuple[int, int] | None, name: str = "", network: Any = None) -> None:
+        """Show neuron ``neuron`` (column, neuron) of the network's pictures (``network``, the
+        newest) large in place of the boundary, named ``name``; None: the boundary again."""
+        self.neuron, self.neuron_name, self.network = neuron, name, network
+        self._show(self.canvas.frame)
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "",
              class_names: list[str] | None = None) -> None:
@@ -181,7 +199,17 @@ class BoundaryPanel(LivePicture, Vertical):
         return self.validation
 
     def _show(self, frame: Any) -> None:
-        self.canvas.show(frame, self.validation)
+        neuron = (self.network, *self.neuron) if self.neuron is not None and self.network is not None else None
+        self.canvas.show(frame, self.validation, neuron)
+        if neuron is not None:
+            self.caption.update(Content("").join([
+                Content.from_markup("[b]$label[/]epoch $epoch · $name", label=self.label and f"{self.label} · ",
+                                    epoch=self.network.epoch, name=self.neuron_name),
+                Content.from_markup(f" · [{rgb(NEGATIVE)}]██[/] − [{rgb(ZERO)}]██[/] 0 [{rgb(POSITIVE)}]██[/] +"),
+                Content(" · esc: the network")]), layout=False)
+            return
+        if frame is None:
+            return
         names = self.class_names or [str(k) for k in range(frame.classes)]
         parts = [Content.from_markup("[b]$label[/]epoch $epoch ·", label=self.label and f"{self.label} · ",
                                      epoch=frame.epoch)]
@@ -197,6 +225,7 @@ class BoundaryPanel(LivePicture, Vertical):
     def clear(self) -> None:
         """Blank, for a new run."""
         self.pace.reset()
+        self.neuron, self.network = None, None
         self.canvas.show(None, self.validation)
         set_text(self.caption, WAITING)
 
@@ -225,7 +254,7 @@ class FitPanel(LivePicture, Vertical):
         yield self.plot
 
     def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
-        self.take(run.view, shown, final, run.short_label if job.compared else "")
+        self.take(run.request(self.id), shown, final, run.short_label if job.compared else "")
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "") -> None:
         """Ask the run for a curve as wide as the plot (braille: two points a column) and, while

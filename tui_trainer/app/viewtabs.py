@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from textual.widget import Widget
 
 from tui_trainer.app.arena import ArenaView
+from tui_trainer.app.network import NetworkPanel
 from tui_trainer.app.views import BoundaryPanel, FitPanel
 
 
@@ -27,6 +28,7 @@ VIEW_TABS = {
     "boundary": ViewTab("Boundary", "tab-boundary", BoundaryPanel),
     "fit": ViewTab("Fit", "tab-fit", FitPanel),
     "arena": ViewTab("Arena", "tab-arena", ArenaView),
+    "network": ViewTab("Network", "tab-network", NetworkPanel),
 }
 
 

@@ -150,7 +150,7 @@ async def test_boundary_and_fit_screens(tmp_path, runs_dir, make_ui):
         await ui.wait_until(lambda: app.boundary.canvas.frame is not None)
         await check(pilot, "boundary", tmp_path)
         ui.row("task.name").editor.value = "linear"  # as choosing it does: its recipe loads
-        await ui.wait_until(lambda: app.offered_view == "fit" and app.form.config.training.epochs == 1000)
+        await ui.wait_until(lambda: "fit" in app.offered_views and app.form.config.training.epochs == 1000)
         await ui.show_tab("tab-fit")
         await ui.run_to_end()
         await ui.wait_until(lambda: app.fit.frame is not None and app.fit.frame.epoch == 1000)

@@ -81,7 +81,7 @@ async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have
         # the tab goes, and the tab bar moves off it (a moment later on a busy machine)
         await ui.wait_until(lambda: offered(app) == set() and app.tabs.active != "tab-boundary")
         app.action_show_tab("tab-log")
-        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l")  # History, Layers, Charts
+        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l")  # History, Layers, Network (an MLP), Charts
         assert app.tabs.active == "tab-charts"
         app.action_show_tab("tab-boundary")
         await pilot.pause()
@@ -120,5 +120,5 @@ async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, 
         await ui.wait_until(lambda: app.boundary.canvas.frame is not None and app.boundary.canvas.frame.epoch == 4)
         highlighted = app.leaderboard.selected_number  # the leaderboard's highlighted run (its leader at first)
         shown = next((e for e in race if e.number == highlighted), race[0])
-        assert app.boundary.canvas.frame is shown.view.take()
+        assert app.boundary.canvas.frame is shown.request("boundary").take()
         assert str(app.boundary.caption.render()).startswith(f"{shown.short_label} · epoch 4")
