@@ -27,7 +27,6 @@ from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.live import LiveRuns
 from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.app.network import NetworkCanvas
-from tui_trainer.app.pacing import Paces, group, shifted, unit
 from tui_trainer.app.readouts import IDLE, Readouts, pace_text
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.app.runs import Job, Training
@@ -42,6 +41,7 @@ from tui_trainer.engine.rundir import default_runs_dir, list_runs, read_run
 from tui_trainer.errors import ConfigError
 from tui_trainer.formatting import number
 from tui_trainer.outputs import fresh_path
+from tui_trainer.pacing import Paces, group, shifted, unit
 
 if TYPE_CHECKING:
     from tui_trainer.app.picture import LivePicture
