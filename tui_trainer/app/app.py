@@ -200,8 +200,20 @@ class TrainerApp(App[int]):
         self.next_number = len(folders) + 1
         self.call_after_refresh(self._after_first_frame, folders)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_tab_titles(event.size.width)
+
+    def _fit_tab_titles(self, width: int) -> None:
+        """The pictures' short tab titles below 120 columns, so every tab fits beside the form."""
+        if not self.tabs.children:
+            return
+        for view in VIEW_TABS.values():
+            if view.short:
+                self.tabs.get_tab(view.tab).label = view.short if width < 120 else view.title
+
     def _after_first_frame(self, folders: list[Path]) -> None:
         """Load torch and read earlier runs in threads, once the first frame is on screen."""
+        self._fit_tab_titles(self.size.width)
         self._load_engine()
         if folders:
             self._read_runs(folders)
@@ -220,11 +232,14 @@ class TrainerApp(App[int]):
         if not self.tabs.children:
             self.tabs.call_after_refresh(self._show_view_tabs)
             return
-        for name, view in VIEW_TABS.items():
-            if name in self.offered_views:
-                self.tabs.show_tab(view.tab)
-            else:
-                self.tabs.hide_tab(view.tab)
+        offered = [view.tab for name, view in VIEW_TABS.items() if name in self.offered_views]
+        for tab in offered:
+            self.tabs.show_tab(tab)
+        hidden = [view.tab for name, view in VIEW_TABS.items() if name not in self.offered_views]
+        if self.tabs.active in hidden:  # on a picture no longer offered: the first one offered, or Charts
+            self.tabs.active = offered[0] if offered else "tab-charts"
+        for tab in hidden:
+            self.tabs.hide_tab(tab)
 
     # -- workers: each one's outcome is handled where it is started ----------------------------
 

@@ -296,7 +296,10 @@ class Chart(Vertical):
         ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
         plt.xticks(ticks, [tick_label(t) for t in ticks])
         plt.xlabel("epoch")
-        legend = self._legend(log)
+        legend = self._legend(log, said=True)  # the smoothing said, when it takes no more lines
+        width = self.legend.content_size.width
+        if width > 0 and len(legend.wrap(width)) > len((short := self._legend(log, said=False)).wrap(width)):
+            legend = short
         if legend.markup != self.legend_content.markup:  # the screen is laid out only if its height changes
             self.legend_content = legend
             self.legend.update(legend, layout=False)
@@ -328,8 +331,9 @@ class Chart(Vertical):
         ticks = nice_ticks(low, high)
         plt.yticks(ticks, [number(t, 3) for t in ticks])
 
-    def _legend(self, log: bool) -> Content:
-        smoothing = f" · smoothed {self.smoothing:g}" if self.smoothing and any(line.smooth for line in self.lines) else ""
+    def _legend(self, log: bool, said: bool) -> Content:
+        smoothed = said and self.smoothing and any(line.smooth for line in self.lines)
+        smoothing = f" · smoothed {self.smoothing:g}" if smoothed else ""
         parts = [Content.from_markup("[b]$title[/]", title=self.title + (" (log scale)" if log else "") + smoothing)]
         for index, line in enumerate(self.lines):
             key = f"{index + 1} " if self.numbered and index < 9 else ""

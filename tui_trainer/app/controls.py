@@ -33,7 +33,7 @@ CONTROLS = (
             footer=True),
     Control("f9", "step('epoch')", "Step", "Step one epoch",
             "Train exactly one epoch, then pause (every run of a comparison); with no run going, "
-            "start one that pauses after its first epoch", footer=True),
+            "start one that pauses after its first epoch"),
     Control("f10", "step('batch')", "Batch", "Step one batch",
             "Train exactly one optimizer step (one batch), then pause; with no run going, start one "
             "that pauses after its first step"),

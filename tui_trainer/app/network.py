@@ -49,6 +49,8 @@ HEIGHTS = (3, 2, 1)
 TEXT_WIDTH = 6
 #: The longest input or output label drawn beside its neuron.
 LABEL_WIDTH = 8
+#: The columns' short names, where the long ones do not fit.
+SHORT_NAMES = {"inputs": "in", "output": "out"}
 #: What the panel says before the first picture.
 WAITING = "the network shows once a run's first epoch ends"
 #: Braille dots by (x, y) within a cell of 2 x 4 dots.
@@ -89,7 +91,7 @@ class Layout:
         return None
 
 
-def layout(frame: Any, width: int, height: int) -> Layout:
+def layout(frame: Any, width: int, height: int, class_names: list[str] | None = None) -> Layout:
     """The layout of ``frame``'s columns on ``width`` x ``height`` cells: the first row names the
     layers, the last says what is not drawn; neurons as large as lets WANTED of a layer fit."""
     pictures = frame.cols > 0
@@ -97,15 +99,19 @@ def layout(frame: Any, width: int, height: int) -> Layout:
     rows = max(1, height - 2)
     want = min(WANTED, max(counts))
     for node_height in HEIGHTS if pictures else (1,):
-        gap = 1 if node_height > 1 or rows >= 2 * want - 1 else 0
+        gap = 1  # a blank row between two neurons, unless too few would fit then
         fit = max(1, (rows + gap) // (node_height + gap))
+        if fit < min(want, 4):
+            gap, fit = 0, rows // node_height
         if fit >= want or node_height == 1:
             break
-    node_width = 2 * node_height if pictures else TEXT_WIDTH
+    # square pictures (two pixels a cell up, one across), at least four pixels across
+    node_width = max(4, 2 * node_height) if pictures else TEXT_WIDTH
     shown = [min(count, fit) for count in counts]
     first, last = frame.columns[0], frame.columns[-1]
     left = min(LABEL_WIDTH, max((len(s) for s in first.labels or []), default=0))
-    right = min(LABEL_WIDTH, max((len(s) for s in last.labels or []), default=0))
+    right = min(LABEL_WIDTH, max((len(s) for s in last.labels or (class_names if last.size > 1 else None) or []),
+                                 default=0))
     n = len(frame.columns)
     free = width - n * (node_width + 2)
     if free - left - right < 2 * (n - 1):  # too narrow for the labels: the links come first
@@ -145,6 +151,7 @@ class NetworkCanvas(Paced, Widget, can_focus=True):
     def __init__(self) -> None:
         super().__init__()
         self.frame: Any = None
+        self.class_names: list[str] | None = None  # the output's labels when the frame has none
         self.selected = (1, 0)  # (column, neuron): the first hidden neuron
         self.large = False  # the selected neuron's picture fills the canvas
         self.plan: Layout | None = None
@@ -175,7 +182,7 @@ class NetworkCanvas(Paced, Widget, can_focus=True):
         if self.frame is None:
             return
         width, height = self.size
-        self.plan = layout(self.frame, width, height) if width and height else None
+        self.plan = layout(self.frame, width, height, self.class_names) if width and height else None
         if self.plan is not None:
             column = min(max(0, self.selected[0]), len(self.plan.tops) - 1)
             self.selected = (column, min(self.selected[1], len(self.plan.tops[column]) - 1))
@@ -228,20 +235,20 @@ class NetworkCanvas(Paced, Widget, can_focus=True):
         width, height = self.size
         if self.frame is None or not width or not height:
             return []
-        if self.plan is None:
-            self._clamp()
         if self.large and self.frame.cols:
             return pixel_strips(neuron_pixels(self.frame, *self.selected, width, 2 * height))
+        self._clamp()  # laid out for this size
         return Drawing(self.frame, self.plan, width, height, self.selected, self.has_focus,
-                       self.background_colors[1].rgb, self.styles.color.rgb).strips()
+                       self.background_colors[1].rgb, self.styles.color.rgb, self.class_names).strips()
 
 
 class Drawing:
     """One picture of the network on a grid of cells: each cell a character and a style."""
 
     def __init__(self, frame: Any, plan: Layout, width: int, height: int, selected: tuple[int, int],
-                 focused: bool, base: RGB, ink: RGB) -> None:
+                 focused: bool, base: RGB, ink: RGB, class_names: list[str] | None = None) -> None:
         self.frame, self.plan, self.width, self.height = frame, plan, width, height
+        self.class_names = class_names
         self.selected, self.focused, self.base, self.ink = selected, focused, base, ink
         self.blank = Style(color=rgb(ink), bgcolor=rgb(base))
         self.chars = [[" "] * width for _ in range(height)]
@@ -339,7 +346,7 @@ class Drawing:
                     self.put(left, middle, "▶", accent if self.focused else self._style(self.ink))
                 if neurons.dead[index]:
                     self.put(left + plan.slot - 1, middle, "✕", dead_style)
-                labels = neurons.labels
+                labels = neurons.labels or (self.class_names if c == len(plan.xs) - 1 and neurons.size > 1 else None)
                 if labels and index < len(labels):
                     if c == 0 and plan.labels_left:
                         label = labels[index][:plan.labels_left]
@@ -355,8 +362,11 @@ class Drawing:
         for c, (left, tops) in enumerate(zip(plan.xs, plan.tops)):
             neurons = frame.columns[c]
             room = (plan.xs[c + 1] - left - 1) if c + 1 < len(plan.xs) else self.width - left
-            name = neurons.name.replace("hidden ", "h") if len(neurons.name) > room else neurons.name
-            self.put(left, 0, f"{name} {neurons.size}"[:room] if room > len(name) + 2 else name[:room], name_style)
+            name = neurons.name
+            if len(f"{name} {neurons.size}") > room:
+                name = SHORT_NAMES.get(name, name.replace("hidden ", "h"))
+            self.put(left, 0, f"{name} {neurons.size}" if len(f"{name} {neurons.size}") <= room else name[:room],
+                     name_style)
             hidden = neurons.size - len(tops)
             if hidden > 0:
                 more = f"+{hidden} more"
@@ -364,9 +374,11 @@ class Drawing:
 
 
 def _mean_text(mean: float) -> str:
-    """A mean value in TEXT_WIDTH cells, its sign always written."""
+    """A mean value in TEXT_WIDTH cells, its sign always written (none for what rounds to 0)."""
     if mean != mean:
         return " nan  "
+    if abs(mean) < 0.005:
+        return " 0.00 "
     text = f"{mean:+.2f}" if abs(mean) < 10 else f"{mean:+.1f}" if abs(mean) < 100 else f"{mean:+.0e}"
     return text[:TEXT_WIDTH].ljust(TEXT_WIDTH)
 
@@ -397,6 +409,8 @@ class NetworkPanel(LivePicture, Vertical):
         if request is None:
             return
         self.label = run.short_label if job.compared else ""
+        started = run.feed.started
+        self.canvas.class_names = (started.class_names if started else None) or run.config.task_spec.class_names
         request.ask(*self.wanted_grid())
         if shown and self.pace.due(final):
             frame = request.take()
