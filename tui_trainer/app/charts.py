@@ -228,6 +228,7 @@ class Chart(Vertical):
         self.highlighted: str | None = None  # the label of the line drawn on top
         self.smoothing = 0.0  # the smoothing weight of the smoothed lines (the legend says it)
         self.numbered = False  # the legend numbers its lines (the keys that hide them)
+        self.said = True  # the legend says the smoothing (where it fits)
         self.name_ = title  # what the f4 hint of the chart before it calls it
         self.scale = scale
         self.floor = floor
@@ -251,10 +252,13 @@ class Chart(Vertical):
     def _fit_legend(self) -> None:
         """The legend's height: its lines at its width (set here, not left to Textual's auto
         height, which kept a legend of the narrow layout one line high once the wide layout had
-        made it wrap)."""
+        made it wrap), counting the words a log scale adds, so that the height (and the screen's
+        layout) does not change when the scale does."""
         width = self.legend.content_size.width
         if width > 0:
-            self.legend.styles.height = max(1, len(self.legend_content.wrap(width)))
+            longest = self._legend(self.scale == "log", said=self.said)
+            height = max(1, len(self.legend_content.wrap(width)), len(longest.wrap(width)))
+            self.legend.styles.height = height  # a layout only when it changes
 
     def draw(self, lines: list[Line] | None = None, title: str | None = None) -> None:
         """Redraw with ``lines`` (default: the current ones) and an optional new title: the lines
@@ -296,10 +300,10 @@ class Chart(Vertical):
         ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
         plt.xticks(ticks, [tick_label(t) for t in ticks])
         plt.xlabel("epoch")
-        legend = self._legend(log, said=True)  # the smoothing said, when it takes no more lines
-        width = self.legend.content_size.width
-        if width > 0 and len(legend.wrap(width)) > len((short := self._legend(log, said=False)).wrap(width)):
-            legend = short
+        width = self.legend.content_size.width  # the smoothing said, where it takes no more lines
+        self.said = width <= 0 or len(self._legend(True, said=True).wrap(width)) <= len(
+            self._legend(True, said=False).wrap(width))
+        legend = self._legend(log, said=self.said)
         if legend.markup != self.legend_content.markup:  # the screen is laid out only if its height changes
             self.legend_content = legend
             self.legend.update(legend, layout=False)
@@ -547,12 +551,13 @@ class LiveCharts(Container, can_focus=True):
         allows (``final`` redraws anyway)."""
         if self._feed is None or not self.pace.due(final):
             return
-        if not any([track.take(self._regression) for track in self._tracks]):
-            return
-        if len(self._tracks) == 1:  # one run: its mid-run changes are marked on every chart
-            for chart in self.charts.values():
-                chart.markers = [x for x, _ in self._feed.changes]
-        self._draw_all()
+        with self.pace.timed():  # taking the points and setting the figures up count too
+            if not any([track.take(self._regression) for track in self._tracks]):
+                return
+            if len(self._tracks) == 1:  # one run: its mid-run changes are marked on every chart
+                for chart in self.charts.values():
+                    chart.markers = [x for x, _ in self._feed.changes]
+            self._draw_all()
 
 
 class _Track:

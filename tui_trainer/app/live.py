@@ -217,6 +217,7 @@ class LiveRuns:
             elapsed = max(run.feed.elapsed for run in job.runs)
             app.readouts.progress.clock = f"{duration(elapsed)} · {pace_text(pace)}"
             app.leaderboard.show()
+            app.charts.highlight(self.pictured(job).short_label)  # the run picked in the leaderboard on top
         else:
             feed = job.feed
             app.readouts.show_feed(feed, _resources(feed), pace)

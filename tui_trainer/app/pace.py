@@ -19,7 +19,9 @@ from collections.abc import Iterator
 #: How often the app shows what the runs gained (the readouts at every tick; the views when
 #: their pace allows). Twice a second: readouts a person can follow, at ~1 % of a core here.
 TICKS_PER_SECOND = 2
-#: The share of the wall clock the live charts may spend drawing (a 20 ms chart every 4 s)...
+#: The share of the wall clock the live charts may spend drawing: taking the runs' points,
+#: setting the figures up and turning them into the screen's lines (three charts side by side,
+#: about 40 ms here, every 8 s)...
 CHART_SHARE = 0.005
 #: ...the boundary or fit picture (a 12 ms boundary about once a second)...
 PICTURE_SHARE = 0.01

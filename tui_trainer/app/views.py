@@ -57,6 +57,7 @@ class PlaneCanvas(Paced, Widget, can_focus=True):
         self._strips: list[Strip] | None = None
         self._built_for: tuple | None = None
         self._cells: tuple[Any, list[tuple[int, int]]] | None = None  # a frame's (class, shade step) per cell
+        self.drawn = 0  # pictures drawn so far (the benchmark counts a watched run's)
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -82,6 +83,7 @@ class PlaneCanvas(Paced, Widget, can_focus=True):
         width, height = self.size
         if (self.frame is None and self.neuron is None) or not width or not height:
             return []
+        self.drawn += 1
         return pixel_strips(self._pixels(width, 2 * height, self.background_colors[1].rgb))
 
     def _pixels(self, cols: int, rows: int, base: RGB) -> list[list[RGB]]:
