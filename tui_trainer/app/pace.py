@@ -34,9 +34,11 @@ BURST = 0.03
 #: second, ``engine.views.WATCHED_VIEW_GAP``)...
 WATCHED_TICKS = 30
 #: ...and the share of the wall clock a picture may spend drawing (one shows at a time)...
-WATCHED_SHARE = 0.4
-#: ...and the charts (three plotext figures: about 10-30 ms each here).
-WATCHED_CHART_SHARE = 0.25
+WATCHED_SHARE = 0.2
+#: ...and the charts (three plotext figures: about 10-30 ms each here). A paced run loses the
+#: time the UI holds the GIL (its pace does not catch up): with 0.25 and 0.4 tutorial 003's
+#: 1000 epochs at 60 a second took 21-25 s here instead of 18.
+WATCHED_CHART_SHARE = 0.1
 
 
 class Pace:

@@ -77,7 +77,7 @@ class ProgressLine(Widget):
     ProgressLine { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    #: The bar's cells: the width left after the figures, within these bounds.
+    #: The bar's cells: the width the figures leave, within these bounds.
     BAR_CELLS = (10, 32)
 
     fraction: reactive[float | None] = reactive(0.0, layout=False)
@@ -85,7 +85,7 @@ class ProgressLine(Widget):
 
     def render(self) -> Content:
         low, high = self.BAR_CELLS
-        cells = max(low, min(high, self.size.width - 28))
+        cells = max(low, min(high, self.size.width - len(self.clock) - 7))  # the figures first
         if self.fraction is None:  # no end to measure against: an empty bar, no percentage
             return Content.assemble(("╌" * cells, "$primary"), "   ∞  ", (self.clock, "$text-muted"))
         fraction = max(0.0, min(1.0, self.fraction))
