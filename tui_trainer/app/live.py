@@ -11,6 +11,8 @@ run failed), which the app routes here. The job's runs go at the pace the app ch
 
 from __future__ import annotations
 
+import math
+import time
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,7 @@ from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.history import RunEntry
 from tui_trainer.app.messages import RunBegan, RunErrored
-from tui_trainer.app.pace import TICKS_PER_SECOND, WATCHED_TICKS
+from tui_trainer.app.pace import READOUTS_PER_SECOND, TICKS_PER_SECOND, WATCHED_TICKS
 from tui_trainer.app.readouts import REASON_STATES, pace_text
 from tui_trainer.app.runs import Job, LiveRun
 from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
@@ -47,6 +49,7 @@ class LiveRuns:
         self.last_trainer: Trainer | None = None
         self.timer: Timer | None = None
         self.watched = False  # whether the timer ticks at WATCHED_TICKS (a person watches the job)
+        self.readout_at = -math.inf  # when the readouts were last shown
 
     def mount(self) -> None:
         """Start the (paused) redraw timer."""
@@ -211,6 +214,23 @@ class LiveRuns:
             return
         app = self.app
         self._watch(job)
+        self._readouts(job, final)
+        app.charts.update(final)
+        pictured = self.pictured(job)
+        for view in job.config.views:
+            app.views[view].show(job, pictured, app.tabs.active == VIEW_TABS[view].tab, final)
+        for run in job.runs:
+            self._log(job, run)
+
+    def _readouts(self, job: Job, final: bool) -> None:
+        """The numbers (or the leaderboard), the progress line and the Layers table: at every
+        tick, but at most READOUTS_PER_SECOND while watched (text nobody reads 30 times a second,
+        and UI time a paced run would wait for)."""
+        now = time.monotonic()
+        if not final and now - self.readout_at < 1 / READOUTS_PER_SECOND:
+            return
+        self.readout_at = now
+        app = self.app
         pace = job.control.pace
         if job.compared:
             app.readouts.progress.fraction = race_fraction([run.feed for run in job.runs])
@@ -224,12 +244,6 @@ class LiveRuns:
             measured = next((m for m in reversed(feed.epochs) if m.layers), None)
             if measured is not None:
                 app.layers.show(measured.epoch, measured.layers, final)
-        app.charts.update(final)
-        pictured = self.pictured(job)
-        for view in job.config.views:
-            app.views[view].show(job, pictured, app.tabs.active == VIEW_TABS[view].tab, final)
-        for run in job.runs:
-            self._log(job, run)
 
     def _log(self, job: Job, run: LiveRun) -> None:
         """The run's epochs and mid-run changes the log has not taken yet."""

@@ -33,11 +33,14 @@ BURST = 0.03
 #: While a run is watched: redraws a second (the pictures the run makes come up to 30 a
 #: second, ``engine.views.WATCHED_VIEW_GAP``)...
 WATCHED_TICKS = 30
+#: ...the readouts (numbers, progress line, leaderboard) at most this often...
+READOUTS_PER_SECOND = 10
 #: ...and the share of the wall clock a picture may spend drawing (one shows at a time)...
-WATCHED_SHARE = 0.2
+WATCHED_SHARE = 0.1
 #: ...and the charts (three plotext figures: about 10-30 ms each here). A paced run loses the
 #: time the UI holds the GIL (its pace does not catch up): with 0.25 and 0.4 tutorial 003's
-#: 1000 epochs at 60 a second took 21-25 s here instead of 18.
+#: 1000 epochs at 60 a second took 21-25 s here instead of 18, and with 0.2 rosenbrock's 1500
+#: steps at 100 a second 22 s instead of 18.
 WATCHED_CHART_SHARE = 0.1
 
 
