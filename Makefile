@@ -23,7 +23,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -n 3 --dist worksteal $(PYTEST_ARGS)
 
 # The fuzz suite of the normal run (tests/fuzz), with many more cases: prints how many were
-# tried and how many failed. FUZZ_EXAMPLES cases per property (5 properties).
+# tried and how many failed. FUZZ_EXAMPLES cases per CLI property (5 properties), and
+# FUZZ_EXAMPLES / 60 sequences of the app's monkey test (about half a minute each).
 FUZZ_EXAMPLES ?= 1200
 fuzz: $(STAMP)
 	TUI_TRAINER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/fuzz
@@ -31,3 +32,4 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_engine.py
 	$(VENV)/bin/python benchmarks/bench_app.py
+	$(VENV)/bin/python benchmarks/bench_watch.py

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import functools
+from typing import Any, Iterator
 
 from tui_trainer.config import Config, resolve_flags
 
@@ -63,3 +65,57 @@ def write_resmlp(folder) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(RESMLP_SOURCE, encoding="utf-8")
     return f"{path}:ResMLP"
+
+
+#: How long the Pilot waits for the app to go idle after a key or a pause, at most, under
+#: ``brisk_pilot``: a person types about ten keys a second.
+BRISK_IDLE_WAIT = 0.05
+
+
+@contextlib.contextmanager
+def brisk_pilot() -> Iterator[None]:
+    """Textual's Pilot waits after every key until the process is idle, up to a second, twice;
+    while a run trains the process is never idle, so each key took 2 s. Within this, it waits
+    at most BRISK_IDLE_WAIT (it still waits for every widget to handle what the key caused)."""
+    from unittest.mock import patch
+
+    from textual._wait import wait_for_idle
+
+    briefly = functools.partial(wait_for_idle, max_sleep=BRISK_IDLE_WAIT)
+    with patch("textual.app.wait_for_idle", briefly), patch("textual.pilot.wait_for_idle", briefly):
+        yield
+
+
+def screen_text(app: Any) -> str:
+    """The app's screen as plain text, rendered as Textual renders it for the terminal (through
+    the app's filters: NO_COLOR's Monochrome among them)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, force_terminal=True,
+                      color_system="truecolor", legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+def start_command(args: list[str], runs_dir, tmp_path):
+    """Start ``tui-trainer ARGS --device cpu --runs-dir RUNS_DIR`` in another process (a writer
+    of run folders), its user data under ``tmp_path``; stdout is dropped, stderr kept."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"))
+    return subprocess.Popen([sys.executable, "-m", "tui_trainer", *args, "--device", "cpu", "--runs-dir",
+                             str(runs_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def fingerprint(folder) -> dict[str, tuple[int, str, int]]:
+    """Every file of a folder: size, SHA-256 and modification time."""
+    import hashlib
+    from pathlib import Path
+
+    return {p.name: (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(Path(folder).iterdir())}

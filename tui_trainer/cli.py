@@ -1,9 +1,10 @@
 """The ``tui-trainer`` command: the app (no subcommand), ``train`` headless, ``compare`` (several
-runs raced), ``list``, ``evaluate`` (a saved model scored again), and the exports
-(``export-script``, ``export-history``). Each subcommand is one entry of COMMANDS: its
+runs raced), ``watch`` (the app on runs other processes train), ``list``, ``evaluate`` (a saved
+model scored again), and the exports (``export-script``, ``export-history``). Each subcommand is one entry of COMMANDS: its
 flags and its handler.
 
-Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 130 interrupted.
+Exit codes: 0 done, 1 training failed (e.g. diverged), 2 bad input, 129 the terminal went away
+(SIGHUP), 130 interrupted (Ctrl+C, SIGTERM).
 """
 
 from __future__ import annotations
@@ -18,21 +19,24 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from tui_trainer import __version__
 from tui_trainer.catalog.lab import MISTAKES
-from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES, USER_LOSS_HELP, user_class_parts
+from tui_trainer.catalog.losses import LOSSES, OWN_LOSSES, USER_LOSS_HELP, user_class_parts, user_loss_parts
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.config import Config, Text, read_toml, resolve_flags, to_dict, to_toml
-from tui_trainer.engine.rundir import CHECKPOINT_FILE, default_runs_dir
+from tui_trainer.engine.rundir import CHECKPOINT_FILE, CONFIG_FILE, default_runs_dir
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
 from tui_trainer.export.history import FORMATS, export_history
 from tui_trainer.interrupts import (
-    EXIT_INTERRUPTED, StopOnSignals, default_signals, exit_now, exit_on_signals,
+    EXIT_INTERRUPTED, StopOnSignals, exit_for, exit_now, exit_on_signals,
 )
 from tui_trainer.launch import is_rank_zero, world_size
 from tui_trainer.outputs import output_path, write_text
+from tui_trainer.paths import checked_path
 from tui_trainer.pipes import ClosedPipeSafe
 from tui_trainer.schema import Param, show_value
+from tui_trainer.trust import TRUST_FLAG, foreign_code
+from tui_trainer.warnings_shown import show_warnings_once
 
 if TYPE_CHECKING:
     from tui_trainer.engine.checkpoint import Checkpoint
@@ -204,7 +208,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from tui_trainer.engine.evaluation import score_run
     from tui_trainer.report import evaluation_text
 
-    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+    with StopOnSignals(exit_for):
         score = score_run(run_dir, args.split)
     print(json.dumps(score.as_json()) if args.json else evaluation_text(score))
     return EXIT_OK
@@ -239,6 +243,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                         "recorded in the run's config as [[changes]])")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="set any field, e.g. --set optimizer.momentum=0.9 (repeatable)")
+    parser.add_argument(TRUST_FLAG, action="store_true",
+                        help="run a loss or model file that a config file names from outside its own "
+                        "folder (or another user's): such a file is Python code (export-script and "
+                        "--dry-run never run a loss file)")
 
 
 def add_tensorboard_flag(parser: argparse.ArgumentParser) -> None:
@@ -254,6 +262,8 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
     overrides of the named flags and --set."""
     config_path = getattr(args, "sub_config", None) or args.config
     file_dict = read_toml(config_path) if config_path else base or {}
+    if config_path:
+        refuse_foreign_code(args, file_dict, config_path)
     if args.change:
         from tui_trainer.changes import parse_flag
 
@@ -281,6 +291,28 @@ def config_layers(args: argparse.Namespace, base: dict[str, Any] | None = None
     return file_dict, overrides
 
 
+def refuse_foreign_code(args: argparse.Namespace, file_dict: dict[str, Any], config_file: Path,
+                        run_folder: bool = False) -> None:
+    """Refuse a command that would run a loss or model file ``config_file`` names from outside
+    its folder (``trust.foreign_code``), unless --trust-code, or a flag names that file itself. A
+    command that trains nothing (export-script, --dry-run) runs no loss file (the model file it
+    builds)."""
+    if args.trust_code:
+        return
+    given = {item.partition("=")[0].strip() for item in [*args.set, *(getattr(args, "vary", None) or [])]}
+    loss, model = (file_dict.get(section) for section in ("loss", "model"))
+    names = []
+    trains = args.command != "export-script" and not getattr(args, "dry_run", False)
+    if trains and isinstance(loss, dict) and args.loss is None and not given & {"loss", "loss.name"}:
+        names.append(loss.get("name"))
+    if isinstance(model, dict) and model.get("kind") == "file" and getattr(args, "model", None) is None \
+            and not given & {"model.path", "model.kind"}:
+        names.append(model.get("path"))
+    problem = foreign_code(names, config_file, run_folder)
+    if problem is not None:
+        raise UsageError(problem)
+
+
 def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Config:
     """Resolve the config: the task's recipe, then the --config file (or ``base``), then flags,
     then --set."""
@@ -288,10 +320,12 @@ def config_from_args(args: argparse.Namespace, base: dict[str, Any] | None = Non
 
 
 def run() -> None:
-    """The console entry point: ``main`` with Ctrl+C and SIGTERM giving 130 at any moment and a
-    closed pipe dropping output, then a prompt exit (no slow interpreter shutdown)."""
+    """The console entry point: ``main`` with Ctrl+C and SIGTERM giving 130 (SIGHUP 129) at any
+    moment and a closed pipe or a terminal that hung up dropping output, then a prompt exit (no
+    slow interpreter shutdown)."""
     sys.stdout, sys.stderr = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
-    exit_on_signals()  # outside a run (start-up, checks, the end) an interrupt ends at once: 130
+    show_warnings_once()
+    exit_on_signals()  # outside a run (start-up, checks, the end) an interrupt ends at once
     try:
         code = main()
     except KeyboardInterrupt:  # raised by user code, or the app
@@ -357,8 +391,41 @@ def cmd_app(args: argparse.Namespace) -> int:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
     from tui_trainer.app import run_app
 
+    return run_app(args.config, args.runs_dir, pace=args.pace)  # SIGTERM and SIGHUP quit it as ctrl+q does
+
+
+def _watch_flags(watch: argparse.ArgumentParser) -> None:
+    watch.add_argument("run_dirs", type=Path, nargs="*", metavar="RUN_DIR",
+                       help="run folders (or runs' names in the runs folder) to watch; a comparison's "
+                       "runs show together; a runs folder: its runs (default: the runs folder)")
+    add_runs_folder_flag(watch, "the runs folder: History lists its runs, and RUN_DIR given as a name is "
+                         "looked for there")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``tui-trainer watch``: the app on runs other processes train; it writes nothing."""
+    from tui_trainer.engine.rundir import CONFIG_FILE
+    from tui_trainer.engine.runinfo import RUN_INFO_FILE, read_run_info
+
+    if world_size() > 1:
+        raise UsageError("watch runs in one process; start it outside torchrun")
+    runs_dir = args.sub_runs_dir or args.runs_dir
+    folders = [find_run_dir(name, runs_dir).absolute() for name in args.run_dirs]
+    run_dirs = [f for f in folders if (f / RUN_INFO_FILE).exists() or (f / CONFIG_FILE).exists()]
+    others = [f for f in folders if f not in run_dirs]
+    if others and (run_dirs or len(others) > 1):
+        raise UsageError(f"{others[0]} is not a run folder (no {RUN_INFO_FILE} or {CONFIG_FILE}); give run "
+                         "folders, or one runs folder")
+    for folder in run_dirs:
+        read_run_info(folder)  # a folder of another format, or damaged, is refused before the app opens
+    if others:
+        runs_dir = others[0]
+    elif run_dirs and runs_dir is None:
+        runs_dir = run_dirs[0].parent
+    from tui_trainer.app import run_app
+
     default_signals()  # the app restores the terminal itself on Ctrl+C (a key there) and SIGTERM
-    return run_app(args.config, args.runs_dir, args.pace)
+    return run_app(None, runs_dir.absolute() if runs_dir else None, watch=run_dirs)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -371,12 +438,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         from tui_trainer.engine.checkpoint import RESUMABLE_FIELDS, read_checkpoint
         from tui_trainer.engine.runcheck import check_run_folder
 
-        checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir))
+        checkpoint = read_checkpoint(find_run_dir(args.resume, args.train_runs_dir or args.runs_dir, "--resume"))
         check_run_folder(checkpoint, RESUMABLE_FIELDS)  # before anything in the folder is written
+        refuse_foreign_code(args, checkpoint.config_dict, checkpoint.path.parent / CONFIG_FILE, run_folder=True)
     config = config_from_args(args, checkpoint.config_dict if checkpoint else None)
     from tui_trainer.engine.checks import check
 
-    check(config)
+    check(config, import_user_loss=not args.dry_run)  # a dry run runs no loss file (its pre-flight builds the model)
     if checkpoint is not None:
         checkpoint.check_resumable(config)
     if args.save_config is not None:
@@ -388,12 +456,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         from tui_trainer.engine.loop import Trainer
         from tui_trainer.engine.preflight import prepare
 
-        trainer = Trainer(config, runs_dir=False)
-        prepare(trainer)  # data, model, loss, one step: refused or fine
+        trainer = Trainer(config, runs_dir=False, run_user_code=False)
+        prepare(trainer)  # data, model, one step (a loss file of yours is left out): refused or fine
         if config.task_spec.traits.layers:
-            from tui_trainer.engine.summary import summarize
+            from tui_trainer.engine.summary import model_name, summarize
 
             print(summarize(trainer.model, trainer.data.x_train, model_name(config)).text(), file=sys.stderr)
+        if user_loss_parts(config.loss.name):
+            print(f"note: the loss {config.loss.name} is code of yours: --dry-run runs none of it "
+                  "(training runs it once in the same pre-flight before its first step)", file=sys.stderr)
         if not args.json:
             print(to_toml(config), end="")
         else:
@@ -421,12 +492,12 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
     if resume is not None and speaks:
         print(f"resuming {resume.path.parent} {resume.where}", file=sys.stderr)
     trainer = Trainer(config, callbacks, control, runs_dir=runs_dir, resume=resume)
-    # Ctrl+C or SIGTERM stops after the current step; a second one ends the process at once.
-    with StopOnSignals(lambda: control.stop("interrupted")):
+    # Ctrl+C, SIGTERM or SIGHUP stops after the current step; a second one ends the process at once.
+    with StopOnSignals(lambda signum: control.stop("interrupted")) as signals:
         result = trainer.run()
     model_file = None
     if not speaks:
-        return exit_code(result)
+        return exit_code(result, signals)
     if save_model:
         from tui_trainer.engine.checkpoint import save_checkpoint
 
@@ -438,13 +509,14 @@ def run_training(config: Config, as_json: bool, runs_dir: Path | None, save_mode
         print(json.dumps({**result.as_json(), "model_file": str(model_file) if model_file else None}))
     else:
         print(summary_text(result) + (f"\n  saved model: {model_file}" if model_file else ""))
-    return exit_code(result)
+    return exit_code(result, signals)
 
 
-def exit_code(result: RunResult) -> int:
-    """130 for an interrupted run, 1 for one that diverged or failed, else 0."""
+def exit_code(result: RunResult, signals: StopOnSignals) -> int:
+    """For an interrupted run the signal's code (130, or 129 when the terminal went away); 1
+    for one that diverged or failed, else 0."""
     if result.reason == "interrupted":
-        return EXIT_INTERRUPTED
+        return signals.exit_code or EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -469,7 +541,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     from tui_trainer.engine.lrfind import find_lr
 
     check(config)
-    with StopOnSignals(lambda: exit_now(EXIT_INTERRUPTED, "interrupted")):
+    with StopOnSignals(exit_for):
         result = find_lr(config, args.start, args.end, args.steps, args.rule)
     if args.json:
         print(json.dumps(result.as_json()))
@@ -535,7 +607,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs = plan_runs(*config_layers(args), variations)
     from tui_trainer.engine.checks import check_runs
 
-    check_runs([(run.config, run.label) for run in runs])
+    check_runs([(run.config, run.label) for run in runs], import_user_loss=not args.dry_run)
     if args.dry_run:
         lines = [f"{run.label}: {run.config.summary()} · {planned_text(run.config)}" for run in runs]
         print(json.dumps([to_dict(run.config) for run in runs]) if args.json else "\n".join(lines))
@@ -555,18 +627,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     runs_dir = args.train_runs_dir or args.runs_dir
     trainers = [Trainer(run.config, callbacks(run), control, runs_dir=runs_dir) for run in runs]
-    with StopOnSignals(lambda: control.stop("interrupted")), bars or contextlib.nullcontext():
+    with StopOnSignals(lambda signum: control.stop("interrupted")) as signals, \
+            bars or contextlib.nullcontext():
         results = race(trainers)
     if args.json:
         print(json.dumps(compare_json(runs, results)))
     else:
         print(leaderboard_text(runs, results))
-    return max((exit_code(result) for result in results), default=EXIT_OK)
-
-
-def model_name(config: Config) -> str:
-    """What the model is, in a few words: ``mlp``, ``cnn``, ``model net.py:ResMLP``."""
-    return f"model {config.model.path}" if config.model.kind == "file" else config.model.kind
+    return max((exit_code(result, signals) for result in results), default=EXIT_OK)
 
 
 def planned_text(config: Config) -> str:
@@ -578,8 +646,9 @@ def planned_text(config: Config) -> str:
     return (f"{note} · " if note else "") + f"model {planned_param_count(config):,} parameters"
 
 
-def find_run_dir(name: Path, runs_dir: Path | None) -> Path:
+def find_run_dir(name: Path, runs_dir: Path | None, what: str = "RUN_DIR") -> Path:
     """A run folder given as a path or as a name in the runs folder (UsageError when neither)."""
+    checked_path(name, what)
     if name.expanduser().is_dir():
         return name.expanduser()
     if name.expanduser().is_absolute():
@@ -596,7 +665,7 @@ def cmd_export_script(args: argparse.Namespace) -> int:
     from tui_trainer.engine.checks import check
     from tui_trainer.export.script import write_script
 
-    check(config)
+    check(config, import_user_loss=False)  # the script imports a loss file; exporting runs none
     path = write_script(config, args.output, overwrite=args.force)
     print(f"wrote {path}; run it with: python {path}")
     return EXIT_OK
@@ -681,6 +750,13 @@ COMMANDS = (
             "on the same batches, taking turns in one process, then print a leaderboard sorted by final "
             "validation loss (train loss without a validation split). The other flags set what all runs "
             "share, as for `train`.", _compare_flags, cmd_compare),
+    Command("watch", "watch runs other processes train (train, compare, lab, torchrun) in the app",
+            "Open the app's live view on runs that other processes write (a `train` or `compare` in tmux or "
+            "under nohup, a torchrun job, another app): charts, progress, the machine beside them, and their "
+            "ending. With no RUN_DIR, the runs folder: its newest live run shows, or the first to start; "
+            "History lists every run (● live: still being written) and enter opens one. Nothing is "
+            "trained, no file is written, and a run whose writer died shows as lost, with the reason.",
+            _watch_flags, cmd_watch),
     Command("list", "list tasks, losses, optimizers (with hyperparameters and defaults) and schedulers",
             None, _no_flags, cmd_list),
     Command("export-script", "write a standalone PyTorch script that trains the config as the engine does",

@@ -38,8 +38,12 @@ class Variation:
                                           "by commas, none empty")])
         if len(set(parts)) != len(parts):
             raise ConfigError([FieldError(field, f"--vary {text!r}: a value is repeated")])
-        return cls(field, tuple(part[1:-1] if part.startswith("[") and part.endswith("]") else part
-                                for part in parts))
+        values = tuple(part[1:-1] if part.startswith("[") and part.endswith("]") else part for part in parts)
+        if any("[" in value or "]" in value for value in values):
+            raise ConfigError([FieldError(field, f"--vary {text!r}: a value holds brackets within its "
+                                          "brackets, or brackets that do not pair; a list value is one "
+                                          "pair of brackets, e.g. model.hidden=[64],[32,32]")])
+        return cls(field, values)
 
 
 @dataclass(frozen=True)
@@ -150,14 +154,20 @@ def differing_labels(configs: list[dict[str, Any]], numbers: list[int]) -> list[
     """Legend labels that name what differs between runs' configs (``#2 optimizer=sgd``):
     settings every run has whose values are not all equal, choices first (task, loss,
     optimizer, scheduler), at most LABEL_SETTINGS of them."""
+    return [f"#{run} {describe_assignments(assignments)}".strip()
+            for run, assignments in zip(numbers, differing_assignments(configs))]
+
+
+def differing_assignments(configs: list[dict[str, Any]]) -> list[tuple[tuple[str, Any], ...]]:
+    """What each of runs' configs sets where they differ (as a PlannedRun's ``assignments``):
+    see ``differing_labels``."""
     flat = [_flatten(config) for config in configs]
     common = set(flat[0]).intersection(*flat[1:]) if flat else set()
     order = {section: i for i, section in enumerate(SECTIONS)}
     differing = sorted((k for k in common if len({repr(f[k]) for f in flat}) > 1),
                        key=lambda k: (not k.endswith(".name"), order.get(k.partition(".")[0], 9), k))
     shown = differing[:LABEL_SETTINGS]
-    return [f"#{run} {describe_assignments(tuple((k, values[k]) for k in shown))}".strip()
-            for run, values in zip(numbers, flat)]
+    return [tuple((k, values[k]) for k in shown) for values in flat]
 
 
 def _flatten(config: dict[str, Any]) -> dict[str, Any]:

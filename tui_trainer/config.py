@@ -25,6 +25,7 @@ from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
+from tui_trainer.paths import path_problem
 from tui_trainer.schema import Param, show_value, toml_parse
 
 MODEL_KINDS = ("mlp", "cnn", "file")
@@ -204,6 +205,14 @@ class Config:
         return view
 
     @property
+    def has_test_set(self) -> bool:
+        """Whether this config's data has a test set: the t10k files, a ``task.test_path`` given, or
+        a ``training.test_split`` held out."""
+        task = self.task_spec
+        return bool(self.training.test_split or task.test_set == "t10k"
+                    or (task.test_set == "test_path" and self.task.params.get("test_path")))
+
+    @property
     def draws_network(self) -> bool:
         """Whether a run of this config can be drawn neuron by neuron (``views.NetworkFrame``): an
         MLP, not a cnn or an arena task's point."""
@@ -221,6 +230,11 @@ class Config:
         points), so the network's neurons have pictures over it."""
         spec = self.task_spec
         return spec.traits.layers and (spec.source == "plane" or spec.features == 2)
+
+    @property
+    def mistakes(self) -> list[str]:
+        """The lab's mistakes switched on, by name (none: an honest run)."""
+        return [name for name in MISTAKES if getattr(self.lab, name)]
 
     def summary(self) -> str:
         """One line naming the main choices (for run lists and logs)."""
@@ -416,8 +430,9 @@ def _build(merged: dict[str, dict[str, Any]], problems: list[FieldError],
     task_values = merged["task"]
     if task_values.get("name") in TASKS and TASKS[task_values["name"]].describe:
         task = TASKS[task_values["name"]]
-        options = _fill("task", task.options, {k: v for k, v in task_values.items() if k != "name"}, [])
-        described = _described(task, options, problems)
+        refused: list[FieldError] = []  # reported below, with the task's other options
+        options = _fill("task", task.options, {k: v for k, v in task_values.items() if k != "name"}, refused)
+        described = None if refused else _described(task, options, problems)
         if described and not loss_given and described.kind not in loss_spec(task.default_loss, described.kind).kinds:
             merged["loss"] = {"name": fitting_losses(described.kind)[0]}
     for section in CHOICE_SECTIONS:
@@ -469,9 +484,11 @@ def _split_from_task(config: Config, given: bool, problems: list[FieldError]) ->
 
 
 def task_sets(task: TaskSpec) -> tuple[str, ...]:
-    """The dotted fields a task sets from its own options (the form hides them, config files
-    leave them out): training.val_split for a task with a split option."""
-    return ("training.val_split",) if task.split_option else ()
+    """The dotted fields a task sets itself (the form hides them, config files leave them out):
+    training.val_split for a task with a split option (from that option), training.test_split for
+    a task whose test set comes from elsewhere (its own test files, a path; none: 0)."""
+    return (("training.val_split",) if task.split_option else ()) + (
+        ("training.test_split",) if task.test_set != "split" else ())
 
 
 def _described(task: TaskSpec, options: dict[str, Any], problems: list[FieldError]) -> TaskSpec | None:
@@ -559,7 +576,9 @@ def cross_field_problems(config: Config) -> list[FieldError]:
             problems.append(FieldError(f"lab.{mistake.name}", f"shows its mistake with the {mistake.needs_loss} "
                                        f"loss only; this run uses {config.loss.name}"))
     parts = user_loss_parts(config.loss.name)
-    if parts and not Path(parts[0]).expanduser().is_file():
+    if parts and (problem := path_problem(parts[0])):
+        problems.append(FieldError("loss", f"no file can have the path of this loss file: {problem}"))
+    elif parts and not Path(parts[0]).expanduser().is_file():
         problems.append(FieldError("loss", f"file {parts[0]!r} does not exist; a user loss is given as "
                                            "path/to/file.py:ClassName"))
     problems += model_file_problems(config.model)
@@ -587,14 +606,19 @@ def length_problems(config: Config) -> list[FieldError]:
                        f"or {instead}")]
 
 
-def user_code_files(config: Config) -> list[tuple[str, Path, str]]:
-    """The files of your own code a config names, as (field, file, class name): a loss class
+def user_classes(config: Config) -> list[tuple[str, str]]:
+    """The classes of your own a config names, as (field, ``path.py:Class``): a loss class
     (``loss``) and a model class (``model.path``). Each is imported to be used."""
     named = [("loss", config.loss.name)]
     if config.model.kind == "file":
         named.append(("model.path", config.model.path))
+    return [(field, name) for field, name in named if user_class_parts(name)]
+
+
+def user_code_files(config: Config) -> list[tuple[str, Path, str]]:
+    """The files of your own code a config names, as (field, file, class name) (``user_classes``)."""
     return [(field, Path(parts[0]).expanduser(), parts[1])
-            for field, name in named if (parts := user_class_parts(name))]
+            for field, name in user_classes(config) if (parts := user_class_parts(name))]
 
 
 def test_split_problems(config: Config) -> list[FieldError]:
@@ -655,14 +679,21 @@ def arena_problems(config: Config) -> list[FieldError]:
     return problems
 
 
-def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
-    """The model fields that fit a task and a model kind (the form shows only these): the kind
-    only for tasks with images, the convolution settings only for a cnn."""
+def model_kinds(task: TaskSpec) -> tuple[str, ...]:
+    """The model kinds a task can train: an mlp or a model of your own, and a cnn for a task
+    with images (none for a point on a function)."""
     if task.traits.point:
         return ()
-    if task.image_size is None and kind != "file":
-        return MODEL_FIELDS["mlp"][1:]
-    return MODEL_FIELDS.get(kind, MODEL_FIELDS["mlp"])
+    return tuple(kind for kind in MODEL_KINDS if kind != "cnn" or task.image_size is not None)
+
+
+def model_fields(kind: str, task: TaskSpec) -> tuple[str, ...]:
+    """The model fields that fit a task and a model kind (the form shows only these): the kind,
+    then the fields of that kind (the convolution settings only for a cnn on images; the file and
+    its arguments for a model of your own); none for a point on a function."""
+    if task.traits.point:
+        return ()
+    return MODEL_FIELDS[kind if kind in model_kinds(task) else "mlp"]
 
 
 def model_file_problems(model: ModelConfig) -> list[FieldError]:

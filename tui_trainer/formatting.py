@@ -16,6 +16,16 @@ def number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def outcome(reason: str, message: str) -> str:
+    """How a run ended, said once: its message when that already says the reason (``completed
+    3 epochs``, ``diverged at epoch 2, step 5: ...``, ``early stop at epoch 9: ...``), else the
+    reason and the message (``failed: no module named ...``)."""
+    said = message.partition(":")[0].lower()
+    if message and any(word in said for word in reason.split("-")):
+        return message
+    return f"{reason}: {message}" if message else reason
+
+
 def percent(value: float | None) -> str:
     """A fraction as a percentage with one decimal."""
     return "—" if value is None else f"{value * 100:.1f}%"

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from tui_trainer.compare import PlannedRun, describe_assignments, varied_values
 from tui_trainer.engine.events import Callback, EpochEnded, Progress, RunEnded, RunResult, RunStarted
-from tui_trainer.formatting import epoch_line, epoch_of, number
+from tui_trainer.formatting import epoch_line, epoch_of, number, outcome
 from tui_trainer.report import start_line
 
 
@@ -57,9 +57,14 @@ class Standing:
     @property
     def test_score(self) -> float | None:
         """Test accuracy, or R^2 for regression, when the run has a test set (else None)."""
-        final = self.result.final
-        value = final.test_accuracy if final.test_accuracy is not None else final.test_r2
-        return value if value is not None and math.isfinite(value) else None
+        return test_score(self.result)
+
+
+def test_score(result: RunResult) -> float | None:
+    """A run's test accuracy, or R^2 for regression, when it has a test set (else None)."""
+    final = result.final
+    value = final.test_accuracy if final.test_accuracy is not None else final.test_r2
+    return value if value is not None and math.isfinite(value) else None
 
 
 def standings(runs: list[PlannedRun], results: list[RunResult]) -> list[Standing]:
@@ -144,7 +149,7 @@ class LabelledEpochLines(Callback):
         print(f"[{self.label}] {epoch_line(event.metrics, event.epochs)}", file=self.out, flush=True)
 
     def on_run_end(self, event: RunEnded) -> None:
-        print(f"[{self.label}] {event.result.reason}: {event.result.message}", file=self.out, flush=True)
+        print(f"[{self.label}] {outcome(event.result.reason, event.result.message)}", file=self.out, flush=True)
 
 
 class RaceBars:
@@ -173,16 +178,26 @@ class _RaceBar(Callback):
     def __init__(self, display, label: str) -> None:
         self.display, self.label = display, label
         self.task_id = display.add_task(label, total=None, loss="-", state="waiting")
+        self.steps = 0  # the steps the bar shows done
+
+    def _done(self, steps: int, **fields: str) -> None:
+        self.steps = max(self.steps, steps)
+        self.display.update(self.task_id, completed=self.steps, **fields)
 
     def on_run_start(self, event: RunStarted) -> None:
         self.display.update(self.task_id, total=event.total_steps, state="running")
 
     def on_progress(self, event: Progress) -> None:
-        self.display.update(self.task_id, completed=event.global_step, loss=f"{event.train_loss:.4g}",
-                            state=f"epoch {epoch_of(event.epoch, event.epochs)}")
+        self._done(event.global_step, loss=f"{event.train_loss:.4g}",
+                   state=f"epoch {epoch_of(event.epoch, event.epochs)}")
+
+    def on_epoch_end(self, event: EpochEnded) -> None:
+        self._done(event.metrics.global_step)
 
     def on_run_end(self, event: RunEnded) -> None:
-        self.display.update(self.task_id, state=ending(event.result))
+        # Progress is reported at most every report interval: the bar ends where the run did.
+        history = event.result.history
+        self._done(history[-1].global_step if history else 0, state=ending(event.result))
 
 
 def _finite(*values: float | None) -> bool:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from tui_trainer.errors import UserFacingError
+from tui_trainer.paths import checked_path
 
 
 def output_path(path: str | Path, force: bool, what: str) -> Path:
@@ -18,6 +19,9 @@ def output_path(path: str | Path, force: bool, what: str) -> Path:
 
     if not str(path).strip() or str(path) == ".":
         raise UserFacingError(f"{what}: no file name given")
+    if str(path) == "-":
+        raise UserFacingError(f"{what}: '-' (standard output) is not taken here; give a file name")
+    checked_path(path, what)
     path = Path(path).expanduser()
     if path.is_dir():
         raise UserFacingError(f"{what}: {path} is a folder; give a file name inside it")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 RGB = tuple[int, int, int]
 
-#: Class colors in class order (TensorFlow Playground's orange and blue first), cycled for more.
-CLASS_COLORS: tuple[RGB, ...] = ((245, 147, 34), (8, 119, 189), (80, 190, 80), (210, 90, 210),
-                                 (225, 65, 65), (80, 200, 220), (225, 205, 60), (150, 150, 150))
+#: Class colors in class order, cycled for more: the Okabe-Ito colors, which people with any kind
+#: of color blindness tell apart (orange and sky blue first, as TensorFlow Playground's orange and
+#: blue; then bluish green, reddish purple, yellow, vermillion, blue, and a gray).
+CLASS_COLORS: tuple[RGB, ...] = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (204, 121, 167),
+                                 (240, 228, 66), (213, 94, 0), (0, 114, 178), (150, 150, 150))
 #: Where the output is not finite, the cell is this gray.
 UNKNOWN: RGB = (110, 110, 110)
 #: A cell's share of its class color: from FAINTEST (a coin toss between the classes) up to

@@ -9,7 +9,7 @@ from tui_trainer.engine.events import (
     Callback, ChangeMade, EpochEnded, Progress, RunResult, RunStarted,
 )
 from tui_trainer.catalog.arena import SURFACES
-from tui_trainer.formatting import epoch_line, epoch_of, number, point_text
+from tui_trainer.formatting import epoch_line, epoch_of, number, outcome, point_text
 
 if TYPE_CHECKING:
     from tui_trainer.engine.evaluation import Confusion, SplitScore
@@ -109,17 +109,21 @@ class ProgressBar(Callback):
 def summary_text(result: RunResult) -> str:
     """The end-of-run summary: outcome, final metrics, learned w and b (linear), size, device, folder."""
     final = result.final
-    lines = [f"Run {result.reason}: {result.message}"]
-    metrics = [("train_loss", final.train_loss, ".6g"), ("val_loss", final.val_loss, ".6g"),
-               ("train_accuracy", final.train_accuracy, ".2%"), ("val_accuracy", final.val_accuracy, ".2%"),
-               ("train_r2", final.train_r2, ".4f"), ("val_r2", final.val_r2, ".4f")]
-    shown = [f"{name} {value:{fmt}}" for name, value, fmt in metrics if value is not None]
-    lines.append("  final:       " + ("  ".join(shown) if shown else "none (no finite values)"))
+    lines = [f"Run ended: {outcome(result.reason, result.message)}"]
+    # The losses on one line, the accuracy or R^2 on the next: each line well under 80 columns,
+    # so no terminal wraps a piece of one.
+    groups = [[("train_loss", final.train_loss, ".6g"), ("val_loss", final.val_loss, ".6g")],
+              [("train_accuracy", final.train_accuracy, ".2%"), ("val_accuracy", final.val_accuracy, ".2%"),
+               ("train_r2", final.train_r2, ".4f"), ("val_r2", final.val_r2, ".4f")]]
+    shown = ["  ".join(f"{name} {value:{fmt}}" for name, value, fmt in group if value is not None)
+             for group in groups]
+    shown = [line for line in shown if line] or ["none (no finite values)"]
+    lines += [("  final:       " if i == 0 else " " * 15) + line for i, line in enumerate(shown)]
     tested = [f"{name} {value:{fmt}}" for name, value, fmt in (
         ("test_loss", final.test_loss, ".6g"), ("test_accuracy", final.test_accuracy, ".2%"),
         ("test_r2", final.test_r2, ".4f")) if value is not None]
     if tested:
-        lines.append("  test set:    " + "  ".join(tested) + "  (scored once, on the final weights)")
+        lines += ["  test set:    " + "  ".join(tested), " " * 15 + "(scored once, on the final weights)"]
     if result.point:
         lines.append(f"  point:       {point_text(result.point)}")
     if result.parameters:

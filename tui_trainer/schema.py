@@ -11,6 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from tui_trainer.paths import path_problem
+
 #: Literal words a parameter may accept instead of a number (``"off"``, ``"full"`` ...).
 Keyword = str
 #: The largest whole number torch takes where it expects an integer (a C ``int64``); an ``int``
@@ -40,6 +42,8 @@ class Param:
     max_exclusive: bool = False
     length: int | None = None
     keywords: tuple[Keyword, ...] = ()
+    #: A ``str`` that names a file or folder: a path no file can have is refused (``path_problem``).
+    path: bool = False
 
     def allowed(self) -> str:
         """Describe the allowed values in words, for error messages and help."""
@@ -123,6 +127,8 @@ class Param:
         """Return why ``value`` is not allowed (the ``allowed`` text), or None when it is fine."""
         if isinstance(value, str) and value in self.keywords:
             return None
+        if self.path and isinstance(value, str) and value and (problem := path_problem(value)):
+            return f"cannot name a file or folder: {problem}"
         ok = {
             "float": lambda v: _is_number(v) and _finite(v) and self._in_range(v),
             "int": lambda v: _is_int(v) and self._in_range(v),

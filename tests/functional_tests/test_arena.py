@@ -51,7 +51,7 @@ def test_sgd_with_a_too_high_learning_rate_diverges_and_says_so(runs_dir, capsys
                  "--runs-dir", str(runs_dir)])
     out = capsys.readouterr().out
     assert code == 1
-    assert re.search(r"Run diverged: loss exploded: \S+ in epoch 1 \(step 5\), from 12 at the first step: "
+    assert re.search(r"Run ended: diverged: loss exploded: \S+ in epoch 1 \(step 5\), from 12 at the first step: "
                      r"more than training.explode_factor = 10000 times; try a lower learning rate", out)
     assert "point:       not finite: the point diverged · never within 0.05" in out
     assert "accuracy" not in out

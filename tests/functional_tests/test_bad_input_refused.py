@@ -143,4 +143,4 @@ def test_json_has_null_for_non_finite_numbers(runs_dir, capsys):
 def test_a_loss_refusing_diverged_outputs_counts_as_divergence(runs_dir, capsys):
     assert main(["train", "--task", "binary", "--loss", "bce", "--lr", "1e18", "--epochs", "3",
                  "--device", "cpu", "--runs-dir", str(runs_dir)]) == 1
-    assert "Run diverged: diverged: the model's outputs are not finite" in capsys.readouterr().out
+    assert "Run ended: diverged: the model's outputs are not finite" in capsys.readouterr().out

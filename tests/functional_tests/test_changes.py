@@ -143,3 +143,41 @@ def test_a_change_made_while_the_run_goes_equals_the_same_change_given_before(ru
                     runs_dir=False).run()
     assert [m.train_loss for m in live.history] == [m.train_loss for m in given.history]
     assert read_run(live.run_dir).config["changes"] == [{"at_step": 20, "field": "optimizer.lr", "value": 0.05}]
+
+
+@pytest.mark.parametrize("change, torch_says", [
+    ("30:optimizer.momentum=0", "torch refuses nesterov=True, momentum=0.0, dampening=0.0 for sgd"),
+    ("30:optimizer.dampening=0.5", "torch refuses nesterov=True, momentum=0.9, dampening=0.5 for sgd"),
+])
+def test_a_change_torch_would_refuse_when_building_the_optimizer_is_refused(change, torch_says, runs_dir, capsys):
+    # Before: accepted (a change sets torch's param groups, where torch checks nothing).
+    assert main(["train", "--task", "iris", "--optimizer", "sgd", "--set", "optimizer.momentum=0.9",
+                 "--set", "optimizer.nesterov=true", "--change", change, "--runs-dir", str(runs_dir)]) == 2
+    err = capsys.readouterr().err
+    assert f"changes: {change.partition(':')[2].replace('=', ' = ')} from step 30: {torch_says}" in err
+    assert not runs_dir.exists()
+
+
+def test_a_run_cannot_be_changed_to_end_before_the_epoch_it_is_in(runs_dir, capsys):
+    # Before: --change 30:training.epochs=1 printed "Epoch 4/1". Iris in batches of 16 takes 8
+    # steps an epoch: step 30 is in epoch 4.
+    assert main(["train", "--task", "iris", "--change", "30:training.epochs=1", "--runs-dir", str(runs_dir)]) == 2
+    assert ("changes: training.epochs = 1 from step 30: step 30 is in epoch 4 (8 steps per epoch), so the "
+            "run cannot end before epoch 4; give at least 4" in capsys.readouterr().err)
+    assert main(["train", "--task", "iris", "--change", "30:training.epochs=4", "--runs-dir", str(runs_dir)]) == 0
+    assert "Epoch 4/4" in capsys.readouterr().out
+
+
+def test_a_live_change_to_fewer_epochs_than_reached_ends_the_epoch_it_is_in(runs_dir):
+    from tui_trainer.engine.control import RunControl
+
+    class Shorten(ChangeAt):
+        def after_step(self, context) -> None:
+            if context.state.global_step == self.step:
+                self.control.change("training.epochs", 1)
+
+    control = RunControl()
+    result = Trainer(resolve({"task": "iris", "training": {"epochs": 6, "device": "cpu"}}), [Shorten(control, 19)],
+                     control, runs_dir=runs_dir, report_interval=0).run()
+    assert result.epochs_run == 3  # step 20 is in epoch 3: the run ends with it
+    assert read_run(result.run_dir).config["changes"] == [{"at_step": 20, "field": "training.epochs", "value": 3}]

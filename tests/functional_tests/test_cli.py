@@ -55,6 +55,16 @@ def test_flags_and_set_override_the_config_file(tmp_path, runs_dir, capsys):
     assert not runs_dir.exists()  # a dry run trains nothing
 
 
+def test_save_config_with_dry_run_says_each_thing_on_its_own_line(tmp_path):
+    # Both streams on one terminal: the saved file's line never runs into the config's last.
+    out = tmp_path / "out.toml"
+    result = subprocess.run([sys.executable, "-m", "tui_trainer", "train", "--epochs", "3", "--save-config",
+                             str(out), "--dry-run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert f"saved config to {out}" in lines and "wrong_loss = false" in lines and result.stdout.endswith("\n")
+
+
 def test_bad_input_exits_2_naming_every_field_without_traceback():
     result = run_cli("train", "--task", "iris", "--loss", "bce", "--lr", "-1", "--batch-size", "zero")
     assert result.returncode == 2
@@ -85,7 +95,7 @@ def test_divergence_exits_1_with_the_reason(runs_dir, capsys):
                  "--device", "cpu", "--runs-dir", str(runs_dir)])
     assert code == 1
     out = capsys.readouterr().out
-    assert "Run diverged: loss exploded: " in out and "try a lower learning rate" in out
+    assert "Run ended: diverged: loss exploded: " in out and "try a lower learning rate" in out
 
 
 def test_non_terminal_output_is_one_keras_line_per_epoch_then_a_summary(runs_dir):
@@ -96,8 +106,11 @@ def test_non_terminal_output_is_one_keras_line_per_epoch_then_a_summary(runs_dir
     assert lines[0] == "iris: 120 training / 30 validation samples · model 131 parameters · cpu (CPU)"
     assert lines[1].startswith("Epoch 1/3 - train_loss: ")
     assert " - val_loss: " in lines[1] and " - accuracy: " in lines[1] and " - lr: 0.01 - " in lines[1]
-    assert lines[4] == "Run completed: completed 3 epochs"
+    assert lines[4] == "Run ended: completed 3 epochs"
     assert any(line.strip().startswith("run folder:") for line in lines)
+    # the summary's lines fit 80 columns (a terminal of 100 wrapped a lone "%" of the final metrics)
+    assert lines[5].startswith("  final:       train_loss ") and lines[6].strip().startswith("train_accuracy ")
+    assert all(len(line) <= 80 for line in lines[4:] if "run folder:" not in line)
 
 
 def test_linear_summary_shows_learned_w_and_b_next_to_truth(runs_dir, capsys):
@@ -147,7 +160,7 @@ def test_ctrl_c_stops_cleanly_exits_130_and_keeps_history(runs_dir):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert "Run interrupted" in out
+    assert "Run ended: interrupted" in out
     record = read_run(run_dir)
     assert record.summary["stopped_reason"] == "interrupted"
     assert len(record.history) == record.summary["epochs_run"] >= 5
@@ -174,4 +187,4 @@ def test_on_a_terminal_a_bar_and_the_summary_epoch_lines_only_with_verbose(verbo
     out = capsys.readouterr().out
     epoch_lines = set(re.findall(r"Epoch (\d+)/40 - train_loss: ", out))
     assert len(epoch_lines) == (40 if verbose else 0)
-    assert "Run completed: completed 40 epochs" in out and "learned:     w = " in out
+    assert "Run ended: completed 40 epochs" in out and "learned:     w = " in out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 
@@ -127,3 +129,34 @@ def test_list_values_in_brackets_and_dry_run(capsys):
         "#1 hidden=[8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 67 parameters",
         "#2 hidden=[16,8]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 243 parameters",
         "#3 hidden=[]: iris · cross-entropy · adam lr=0.01 · 100 epochs · batch 16 · model 15 parameters"]
+
+
+def test_nested_or_unpaired_brackets_are_refused_not_flattened(capsys):
+    for vary in ("model.hidden=[[8]],[4]", "model.hidden=[8,[4]"):
+        assert main(["compare", "--task", "iris", "--vary", vary, "--dry-run"]) == 2
+        assert "a list value is one pair of brackets" in capsys.readouterr().err
+
+
+def test_devices_that_are_the_same_here_are_refused_as_the_same_run(capsys, runs_dir):
+    # Before: two identical runs on a machine without a GPU, without a word.
+    import torch
+
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("auto is a GPU here")
+    assert main(["compare", "--task", "iris", "--vary", "training.device=cpu,auto", "--runs-dir", str(runs_dir)]) == 2
+    assert ("runs #1 device=cpu and #2 device=auto are the same run on this machine: their devices are "
+            "both cpu here" in capsys.readouterr().err)
+    assert not runs_dir.exists()
+
+
+def test_on_a_terminal_each_runs_bar_ends_at_its_last_step(capsys, runs_dir, monkeypatch):
+    # Progress is reported at most every report interval: a bar fed only by it stopped short
+    # (391/400 ... completed).
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, _ = run_cli(capsys, "compare", "--epochs", "400", "--device", "cpu",
+                           "--vary", "optimizer.lr=0.01,0.1", "--runs-dir", str(runs_dir))
+    assert code == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out)  # colors off
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", text)  # each redraw of the bars, its lines apart
+    last = {line.split()[0]: line for line in text.splitlines() if re.match(r"#\d lr=", line)}
+    assert len(last) == 2 and all("400/400" in line and "completed" in line for line in last.values()), last

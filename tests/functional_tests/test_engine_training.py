@@ -211,7 +211,7 @@ def test_a_loss_that_explodes_ends_the_run_as_diverged_and_says_so(runs_dir, cap
                         r"than training.explode_factor = 10000 times; try a lower learning rate", out["message"])
     assert said and float(said[1]) > 1e4 * float(said[2]) and float(said[2]) == pytest.approx(1.1, abs=0.1)
     assert main(["train", "--task", "iris", "--lr", "1e9", "--device", "cpu", "--runs-dir", str(runs_dir)]) == 1
-    assert "Run diverged: loss exploded: " in capsys.readouterr().out
+    assert "Run ended: diverged: loss exploded: " in capsys.readouterr().out
     # the first step's loss is taken before any update: the model's first batch loss at its start
     result = train(config("iris", optimizer__lr=1e9, training__explode_factor="off", training__epochs=3),
                    runs_dir=False)

@@ -47,3 +47,20 @@ def test_a_folder_that_is_not_a_run_exits_2(tmp_path, capsys):
     assert "is not a run folder (no config.toml)" in capsys.readouterr().err
     assert main(["export-history", "no-such-run"]) == 2
     assert "no run folder 'no-such-run'" in capsys.readouterr().err
+
+
+def test_dash_prints_to_standard_output_and_writes_no_file(runs_dir, tmp_path, monkeypatch, capsys):
+    # Before: -o - wrote files named "-" and "--steps.csv".
+    monkeypatch.chdir(tmp_path)
+    result = train(config("iris", training__epochs=3), runs_dir=runs_dir)
+    capsys.readouterr()
+    assert main(["export-history", str(result.run_dir), "-o", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert [row["epoch"] for row in csv.DictReader(out.splitlines())] == ["1", "2", "3"]
+    assert "per-epoch table only" in err
+    assert main(["export-history", str(result.run_dir), "-o", "-", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["history"]) == 3
+    written = {p.name for p in result.run_dir.iterdir()}
+    assert list(tmp_path.iterdir()) == [runs_dir] and not {"-", "--steps.csv", "history.csv"} & written
+    assert main(["export-script", "-o", "-"]) == 2
+    assert "'-' (standard output) is not taken here" in capsys.readouterr().err

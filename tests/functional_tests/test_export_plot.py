@@ -121,3 +121,39 @@ def test_a_playground_task_with_four_classes_draws_each_in_its_color(tmp_path, r
     assert "decision boundary, epoch 20" in text
     for k in range(4):  # each class's training samples in its color
         assert "fill: #{:02x}{:02x}{:02x}".format(*class_color(k)) in text
+
+
+def test_every_panel_says_solid_train_dashed_validation_and_the_title_clears_their_titles(
+        tmp_path, runs_dir, monkeypatch):
+    # Before: the loss panel said "solid: train", the accuracy panel "solid: validation", the
+    # figure's title sat 8 pixels above the panels' titles, in the same type; a run making a lab
+    # mistake did not say so.
+    import matplotlib.axes
+    import matplotlib.text
+    from matplotlib.figure import Figure
+
+    assert main(["train", "--task", "iris", "--epochs", "3", "--device", "cpu", "--set", "lab.wrong_loss=true",
+                 "--runs-dir", str(runs_dir)]) in (0, 1)
+    (run,) = runs_dir.iterdir()
+    drawn = {}
+    save = Figure.savefig
+
+    def savefig(figure, *args, **kwargs):
+        save(figure, *args, **kwargs)  # lays the figure out
+        renderer = figure.canvas.get_renderer()
+        texts = [t for t in figure.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+        drawn["texts"] = [t.get_text() for t in texts]
+        drawn["title"] = next(t.get_window_extent(renderer) for t in texts if "lab mistake" in t.get_text())
+        drawn["panels"] = [axis.title.get_window_extent(renderer) for axis in figure.findobj(matplotlib.axes.Axes)
+                           if axis.title.get_text()]
+        drawn["points"] = figure.dpi / 72  # pixels a typographic point
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    plot_runs([run], tmp_path / "one.png")
+    texts = drawn["texts"]
+    assert texts.count("solid: train") == 2 and texts.count("dashed: validation") == 2  # loss, accuracy
+    assert not [t for t in texts if "solid: validation" in t or "dashed: train" in t]
+    assert any(t.endswith("lab mistake on purpose: wrong_loss") for t in texts)
+    # a clear gap (a line of small text) between the figure's title and the panels' own
+    assert len(drawn["panels"]) >= 3  # loss, accuracy, learning rate (and a confusion matrix)
+    assert all(drawn["title"].y0 - panel.y1 >= 12 * drawn["points"] for panel in drawn["panels"])

@@ -1,6 +1,7 @@
 """``tui-trainer export-script``: a standalone PyTorch script that reproduces the engine's run."""
 
 import ast
+import inspect
 import os
 import re
 import subprocess
@@ -10,6 +11,8 @@ import pytest
 
 from helpers import config
 from tui_trainer.cli import main
+from tui_trainer.config import resolve
+from tui_trainer.engine import rules
 from tui_trainer.engine.loop import train
 from tui_trainer.export.script import script_text
 
@@ -138,10 +141,37 @@ def test_script_is_plain_pytorch_with_every_choice_spelled_out(tmp_path):
     assert "tui_trainer" not in text
     assert "optimizer = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.99), amsgrad=True)" in text
     assert "torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5)" in text
-    assert "scheduler.step(val_loss)" in text
+    assert 'scheduler_steps(scheduler, "plateau")' in text and "step_after_epoch(monitored)" in text
     assert f'spec_from_file_location("user_loss", "{loss_file}")' in text
     assert "# Your loss class Quartic, imported by path" in text
     assert "def make_regression(g: torch.Generator" in text  # the engine's own data function
+
+
+def test_the_script_follows_the_engines_rules_by_calling_them():
+    # Each of the loop's rules is one function of engine/rules.py, copied whole into the script:
+    # its loop calls every one of them (no rule is restated as text of its own).
+    text = script_text(resolve({
+        "task": {"name": "iris"}, "scheduler": {"name": "one-cycle"}, "training": {
+            "device": "cpu", "l1": 0.001, "target_loss": 0.01, "early_stopping_patience": 3, "test_split": 0.2},
+        "changes": [{"at_step": 5, "field": "optimizer.weight_decay", "value": 0.01}]}))
+    loop = ast.parse(text.partition("\nHEAD = ")[2])
+    called = {node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+              for node in ast.walk(loop) if isinstance(node, ast.Call)}
+    own = {name for name, member in vars(rules).items()
+           if inspect.isfunction(member) or inspect.isclass(member) and member.__module__ == rules.__name__}
+    through_others = {"regularized_weights", "l1_penalty", "evaluate", "share_of", "split_score"}
+    assert own - through_others <= called, own - through_others - called
+
+
+def test_a_diverging_script_says_what_the_engine_says(tmp_path):
+    cfg = config("iris", optimizer__lr=1e9)  # Adam at 1e9: the loss explodes at the second step
+    path = tmp_path / "train.py"
+    path.write_text(script_text(cfg))
+    script = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    result = train(cfg, runs_dir=False)
+    assert script.returncode == 0, script.stderr
+    assert result.reason == "diverged" and result.message.startswith("loss exploded: ")
+    assert script.stdout.splitlines()[0] == result.message
 
 
 def test_a_script_whose_reader_closes_the_pipe_trains_on_without_a_traceback(tmp_path):

@@ -4,9 +4,7 @@ older and newer folders, another machine's folders, torn lines, and never a byte
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import shutil
 import signal
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import config
+from helpers import config, fingerprint, start_command
 from tui_trainer.cli import main
 from tui_trainer.config import resolve_flags
 from tui_trainer.engine.events import Callback, ChangeMade, EpochEnded, Progress, RunEnded, RunStarted
@@ -29,15 +27,12 @@ from tui_trainer.engine.rundir import read_run
 from tui_trainer.engine.runinfo import FORMAT, STARTED_FIELDS, RunFolderRefused, read_run_info
 from tui_trainer.engine.system import SystemSample
 
-COMMAND = [sys.executable, "-m", "tui_trainer"]
 #: How long a test waits for a state of a process on a busy machine before it fails.
 PATIENCE = 120.0
 
 
 def start(args: list[str], tmp_path: Path) -> subprocess.Popen:
-    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"))
-    return subprocess.Popen([*COMMAND, *args, "--device", "cpu", "--runs-dir", str(tmp_path / "runs")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    return start_command(args, tmp_path / "runs", tmp_path)
 
 
 def wait_for(what: str, condition, proc: subprocess.Popen | None = None, every: float = 0.05):
@@ -57,12 +52,6 @@ def folders(tmp_path: Path, count: int = 1) -> list[Path]:
     runs = tmp_path / "runs"
     found = sorted(p for p in runs.iterdir() if (p / "config.toml").is_file()) if runs.is_dir() else []
     return found if len(found) >= count else []
-
-
-def fingerprint(folder: Path) -> dict[str, tuple[int, str, int]]:
-    """Every file of the folder: size, hash and modification time."""
-    return {p.name: (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(folder.iterdir())}
 
 
 class Log:

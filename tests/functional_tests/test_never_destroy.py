@@ -94,7 +94,7 @@ def test_full_disk_ends_the_run_with_a_message_and_a_readable_folder(runs_dir, m
         original(self, event)
 
     monkeypatch.setattr(RunDirectoryWriter, "on_epoch_end", fills_up)
-    monkeypatch.setattr("tui_trainer.outputs.os.fsync", lambda fd: full(None, None))
+    monkeypatch.setattr("tui_trainer.outputs.os.fsync", lambda fd: full(None, None) if len(calls) > 2 else None)
     result = train(config("linear", training__epochs=6), runs_dir=runs_dir)
     assert result.reason == "failed" and "No space left on device" in result.message
     assert "summary.json: cannot write" in result.message

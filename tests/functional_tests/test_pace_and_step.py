@@ -40,9 +40,15 @@ class Watch(Callback):
         self.reports.append(event.global_step)
         self.changed.set()
 
-    def settled(self, quiet: float = 0.3, limit: float = 30.0) -> None:
-        """Wait until nothing new came for ``quiet`` seconds (the run holds)."""
+    def settled(self, until=lambda watch: True, quiet: float = 0.3, limit: float = 30.0) -> None:
+        """Wait until ``until(self)`` holds (the run may still be loading its data), then until
+        nothing new came for ``quiet`` seconds (the run holds)."""
         end = time.monotonic() + limit
+        self.changed.clear()
+        while not until(self):
+            if not self.changed.wait(max(0.0, end - time.monotonic())):
+                raise AssertionError("the run never got there")
+            self.changed.clear()
         while time.monotonic() < end:
             self.changed.clear()
             if not self.changed.wait(quiet):
@@ -126,16 +132,16 @@ def test_step_trains_one_epoch_or_one_batch_then_holds():
     watch.settled()
     assert watch.epochs == [] and watch.reports == []
     control.step("epoch")
-    watch.settled()
+    watch.settled(until=lambda w: w.epochs)
     assert [(e, s) for e, s, _ in watch.epochs] == [(1, 8)]
     control.step("batch")
-    watch.settled()
+    watch.settled(until=lambda w: w.reports)
     assert watch.reports[-1] == 9 and len(watch.epochs) == 1  # one step, reported before it holds
     control.step("batch")
-    watch.settled()
+    watch.settled(until=lambda w: w.reports[-1] > 9)
     assert watch.reports[-1] == 10
     control.step("epoch")  # from inside an epoch: up to its end
-    watch.settled()
+    watch.settled(until=lambda w: len(w.epochs) > 1)
     assert [(e, s) for e, s, _ in watch.epochs] == [(1, 8), (2, 16)]
     control.resume()
     thread.join(30)
@@ -149,7 +155,7 @@ def test_a_stop_while_held_ends_the_run_keeping_its_epochs():
     control.step("epoch")  # asked before the run starts: it trains one epoch and holds
     thread, out = started(Trainer(config("iris", training__epochs=5), [watch], control=control,
                                   runs_dir=False).run)
-    watch.settled()
+    watch.settled(until=lambda w: w.epochs)
     control.stop()
     thread.join(30)
     assert out[0].reason == "stopped" and out[0].epochs_run == 1
@@ -168,12 +174,12 @@ def test_in_a_race_every_run_takes_the_step(shared):
     for control in set(controls):
         control.step("epoch")
     for watch in watches:
-        watch.settled()
+        watch.settled(until=lambda w: w.epochs)
     assert [[(e, s) for e, s, _ in w.epochs] for w in watches] == [[(1, 8)], [(1, 8)]]
     for control in set(controls):
         control.step("batch")
     for watch in watches:
-        watch.settled()
+        watch.settled(until=lambda w: w.reports and w.reports[-1] > 8)
     assert [w.reports[-1] for w in watches] == [9, 9]
     for control in set(controls):
         control.resume()

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from tui_trainer.engine.distributed import Ranks
 from tui_trainer.engine.events import RunEnded
 from tui_trainer.engine.follow import RunFollower
 from tui_trainer.engine.loop import Trainer
+from tui_trainer.engine.rundir import read_jsonl
 from tui_trainer.engine.runinfo import read_run_info
 from tui_trainer.errors import UserFacingError
 
@@ -74,16 +77,24 @@ def test_two_ranks_train_the_single_process_run(task, tmp_path, mnist_dir, capsy
     assert isinstance(follower.poll()[-2], RunEnded) and len(follower.history) == 4
 
 
-def test_resume_under_torchrun_continues_exactly(tmp_path, capsys):
+def test_resume_under_torchrun_again_and_again_writes_each_epoch_once(tmp_path, capsys):
     # The first part trains in one process (checkpoints hold no trace of the world size), the
-    # rest under torchrun: the history is the uninterrupted single-process run's.
+    # rest under torchrun, resumed three times: each time the history is the uninterrupted
+    # single-process run's, written by rank 0 alone. Before, both ranks appended the resumed
+    # epochs (history 1 2 3 3 4 4, every step twice) and the next --resume was refused; the
+    # ranks raced, so it showed in most tries but not all: three resumes in a row.
     common = ["--task", "wine", "--device", "cpu", "--json", "--runs-dir", str(tmp_path / "runs")]
-    run_dir = alone(capsys, "train", *common, "--epochs", "3", "--save-model")["run_dir"]
-    resumed = torchrun("train", "--resume", run_dir, "--epochs", "6", "--json",
-                       "--runs-dir", str(tmp_path / "runs"))
-    assert resumed.returncode == 0, resumed.stderr
-    assert_same_run(json.loads(resumed.stdout), alone(capsys, "train", *common[:-2], "--epochs", "6",
-                                                      "--runs-dir", str(tmp_path / "single")))
+    run_dir = Path(alone(capsys, "train", *common, "--epochs", "2", "--save-model")["run_dir"])
+    for epochs in (4, 6, 8):
+        resumed = torchrun("train", "--resume", str(run_dir), "--epochs", str(epochs), "--json")
+        assert resumed.returncode == 0, resumed.stderr
+        assert [row["epoch"] for row in read_jsonl(run_dir / "history.jsonl")] == list(range(1, epochs + 1))
+        steps = [row["step"] for row in read_jsonl(run_dir / "steps.jsonl")]
+        assert steps == list(range(1, steps[-1] + 1))
+    single = alone(capsys, "train", *common[:-2], "--epochs", "8", "--runs-dir", str(tmp_path / "single"))
+    assert_same_run(json.loads(resumed.stdout), single)
+    assert [row["train_loss"] for row in read_jsonl(run_dir / "history.jsonl")] == pytest.approx(
+        [h["train_loss"] for h in single["history"]], rel=1e-5)
 
 
 def test_a_batch_the_ranks_cannot_share_is_refused(monkeypatch, capsys, tmp_path):
@@ -100,22 +111,29 @@ def test_a_batch_the_ranks_cannot_share_is_refused(monkeypatch, capsys, tmp_path
         Trainer(config("iris", training__batch_size=16, training__val_split=0.14), runs_dir=False).setup()
 
 
-def test_ctrl_c_stops_every_rank_with_130_and_keeps_the_history(tmp_path):
-    runs = tmp_path / "runs"
+def long_run_under_torchrun(runs: Path) -> subprocess.Popen:
+    """A long digits run under torchrun, in its own session, once its first epoch is written."""
     proc = subprocess.Popen([*TORCHRUN, "-m", "tui_trainer", "train", "--task", "digits", "--epochs",
                              "100000", "--device", "cpu", "--runs-dir", str(runs)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any(runs.glob("*/history.jsonl")) or not any(
-            path.read_text() for path in runs.glob("*/history.jsonl")):
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+    while not any(path.read_text() for path in runs.glob("*/history.jsonl")):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"no epoch written: {proc.communicate()}")
         time.sleep(0.2)
+    return proc
+
+
+def test_ctrl_c_stops_every_rank_with_130_and_keeps_the_history(tmp_path):
+    runs = tmp_path / "runs"
+    proc = long_run_under_torchrun(runs)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl+C: torchrun and both ranks
     out, err = proc.communicate(timeout=60)
     summary = json.loads(next(runs.glob("*/summary.json")).read_text())
     assert summary["stopped_reason"] == "interrupted" and summary["epochs_run"] >= 1
-    assert "Run interrupted" in out
+    assert "Run ended: interrupted" in out
     assert "tui_trainer/" not in err
 
 
@@ -130,3 +148,20 @@ def test_the_exported_script_runs_under_torchrun_the_same_way(tmp_path, capsys):
     losses = [float(line.split("train_loss: ")[1].split(" ")[0]) for line in lines]
     single = alone(capsys, "train", *args, "--json", "--runs-dir", str(tmp_path / "runs"))
     assert losses == pytest.approx([h["train_loss"] for h in single["history"]], rel=1e-5)
+
+
+def test_ranks_stop_and_keep_the_history_when_torchrun_is_killed(tmp_path):
+    # Before: SIGKILL to torchrun left both ranks training as orphans for ever. Each rank now
+    # notices that torchrun is gone (it was re-parented) and stops as after SIGHUP.
+    runs = tmp_path / "runs"
+    proc = long_run_under_torchrun(runs)
+    try:
+        proc.kill()  # torchrun alone; the ranks hold its stdout and stderr until they end
+        out, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # ranks left over by a failure
+    summary = json.loads(next(runs.glob("*/summary.json")).read_text())
+    assert summary["stopped_reason"] == "interrupted" and summary["epochs_run"] >= 1
+    assert "torchrun ended: this rank stops after its current step" in err
+    assert "Traceback" not in err

@@ -12,27 +12,32 @@ import torch
 from helpers import config
 import pytest
 
-from tui_trainer.engine import kernel, loop, plane
+from tui_trainer.engine import kernel, loop, plane, rules
 from tui_trainer.engine.loop import Trainer
 from tui_trainer.engine.state import EpochPart, RunState
 from tui_trainer.export.script import script_text
 
 
-@pytest.mark.parametrize("module", [kernel, plane], ids=["kernel", "plane"])
+@pytest.mark.parametrize("module", [kernel, rules, plane], ids=["kernel", "rules", "plane"])
 def test_copied_modules_import_only_torch_and_the_standard_library(module):
-    """The kernel and the 2-D tasks' generators are copied into exported scripts."""
+    """The kernel, the loop's rules and the 2-D tasks' generators are copied into exported scripts
+    (the rules after the kernel, whose functions they import)."""
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                for alias in node.names}
-    modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module != kernel.__name__}
     assert modules <= {"torch", "torchvision", "sklearn"} | set(sys.stdlib_module_names)
     assert "torch" in modules
 
 
-def test_exported_script_holds_the_kernel_whole():
+@pytest.mark.parametrize("module", [kernel, rules], ids=["kernel", "rules"])
+def test_exported_script_holds_the_kernel_and_the_rules_whole(module):
     text = script_text(config("iris", training__epochs=2))
-    for name, function in inspect.getmembers(kernel, inspect.isfunction):
-        assert inspect.getsource(function) in text, name
+    for name, member in [*inspect.getmembers(module, inspect.isfunction),
+                         *inspect.getmembers(module, inspect.isclass)]:
+        if member.__module__ == module.__name__:
+            assert inspect.getsource(member) in text, name
     assert "CACHE_SIZED = 1 << 20" in text and "EVAL_CHUNK = 8192" in text
 
 

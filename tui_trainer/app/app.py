@@ -1,74 +1,105 @@
 """The Textual app: the config form on the left; status, readouts, charts, log and run history on
-the right; controls in the Footer and the command palette. Training runs in a thread worker."""
+the right; controls in the Footer and the command palette. Training runs in a thread worker.
+
+Watch mode (``tui-trainer watch``) shows runs other processes train, without the form: nothing
+is trained, torch is not loaded, and no file is written. Any session lists the runs folder's
+runs still being written as live in History; enter on one watches it (``watch.py``)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import events, work
+from textual.worker import get_current_worker
 from textual.app import App, ComposeResult, SystemCommand
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.driver import Driver
 from textual.lazy import Lazy
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import DataTable, TabbedContent, TabPane
 
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
-from tui_trainer.app.controls import CONTROLS, ControlsFooter, bindings, palette_help
-from tui_trainer.app.dialogs import PathDialog
+from tui_trainer.app.controls import CONTROLS, RUN_ACTIONS, ControlsFooter, KeysHelpPanel, bindings, palette_help
+from tui_trainer.app.dialogs import ConfirmDialog, PathDialog
 from tui_trainer.app.form import ConfigForm
-from tui_trainer.app.history import HistoryPanel, RunEntry
+from tui_trainer.app.history import HistoryPanel, RunEntry, RunList
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.live import LiveRuns
 from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.app.network import NetworkCanvas
 from tui_trainer.app.readouts import IDLE, Readouts, pace_text
+from tui_trainer.app.resulttabs import RESULT_TABS, result_of_tab
 from tui_trainer.app.runlog import RunLog
-from tui_trainer.app.runs import Job, Training
+from tui_trainer.app.runs import Job, LiveRun, Training
+from tui_trainer.app.system import SystemPanel
 from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
+from tui_trainer.app.watch import SCAN_INTERVAL, FoundRun, Following, Opened, RunsFolder, newest, open_runs
 from tui_trainer.app.warmup import warm_engine
-from tui_trainer.catalog.losses import user_loss_parts
+from tui_trainer.app.size import SizeNotice
 from tui_trainer.catalog.tasks import TASKS
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun
-from tui_trainer.config import Config, default_config, load_config, save_config
-from tui_trainer.engine.rundir import default_runs_dir, list_runs, read_run
-from tui_trainer.errors import ConfigError
+from tui_trainer.config import Config, default_config, load_config, save_config, user_classes
+from tui_trainer.engine.follow import group_runs
+from tui_trainer.engine.rundir import default_runs_dir, list_runs
+from tui_trainer.errors import ConfigError, UserFacingError
+from tui_trainer.fences.textual import HookedScreen, driver_of, is_mounted, keep_active_tab_centered
 from tui_trainer.formatting import number
+from tui_trainer.interrupts import exit_code_for
 from tui_trainer.outputs import fresh_path
 from tui_trainer.pacing import Paces, group, shifted, unit
+from tui_trainer.pipes import terminal_gone
+from tui_trainer.trust import TRUST_FLAG, config_code, foreign_code
 
 if TYPE_CHECKING:
+    from tui_trainer.app.modelpanel import ModelPanel
+    from tui_trainer.app.outcome import OutcomePanel
     from tui_trainer.app.picture import LivePicture
     from tui_trainer.engine.loop import Trainer
 
+#: Controls that do nothing while a dialog or the command palette is open: its own keys go
+#: first (ctrl+r in the compare dialog races), and no dialog opens over another.
+MODAL_BLOCKED = ("run", "compare", "new_run", "stop_one", "lr_find", "step", "save_config", "load_config",
+                 "export_script")
 #: Where save and load start when the app was not opened with --config.
 DEFAULT_CONFIG_FILE = Path("tui-trainer.toml")
 #: Where an exported script goes unless the person types another path.
 DEFAULT_SCRIPT_FILE = Path("train.py")
 #: What writing each kind of file in the background is called (when it fails).
 WRITING = {"script": "export script", "model": "save model", "picture": "save picture"}
+#: What watch mode does not offer: it trains nothing and writes nothing (a run's picture is
+#: drawn by ``tui-trainer export-plot RUN_DIR -o FILE``).
+NOT_WATCHING = frozenset({"run", "compare", "lr_find", "new_run", "step", "pace", "save_config",
+                          "load_config", "export_script", "save_model", "save_picture"})
 
 
-class MainScreen(Screen):
+class MainScreen(HookedScreen):
     """The app's one screen. Its widgets were styled as they mounted a moment before Textual
     resumes it for the first time, so that first resume skips restyling every widget again."""
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+    def resuming(self, event: events.ScreenResume) -> None:
         if not self.stack_updates:
             event.refresh_styles = False
-        super()._on_screen_resume(event)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(SizeNotice).fit(event.size)  # below 80x24, a notice in place of the app
 
 
 class TrainerApp(App[int]):
     """tui-trainer's app. ``config`` (or the file at ``config_path``) fills the form; runs are
-    written under ``runs_dir`` (default: the user data folder). The layout, the controls and
-    the routing live here; a job's life (one run, or a comparison's) lives in ``live.LiveRuns``."""
+    written under ``runs_dir`` (default: the user data folder). With ``watch`` (run folders, or
+    none: the runs folder's live runs) the app only watches runs other processes train. The
+    layout, the controls and the routing live here; a job's life (one run, or a comparison's)
+    lives in ``live.LiveRuns``."""
 
     TITLE = "tui-trainer"
     CSS = """
@@ -78,6 +109,7 @@ class TrainerApp(App[int]):
     #live { width: 1fr; }
     #tabs { height: 1fr; }
     #tabs TabPane { padding: 0; }
+    .-narrow #tabs Tab { padding: 0 0 0 1; }  /* every tab's title fits beside the form at 80 columns */
     """ + LiveCharts.WIDE_CSS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     #: What is loading in the background after the first frame ("" once all is in).
@@ -90,29 +122,48 @@ class TrainerApp(App[int]):
 
     def __init__(self, config_path: Path | None = None, runs_dir: Path | None = None, *,
                  config: Config | None = None, report_interval: float = 0.1,
-                 pace: str | float | None = None) -> None:
+                 watch: list[Path] | None = None, pace: str | float | None = None) -> None:
         super().__init__()
         self.paces = Paces(pace, self.watchable)
         self.config_path = config_path
         self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
         self.report_interval = report_interval
+        self.watch_only = watch is not None
+        self.watch_targets = list(watch or [])
+        self.waiting_for_run = self.watch_only and not self.watch_targets  # opens the first live run
+        self.runs_folder = RunsFolder(self.runs_dir)
+        self.folder_numbers: dict[Path, int] = {}  # each run folder's number in this session
+        self.listed: set[Path] = set()  # the run folders there were at the start...
+        self.reserved = iter(())  # ...and the numbers kept for them
+        self.own_folders: set[Path] = set()  # the folders of the runs this session trained
+        self.looked = False  # the runs folder was read once
+        if self.watch_only:
+            self.set_reactive(TrainerApp.loading, "")  # nothing is trained: torch is not loaded
+            self.AUTO_FOCUS = "Tabs"  # no form: the tabs take the keys (left and right: the next tab)
         self.start_problems: list[str] = []
+        self.held_config: Config | None = None  # a --config whose loss file is not trusted yet
         self.initial_config = config or self._initial_config(config_path)
         self.live = LiveRuns(self)
         self.next_number = 1
         self.engine_ready = False
         self.starting = False  # ctrl+r is waiting for the form to settle
         self.offered_views: list[str] = []  # the pictures whose tabs are offered now
-        self.loss_imports: set[str] = set()  # user loss files being imported by a worker
+        self.offered_results: list[str] = []  # the result tabs offered now (RESULT_TABS)
+        self.user_imports: set[tuple[str, str]] = set()  # (field, file:Class) a worker is importing
+        self.quitting = False  # quit was asked for (it waits for a run to write its ending)
 
     def _initial_config(self, path: Path | None) -> Config:
         if path is None:
             return default_config()
         try:
-            return load_config(path)
+            config = load_config(path)
         except ConfigError as exc:
             self.start_problems = [f"{path}: {p}" for p in exc.problems]
             return default_config()
+        if foreign_code(config_code(config), path) is not None:
+            self.held_config = config  # shown once the person trusts its loss file (on_mount asks)
+            return default_config()
+        return config
 
     @property
     def job(self) -> Job | None:
@@ -144,14 +195,34 @@ class TrainerApp(App[int]):
         """The Arena tab's panel."""
         return self.views["arena"]
 
+    @property
+    def model_panel(self) -> ModelPanel:
+        """The Model tab's panel."""
+        return self.results["model"]
+
+    @property
+    def outcomes(self) -> dict[str, OutcomePanel]:
+        """The panels of how a run ended (Confusion, Mistakes), by name."""
+        return {name: panel for name, panel in self.results.items() if name != "model"}
+
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux and macOS one that stays safe when the
+        terminal goes away."""
+        driver = super().get_driver_class()
+        if driver.__name__ != "LinuxDriver":
+            return driver
+        from tui_trainer.app.terminal import TerminalDriver
+
+        return TerminalDriver
 
     def update_styles(self, node: DOMNode, animate: bool = True) -> None:
         """Restyle ``node`` after a class change, unless it is not mounted yet: mounting styles
         it with the classes it has then. (Textual restyles at each class change, even of a widget
         still being built; the form's widgets set about 90 classes as they are built.)"""
-        if isinstance(node, Widget) and node not in self._registry:
+        if isinstance(node, Widget) and not is_mounted(self, node):
             return
         super().update_styles(node, animate)
 
@@ -160,6 +231,7 @@ class TrainerApp(App[int]):
     def compose(self) -> ComposeResult:
         # Widgets the jobs' redraws update are created here (inside the app) and kept.
         self.form = ConfigForm(self.initial_config, id="form")
+        self.form.display = not self.watch_only  # watch mode trains nothing: no form, nor its focus
         self.readouts = Readouts(id="readouts")
         self.leaderboard = Leaderboard(id="leaderboard")
         self.leaderboard.display = False
@@ -167,7 +239,9 @@ class TrainerApp(App[int]):
         self.run_log = RunLog(id="log")
         self.history = HistoryPanel(id="history")
         self.layers = LayerPanel(id="layers")
+        self.system = SystemPanel(id="system")
         self.views = {name: view.panel(id=name) for name, view in VIEW_TABS.items()}
+        self.results = {name: result.panel(id=name) for name, result in RESULT_TABS.items()}
         with Horizontal(id="main"):
             yield self.form
             with Vertical(id="live"):
@@ -180,14 +254,29 @@ class TrainerApp(App[int]):
                     for title, tab, panel in (("Log", "tab-log", self.run_log),
                                               ("History", "tab-history", self.history),
                                               ("Layers", "tab-layers", self.layers),
+                                              ("System", "tab-system", self.system),
                                               *((view.title, view.tab, self.views[name])
-                                                for name, view in VIEW_TABS.items())):
+                                                for name, view in VIEW_TABS.items()),
+                                              *((result.title, result.tab, self.results[name])
+                                                for name, result in RESULT_TABS.items())):
                         with TabPane(title, id=tab):
                             yield Lazy(panel)
         yield ControlsFooter()
+        yield SizeNotice(covers="#main, ControlsFooter")
 
     def on_mount(self) -> None:
         self.live.mount()
+        folders = list_runs(self.runs_dir)  # listed now, so this session's runs come after them
+        self.listed, self.reserved = set(folders), iter(range(1, len(folders) + 1))
+        self.next_number = len(folders) + 1
+        if self.watch_only:
+            self.live.clear(None)
+            self.readouts.clear(f"watching {self.runs_dir}\nfor runs of train, compare, lab or torchrun\n"
+                                "History lists its runs (● live): enter opens one")
+            self._show_view_tabs()  # no picture's tab until a run shows
+            folders += [folder for folder in self.watch_targets if folder not in self.listed]
+            self.call_after_refresh(self._after_first_frame, folders)
+            return
         self.live.clear(self.form.config)
         for line in self.start_problems:
             self.run_log.add(f"config not loaded: {line}")
@@ -196,15 +285,14 @@ class TrainerApp(App[int]):
                         severity="error")
         self.form.validate()
         self.form.rows[0].editor.focus()
-        folders = list_runs(self.runs_dir)  # listed now, so this session's runs come after them
-        self.next_number = len(folders) + 1
         self.call_after_refresh(self._after_first_frame, folders)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_tab_titles(event.size.width)
 
     def _fit_tab_titles(self, width: int) -> None:
-        """The pictures' short tab titles below 120 columns, so every tab fits beside the form."""
+        """The pictures' short tab titles below 120 columns, so more tabs fit beside the form (the
+        tab bar scrolls to its active tab, see ``keep_active_tab_centered``)."""
         if not self.tabs.children:
             return
         for view in VIEW_TABS.values():
@@ -212,32 +300,43 @@ class TrainerApp(App[int]):
                 self.tabs.get_tab(view.tab).label = view.short if width < 120 else view.title
 
     def _after_first_frame(self, folders: list[Path]) -> None:
-        """Load torch and read earlier runs in threads, once the first frame is on screen."""
+        """Load torch (unless only watching) and follow the runs folder in threads, once the first
+        frame is on screen; the runs to watch open; a --config with code from elsewhere asks
+        first."""
+        keep_active_tab_centered(self.tabs)
         self._fit_tab_titles(self.size.width)
-        self._load_engine()
-        if folders:
-            self._read_runs(folders)
+        if not self.watch_only:
+            self._load_engine()
+        self._follow_runs_folder(folders)
+        if self.watch_targets:
+            self.watch(group_runs(self.watch_targets)[0])
+        if self.held_config is not None:  # --config with a loss file from elsewhere: ask first
+            self._load_if_trusted(self.config_path, self.held_config)
 
     def offer_views(self, config: Config | None) -> None:
         """Offer the picture tabs that fit ``config`` (its task's Boundary, Fit or Arena, and an
-        MLP's Network), hide the others; nothing changes for an invalid form (None)."""
+        MLP's Network) and the result tabs its runs have (Model, Confusion, Mistakes), hide the
+        others; nothing changes for an invalid form (None)."""
         if config is None:
             return
         self.offered_views = config.views
+        self.offered_results = [name for name, result in RESULT_TABS.items() if result.offered(config)]
         self._show_view_tabs()
 
     def _show_view_tabs(self) -> None:
-        """Show the offered pictures' tabs and hide the other pictures' tabs (once the tabs are
+        """Show the offered tabs and hide the other pictures' and results' tabs (once the tabs are
         composed: on a busy machine the form can check itself before)."""
         if not self.tabs.children:
             self.tabs.call_after_refresh(self._show_view_tabs)
             return
-        offered = [view.tab for name, view in VIEW_TABS.items() if name in self.offered_views]
+        pictures = [view.tab for name, view in VIEW_TABS.items() if name in self.offered_views]
+        offered = pictures + [RESULT_TABS[name].tab for name in self.offered_results]
         for tab in offered:
             self.tabs.show_tab(tab)
-        hidden = [view.tab for name, view in VIEW_TABS.items() if name not in self.offered_views]
-        if self.tabs.active in hidden:  # on a picture no longer offered: the first one offered, or Charts
-            self.tabs.active = offered[0] if offered else "tab-charts"
+        hidden = [tab for tab in [view.tab for view in VIEW_TABS.values()]
+                  + [result.tab for result in RESULT_TABS.values()] if tab not in offered]
+        if self.tabs.active in hidden:  # on a tab no longer offered: the first picture offered, or Charts
+            self.tabs.active = pictures[0] if pictures else "tab-charts"
         for tab in hidden:
             self.tabs.hide_tab(tab)
 
@@ -267,44 +366,138 @@ class TrainerApp(App[int]):
         self.notify(str(error), title="torch could not be loaded", severity="error")
 
     @work(thread=True, group="history", exit_on_error=False)
-    def _read_runs(self, folders: list[Path]) -> None:
-        """Read earlier run folders into History; the log says why any folder was skipped."""
-        entries, skipped = [], []
-        for number_, folder in enumerate(folders, start=1):
-            try:
-                entries.append(RunEntry.from_record(number_, read_run(folder)))
-            except (OSError, ValueError) as exc:
-                skipped.append(f"skipped run folder {folder}: {exc}")
-        self.call_later(self._runs_read, entries, skipped)
+    def _follow_runs_folder(self, folders: list[Path]) -> None:
+        """Read earlier run folders (``folders``) into History, then look at the runs folder every
+        SCAN_INTERVAL seconds for new runs and for the end of those still being written."""
+        cancelled = get_current_worker().cancelled_event
+        found = self.runs_folder.look(folders)
+        self.call_later(self._runs_found, found, True)
+        while not cancelled.wait(SCAN_INTERVAL):
+            found = self.runs_folder.look()
+            if found:
+                self.call_later(self._runs_found, found, False)
 
-    def _runs_read(self, entries: list[RunEntry], skipped: list[str]) -> None:
-        self.history.add(entries)
-        self.run_log.add(*skipped)
+    def _runs_found(self, found: list[FoundRun], first: bool) -> None:
+        """List the runs found (the log says why a folder was skipped); in watch mode without
+        run folders to watch, open the newest live run, or else the first run that starts (even
+        one that ended before the next look)."""
+        entries = [RunEntry.from_record(self.number_of(run.path), run.record, run.liveness, run.writer)
+                   for run in found if run.record is not None and run.path not in self.own_folders]
+        if entries:
+            self.history.add(entries)
+        self.run_log.add(*(f"skipped run folder {run.path}: {run.problem}" for run in found if run.record is None))
+        last = self.last_job
+        if self.job is None and last is not None and last.watched and last.feed.started is not None:
+            resumed = [run.path for run in found if run.live and run.path == last.feed.started.run_dir]
+            if resumed:  # the run shown was resumed: shown anew
+                self.watch(group_runs(resumed)[0])
+        if not self.waiting_for_run:
+            return
+        shown = newest(found, live=first)
+        if shown is not None:
+            self.watch(shown)
+        elif first:
+            self.looked = True
+            self.show_idle()
+            self.action_show_tab("tab-history")
+
+    def number_of(self, folder: Path) -> int:
+        """The run folder's number in this session: those found at the start first (in the order
+        the first look lists them: a comparison's in run order), then a new one for each folder."""
+        if folder not in self.folder_numbers:
+            reserved = next(self.reserved, None) if folder in self.listed else None
+            if reserved is None:
+                reserved, self.next_number = self.next_number, self.next_number + 1
+            self.folder_numbers[folder] = reserved
+        return self.folder_numbers[folder]
+
+    # -- watching runs another process trains ----------------------------------------------------
+
+    def watch(self, folders: list[Path]) -> None:
+        """Show the run in ``folders`` (a comparison: its runs, in order), which another process
+        trains, as the app shows its own runs, once each folder has its config."""
+        if self.job is not None and not self.job.watched:
+            self.notify(f"{self.job.name} is training here: watch another run once it ended (ctrl+t stops it).")
+            return
+        if self.waiting_for_run or self.tabs.active == "tab-history":
+            self.action_show_tab("tab-charts")
+        self.waiting_for_run = False
+        self.readouts.status.show("starting", f"reading {folders[0]}" + (f" and {len(folders) - 1} more"
+                                                                        if len(folders) > 1 else ""))
+        self._open_watched(folders)
+
+    @work(thread=True, group="watch", exclusive=True, exit_on_error=False)
+    def _open_watched(self, folders: list[Path]) -> None:
+        """Read the folders until each has its config (a run just started may not have it yet)."""
+        try:
+            opened = open_runs(folders, get_current_worker().cancelled_event)
+        except UserFacingError as error:
+            self.call_later(self._watch_failed, folders, error)
+            return
+        if opened is not None:
+            self.call_later(self._watch_opened, opened)
+
+    def _watch_opened(self, opened: Opened) -> None:
+        if self.job is not None and not self.job.watched:
+            return  # a run of this session started meanwhile
+        runs = [LiveRun.of(self.number_of(folder), run) for folder, run in zip(opened.folders, opened.runs)]
+        restart = partial(self.call_later, self.watch, opened.folders)  # a resumed run rewrote a folder
+        self.live.start(Job(runs, Following(opened, restarted=restart)))
+
+    def _watch_failed(self, folders: list[Path], error: UserFacingError) -> None:
+        if self.job is not None:
+            return
+        self.readouts.status.show("failed", f"cannot watch {folders[0]}: {error}")
+        self.readouts.show_message(f"cannot watch {folders[0]}: {error}")
+        self.run_log.add(f"cannot watch {folders[0]}: {error}")
+
+    def on_run_list_open(self, message: RunList.Open) -> None:
+        """Enter on a History row: watch a run another process writes (in watch mode any run: an
+        ended one shows whole, with its ending); tick any other."""
+        entry = self.history.entries.get(message.number)
+        if entry is None:
+            return
+        if entry.path is not None and (entry.live or self.watch_only):
+            self.watch(group_runs([entry.path])[0])
+        else:
+            self.history.runs.toggle(message.number)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of a control that acts on a run (stop, pause...), pressed while the app watches a
+        run another process trains: why it does nothing, and what would."""
+        job = self.job
+        if job is None or not job.watched:
+            return
+        control = next((c for c in CONTROLS if c.key == event.key and c.action in RUN_ACTIONS), None)
+        if control is not None:
+            event.stop()
+            self.notify(self.live.watched_notice(), title=f"{control.title}: not from here", severity="warning")
 
     def _torch_check(self, config: Config) -> list:
-        """What torch refuses in the form's config. A user loss file not imported yet (or changed
-        since) is imported once, in a worker thread; the form is checked again when it is done."""
+        """What torch refuses in the form's config. A loss or model file of your own not imported
+        yet (or changed since) is imported once, in a worker thread; the form is checked again
+        when it is done, and shows what the import raised under the file's field."""
         from tui_trainer.engine.checks import torch_problems
-        from tui_trainer.engine.components import user_loss_imported
+        from tui_trainer.engine.components import user_class_imported
 
-        name = config.loss.name
-        if user_loss_parts(name) and not user_loss_imported(name) and name not in self.loss_imports:
-            self.loss_imports.add(name)
-            self._import_loss(name)
+        for field, name in user_classes(config):
+            if not user_class_imported(name) and (field, name) not in self.user_imports:
+                self.user_imports.add((field, name))
+                self._import_user_class(field, name)
         return torch_problems(config, import_user_loss=False)
 
-    @work(thread=True, group="loss import", exit_on_error=False)
-    def _import_loss(self, name: str) -> None:
-        """Import a user loss file (what it raises is kept for the form to show)."""
-        from tui_trainer.engine.components import load_user_loss
+    @work(thread=True, group="user imports", exit_on_error=False)
+    def _import_user_class(self, field: str, name: str) -> None:
+        """Import a loss or model file of your own (what it raises is kept for the form to show)."""
+        from tui_trainer.engine.components import load_user_class
 
         try:
-            load_user_loss(name)
+            load_user_class(field, name)
         finally:
-            self.call_later(self._loss_imported, name)
+            self.call_later(self._user_class_imported, field, name)
 
-    def _loss_imported(self, name: str) -> None:
-        self.loss_imports.discard(name)
+    def _user_class_imported(self, field: str, name: str) -> None:
+        self.user_imports.discard((field, name))
         self.form.validate()  # the import's outcome is cached now: the form shows it
 
     @work(thread=True, group="files", exit_on_error=False)
@@ -335,7 +528,11 @@ class TrainerApp(App[int]):
         """Keep the status true to the form while no run goes: invalid while a field is, ready
         once fixed; a finished run's status stays until the form differs from its config. While
         one run goes (or is paused), a changed learning rate, momentum, betas, weight decay or
-        number of epochs goes to it, from its next step on."""
+        number of epochs goes to it, from its next step on (not to a run another process trains).
+        Watch mode has no form."""
+        if self.watch_only:
+            return
+        self.model_panel.follow(event.config, self.engine_ready)
         if self.job is not None and event.config is not None:
             self.live.change(event.config)
         if self.job is not None or self.starting:
@@ -353,7 +550,14 @@ class TrainerApp(App[int]):
             self.show_idle()
 
     def show_idle(self) -> None:
-        """The status while no run goes: invalid, loading (what) or ready."""
+        """The status while no run goes: invalid, loading (what) or ready (in watch mode: ready,
+        waiting for a run to watch)."""
+        if self.watch_only:
+            if self.looked:
+                self.readouts.status.show("ready", "no run is being written: the first to start shows here")
+            else:
+                self.readouts.status.show("loading", f"looking for runs in {self.runs_dir}")
+            return
         config, problems = self.form.config, self.form.problems
         if config is None:
             self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}" if problems else "")
@@ -374,29 +578,58 @@ class TrainerApp(App[int]):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """A picture's tab shown: its run's newest picture at once (a run that ended too); the
-        Network tab takes the focus (its arrow keys select a neuron)."""
+        Network tab takes the focus (its arrow keys select a neuron). In watch mode, History's
+        list takes the keys (enter opens a run)."""
         self.live.tab_shown(event.pane.id)
-        if event.pane.id == VIEW_TABS["network"].tab:
+        self.refresh_bindings()  # pgdn / pgup page the Mistakes tab only while it shows
+        # Not once passed by (ctrl+l pressed on): focusing a widget of another tab shows that tab.
+        if event.pane.id == VIEW_TABS["network"].tab == self.tabs.active:
             self.views["network"].canvas.focus()
+        if self.watch_only and event.pane.id == "tab-history" == self.tabs.active:  # (not passed by since)
+            self.history.runs.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Another run highlighted in a comparison's leaderboard: its picture and outcome show."""
+        if event.data_table is self.leaderboard:
+            self.live.highlighted()
 
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dim the controls that do nothing right now; while a dialog is open its own keys go
-        first (ctrl+r there races, not runs)."""
-        if isinstance(self.screen, ModalScreen) and action in ("run", "compare", "new_run", "stop_one",
-                                                               "lr_find", "step"):
+        """Dim the controls that do nothing right now (for a run another process trains: those
+        that act on a run, and writing into its folder); while a dialog (or the command palette)
+        is open its own keys go first (ctrl+r there races, not runs), and no other dialog opens
+        over it. Watch mode offers no training and no writing."""
+        if isinstance(self.screen, ModalScreen) and action in MODAL_BLOCKED:
+            return False
+        if self.watch_only and action in NOT_WATCHING:
             return False
         running = self.job is not None
+        watched = running and self.job.watched
+        if action in RUN_ACTIONS and watched:
+            return None  # pressed, it says why (on_key)
+        shown = self.job or self.last_job
+        if action in ("save_picture", "save_model") and shown is not None and shown.watched:
+            return None  # the run shown is another process's: its folder is not the app's to write
         if action in ("stop", "pause"):
             return True if running else None
-        if action in ("run", "new_run", "compare", "lr_find"):
+        if action == "new_run":
+            return None if running and not watched else True
+        if action in ("run", "compare", "lr_find"):
             return None if running else True
         if action == "stop_one":
             return True if running and self.job.compared else None
         if action == "save_model":
             return None if running or self.last_trainer is None else True
+        if action == "page":  # dimmed: pgdn / pgup go on to the focused widget (scrolling the form)
+            return True if self.tabs.active == RESULT_TABS["mistakes"].tab else None
         return True
+
+    def action_command_palette(self) -> None:
+        """Open the command palette, unless it is open already (under a dialog opened from it,
+        where Textual would open a second one and fail on its fixed id)."""
+        if not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
+            super().action_command_palette()
 
     def action_run(self, step: str | None = None) -> None:
         """Start a run with exactly what the form shows, once every change still on its way
@@ -532,7 +765,9 @@ class TrainerApp(App[int]):
         self.live.pause()
 
     def action_new_run(self) -> None:
-        """Clear the live panels for the next run; the history stays."""
+        """Clear the live panels for the next run (stop watching a run another process trains);
+        the history stays."""
+        self.live.unwatch()
         if self.job is not None:
             self.notify("Stop the run first (ctrl+t).")
             return
@@ -570,7 +805,7 @@ class TrainerApp(App[int]):
     def action_load_config(self) -> None:
         """Fill the form from a TOML config file."""
 
-        async def load(path: Path | None) -> None:
+        def load(path: Path | None) -> None:
             if path is None:
                 return
             try:
@@ -579,11 +814,28 @@ class TrainerApp(App[int]):
                 self.notify("\n".join(str(p) for p in exc.problems), title=f"{path} not loaded",
                             severity="error")
                 return
+            self._load_if_trusted(path, config)
+
+        self.push_screen(PathDialog("Load config (TOML) from:", self.config_path or DEFAULT_CONFIG_FILE), load)
+
+    def _load_if_trusted(self, path: Path, config: Config) -> None:
+        """Fill the form from ``config`` (read from ``path``), after asking when it names a loss
+        or model file from elsewhere: the form imports it (runs its code) as soon as it shows it."""
+
+        async def fill(trusted: bool | None = True) -> None:
+            if not trusted:
+                self.notify(f"{path} not loaded: its code was not trusted", title="Config not loaded")
+                return
             self.config_path = path
             await self.form.load(config)
             self.notify(str(path), title="Config loaded")
 
-        self.push_screen(PathDialog("Load config (TOML) from:", self.config_path or DEFAULT_CONFIG_FILE), load)
+        problem = foreign_code(config_code(config), path)
+        if problem is None:
+            self.call_later(fill)
+        else:
+            self.push_screen(ConfirmDialog("Run code from this config?", problem.replace(
+                f"give {TRUST_FLAG} to run it", "load it only if you trust it."), "Load and run it"), fill)
 
     def action_export_script(self) -> None:
         """Write a standalone PyTorch script of the form's (valid) config; the log says where."""
@@ -629,31 +881,67 @@ class TrainerApp(App[int]):
         target = run_dirs[0] / "plot.png" if len(run_dirs) == 1 else run_dirs[0].parent / "compare.png"
         self._write_file("picture", partial(_save_picture, run_dirs, fresh_path(target), pictures))
 
-    async def action_quit(self) -> None:
-        """Stop any run (its history stays on disk) and quit."""
-        self.live.interrupt()
-        self.exit(0)
+    def action_quit(self) -> None:
+        """Quit: a run going stops as interrupted and is kept (see ``quit_with``)."""
+        self.quit_with(0)
+
+    def quit_on_signal(self, signum: int) -> None:
+        """SIGINT, SIGTERM or SIGHUP from outside: quit as ctrl+q does, exiting with 130 (129 for
+        SIGHUP). When the terminal hung up (a dropped SSH session), the app no longer draws or
+        reads: it stops the run, lets it write its ending and exits."""
+        hang_up = getattr(driver_of(self), "hang_up", None)  # TerminalDriver's
+        if signum == signal.SIGHUP and hang_up is not None and terminal_gone():
+            hang_up()
+        self.quit_with(exit_code_for(signum))
+
+    def quit_with(self, code: int) -> None:
+        """Quit with exit code ``code``. A job going stops as interrupted after its current step,
+        without the final evaluation, and the app exits once it wrote its summary (and once a
+        file being saved is written); asked again meanwhile, it quits at once."""
+        busy = [worker for worker in self.workers
+                if worker.group in ("runs", "files") and not worker.is_finished]
+        if self.quitting or not busy:
+            self.quitting = True
+            self.live.interrupt()
+            self.exit(return_code=code)
+            return
+        self.quitting = True
+        self.live.quitting()
+        self._quit_after(busy, code)
+
+    @work(group="quit", exit_on_error=False)
+    async def _quit_after(self, workers: list, code: int) -> None:
+        while not all(worker.is_finished for worker in workers):
+            await asyncio.sleep(0.01)
+        self.exit(return_code=code)
 
     def on_unmount(self) -> None:
         self.live.interrupt()
 
     def action_next_tab(self) -> None:
-        """Show the next tab: Charts, Log, History, Layers, and the run's pictures (Boundary, Fit
-        or Arena; Network)."""
-        tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers"]
+        """Show the next tab: Charts, Log, History, Layers, System, the run's pictures (Boundary,
+        Fit or Arena; Network), and the result tabs the task has (Model, Confusion, Mistakes)."""
+        tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers", "tab-system"]
         tabs += [VIEW_TABS[view].tab for view in VIEW_TABS if view in self.offered_views]
+        tabs += [RESULT_TABS[name].tab for name in self.offered_results]
         at = tabs.index(self.tabs.active) if self.tabs.active in tabs else -1
         self.action_show_tab(tabs[(at + 1) % len(tabs)])
 
     def action_show_tab(self, tab: str) -> None:
-        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``, and
-        ``tab-boundary``, ``tab-fit``, ``tab-arena`` or ``tab-network`` when the run has that
-        picture)."""
-        view = view_of_tab(tab)
+        """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``,
+        ``tab-system``, ``tab-boundary``, ``tab-fit``, ``tab-arena`` or ``tab-network`` when the
+        run has that picture, and ``tab-model``, ``tab-confusion`` and ``tab-mistakes`` when its
+        runs have them)."""
+        view, result = view_of_tab(tab), result_of_tab(tab)
         if view is not None and view not in self.offered_views:
             tasks = ", ".join(name for name, spec in TASKS.items() if spec.view == view)
             shows = f"the tasks {tasks} (choose one as the task)" if tasks else VIEWS[view].shows
             self.notify(f"The {view} view shows {shows}.", title=f"No {view} view for this run")
+            return
+        if result is not None and result not in self.offered_results:
+            title = RESULT_TABS[result].title
+            self.notify(f"The {title} tab shows {RESULT_TABS[result].shows} (choose one as the task).",
+                        title=f"No {title} tab for this task")
             return
         self.tabs.active = tab
 
@@ -677,8 +965,17 @@ class TrainerApp(App[int]):
         else:
             network.show_large(neuron is not None)
 
+    def action_page(self, step: int) -> None:
+        """Mistakes tab: the next (1) or previous (-1) page of misclassified samples."""
+        self.results["mistakes"].page(step)
+
     def action_toggle_validation(self) -> None:
-        """Boundary view: draw the validation samples too, or only the training samples."""
+        """Boundary view: draw the validation samples too, or only the training samples; the
+        Confusion and Mistakes tabs: show the test set's, or the validation set's."""
+        outcome = result_of_tab(self.tabs.active)
+        if outcome in self.outcomes:  # its caption says which set shows
+            self.outcomes[outcome].switch_split()
+            return
         if "boundary" not in self.offered_views:
             self.action_show_tab("tab-boundary")  # says what the view is for
             return
@@ -691,6 +988,19 @@ class TrainerApp(App[int]):
         """Show the next live chart (loss, accuracy or R², learning rate) when one shows at a time."""
         self.charts.show_next()
         self.action_show_tab("tab-charts")
+
+    def action_show_help_panel(self) -> None:
+        """Show the keys panel: the focused field's help, then every key (the app's first)."""
+        if not self.screen.query("HelpPanel"):
+            self.screen.mount(KeysHelpPanel())
+
+    def action_explain_field(self) -> None:
+        """Show the focused field's whole help in a dialog (f9 again closes it)."""
+        self.form.explain_whole()
+
+    def action_focus_section(self, section: str) -> None:
+        """Move the focus to the first field of the form's section ``section`` (``optimizer``)."""
+        self.form.focus_section(section)
 
     def action_toggle_keys(self) -> None:
         """Show or hide the panel listing every key."""
@@ -713,7 +1023,7 @@ def _write_script(config: Config, path: Path) -> Path:
     from tui_trainer.engine.checks import check
     from tui_trainer.export.script import write_script
 
-    check(config)
+    check(config, import_user_loss=False)  # the script imports a loss or model file; exporting runs none
     return write_script(config, path)
 
 

@@ -1,12 +1,13 @@
 """Charts drawn with textual-plotext from bounded min/max series, redrawn only when told to.
 
-A Chart draws a list of Lines (a label, a color, a series and, smoothed as TensorBoard smooths,
-its smoothed series), so lines of several runs can share one chart; its legend is a line of
-words above the plot, each label after a swatch of its line's color, never over the data; a
-click on a label (or its number key while the charts have the focus) hides or shows that series
-in every chart. Smoothed, the raw line is drawn faint under the bright smoothed one; the
-highlighted line (a comparison's run picked in the leaderboard) is drawn last, on top. The x
-axis counts whole epochs at round numbers and says so."""
+A Chart draws a list of Lines (a label, a series, its place in the palette and, smoothed as
+TensorBoard smooths, its smoothed series), so lines of several runs can share one chart; its
+legend is a line of words above the plot, each label after a swatch of its line as drawn (its
+color; with no color, its marker), never over the data; a click on a label (or its number key
+while the charts have the focus) hides or shows that series in every chart. Smoothed, the raw line
+is drawn faint under the bright smoothed one (with no color, in a darker gray); the highlighted
+line (a comparison's run picked in the leaderboard) is drawn last, on top. The x axis counts whole
+epochs at round numbers and says so."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import plotext._utility as plotext_utility
 from rich.ansi import AnsiDecoder
 from rich.segment import Segment
 from rich.style import Style
@@ -32,21 +32,18 @@ from textual_plotext import PlotextPlot
 
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.pace import CHART_SHARE, WATCHED_CHART_SHARE, Pace, Paced
+from tui_trainer.app.palette import palette
 from tui_trainer.app.series import SMOOTHING, MinMaxSeries, Smoother
+from tui_trainer.fences.plotext import ansi_codes, cell_rows, set_size
+from tui_trainer.fences.textual_plotext import theme_name
 from tui_trainer.formatting import number
-from tui_trainer.pictures import blend
 
-#: Line colors, in order, as RGB (plotext draws them; the legend's swatches use the same).
-COLORS = ((0, 190, 230), (255, 150, 40), (80, 200, 80), (220, 90, 220), (230, 70, 70),
-          (90, 130, 255), (230, 210, 60), (160, 160, 160))
 #: R^2 below this is drawn at this value, so one bad early epoch does not flatten the curve.
 R2_FLOOR = -1.0
 #: Columns plotext uses for the y-axis labels and frame.
 AXIS_COLUMNS = 10
 #: Columns each x tick label may take.
 X_TICK_COLUMNS = 9
-#: A smoothed line's raw line is its color moved this far toward the background.
-FAINT = 0.6
 
 
 def log_ticks(low: float, high: float) -> list[float]:
@@ -104,19 +101,20 @@ def rgb(color: tuple[int, int, int]) -> str:
 
 @dataclass
 class Line:
-    """One line of a chart: a run's series, its label in the legend, and its color; ``smooth``:
-    the series smoothed (drawn bright over the raw one, then faint), None when not smoothed."""
+    """One line of a chart: a run's series, its label in the legend, and its place in the
+    palette's series (its color and, with no color, its marker); ``smooth``: the series smoothed
+    (drawn bright over the raw one, then faint), None when not smoothed."""
 
     label: str
     series: MinMaxSeries
-    color: tuple[int, int, int]
+    index: int
     smooth: MinMaxSeries | None = None
 
 
 @cache
 def _cell_style(foreground: Any, style: Any, background: Any) -> Style:
     """The Rich style of plotext's colors for a cell, read from the ANSI codes plotext writes."""
-    codes = plotext_utility.colors_to_ansi(foreground, style, background)
+    codes = ansi_codes(foreground, style, background)
     spans = AnsiDecoder().decode_line(codes + "x").spans
     return spans[0].style if spans else Style.null()
 
@@ -158,22 +156,16 @@ class Plot(Paced, PlotextPlot):
         key = (width, height, self.app.theme, self.version)
         if key != self._built_for:
             self._lines, self._built_for = self._build(width, height), key
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width, self.rich_style)
 
     def _build(self, width: int, height: int) -> list[Strip]:
         # What textual-plotext's render does before plotext's build...
         plt = self.plt
-        plt.plotsize(width, height)
-        plt._set_size(width, height)
-        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        set_size(plt, width, height)
+        plt.theme(theme_name(self, self.app.theme))
         # ...and plotext's build, less turning the cells into an ANSI string.
-        plt._set_sizes()
-        plt._build_matrix()
-        matrix = plt.monitor.matrix
         lines = []
-        for row in reversed(matrix.Rows):
-            markers, colors = matrix.marker[row], list(zip(matrix.fullground[row], matrix.style[row],
-                                                            matrix.background[row]))
+        for markers, colors in cell_rows(plt):
             segments, start = [], 0
             for end in range(1, len(markers) + 1):
                 if end == len(markers) or colors[end] != colors[start]:
@@ -205,7 +197,7 @@ class Chart(Vertical):
     the series (at most two points per column), so drawing costs the same however many points
     the series saw. ``scale`` is ``log`` (the y axis is logarithmic while every value is
     positive), ``fraction`` (an accuracy or R^2: the axis ends at 1 so a value near 1 stays
-    visible) or ``linear``."""
+    visible) or ``linear``. The x axis counts whole ``x_unit`` (epochs, or minutes of a time series)."""
 
     DEFAULT_CSS = """
     Chart { height: 1fr; min-height: 6; }
@@ -221,7 +213,7 @@ class Chart(Vertical):
             self.label = label
 
     def __init__(self, title: str, scale: str = "linear", floor: float | None = None,
-                 id: str | None = None) -> None:
+                 id: str | None = None, x_unit: str = "epoch") -> None:
         super().__init__(id=id)
         self.title = title
         self.hidden: set[str] = set()  # labels of the lines not drawn (shared by the live charts)
@@ -229,6 +221,7 @@ class Chart(Vertical):
         self.smoothing = 0.0  # the smoothing weight of the smoothed lines (the legend says it)
         self.numbered = False  # the legend numbers its lines (the keys that hide them)
         self.said = True  # the legend says the smoothing (where it fits)
+        self.x_unit = x_unit
         self.name_ = title  # what the f4 hint of the chart before it calls it
         self.scale = scale
         self.floor = floor
@@ -283,13 +276,14 @@ class Chart(Vertical):
         background = self.plot.background_colors[1].rgb if self.plot.is_mounted else (0, 0, 0)
         # plotext's own log scale rewrites its data on every build, so a second render of the
         # same figure takes the log of a log; plot log10 values with real-valued tick labels.
-        layers = [(xs, ys, blend(line.color, background, FAINT) if line.smooth else line.color, "braille")
+        colors = palette(self.app)
+        layers = [(xs, ys, colors.faint(line.index, background) if line.smooth else colors.series(line.index))
                   for line, xs, ys in raw]
-        layers += [(xs, ys, line.color, "braille") for line, xs, ys in smooth]
-        for xs, ys, color, marker in layers:
+        layers += [(xs, ys, colors.series(line.index)) for line, xs, ys in smooth]
+        for xs, ys, style in layers:
             if self.floor is not None:
                 ys = [max(y, self.floor) for y in ys]
-            plt.plot(xs, [math.log10(y) for y in ys] if log else ys, color=color, marker=marker)
+            plt.plot(xs, [math.log10(y) for y in ys] if log else ys, color=style.color, marker=style.marker)
         if values:
             self._y_axis(plt, values, log)
         last = self.x_last if self.x_last is not None else max((xs[-1] for _, xs, _ in raw), default=1.0)
@@ -299,10 +293,10 @@ class Chart(Vertical):
             plt.vline(x, "gray")
         ticks = epoch_ticks(last, max(2, columns // X_TICK_COLUMNS))
         plt.xticks(ticks, [tick_label(t) for t in ticks])
-        plt.xlabel("epoch")
+        plt.xlabel(self.x_unit)
         width = self.legend.content_size.width  # the smoothing said, where it takes no more lines
-        self.said = width <= 0 or len(self._legend(True, said=True).wrap(width)) <= len(
-            self._legend(True, said=False).wrap(width))
+        self.said = width <= 0 or (self._legend(True, said=True).plain.count("\n")
+                                   <= self._legend(True, said=False).plain.count("\n"))
         legend = self._legend(log, said=self.said)
         if legend.markup != self.legend_content.markup:  # the screen is laid out only if its height changes
             self.legend_content = legend
@@ -336,21 +330,32 @@ class Chart(Vertical):
         plt.yticks(ticks, [number(t, 3) for t in ticks])
 
     def _legend(self, log: bool, said: bool) -> Content:
+        """The title (and the smoothing, where ``said``), then each line's swatch and words (its
+        number key while numbered; struck through while hidden), each entry kept whole on one
+        line of the legend (a line too narrow for the next entry goes on to the next)."""
         smoothed = said and self.smoothing and any(line.smooth for line in self.lines)
         smoothing = f" · smoothed {self.smoothing:g}" if smoothed else ""
-        parts = [Content.from_markup("[b]$title[/]", title=self.title + (" (log scale)" if log else "") + smoothing)]
+        entries = [Content.from_markup("[b]$title[/]", title=self.title + (" (log scale)" if log else "") + smoothing)]
+        colors = palette(self.app)
         for index, line in enumerate(self.lines):
             key = f"{index + 1} " if self.numbered and index < 9 else ""
             hidden = line.label in self.hidden
             style = "strike $text-muted" if hidden else "b" if line.label == self.highlighted else ""
-            parts.append(Content.from_markup(
-                f"  [@click=toggle({index})]{key}[{rgb(line.color)}]{'╌╌' if hidden else '━━'}[/] "
-                f"[{style}]$label[/][/]" if style else
-                f"  [@click=toggle({index})]{key}[{rgb(line.color)}]━━[/] $label[/]", label=line.label))
+            color = rgb(colors.series(line.index).color)
+            words = f"[{style}]$label[/]" if style else "$label"
+            entries.append(Content.from_markup(f"[@click=toggle({index})]{key}[{color}]$swatch[/] {words}[/]",
+                                               swatch="╌╌" if hidden else colors.series(line.index).swatch,
+                                               label=line.label))
         if self.markers:
-            parts.append(Content.from_markup("  [gray]│[/] change"))
+            entries.append(Content.from_markup("[gray]│[/] change"))
         if self.hint:
-            parts.append(Content.from_markup("  [$text-muted]$hint[/]", hint=self.hint))
+            entries.append(Content.from_markup("[$text-muted]$hint[/]", hint=self.hint))
+        width = self.legend.content_size.width or 10_000
+        parts, used = [entries[0]], entries[0].cell_length
+        for entry in entries[1:]:
+            apart = used + 2 + entry.cell_length > width
+            parts += [Content("\n" if apart else "  "), entry]
+            used = entry.cell_length if apart else used + 2 + entry.cell_length
         return Content("").join(parts)
 
 
@@ -511,18 +516,14 @@ class LiveCharts(Container, can_focus=True):
         name = "R²" if regression else "accuracy"
         if len(self._tracks) == 1:
             t = self._tracks[0]
-            self.loss.lines = [t.line("train", "train", COLORS[0]), t.line("validation", "val", COLORS[1])]
-            self.metric.lines = [t.line("train", "metric_train", COLORS[0]),
-                                 t.line("validation", "metric_val", COLORS[1])]
-            self.lr.lines = [t.line("lr per epoch", "lr", COLORS[2])]
+            self.loss.lines = [t.line("train", "train", 0), t.line("validation", "val", 1)]
+            self.metric.lines = [t.line("train", "metric_train", 0), t.line("validation", "metric_val", 1)]
+            self.lr.lines = [t.line("lr per epoch", "lr", 2)]
         else:
-            colors = [COLORS[i % len(COLORS)] for i in range(len(self._tracks))]
             labels = self._labels or [f"#{t.feed.number}" for t in self._tracks]
-            runs = list(zip(labels, self._tracks, colors))
             key = "metric_val" if validated else "metric_train"
-            self.loss.lines = [t.line(label, "train", c) for label, t, c in runs]
-            self.metric.lines = [t.line(label, key, c) for label, t, c in runs]
-            self.lr.lines = [t.line(label, "lr", c) for label, t, c in runs]
+            for chart, series in ((self.loss, "train"), (self.metric, key), (self.lr, "lr")):
+                chart.lines = [t.line(label, series, i) for i, (label, t) in enumerate(zip(labels, self._tracks))]
             name = ("validation " if validated else "train ") + name
         self.metric.name_ = name
         self.metric.title = name + (f" (clipped at {R2_FLOOR:g})" if regression else "")
@@ -570,9 +571,9 @@ class _Track:
         # The loss and score series smoothed (TensorBoard's smoothing), when ``smoothing`` > 0.
         self.smooth = {name: (Smoother(smoothing), MinMaxSeries()) for name in SMOOTHED} if smoothing else {}
 
-    def line(self, label: str, key: str, color: tuple[int, int, int]) -> Line:
-        """The chart line of series ``key``."""
-        return Line(label, self.series[key], color, self.smooth[key][1] if key in self.smooth else None)
+    def line(self, label: str, key: str, index: int) -> Line:
+        """The chart line of series ``key``, drawn as the palette's series ``index``."""
+        return Line(label, self.series[key], index, self.smooth[key][1] if key in self.smooth else None)
 
     def _add(self, key: str, x: float, y: float) -> None:
         self.series[key].add(x, y)

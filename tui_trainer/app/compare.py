@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Select, SelectionList, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.fields import TickList
 from tui_trainer.compare import MAX_RUNS, PlannedRun, Variation, describe_assignments, plan_runs
 from tui_trainer.config import Config, choice_names, params_of, to_dict
 from tui_trainer.errors import ConfigError
@@ -25,13 +26,17 @@ CHOICE_FIELDS = {"optimizer.name": "optimizer", "loss.name": "loss", "scheduler.
 
 def varied_fields(config: Config) -> dict[str, str]:
     """The fields a comparison of ``config`` can vary: the choices, then the current optimizer's
-    and scheduler's settings, the model's, the training's and the lab's (field: what the dialog
-    says); what a run records beside its folder (logging) changes no run."""
+    and scheduler's settings, the model's (a model of your own: each of its keyword arguments,
+    ``model.args.width``), the training's and the lab's (field: what the dialog says); what a run
+    records beside its folder (logging) changes no run."""
     fields = dict(CHOICE_FIELDS)
     for section, values in to_dict(config).items():
         for key, value in values.items():
             field = f"{section}.{key}"
-            if field not in fields and key != "name" and section not in ("task", "logging"):
+            if isinstance(value, dict):  # a table: its entries one by one
+                fields.update({f"{field}.{name}": f"{field}.{name} (now {show_value(item)})"
+                               for name, item in value.items()})
+            elif field not in fields and key != "name" and section not in ("task", "logging"):
                 fields[field] = f"{field} (now {show_value(value)})"
     takes = config.task_spec.traits.takes  # a point on a function: no loss, model or data to vary
     return {field: words for field, words in fields.items() if takes(field)}
@@ -44,6 +49,12 @@ def choice_options(config: Config, field: str) -> list[str]:
     if field == "model.activation":
         return list(next(p for p in params_of("model") if p.name == "activation").choices)
     return list(choice_names(field.partition(".")[0]))
+
+
+#: What the dialog's keys do, for a choice (ticked) and for typed values.
+CHOICE_HINT = ("space or enter ticks or unticks the highlighted choice · ctrl+r: race the ticked ones "
+               "(at most {runs}) · escape: cancel")
+VALUES_HINT = "enter or ctrl+r: race these values (at most {runs}) · escape: cancel"
 
 
 class CompareDialog(ModalScreen[list[PlannedRun] | None]):
@@ -62,6 +73,7 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
     CompareDialog #problems { color: $text-error; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+r", "race", "Race", priority=True)]
+    AUTO_FOCUS = None  # the list of choices (or the values' field) takes the focus, not the first widget
 
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -69,9 +81,10 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
         self.fields = varied_fields(config)
         self.field_select = Select([(label, field) for field, label in self.fields.items()],
                                    value="optimizer.name", allow_blank=False, id="vary-field")
-        self.choices = SelectionList[str](id="vary-choices")
+        self.choices = TickList(id="vary-choices")
         self.values = Input(placeholder="values separated by commas, e.g. 0.1, 0.01, 0.001", id="vary-values")
         self.problems = Static("", id="problems")
+        self.hint = Label("", classes="hint")
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -80,8 +93,7 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
             yield self.choices
             yield self.values
             yield self.problems
-            yield Label(f"space ticks a choice · enter (typed values) or ctrl+r: race, at most {MAX_RUNS} "
-                        "runs · escape: cancel", classes="hint")
+            yield self.hint
 
     def on_mount(self) -> None:
         self._show_field("optimizer.name")
@@ -92,6 +104,7 @@ class CompareDialog(ModalScreen[list[PlannedRun] | None]):
     def _show_field(self, field: str) -> None:
         choice = field in CHOICE_FIELDS
         self.choices.display, self.values.display = choice, not choice
+        self.hint.update((CHOICE_HINT if choice else VALUES_HINT).format(runs=MAX_RUNS))
         self.problems.update("")
         if choice:
             current = to_dict(self.config)[field.partition(".")[0]]
@@ -139,7 +152,9 @@ SHORT_ENDINGS = {"completed": "done", "early-stopped": "early stop", "target-rea
 
 class Leaderboard(DataTable):
     """The runs of a comparison as they race: best first by their last validation (else train)
-    loss, with their status, epoch, loss and accuracy or R^2."""
+    loss, with their status, epoch, loss and accuracy or R^2. When their data has a test set, its
+    scores take the epoch column's place once the runs ended (the Log keeps their epochs), so the
+    board fits 80 columns."""
 
     DEFAULT_CSS = """
     Leaderboard { height: auto; max-height: 8; overflow-x: hidden; }
@@ -151,6 +166,8 @@ class Leaderboard(DataTable):
         self.states: dict[int, str] = {}
         self.regression = False
         self.arena = False
+        self.tested = False  # the runs have a test set: a column of its scores
+        self.test_scores: dict[int, float | None] = {}
 
     def start(self, runs: list[tuple[int, PlannedRun, RunFeed]], regression: bool) -> None:
         """Show a new comparison's runs (number, plan, feed), all waiting. One varied field is
@@ -162,26 +179,58 @@ class Leaderboard(DataTable):
         self.regression = regression
         self.arena = runs[0][1].config.task_spec.traits.point
         self.states = {number: "waiting" for number, _, _ in self.runs}
-        self.clear(columns=True)
-        last = "to min" if self.arena else "R²" if regression else "acc"
-        self.add_columns("#", header, "status", "epoch", "f(x,y)" if self.arena else "loss", last)
+        self.tested = any(run.config.has_test_set for _, run, _ in runs)
+        self.test_scores = {}
+        self.header = header
+        self._columns()
         self.show()
 
-    def set_state(self, number: int, state: str) -> None:
-        """Say what one run is doing (running, stopping) or how it ended (a RunResult reason)."""
-        self.states[number] = SHORT_ENDINGS.get(state, state)
+    def _columns(self) -> None:
+        """The columns: an arena's run has no epoch (the Arena tab's lines say the step each run
+        came within tolerance); the test score's (``test``: its accuracy or R²) take the epoch's
+        place once the runs' scores are in."""
+        self.clear(columns=True)
+        if self.arena:
+            self.add_columns("#", self.header, "status", "f(x,y)", "to min")
+        else:
+            self.add_columns("#", self.header, "status", "test" if self.test_scores else "epoch", "loss",
+                             "R²" if self.regression else "acc")
 
-    def show(self) -> None:
-        """Redraw from the feeds, best first (the highlighted run stays highlighted)."""
+    def finish(self, results: dict[int, Any]) -> None:
+        """The runs ended (their RunResults by number): how each ended, and the test scores when
+        their data has a test set."""
+        from tui_trainer.leaderboard import ending, test_score
+
+        keep = self.selected_number
+        for number_, result in results.items():
+            self.set_state(number_, ending(result))
+        if self.tested:
+            self.test_scores = {number_: test_score(result) for number_, result in results.items()}
+            self._columns()
+        self.show(keep)
+
+    def set_state(self, number: int, state: str) -> None:
+        """Say what one run is doing (running, stopping) or how it ended (a RunResult reason, or
+        the leaderboard's ending: ``diverged at epoch 3`` shows as ``diverged``; the Log says
+        where)."""
+        self.states[number] = SHORT_ENDINGS.get(state.split(" ", 1)[0], state)
+
+    def show(self, keep: int | None = None) -> None:
+        """Redraw from the feeds, best first (the highlighted run, or run ``keep``, stays
+        highlighted)."""
         rows = [(self._loss(feed), number, label, feed) for number, label, feed in self.runs]
         rows.sort(key=lambda row: (row[0] is None, row[0] if row[0] is not None else 0.0, row[1]))
-        keep = self.selected_number
+        keep = self.selected_number if keep is None else keep
         self.clear()
         for loss, number_, label, feed in rows:
             last = feed.epochs[-1] if feed.epochs else None
-            self.add_row(f"#{number_}", label, self.states.get(number_, ""),
-                         str(last.epoch) if last else "-", number(loss, 3) if loss is not None else "-",
-                         self._distance(feed) if self.arena else self._score(last), key=str(number_))
+            loss_text = number(loss, 3) if loss is not None else "-"
+            lost = self.states.get(number_) in ("diverged", "failed")  # its last figures mean nothing now
+            first = (self._shown(self.test_scores.get(number_)) if self.test_scores
+                     else str(last.epoch) if last else "-")
+            cells = ([loss_text, "-" if lost else self._distance(feed)] if self.arena
+                     else [first, loss_text, self._score(last)])
+            self.add_row(f"#{number_}", label, self.states.get(number_, ""), *cells, key=str(number_))
         if keep is not None:
             self.move_cursor(row=self.get_row_index(str(keep)))
 
@@ -210,7 +259,10 @@ class Leaderboard(DataTable):
         if last is None:
             return "-"
         values = (last.val_r2, last.train_r2) if self.regression else (last.val_accuracy, last.train_accuracy)
-        value = next((v for v in values if v is not None), None)
+        return self._shown(next((v for v in values if v is not None), None))
+
+    def _shown(self, value: float | None) -> str:
+        """An accuracy or R^2 as the board shows it ("-": none, or not finite)."""
         if value is None or not math.isfinite(value):
             return "-"
         return number(value, 3) if self.regression else percent(value)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tui_trainer.engine.events import EpochMetrics, Progress, RunStarted
+from tui_trainer.engine.follow import Liveness
+from tui_trainer.engine.runinfo import RunInfo
+from tui_trainer.engine.system import SystemSample
 
 
 @dataclass
@@ -14,7 +18,12 @@ class RunFeed:
 
     ``train_points`` are (epoch position, train loss): the run's step curve (every step's loss,
     or the mean of every k steps in a long run). ``changes`` are (epoch position, ``field = value``)
-    of each hyperparameter changed mid-run.
+    of each hyperparameter changed mid-run. ``examples`` are what the Mistakes tab shows of the
+    misclassified samples, by split (``mistakes.Examples``), set once the run ended. ``system``
+    holds the machine's samples beside the run (its folder's ``system.jsonl``, every few
+    seconds). For a run another process trains, ``writer`` is its folder's run.json (None for a
+    folder of an older tui-trainer) and ``liveness`` whether that writer is still there (both
+    None for a run trained here).
     """
 
     number: int
@@ -23,6 +32,10 @@ class RunFeed:
     epochs: list[EpochMetrics] = field(default_factory=list)
     train_points: list[tuple[float, float]] = field(default_factory=list)
     changes: list[tuple[float, str]] = field(default_factory=list)
+    examples: dict[str, Any] = field(default_factory=dict)
+    system: list[SystemSample] = field(default_factory=list)
+    writer: RunInfo | None = None
+    liveness: Liveness | None = None
 
     @property
     def global_step(self) -> int:

@@ -9,10 +9,14 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from rich.segment import Segment
+from textual.strip import Strip
+from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
 
 from tui_trainer.app.labels import label
 from tui_trainer.config import Text
+from tui_trainer.fences.textual import HookedInput
 from tui_trainer.schema import Param
 
 
@@ -33,15 +37,16 @@ class FieldRow(Widget):
     # every layout of the screen costs in proportion to its widgets.
     DEFAULT_CSS = """
     FieldRow { layout: grid; grid-size: 2; grid-columns: 16 1fr; grid-rows: 1 auto; height: auto; }
-    FieldRow.-check { grid-columns: 1fr 6; }
+    FieldRow.-check { grid-columns: 1fr 8; }
     FieldRow .field-name { width: 100%; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldRow Input, FieldRow Select { width: 100%; }
-    FieldRow Checkbox, FieldRow Checkbox:focus { width: 6; border: none !important; padding: 0; }
+    FieldRow Checkbox, FieldRow Checkbox:focus { width: 8; border: none !important; padding: 0; }
     FieldRow .field-error {
         column-span: 2; color: $text-error; display: none; height: auto; padding-left: 1;
     }
     FieldRow.-invalid .field-error { display: block; }
     FieldRow.-invalid .field-name { color: $text-error; text-style: bold; }
+    FieldRow.-focused .field-name { text-style: bold reverse; }
     """
 
     class Changed(Message):
@@ -75,8 +80,9 @@ class FieldRow(Widget):
             self.selected = text
             return Select(self.options, value=text, allow_blank=False, compact=True)
         if self.param.kind == "bool":
-            return Checkbox("", value=_as_bool(value), compact=True)
-        return FieldInput(self._text(value), compact=True, placeholder="(empty)")
+            return TickBox(value=_as_bool(value))
+        # Tabbing into a field keeps its value: Textual would select it all, so that a stray key replaced it.
+        return FieldInput(self._text(value), compact=True, placeholder="(empty)", select_on_focus=False)
 
     def _text(self, value: Any) -> str:
         return str(value) if isinstance(value, str) else self.param.format(value)
@@ -187,7 +193,13 @@ class FieldRow(Widget):
             self.message_timer.stop()
             self.message_timer = None
 
+    # The focused field's name shows reversed, on any terminal (a compact editor's own focus style
+    # is faint). A class on this row restyles only its two widgets.
+    def on_descendant_focus(self) -> None:
+        self.set_class(True, "-focused")
+
     def on_descendant_blur(self) -> None:
+        self.set_class(False, "-focused")
         self._stop_timer()
         self._show_pending()
 
@@ -214,15 +226,53 @@ class FieldRow(Widget):
             self.post_message(self.Changed(self))
 
 
-class FieldInput(Input):
+class TickBox(Checkbox):
+    """A checkbox told apart at a glance on any terminal, colors or none: ``▐✔▌ on`` when
+    ticked, ``▐ ▌ off`` when not (the focus shows on the word)."""
+
+    def __init__(self, value: bool = False) -> None:
+        super().__init__(self._word(value), value=value, compact=True)
+        self.BUTTON_INNER = self._tick(value)
+
+    @staticmethod
+    def _word(value: bool) -> str:
+        return "on" if value else "off"
+
+    @staticmethod
+    def _tick(value: bool) -> str:
+        return "✔" if value else " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = self._tick(self.value)  # what Checkbox draws between its sides
+        self.label = self._word(self.value)
+        super().watch_value()
+
+
+class TickList(SelectionList):
+    """A SelectionList whose ticked choices are told apart at a glance on any terminal: ``✔``
+    in the box of a ticked one, an empty box otherwise (Textual's shows ``X`` in both, in two
+    colors)."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        segments = list(strip)
+        if len(segments) > 1 and segments[1].text == Checkbox.BUTTON_INNER:
+            segments[1] = Segment("✔" if option.value in self.selected else " ", segments[1].style)
+        return Strip(segments, strip.cell_length)
+
+
+class FieldInput(HookedInput):
     """An Input whose typing never lays the screen out: its size is fixed by the form's CSS.
     Textual's Input grows its virtual size (a reactive that asks for a layout of the whole
     screen) with every key, which cost each key press a reflow of every field."""
 
-    def _watch_value(self, value: str) -> None:
+    def value_changing(self, value: str) -> None:
         # Set first without asking for a layout, so Input's own assignment finds no change.
         self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
-        super()._watch_value(value)
 
 
 def set_text(widget: Static, text: str) -> None:

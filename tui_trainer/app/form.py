@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from typing import Any, Callable
 
 from textual.app import ComposeResult
@@ -13,16 +14,17 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.widgets import Static
 
+from tui_trainer.app.dialogs import TextDialog
 from tui_trainer.app.fields import FieldRow, set_text
 from tui_trainer.catalog.lab import MISTAKES
-from tui_trainer.app.labels import help_line
+from tui_trainer.app.labels import help_line, label
 from tui_trainer.catalog.losses import LOSSES
 from tui_trainer.catalog.optimizers import OPTIMIZERS
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.tasks import TASKS, TaskSpec
 from tui_trainer.config import (
     Choice, Config, LabConfig, LoggingConfig, ModelConfig, TrainingConfig, choice_names,
-    draft, model_fields, params_of, resolve, section_params, task_sets,
+    draft, model_fields, model_kinds, params_of, resolve, section_params, task_sets,
 )
 from tui_trainer.errors import ConfigError, FieldError
 from tui_trainer.schema import Param
@@ -31,6 +33,8 @@ from tui_trainer.schema import Param
 DEVICE_FIELDS = ("device", "threads")
 #: The opacity of a form section's border while the focus is elsewhere (its CSS says the same).
 DIM_BORDER = 0.4
+#: The key that shows the focused field's whole help (the app's bindings hold it too).
+HELP_KEY = "f9"
 #: Device choices before torch has loaded and listed the real ones.
 FALLBACK_DEVICES = [("auto", "auto"), ("cpu", "cpu")]
 #: A change travels through a few widgets (list, select, field, form); settling waits at most
@@ -152,6 +156,41 @@ class FixedSection(Section):
             row.display = row.param.name in names
 
 
+class FieldHelp(Static):
+    """The help line under the form: the focused field explained, in at most LINES lines; a
+    longer text ends with where to read it whole (HELP_KEY)."""
+
+    LINES = 6
+
+    def __init__(self, text: str) -> None:
+        super().__init__(id="field-help", markup=False)
+        self.text = text
+        self.shown_for: tuple[str, int] | None = None
+
+    def show(self, text: str) -> None:
+        """Explain with ``text`` (what fits; all of it once HELP_KEY is pressed)."""
+        self.text = text
+        self._fit()
+
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.content_size.width or 32
+        if self.shown_for == (self.text, width):
+            return
+        self.shown_for = (self.text, width)
+        lines = textwrap.wrap(self.text, width, break_on_hyphens=False) or [""]
+        if len(lines) > self.LINES:
+            more = f"… {HELP_KEY}: read it all"
+            lines = lines[:self.LINES - 1] + [textwrap.shorten(lines[self.LINES - 1], width - len(more) - 1,
+                                                                  placeholder="") + " " + more]
+        self.update("\n".join(lines))
+
+
 class ConfigForm(VerticalScroll):
     """Every setting of a run. It validates as it is edited (``resolve``, then ``torch_check``
     once the engine has loaded) and shows each problem next to its field; ``config`` is the
@@ -164,7 +203,7 @@ class ConfigForm(VerticalScroll):
     ConfigForm > #form-problems { color: $text-error; height: auto; display: none; }
     ConfigForm > #form-problems.-shown { display: block; }
     ConfigForm > #field-help {
-        dock: bottom; height: auto; max-height: 5; padding: 0 1; background: $boost; color: $text-muted;
+        dock: bottom; height: auto; padding: 0 1; background: $boost; color: $text-muted;
     }
     /* The help line is docked over the form's bottom: the last section scrolls up past it. */
     ConfigForm > .last { margin-bottom: 5; }
@@ -185,6 +224,7 @@ class ConfigForm(VerticalScroll):
         self.problems: list[FieldError] = []
         self.torch_check: Callable[[Config], list[FieldError]] | None = None
         self.loading = False
+        self.last_row: FieldRow | None = None  # the field that had the focus last
         self.changing = asyncio.Lock()  # one change (a recipe, a new optimizer's fields) at a time
         options = {"device": devices or FALLBACK_DEVICES}
         training = section_params(TrainingConfig)
@@ -200,8 +240,7 @@ class ConfigForm(VerticalScroll):
         self.logging = FixedSection("logging", "Logging", config.logging, section_params(LoggingConfig), options)
         self.logging.add_class("last")
         self.general = Static(id="form-problems")
-        self.help = Static("tab / shift+tab move between fields; the focused field is explained here",
-                           id="field-help")
+        self.help = FieldHelp("tab / shift+tab move between fields; the focused field is explained here")
 
     def compose(self) -> ComposeResult:
         yield self.help
@@ -218,12 +257,17 @@ class ConfigForm(VerticalScroll):
         yield Lazy(self.logging)
 
     @property
+    def sections(self) -> dict[str, Section]:
+        """The sections by name (``task`` ... ``lab``), in screen order."""
+        return {"task": self.choices["task"], "model": self.model, "loss": self.choices["loss"],
+                "optimizer": self.choices["optimizer"], "scheduler": self.choices["scheduler"],
+                "training": self.training, "device": self.device, "lab": self.lab, "logging": self.logging}
+
+    @property
     def rows(self) -> list[FieldRow]:
         """Every field, in screen order (held by the sections, so fields of sections still
         waiting to be mounted count too)."""
-        sections = [self.choices["task"], self.model, self.choices["loss"], self.choices["optimizer"],
-                    self.choices["scheduler"], self.training, self.device, self.lab, self.logging]
-        return [row for section in sections for row in section.rows]
+        return [row for section in self.sections.values() for row in section.rows]
 
     def values(self, rows: list[FieldRow] | None = None) -> dict[str, dict[str, Any]]:
         """What the fields hold, as one config layer (typed text stays ``Text`` to be parsed),
@@ -242,9 +286,10 @@ class ConfigForm(VerticalScroll):
         """Check every field, show the problems, and return the valid Config (or None)."""
         rows = self.rows
         task = TASKS.get(self.choices["task"].current)
-        kind = next(row.raw for row in self.model.rows if row.param.name == "kind")
+        kind_row = next(row for row in self.model.rows if row.param.name == "kind")
         if task is not None:
-            self.model.show_only(model_fields(kind, task))
+            kind_row.set_options([(kind, kind) for kind in model_kinds(task)])
+            self.model.show_only(model_fields(kind_row.raw, task))
             self._show_task_fields(task)
         try:
             config: Config | None = resolve(self.values(rows))
@@ -289,6 +334,9 @@ class ConfigForm(VerticalScroll):
         set_text(self.general, "\n".join(loose))
         self.general.set_class(bool(loose), "-shown")
 
+    def on_mount(self) -> None:
+        self.watch(self.screen, "focused", self._focus_moved, init=False)
+
     def on_descendant_focus(self) -> None:
         """Explain the focused field in the help line: the one focused now (tab pressed quickly
         across sections can bring the events of fields passed by after the last one's)."""
@@ -296,7 +344,39 @@ class ConfigForm(VerticalScroll):
         row = next((node for node in focused.ancestors_with_self if isinstance(node, FieldRow)),
                    None) if focused is not None else None
         if row is not None:
+            self.last_row = row
             self._explain(row)
+
+    def _focus_moved(self, focused: Any) -> None:
+        if focused is None:  # the focused field was removed (a choice's fields remounted): not lost
+            self.call_after_refresh(self._refocus)
+
+    def _refocus(self) -> None:
+        """Give the focus back to the field that had it (the field of the same setting once its
+        section was rebuilt, else its section's first) when nothing has it, so a focus is always
+        seen and the help line names the field the keys go to."""
+        if self.screen.focused is not None or not self.screen.is_current:
+            return
+        last = self.last_row
+        rows = [row for row in self.rows if row.is_attached and row.display and row.parent.display]
+        section = last.key.partition(".")[0] if last is not None else "task"
+        row = (next((r for r in rows if last is not None and r.key == last.key), None)
+               or next((r for r in rows if r.key.startswith(f"{section}.")), None)
+               or next(iter(rows), None))
+        if row is not None:
+            row.editor.focus()
+
+    def focus_section(self, name: str) -> None:
+        """Move the focus to the first field of the section ``name`` (``task``, ``model``,
+        ``loss``, ``optimizer``, ``scheduler``, ``training``, ``device``, ``lab``, ``logging``)."""
+        section = self.sections[name]
+        if not section.display:
+            self.app.notify(f"The {section.border_title} section does not apply to the task "
+                            f"{self.choices['task'].current}.", title="Section hidden")
+            return
+        row = next((row for row in section.rows if row.display), None)
+        if row is not None:
+            row.editor.focus()
 
     def _explain(self, row: FieldRow) -> None:
         """The help line for ``row``: its words, torch keyword and allowed values; for a mistake
@@ -309,7 +389,17 @@ class ConfigForm(VerticalScroll):
             if mistake is not None and row.raw is True:  # a mistake switched on: say it all
                 text = (f"{mistake.name}: {mistake.wrong}. Watch: {mistake.watch}. "
                         f"Fix: {mistake.fix}. f5 races it against the run without it.")
-            set_text(self.help, text)
+            self.help.show(text)
+
+    def explain_whole(self) -> None:
+        """Show the focused field's whole help in a dialog (the help line may show it in part);
+        close that dialog when it is open."""
+        if isinstance(self.app.screen, TextDialog):
+            self.app.screen.dismiss(None)
+            return
+        row = self.last_row
+        title = f"{label(row.key, row.param)} ({row.key})" if row is not None else "the form"
+        self.app.push_screen(TextDialog(title, self.help.text, HELP_KEY))
 
     def set_value(self, key: str, value: Any) -> None:
         """Show ``value`` in the field ``key`` (``optimizer.lr``), as if typed, and check the form."""

@@ -74,12 +74,13 @@ class LayerPanel(Vertical):
         self.shown = (epoch, id(layers))
         self.table.clear()
         flagged = []
-        for layer in layers or []:
+        for count, layer in enumerate(layers or [], start=1):
             flag = layer["flag"]
-            shape = layer["name"].partition("(")[2].rstrip(")")  # "0: Linear(4→16)" shows as "#0 4→16"
-            name = f"#{layer['layer']} {shape}" + (f" [b red]{FLAG_MARKS[flag]}[/]" if flag else "")
+            # Counted as a person counts the Linear layers: "0: Linear(4→16)" shows as "#1 4→16".
+            shape = layer["name"].partition("(")[2].rstrip(")")
+            name = f"#{count} {shape}" + (f" [b red]{FLAG_MARKS[flag]}[/]" if flag else "")
             if flag:
-                flagged.append(f"#{layer['layer']} {flag}")
+                flagged.append(f"#{count} {flag}")
             self.table.add_row(
                 name, number(layer["grad_norm"], 3), number(layer["weight_norm"], 3),
                 number(layer["update_ratio"], 2),

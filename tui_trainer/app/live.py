@@ -1,6 +1,8 @@
 """A job's life in the app, from its start to its end: the worker its source fills the feeds on,
 and what shows them (the status, the numbers or a comparison's leaderboard, the charts, the
-picture of its task, the Layers tab, the log lines and the History entries).
+picture of its task, the Layers and System tabs, the log lines and the History entries). A job
+another process trains (watched) shows the same way; its status says who trains it, its
+machine's figures are that process's, and it ends as ``lost`` when its writer died.
 
 One path for a run alone and a comparison: a run alone is a job of one. The feeds are read on
 the app's redraw timer (TICKS_PER_SECOND; WATCHED_TICKS while a person watches the job: paced,
@@ -26,12 +28,14 @@ from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.app.pace import READOUTS_PER_SECOND, TICKS_PER_SECOND, WATCHED_TICKS
 from tui_trainer.app.readouts import REASON_STATES, pace_text
 from tui_trainer.app.runs import Job, LiveRun
+from tui_trainer.app.system import SystemFile, device_text
 from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
+from tui_trainer.app.watch import stop_hint, writer_text
 from tui_trainer.config import Config
 from tui_trainer.engine.control import Pace
 from tui_trainer.engine.events import RunResult, RunStarted
 from tui_trainer.errors import ConfigError, UserFacingError
-from tui_trainer.formatting import duration, epoch_line, number, point_text, rate
+from tui_trainer.formatting import duration, epoch_line, number, outcome, point_text, rate
 
 if TYPE_CHECKING:
     from tui_trainer.app.app import TrainerApp
@@ -50,6 +54,7 @@ class LiveRuns:
         self.timer: Timer | None = None
         self.watched = False  # whether the timer ticks at WATCHED_TICKS (a person watches the job)
         self.readout_at = -math.inf  # when the readouts were last shown
+        self.system_file: SystemFile | None = None  # the samples of the job this process trains
 
     def mount(self) -> None:
         """Start the (paused) redraw timer."""
@@ -87,15 +92,21 @@ class LiveRuns:
         if job.compared:
             app.leaderboard.start([(run.number, run.run, run.feed) for run in job.runs], regression)
         app.readouts.clear("")
-        pace = app.paces.of(config)
-        for run in job.runs:
-            run.control.set_pace(pace)
+        if not job.watched:  # (another process trains a watched job, at its own pace)
+            pace = app.paces.of(config)
+            for run in job.runs:
+                run.control.set_pace(pace)
         building = "building data and models" if job.compared else "building data and model"
+        if job.watched:
+            building = "reading its folder" if not job.compared else "reading their folders"
         app.readouts.status.show("starting", f"{job.name}: "
-                                 + (f"waiting for {app.loading} to load" if app.loading else building))
+                                 + (f"waiting for {app.loading} to load" if app.loading and not job.watched
+                                    else building))
         app.charts.start([run.feed for run in job.runs], regression, [run.short_label for run in job.runs],
                          validated=config.training.val_split > 0, scored=score is not None)
         self._start_pictures(job)
+        self.system_file = None
+        app.system.clear()
         if job.compared:
             app.run_log.add(f"{job.name}: {config.summary()}, varying " + ", ".join(run.label for run in job.runs))
         else:
@@ -123,16 +134,17 @@ class LiveRuns:
             return
         app = self.app
         self.last_trainer = job.source.trainer or self.last_trainer
+        for run, result in zip(job.runs, results):
+            run.result = result
         self.redraw(final=True)
         self._end(job)
+        self._show_outcomes(job)
         for run, result in zip(job.runs, results):
-            if job.compared:
-                app.leaderboard.set_state(run.number, _ending(result))
             app.run_log.add(*_ended_lines(run, result, job.compared))
         for view in job.config.views:
             app.views[view].finish(job, results)
         if job.compared:
-            app.leaderboard.show()
+            app.leaderboard.finish({run.number: result for run, result in zip(job.runs, results)})
         app.history.add([RunEntry.from_result(run.number, result) for run, result in zip(job.runs, results)],
                         ended=True)
         if job.compared:
@@ -152,7 +164,8 @@ class LiveRuns:
         ranked = sorted((loss, run.number, run.label) for run, result in zip(job.runs, results)
                         if (loss := final_loss(result)) is not None)
         states = {REASON_STATES[result.reason] for result in results}
-        state = "finished" if states == {"finished"} else "stopped" if "stopped" in states else "finished"
+        state = ("finished" if states == {"finished"} else "lost" if "lost" in states
+                 else "stopped" if "stopped" in states else "finished")
         best = (f"best {ranked[0][2]}, loss {number(ranked[0][0], 3)}" if ranked
                 else "no run ended with a finite loss")
         self.app.readouts.status.show(state, f"{len(results)} runs · {best}")
@@ -164,6 +177,8 @@ class LiveRuns:
             return
         app = self.app
         self._end(job)
+        for panel in app.outcomes.values():
+            panel.clear()
         name = f"run #{job.number}"
         if isinstance(error, ConfigError):
             app.form.show_problems(error.problems)
@@ -178,10 +193,31 @@ class LiveRuns:
 
     def _end(self, job: Job) -> None:
         self.last_job, self.job = job, None
-        self.app.offer_views(self.app.form.config)  # the form's task may have changed while it went
+        # The form's task may have changed while it went; a watched run's picture stays offered
+        # (it comes at the run's end) until the form changes.
+        self.app.offer_views(job.config if job.watched else self.app.form.config)
         self.timer.pause()
         self._watch(None)
         self.app.refresh_bindings()
+
+    def unwatch(self) -> bool:
+        """Stop following the watched job (its runs go on where they run); False when no watched
+        job goes."""
+        job = self.job
+        if job is None or not job.watched:
+            return False
+        if job.worker is not None:
+            job.worker.cancel()
+        self._end(job)
+        self.app.run_log.add(f"stopped watching {job.name}; it goes on where it runs")
+        return True
+
+    def watched_notice(self) -> str:
+        """Why the controls that act on a run do nothing to the watched job, and what does."""
+        job = self.job
+        info = job.first.feed.writer if job is not None else None
+        return (f"{job.name if job else 'The run'} is trained by {writer_text(info)}: this app only reads "
+                f"its folder and cannot stop, pause or change it. {stop_hint(info)}")
 
     # -- what the bridges post ------------------------------------------------------------------------
 
@@ -198,6 +234,13 @@ class LiveRuns:
         else:
             self.app.readouts.status.show("running", job.name)
         self.app.run_log.add(_started_line(run, message.started, job.compared))
+        if job.watched:
+            self.app.run_log.add(f"{run.label}: watching {message.started.run_dir}, written by "
+                                 f"{writer_text(run.feed.writer)} (this app only reads it)")
+        elif message.started.run_dir is not None:
+            self.app.own_folders.add(message.started.run_dir)
+            if run is job.first:
+                self.system_file = SystemFile(message.started.run_dir)
 
     def errored(self, message: RunErrored) -> None:
         """An exception stopped a run: its message and the end of its traceback in the log."""
@@ -223,7 +266,8 @@ class LiveRuns:
             self._log(job, run)
 
     def _readouts(self, job: Job, final: bool) -> None:
-        """The numbers (or the leaderboard), the progress line and the Layers table: at every
+        """The numbers (or the leaderboard), the progress line, the Layers and System tabs and a
+        watched job's status: at every
         tick, but at most READOUTS_PER_SECOND while watched (text nobody reads 30 times a second,
         and UI time a paced run would wait for)."""
         now = time.monotonic()
@@ -240,10 +284,25 @@ class LiveRuns:
             app.charts.highlight(self.pictured(job).short_label)  # the run picked in the leaderboard on top
         else:
             feed = job.feed
-            app.readouts.show_feed(feed, _resources(feed), pace)
+            app.readouts.show_feed(feed, device_text(feed) if job.watched else _resources(feed), pace)
             measured = next((m for m in reversed(feed.epochs) if m.layers), None)
             if measured is not None:
                 app.layers.show(measured.epoch, measured.layers, final)
+        if job.watched and not final:
+            self._show_writer(job)
+        if self.system_file is not None:
+            self.system_file.read_into(job.first.feed)
+        app.system.show(job.first.feed, final)
+
+    def _show_writer(self, job: Job) -> None:
+        """A watched job's status: who trains it, and what its follower says of its writer (quiet
+        for a while, suspended)."""
+        feed = job.first.feed
+        if feed.started is None or self.app.readouts.status.state not in ("starting", "running"):
+            return
+        reason = feed.liveness.reason if feed.liveness is not None else ""
+        self.app.readouts.status.show("running", f"{job.name} · watching {writer_text(feed.writer)}"
+                                      + (f" · {reason}" if reason else ""))
 
     def _log(self, job: Job, run: LiveRun) -> None:
         """The run's epochs and mid-run changes the log has not taken yet."""
@@ -262,6 +321,24 @@ class LiveRuns:
             return job.first
         return job.run_numbered(self.app.leaderboard.selected_number) or job.first
 
+    def highlighted(self) -> None:
+        """Another run of the comparison highlighted: its picture shows (as the job goes, at the
+        next redraw; once it ended, at once), and once it ended its outcome."""
+        job = self.job or self.last_job
+        if job is None or not job.compared:
+            return
+        if self.job is None:
+            for view in job.config.views:
+                self.app.views[view].show(job, self.pictured(job), self.app.tabs.active == VIEW_TABS[view].tab,
+                                          final=True)
+            self._show_outcomes(job)
+
+    def _show_outcomes(self, job: Job) -> None:
+        """The ended job's outcome (the pictured run's) in the Confusion and Mistakes tabs."""
+        run = self.pictured(job)
+        for panel in self.app.outcomes.values():
+            panel.show(job, run)
+
     def tab_shown(self, tab: str) -> None:
         """A picture's tab shown: its job's newest picture at once (a job that ended too)."""
         view = view_of_tab(tab)
@@ -273,8 +350,12 @@ class LiveRuns:
         """Blank pictures, the job's own picture started, and its tab offered."""
         for panel in self.app.views.values():
             panel.clear()
+        for outcome in self.app.outcomes.values():
+            outcome.start(job)
         for view in job.config.views:
             self.app.views[view].start(job)
+            if job.watched:
+                self.app.views[view].watching()
         self.app.offer_views(job.config)
 
     def clear(self, config: Config | None) -> None:
@@ -285,7 +366,7 @@ class LiveRuns:
         app.readouts.clear()
         score = config.task_spec.traits.score if config else "r2"
         app.charts.start([RunFeed(0)], regression=bool(config) and score == "r2", scored=score is not None)
-        for panel in app.views.values():
+        for panel in [*app.views.values(), *app.outcomes.values()]:
             panel.clear()
         app.offer_views(config)
 
@@ -349,10 +430,20 @@ class LiveRuns:
         for key, value in job.change(config) if job is not None else []:
             self.app.run_log.add(f"run #{job.number}: {key} = {value} from its next step on")
 
+    def quitting(self) -> None:
+        """The app quits once the job's runs have ended: they stop as interrupted after their
+        current step, without the final pass over the data (a big model's slowest part)."""
+        job = self.job
+        if job is not None:
+            job.stop("interrupted", final_pass=False)
+            self.app.readouts.status.show("stopping", f"{job.name}: saving, then quitting")
+            self.app.run_log.add(f"{job.name} stops after its current step; the app quits once its "
+                                 "summary is written (ctrl+q again quits at once)")
+
     def interrupt(self) -> None:
-        """Stop the job's runs as interrupted (the app quits)."""
+        """Stop the job's runs as interrupted and drop their worker (the app quits now)."""
         if self.job is not None:
-            self.job.stop("interrupted")
+            self.job.stop("interrupted", final_pass=False)
             if self.job.worker is not None:
                 self.job.worker.cancel()
 
@@ -369,7 +460,7 @@ def race_fraction(feeds: list[RunFeed]) -> float | None:
 def held(job: Job, unit: str | None = None) -> str:
     """What the status says of a job paused (after a step of ``unit``): the keys that go on."""
     did = {"epoch": " took a step of one epoch", "batch": " took a step of one batch"}.get(unit, "")
-    return f"{job.name}{did} · f9 epoch, f10 batch, ctrl+g resume"
+    return f"{job.name}{did} · ctrl+e epoch, ctrl+y batch, ctrl+g resume"
 
 
 def _started_line(run: LiveRun, s: RunStarted, compared: bool) -> str:
@@ -377,17 +468,19 @@ def _started_line(run: LiveRun, s: RunStarted, compared: bool) -> str:
     if compared:
         return f"{run.label} started: {s.param_count:,} parameters{folder}"
     return (f"{run.label} started on {s.device_name} ({s.threads} thread(s)): {s.param_count:,} "
-            f"parameters, {s.train_size} train / {s.val_size} validation samples, "
+            f"parameters, {s.train_size} train / {s.val_size} validation"
+            + (f" / {s.test_size} test" if s.test_size else "") + " samples, "
             f"{s.steps_per_epoch} step(s) per epoch{folder}"
             + (f"; {s.config.task_spec.note}" if s.config.task_spec.note else ""))
 
 
 def _ended_lines(run: LiveRun, result: RunResult, compared: bool) -> list[str]:
+    ended = f"{run.label} {outcome(result.reason, result.message)}"  # said once, not "completed: completed"
     if compared:
-        lines = [f"{run.label} {_ending(result)}: {result.message}"]
+        lines = [ended]
     else:
-        lines = [f"{run.label} {result.reason}: {result.message} · {result.epochs_run} epoch(s) in "
-                 f"{duration(result.seconds)}, {rate(result.samples_per_second)} samples/s"]
+        lines = [f"{ended} · {result.epochs_run} epoch(s) in {duration(result.seconds)}, "
+                 f"{rate(result.samples_per_second)} samples/s"]
     if result.point:
         lines.append(f"{run.label} point {point_text(result.point)}")
     p = result.parameters

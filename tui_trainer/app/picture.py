@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+#: What a panel says while a run another process trains goes on (its picture comes at its end).
+AT_ITS_END = "a watched run's picture comes at its end"
+
 if TYPE_CHECKING:
     from tui_trainer.app.runs import Job, LiveRun
     from tui_trainer.engine.events import RunResult
@@ -25,6 +28,11 @@ class LivePicture:
         highlighted in the leaderboard), while ``shown`` (the tab is on screen) at the pace the
         drawing cost allows; ``final``: the job's last redraw, or the tab was just shown."""
         raise NotImplementedError
+
+    def watching(self) -> None:
+        """The job's runs are trained by another process, whose folder holds a run's picture only
+        once the run ended (``view.json``): a panel whose picture comes from there says so. (The
+        arena's paths come with each epoch.)"""
 
     def finish(self, job: Job, results: list[RunResult]) -> None:
         """The job ended (its runs' results, in its order)."""

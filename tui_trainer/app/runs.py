@@ -4,8 +4,10 @@ a job of several), and what fills their feeds.
 Each ``LiveRun`` has a ``RunFeed``. A ``FeedSource`` fills the feeds on the job's worker thread,
 giving each run's engine events to a ``MessageBridge`` over its feed: ``Training`` trains the runs
 in this process; a source that follows run folders another process writes would give the bridges
-the same events, read from the folders' files. What shows the feeds (``live.LiveRuns``) does not
-know which source fills them. A run's ``RunControl`` is its handle: stop, pause, mid-run changes.
+the same events, read from the folders' files (``watch.Following``). What shows the feeds
+(``live.LiveRuns``) does not know which source fills them; it asks only whether the runs are
+``watched`` (another process trains them: the controls cannot act on them). A run's
+``RunControl`` is its handle: stop, pause, mid-run changes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.mistakes import gather
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.config import Config
@@ -32,8 +35,8 @@ if TYPE_CHECKING:
 class LiveRun:
     """One run the app shows: its plan (its config and, in a comparison, what it varies), its
     number in the session, its feed and control, the requests for its live pictures by view (each
-    of its config's ``views`` whose picture the run makes, see ``catalog.views``), and how much of
-    its feed the log has taken."""
+    of its config's ``views`` whose picture the run makes, see ``catalog.views``), how much of its
+    feed the log has taken, and once it ended its result."""
 
     run: PlannedRun
     number: int
@@ -42,6 +45,7 @@ class LiveRun:
     requests: dict[str, ViewRequest] = field(default_factory=dict)
     logged_epochs: int = 0
     logged_changes: int = 0
+    result: RunResult | None = None
 
     @classmethod
     def of(cls, number: int, run: PlannedRun) -> LiveRun:
@@ -78,11 +82,14 @@ class LiveRun:
 
 class FeedSource(Protocol):
     """What fills a job's feeds, on the job's worker thread: it gives each run's events to its
-    bridge (``bridges`` in the job's run order) and returns the runs' results once all ended; it
-    raises ConfigError or UserFacingError when they cannot start. ``trainer`` is the engine's
-    Trainer of the job's last run when this process trained it (f3 saves its model)."""
+    bridge (``bridges`` in the job's run order), then each run's misclassified samples to its
+    feed (``feed.examples``), and returns the runs' results once all ended; it raises ConfigError
+    or UserFacingError when they cannot start. ``trainer`` is the engine's Trainer of the job's
+    last run when this process trained it (f3 saves its model); ``watched``: another process
+    trains the runs (the app only shows them)."""
 
     trainer: Trainer | None
+    watched: bool
 
     def fill(self, job: Job, bridges: list[MessageBridge]) -> list[RunResult]: ...
 
@@ -96,6 +103,7 @@ class Training:
     runs_dir: Path
     report_interval: float
     trainer: Trainer | None = None
+    watched = False
 
     def fill(self, job: Job, bridges: list[MessageBridge]) -> list[RunResult]:
         from tui_trainer.engine.checks import check_runs
@@ -108,6 +116,9 @@ class Training:
                     for run, bridge in zip(job.runs, bridges)]
         results = race(trainers) if job.compared else [trainers[0].run()]
         self.trainer = trainers[-1]
+        for run, trainer, result in zip(job.runs, trainers, results):
+            if result.mistakes:
+                run.feed.examples = gather(trainer.data, run.config, result.mistakes)
         return results
 
 
@@ -174,14 +185,21 @@ class Job:
         return f"run #{self.number}"
 
     @property
+    def watched(self) -> bool:
+        """Whether another process trains the job's runs (the app follows their folders; the
+        controls that act on a run cannot reach them)."""
+        return self.source.watched
+
+    @property
     def paused(self) -> bool:
         """Whether the job's runs are asked to wait."""
         return self.control.paused
 
-    def stop(self, reason: str = "stopped") -> None:
-        """Ask every run to stop after its current step (``reason``: stopped or interrupted)."""
+    def stop(self, reason: str = "stopped", final_pass: bool = True) -> None:
+        """Ask every run to stop after its current step (``reason``: stopped or interrupted;
+        without ``final_pass``, no final pass over the data: see RunControl.stop)."""
         for run in self.runs:
-            run.control.stop(reason)
+            run.control.stop(reason, final_pass)
 
     def pause(self) -> None:
         """Ask every run to wait before its next step."""
@@ -209,11 +227,12 @@ class Job:
 
     def change(self, config: Config) -> list[tuple[str, Any]]:
         """Send a run alone the changeable fields where ``config`` differs from what it uses
-        (none when the optimizer differs, or for a comparison); returns the (field, value) sent."""
+        (none when the optimizer differs, for a comparison, or for a run another process trains);
+        returns the (field, value) sent."""
         from tui_trainer.changes import changeable
 
         using = self.config
-        if self.compared or config.optimizer.name != using.optimizer.name:
+        if self.compared or self.watched or config.optimizer.name != using.optimizer.name:
             return []
         sent = []
         for key in changeable(using):

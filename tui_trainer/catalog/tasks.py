@@ -181,7 +181,7 @@ def _noise(default: float) -> Param:
 
 _VISION_OPTIONS = (
     Param("data_dir", "str", "", "folder holding the dataset (empty: the user data folder, "
-          "e.g. ~/.local/share/tui-trainer/data)"),
+          "e.g. ~/.local/share/tui-trainer/data)", path=True),
     Param("download", "bool", True, "try torchvision's download when the files are missing"),
     Param("limit", "int", "all", "use only the first N training images ('all': every image)",
           minimum=10, keywords=("all",)),
@@ -342,7 +342,7 @@ TASKS: dict[str, TaskSpec] = {
             "csv", "your own table: a CSV or TSV file, one column to predict (pandas)",
             "multiclass", 0, "csv",
             (
-                Param("path", "str", "", "the CSV or TSV file (a header row names the columns)"),
+                Param("path", "str", "", "the CSV or TSV file (a header row names the columns)", path=True),
                 Param("target", "str", "", "the column to predict"),
                 Param("kind", "choice", "auto", "auto: classification for a text target or few "
                       "distinct whole numbers, else regression", choices=("auto", "regression",
@@ -355,7 +355,7 @@ TASKS: dict[str, TaskSpec] = {
                       "them, or fill with the training split's mean (text: mode) or mode",
                       choices=("refuse", "drop", "mean", "mode")),
                 Param("test_path", "str", "", "a table with the same columns, scored once at the end "
-                      "as the test set (empty: none)"),
+                      "as the test set (empty: none)", path=True),
             ),
             recipe=_recipe("cross-entropy", [64], "adam", 0.01, 50, 32),
             loader="tui_trainer.engine.tabular:csv_dataset",
@@ -367,11 +367,11 @@ TASKS: dict[str, TaskSpec] = {
             "multiclass", 0, "images",
             (
                 Param("path", "str", "", "the folder of class subfolders (path/cats/1.png, "
-                      "path/dogs/2.png ...)"),
+                      "path/dogs/2.png ...)", path=True),
                 Param("val_path", "str", "", "a folder of the same class subfolders for validation "
-                      "(empty: hold out training.val_split of path's images)"),
+                      "(empty: hold out training.val_split of path's images)", path=True),
                 Param("test_path", "str", "", "a folder of the same class subfolders, scored once at "
-                      "the end as the test set (empty: none)"),
+                      "the end as the test set (empty: none)", path=True),
                 Param("size", "int", 28, "images are resized to size x size", minimum=4, maximum=512),
                 Param("color", "choice", "grayscale", "one channel (grayscale) or three (rgb)",
                       choices=("grayscale", "rgb")),

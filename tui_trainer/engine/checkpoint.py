@@ -7,6 +7,7 @@ A checkpoint holds plain data and tensors only; it is read with ``torch.load(wei
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,7 +202,9 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
             raise UserFacingError(f"{path.parent} has no {CHECKPOINT_FILE}; save one with "
                                   "`tui-trainer train --save-model` (or the app's save-model action)")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of a plain pickle before refusing it: one message
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise UserFacingError(f"checkpoint {str(path)!r} does not exist") from None
     except Exception as exc:  # a torn or foreign file fails in many ways (pickle, zip, key errors)

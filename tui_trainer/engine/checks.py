@@ -8,7 +8,7 @@ from typing import Sequence
 import torch
 
 from tui_trainer.catalog.losses import user_loss_parts
-from tui_trainer.config import Config, choice_params, epoch_limit
+from tui_trainer.config import Choice, Config, choice_params, epoch_limit, to_dict
 from tui_trainer.engine.components import (
     build_optimizer, build_scheduler, make_user_loss, make_user_model, precision_problem,
     user_class_imported,
@@ -40,6 +40,7 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
             build_scheduler(config.scheduler, optimizer, epoch_limit(config.training.epochs), NOMINAL_STEPS)
         except Exception as exc:
             problems.append(refused("scheduler", config.scheduler.name, config.scheduler.params, exc))
+        problems += change_problems(config, dummy)
     try:
         device = resolve_device(config.training.device)
     except UserFacingError as exc:
@@ -69,18 +70,57 @@ def torch_problems(config: Config, import_user_loss: bool = True) -> list[FieldE
     return problems
 
 
-def check(config: Config) -> None:
-    """Raise ConfigError if torch refuses anything in the config."""
-    check_runs([(config, None)])
+def change_problems(config: Config, parameters: list[torch.nn.Parameter]) -> list[FieldError]:
+    """What torch refuses in the optimizer's settings as the run's mid-run changes leave them
+    (nesterov with a momentum changed to 0...): torch checks its settings when an optimizer is
+    built, a change sets them in its param groups. The first refusal, naming the change."""
+    params = dict(config.optimizer.params)
+    for change in config.changes:
+        section, _, name = change.field.partition(".")
+        if section != "optimizer":
+            continue
+        params[name] = change.value
+        try:
+            build_optimizer(Choice(config.optimizer.name, params), parameters)
+        except Exception as exc:
+            problem = refused("optimizer", config.optimizer.name, params, exc)
+            return [FieldError("changes", f"{change.field} = {show_value(change.value)} from step "
+                                          f"{change.at_step}: {problem.message}")]
+    return []
 
 
-def check_runs(runs: Sequence[tuple[Config, str | None]]) -> None:
+def check(config: Config, import_user_loss: bool = True) -> None:
+    """Raise ConfigError if torch refuses anything in the config (see ``torch_problems``)."""
+    check_runs([(config, None)], import_user_loss)
+
+
+def check_runs(runs: Sequence[tuple[Config, str | None]], import_user_loss: bool = True) -> None:
     """Raise ConfigError listing what torch refuses in each run's config, a labelled run's
     problems named with it (``(run #2 optimizer=sgd)``), before any of them trains."""
     problems = [FieldError(p.field, f"{p.message} (run {label})" if label else p.message)
-                for config, label in runs for p in torch_problems(config)]
+                for config, label in runs for p in torch_problems(config, import_user_loss)]
+    problems += same_device_runs(runs)
     if problems:
         raise ConfigError(problems)
+
+
+def same_device_runs(runs: Sequence[tuple[Config, str | None]]) -> list[FieldError]:
+    """Runs that would be the same run here: configs that differ only in device names this
+    machine resolves alike (auto and cpu without a GPU)."""
+    problems, first = [], {}
+    for config, label in runs:
+        try:
+            device = str(resolve_device(config.training.device))
+        except UserFacingError:
+            continue  # said by torch_problems
+        fields = to_dict(config)
+        fields["training"] = {**fields["training"], "device": device}
+        key = repr(fields)
+        if key in first:
+            problems.append(FieldError("training.device", f"runs {first[key]} and {label} are the same run "
+                                       f"on this machine: their devices are both {device} here"))
+        first.setdefault(key, label)
+    return problems
 
 
 def refused(section: str, name: str, params: dict, exc: Exception) -> FieldError:

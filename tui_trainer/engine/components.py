@@ -60,10 +60,6 @@ def user_class_imported(name: str) -> bool:
     return key is None or key in _USER_CLASSES
 
 
-#: A loss of your own is such a class.
-user_loss_imported = user_class_imported
-
-
 def load_user_class(field: str, name: str) -> type[nn.Module]:
     """Import ``path/to/file.py:ClassName`` (the value of config field ``field``: ``loss`` or
     ``model.path``) and return the class, checking it is an nn.Module.

@@ -76,6 +76,9 @@ class RunControl:
         self._version = 0
         self._watchers: set[threading.Event] = set()
         self.stop_reason = "stopped"
+        #: Whether a stopped run still measures its final metrics on the whole data (a process
+        #: that is quitting skips that pass, the slowest part of a big model's ending).
+        self.final_pass = True
 
     def _changed(self) -> None:
         """Record a change (under the lock) and wake whoever waits for one."""
@@ -96,10 +99,12 @@ class RunControl:
             changes, self._changes = self._changes, []
         return changes
 
-    def stop(self, reason: str = "stopped") -> None:
-        """Ask the loop to stop after the current step (``reason``: stopped or interrupted)."""
+    def stop(self, reason: str = "stopped", final_pass: bool = True) -> None:
+        """Ask the loop to stop after the current step (``reason``: stopped or interrupted);
+        without ``final_pass`` its final metrics are not measured (it ends at once)."""
         with self._lock:
             self.stop_reason = reason
+            self.final_pass = final_pass
             self._stop = True
             self._changed()
 

@@ -46,6 +46,9 @@ class Dataset:
     x_test: torch.Tensor | None = None
     y_test: torch.Tensor | None = None
     points_test: torch.Tensor | None = None
+    #: A table's samples as its file holds them (csv): by split, each sample's row of its file
+    #: (``tabular.load_table``; the test split's rows are of ``task.test_path``).
+    rows: dict[str, list[int]] | None = None
 
     @property
     def features(self) -> int:

@@ -4,7 +4,8 @@ that makes a run the same whatever the number of ranks.
 Each global batch is the one a single process takes; rank r trains on its r-th share of it
 (``torch.tensor_split``). DDP averages the ranks' gradients, so a share that is not exactly
 1/W of the batch has its loss scaled by ``share * W / batch``: the averaged gradient is then the
-gradient of the whole batch's mean loss. Sums (losses, correct predictions) are all-reduced.
+gradient of the whole batch's mean loss (``rules.batch_share``). Sums (losses, correct predictions)
+are all-reduced.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from tui_trainer.engine import kernel
 from tui_trainer.launch import world_size
 
 #: How long a collective waits for the other ranks before the run fails (never a hang).
@@ -48,10 +48,6 @@ class Ranks:
     def device(self, device: torch.device) -> torch.device:
         """Each rank on its own GPU (``LOCAL_RANK``); the CPU is shared."""
         return torch.device("cuda", self.local_rank) if device.type == "cuda" else device
-
-    def share(self, count: int) -> tuple[int, int]:
-        """(start, stop) of this rank's share of ``count`` samples (as torch.tensor_split splits)."""
-        return kernel.share_of(count, self.rank, self.world)
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         """The element-wise sum of ``values`` over the ranks."""

@@ -202,7 +202,7 @@ def score_run(run_dir: str | Path, split: str | None = None) -> SplitScore:
     chosen = split or ("test" if data.split_of("test") else "val")
     held = data.split_of(chosen)
     if held is None:
-        hint = {"test": _no_test_hint(config), "val": "its training.val_split is 0",
+        hint = {"test": no_test_hint(config), "val": "its training.val_split is 0",
                 "train": "it has no training samples"}[chosen]
         raise UserFacingError(f"--split {chosen}: the run in {Path(run_dir)} has no {chosen} set ({hint})")
     x, y = held
@@ -218,7 +218,7 @@ def score_run(run_dir: str | Path, split: str | None = None) -> SplitScore:
     return SplitScore(Path(run_dir), chosen, len(x), loss, accuracy, r2, confusion, mistakes)
 
 
-def _no_test_hint(config: Config) -> str:
+def no_test_hint(config: Config) -> str:
     """Why a run has no test set, and how the next one gets one."""
     task = config.task_spec
     if task.test_set == "test_path":

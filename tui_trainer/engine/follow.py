@@ -90,7 +90,7 @@ class ViewChanged:
     data: dict[str, Any]
 
 
-class _Tail:
+class Tail:
     """The lines appended to one file since the last read, as JSON objects. A torn last line waits
     for its end; a damaged line is left out (as ``rundir.read_jsonl`` does)."""
 
@@ -187,7 +187,7 @@ class RunFollower:
         self.result: RunResult | None = None
         self.summary: dict[str, Any] | None = None
         self.epochs: int | None = 0  # the run's length now (None: until stopped)
-        self._tails = {name: _Tail(self.folder / name) for name in APPENDED}
+        self._tails = {name: Tail(self.folder / name) for name in APPENDED}
         self._wholes = {name: _Whole(self.folder / name) for name in REPLACED}
         self._pending: dict[str, list[dict[str, Any]]] = {name: [] for name in APPENDED}
         self._made: set[tuple[int, str, str]] = set()

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from tui_trainer.engine import rules
 from tui_trainer.engine.events import Callback, EpochMetrics, StopRun
 from tui_trainer.engine.state import RunState
 
@@ -57,39 +58,23 @@ class GradientNorm(Callback):
 
 
 class TargetLoss(Callback):
-    """Ends the run once the monitored loss is at or below ``target``."""
+    """Ends the run once the monitored loss is at or below ``target`` (``rules.target_reached``)."""
 
     def __init__(self, target: float) -> None:
         self.target = target
 
     def at_epoch_end(self, context: EpochContext) -> StopRun | None:
-        if context.monitored <= self.target:
-            return StopRun("target-reached", f"{context.monitored_name} {context.monitored:.6g} reached "
-                           f"the target {self.target} at epoch {context.metrics.epoch}")
-        return None
+        said = rules.target_reached(context.metrics.epoch, context.monitored_name, context.monitored, self.target)
+        return None if said is None else StopRun("target-reached", said)
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(rules.EarlyStop, Callback):
     """Ends the run when the monitored loss has not improved by more than ``min_delta`` for
-    ``patience`` epochs in a row."""
-
-    def __init__(self, patience: int, min_delta: float) -> None:
-        self.patience, self.min_delta = patience, min_delta
-        self.best: tuple[float, int] | None = None  # (loss, epoch)
-        self.stale_epochs = 0
+    ``patience`` epochs in a row (``rules.EarlyStop``)."""
 
     def at_epoch_end(self, context: EpochContext) -> StopRun | None:
-        epoch, monitored = context.metrics.epoch, context.monitored
-        best = self.best
-        if best is None or monitored < best[0] - self.min_delta:
-            self.best, self.stale_epochs = (monitored, epoch), 0
-            return None
-        self.stale_epochs += 1
-        if self.stale_epochs < self.patience:
-            return None
-        return StopRun("early-stopped", f"early stop at epoch {epoch}: {context.monitored_name} has not "
-                       f"improved by more than {self.min_delta} for {self.stale_epochs} epochs "
-                       f"(best {best[0]:.6g} at epoch {best[1]})")
+        said = self.check(context.metrics.epoch, context.monitored_name, context.monitored)
+        return None if said is None else StopRun("early-stopped", said)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": list(self.best) if self.best is not None else None,

@@ -29,12 +29,17 @@ def load_image_folder(path, size, grayscale, max_entries=200_000):
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder")
-    entries = 0
-    for _, folders, files in os.walk(folder, followlinks=True):  # as ImageFolder walks it
+    entries, seen = 0, set()
+    for root, folders, files in os.walk(folder, followlinks=True):  # as ImageFolder walks it
         entries += len(folders) + len(files)
         if entries > max_entries:
             raise ValueError(f"{folder}: holds more than {max_entries:,} files and folders; is it "
                              "the folder of class subfolders of images?")
+        place = os.stat(root)
+        if (place.st_dev, place.st_ino) in seen:  # ImageFolder would read its images again and again
+            raise ValueError(f"{root}: a folder reached a second time through a symbolic link (a "
+                             "loop, or two links to one folder); its images would count again")
+        seen.add((place.st_dev, place.st_ino))
     channels = 1 if grayscale else 3
     steps = [transforms.Grayscale(1)] if grayscale else []
     transform = transforms.Compose(steps + [transforms.Resize((size, size)), transforms.ToTensor(),
@@ -54,6 +59,8 @@ def load_image_folder(path, size, grayscale, max_entries=200_000):
             image, _ = dataset[index]
         except (OSError, ValueError) as exc:  # PIL's UnidentifiedImageError is an OSError
             raise ValueError(f"{file}: not a readable image ({type(exc).__name__})") from None
+        except Exception as exc:  # PIL's DecompressionBombError: a small file, a huge picture
+            raise ValueError(f"{file}: not read: {exc}") from None
         images.append(image)
         labels.append(label)
     x = torch.stack(images).flatten(1)

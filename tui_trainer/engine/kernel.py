@@ -52,17 +52,6 @@ def share_of(count, rank, world):
     return start, start + base + (1 if rank < extra else 0)
 
 
-def regularized_weights(model):
-    """The parameters L1 regularization penalizes: the weights of every Linear and Conv2d layer,
-    not their biases (as TensorFlow Playground regularizes the links, not the neurons' biases)."""
-    return [m.weight for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
-
-
-def l1_penalty(weights, strength):
-    """L1 regularization: ``strength`` times the sum of the absolute values of ``weights``."""
-    return strength * sum(w.abs().sum() for w in weights)
-
-
 def train_step(model, loss_fn, optimizer, xb, yb, max_grad_norm=None, set_to_none=True,
                after_backward=None, autocast_dtype=None, scaler=None, zero_grad=True, penalty=None):
     """One optimizer step: zero_grad, forward, loss, backward, optional gradient clipping, step.

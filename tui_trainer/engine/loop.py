@@ -7,7 +7,6 @@ trains exactly as it would alone; ``run()`` simply takes every turn.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import math
 import time
@@ -17,11 +16,12 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import torch
 
+from tui_trainer.catalog.losses import user_loss_parts
 from tui_trainer.catalog.schedulers import SCHEDULERS
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.changes import EPOCHS_FIELD, Change
 from tui_trainer.config import Config, epoch_limit
-from tui_trainer.engine import kernel
+from tui_trainer.engine import kernel, rules
 from tui_trainer.engine.components import autocast_dtype, build_loss, build_optimizer, head_of
 from tui_trainer.engine.control import RunControl, ViewRequest, wait_for_change
 from tui_trainer.engine.data import Dataset, build_dataset
@@ -117,10 +117,10 @@ class _StepCurve:
 
 class _LossTracker:
     """Sums batch losses. The loss tensors are kept and read together at each report and at the
-    epoch's end, so steps never wait for a device sync; the first non-finite loss, or the first
-    more than ``explode_factor`` times the run's first (kept in ``state.first_loss``; None: no
-    such check), is found there with its exact step. Each finite loss also goes to the run's
-    step curve."""
+    epoch's end (``rules.read_losses``), so steps never wait for a device sync; the first loss
+    that ends the run (``rules.first_bad_loss``: not finite, or more than ``explode_factor``
+    times the run's first, kept in ``state.first_loss``) is found there with its exact step. Each
+    loss before it also goes to the run's step curve."""
 
     def __init__(self, total: float, count: float, curve: _StepCurve, ranks: Ranks | None,
                  state: RunState, explode_factor: float | None) -> None:
@@ -138,34 +138,26 @@ class _LossTracker:
 
     def flush(self, global_step: int) -> None:
         """Read the pending losses; ``global_step`` is the run's step count at the last of them."""
-        if not self.pending:
+        if not self.pending or self.bad is not None:
+            self.pending.clear()
             return
-        stacked = torch.stack([loss for _, loss, _ in self.pending])
-        if self.ranks is not None:  # each rank holds its share's loss, scaled to add up to the batch's
-            stacked = self.ranks.sum(stacked) / self.ranks.world
-        values = stacked.tolist()
+        ranks = self.ranks
+        values = rules.read_losses([loss for _, loss, _ in self.pending], ranks.sum if ranks else None,
+                                   ranks.world if ranks else 1)
         first = global_step - len(values) + 1
-        for offset, ((step, _, count), value) in enumerate(zip(self.pending, values)):
-            if self.bad is not None:
-                break
-            if first + offset == 1:
-                self.state.first_loss = value
-            if not math.isfinite(value) or self.exploded(value):
-                self.bad = (step, value)
-                break
+        if first == 1:
+            self.state.first_loss = values[0]
+        bad = rules.first_bad_loss(values, self.state.first_loss, self.explode_factor)
+        if bad is not None:
+            self.bad = (self.pending[bad][0], values[bad])
+            del values[bad:]
+        for offset, ((_, _, count), value) in enumerate(zip(self.pending, values)):
             self.total += value * count
             self.count += count
             self.interval_total += value * count
             self.interval_count += count
             self.curve.add(first + offset, value, count)
         self.pending.clear()
-
-    def exploded(self, value: float) -> bool:
-        """Whether ``value`` is more than ``explode_factor`` times the run's first loss (never for
-        a first loss at or below 0: nothing to be a multiple of)."""
-        first = self.state.first_loss
-        return (self.explode_factor is not None and first is not None and first > 0
-                and value > self.explode_factor * first)
 
     def take_interval_mean(self) -> float:
         mean = self.interval_total / self.interval_count if self.interval_count else float("nan")
@@ -220,15 +212,18 @@ class Trainer:
     run (``engine.views``; a task with a picture leaves its last one in the run folder anyway);
     ``network``: a live view's request for pictures of the network (``views.NetworkFrame``, for
     an MLP). ``control`` also paces the run and steps it epoch by epoch or batch by batch; the
-    waiting is not training time, and changes no number the run computes.
+    waiting is not training time, and changes no number the run computes. Without
+    ``run_user_code`` a loss file of the person's is not imported (``--dry-run``: set-up and
+    pre-flight without the loss; such a trainer cannot train).
     """
 
     def __init__(self, config: Config, callbacks: Iterable[Callback] = (),
                  control: RunControl | None = None, runs_dir: Path | None | bool = None,
                  report_interval: float = 0.1, resume: Checkpoint | None = None,
                  beside_ui: bool = False, view: ViewRequest | None = None,
-                 network: ViewRequest | None = None) -> None:
+                 network: ViewRequest | None = None, run_user_code: bool = True) -> None:
         self.config = config
+        self.run_user_code = run_user_code
         self.control = control or RunControl()
         self.user_callbacks = list(callbacks)
         self.runs_dir = runs_dir
@@ -299,12 +294,13 @@ class Trainer:
         self.threads = choose_threads(training.threads, self.device, param_count(self.model),
                                       self.batch_size, self.beside_ui)
         torch.set_num_threads(self.threads)
-        self.loss_fn = build_loss(cfg.loss)
-        weights = kernel.regularized_weights(self.model)
-        self.penalty = functools.partial(kernel.l1_penalty, weights, training.l1) if training.l1 else None
+        self.loss_fn = (build_loss(cfg.loss) if self.run_user_code or not user_loss_parts(cfg.loss.name)
+                        else None)
+        self.penalty = rules.l1_regularization(self.model, training.l1)
         self.optimizer = build_optimizer(cfg.optimizer, self.params)
         self.scheduler = checked_scheduler(cfg, self.optimizer, self.steps_per_epoch)
-        self.scheduler_steps = SCHEDULERS[cfg.scheduler.name].steps
+        self.step_after_batch, self.step_after_epoch = rules.scheduler_steps(
+            self.scheduler, SCHEDULERS[cfg.scheduler.name].steps)
         self.eval_mode = not cfg.lab.no_eval_mode
         self.shuffle = torch.Generator().manual_seed(training.seed)
         # Total sums of squares, the denominators of R^2 (constant for the run).
@@ -431,7 +427,7 @@ class Trainer:
         self._start()
         try:
             epoch = self.state.next_epoch
-            while self.epochs is None or epoch <= self.epochs:  # a mid-run change may move the end
+            while rules.trains_epoch(epoch, self.epochs):  # a mid-run change may move the end
                 for until in self._train_epoch(epoch):
                     self.rng = self._global_rng()
                     yield until
@@ -460,7 +456,9 @@ class Trainer:
             self.run_dir = self.resume.restore(self)
         elif self.runs_dir is not False:
             self.run_dir = new_run_dir(Path(self.runs_dir or default_runs_dir()), self.config)
-        if self.run_dir is not None:  # after the rules: a picture's file comes before the summary
+        # After the rules: a picture's file comes before the summary; under torchrun rank 0 writes
+        # (a resumed run's folder too).
+        if self.run_dir is not None and (self.ranks is None or self.ranks.rank == 0):
             self.callbacks[len(self.rules):len(self.rules)] = self._folder_callbacks()
         self._after_backward = [c.after_backward for c in self.callbacks if _overrides(c, "after_backward")]
         self._after_step = [c.after_step for c in self.callbacks if _overrides(c, "after_step")]
@@ -501,7 +499,7 @@ class Trainer:
         control, loss_fn, optimizer = self.control, self.loss_fn, self.optimizer
         clip = None if self.config.training.grad_clip == "off" else self.config.training.grad_clip
         set_to_none = self.config.training.zero_grad_set_to_none
-        batch_scheduler = self.scheduler if self.scheduler_steps == "batch" else None
+        step_after_batch = self.step_after_batch
         after_backward = self._hook_after_backward if self._after_backward else None
         after_step = self._after_step
         lab = self.config.lab
@@ -533,7 +531,8 @@ class Trainer:
                 if tracker.bad:
                     break
                 if control.stop_requested or self.agreed_stop:
-                    self._stop(control.stop_reason, epoch, step)
+                    # Under torchrun another rank's stop is a signal's (Ctrl+C, torchrun gone).
+                    self._stop(control.stop_reason if control.stop_requested else "interrupted", epoch, step)
                     break
                 self._take_live_changes()
             if self.pending_changes and self.pending_changes[0].at_step == state.global_step + 1:
@@ -542,11 +541,7 @@ class Trainer:
             count = len(yb)
             step_loss = loss_fn
             if ranks is not None:
-                start, stop = ranks.share(count)
-                xb, yb = xb[start:stop], yb[start:stop]
-                scale = (stop - start) * ranks.world / count
-                if scale != 1:  # DDP averages the ranks' gradients: weigh a larger share more
-                    step_loss = lambda out, target: loss_fn(out, target) * scale  # noqa: E731
+                xb, yb, step_loss = rules.batch_share(xb, yb, loss_fn, ranks.rank, ranks.world)
             if after_backward is not None:
                 self._batch = (epoch, step, xb, yb)
             if self.compile_seconds is None and self.config.training.compile:
@@ -560,8 +555,8 @@ class Trainer:
                 loss, out, norm = kernel.train_step(net, step_loss, optimizer, xb, yb, clip, set_to_none,
                                                     after_backward, self.autocast_dtype, self.scaler,
                                                     not lab.skip_zero_grad, self.penalty)
-            if batch_scheduler is not None:
-                batch_scheduler.step()
+            if step_after_batch is not None:
+                step_after_batch()
             state.global_step += 1
             seen += count
             tracker.add(step, loss, count)
@@ -595,16 +590,8 @@ class Trainer:
         self.epoch_points = self.curve.take()
         self.steps += self.epoch_points
         if tracker.bad:
-            bad_step, value = tracker.bad
             self.reason = "diverged"
-            if math.isfinite(value):
-                self.message = (f"loss exploded: {value:.2g} in epoch {epoch} (step {bad_step}), from "
-                                f"{state.first_loss:.2g} at the first step: more than "
-                                f"training.explode_factor = {self.explode_factor:g} times; try a lower "
-                                "learning rate")
-            else:
-                self.message = (f"diverged at epoch {epoch}, step {bad_step}: loss = {value}; "
-                                "try a lower learning rate")
+            self.message = rules.diverged_message(epoch, *tracker.bad, state.first_loss, self.explode_factor)
             return
         targets = y if index is None else y[index]
         offset = (first - 1) * bs
@@ -650,7 +637,9 @@ class Trainer:
         """Changes asked for while the run goes (the app) become changes of the run at its next
         step, recorded in its config like those given before it started."""
         step = self.state.global_step + 1
-        live = [Change(step, field, value) for field, value in self.control.take_changes()]
+        epoch = -(-step // self.steps_per_epoch)  # a run cannot end before the epoch it is in
+        live = [Change(step, field, max(value, epoch) if field == EPOCHS_FIELD and epoch_limit(value) else value)
+                for field, value in self.control.take_changes()]
         if live:
             self.config.changes = sorted([*self.config.changes, *live], key=lambda c: c.at_step)
             self.pending_changes = [*live, *self.pending_changes]
@@ -661,13 +650,9 @@ class Trainer:
         step = self.state.global_step + 1
         while self.pending_changes and self.pending_changes[0].at_step == step:
             change = self.pending_changes.pop(0)
-            section, _, name = change.field.partition(".")
-            if change.field == EPOCHS_FIELD:
-                self.epochs = epoch_limit(change.value)
-            else:
-                value = tuple(change.value) if isinstance(change.value, list) else change.value
-                for group in self.optimizer.param_groups:
-                    group[name] = value
+            name = change.field.partition(".")[2]
+            value = epoch_limit(change.value) if change.field == EPOCHS_FIELD else change.value
+            self.epochs = rules.change_setting(self.optimizer, name, value, self.epochs)
             self._emit("on_change", ChangeMade(change, epoch, self.config))
 
     def _agree_on_next_report(self, now: float) -> None:
@@ -707,11 +692,9 @@ class Trainer:
         if self.n_val:
             val_loss, val_acc, val_r2 = self.evaluate(self.data.x_val, self.data.y_val, self.val_sst)
         lr = self.optimizer.param_groups[0]["lr"]
-        monitored = val_loss if val_loss is not None else train_loss
-        if self.scheduler_steps == "epoch" and self.scheduler is not None:
-            self.scheduler.step()
-        elif self.scheduler_steps == "plateau":
-            self.scheduler.step(monitored)
+        watched, monitored = rules.monitored_loss(train_loss, val_loss)
+        if self.step_after_epoch is not None:
+            self.step_after_epoch(monitored)
         self.state.epochs_run = epoch
         metrics = EpochMetrics(
             epoch=epoch, train_loss=train_loss, val_loss=val_loss, train_accuracy=train_acc,
@@ -722,21 +705,19 @@ class Trainer:
         self.history.append(metrics)
         stop = None
         if math.isfinite(monitored):  # the hooks look first (their figures go into the epoch's metrics)
-            context = EpochContext(self.model, self.optimizer, metrics, monitored,
-                                   "val_loss" if self.n_val else "train_loss", self.state)
+            context = EpochContext(self.model, self.optimizer, metrics, monitored, watched, self.state)
             for callback in self.callbacks:
                 said = callback.at_epoch_end(context)
                 stop = stop or (said if isinstance(said, StopRun) else None)
-            last = self.epochs is not None and epoch >= self.epochs  # (None: a run until stopped)
+            last = not rules.trains_epoch(epoch + 1, self.epochs)
             if stop is not None or last or self.control.stop_requested:
                 for callback in self.callbacks:
                     callback.at_last_epoch_end(context)
         self._emit("on_epoch_end", EpochEnded(epoch, self.epochs, metrics,
                                               self.epoch_points))
-        if not math.isfinite(monitored):
-            self.reason = "diverged"
-            self.message = (f"diverged at epoch {epoch}: validation loss = {monitored}; "
-                            "try a lower learning rate")
+        diverged = rules.diverged_at_epoch_end(epoch, watched, monitored)
+        if diverged is not None:
+            self.reason, self.message = "diverged", diverged
             return False
         if stop is not None:
             self.reason, self.message = stop.reason, stop.message
@@ -752,16 +733,11 @@ class Trainer:
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, sst: float) -> tuple[float, float | None, float | None]:
         """(loss, accuracy, R^2) of the model on a set (``sst``: its targets' total sum of squares),
         under model.eval() and torch.no_grad(); under torchrun each rank evaluates its share."""
-        if self.ranks is None:
-            loss, score = kernel.evaluate(self.model, self.loss_fn, x, y, self.head, self.eval_mode)
-        else:
-            start, stop = self.ranks.share(len(x))
-            loss, score = (kernel.evaluate(self.model, self.loss_fn, x[start:stop], y[start:stop], self.head,
-                                           self.eval_mode)
-                           if stop > start else (0.0, 0.0))
-            sums = self.ranks.sum(torch.tensor([loss * (stop - start), score], dtype=torch.float64))
-            loss, score = float(sums[0]) / len(x), float(sums[1])
-        return (loss, *kernel.split_score(score, len(x), sst, self.head))
+        ranks = self.ranks
+        if ranks is None:
+            return rules.score_set(self.model, self.loss_fn, x, y, self.head, sst, eval_mode=self.eval_mode)
+        return rules.score_set(self.model, self.loss_fn, x, y, self.head, sst, ranks.rank, ranks.world,
+                               ranks.sum, self.eval_mode)
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -787,16 +763,18 @@ class Trainer:
         final = FinalMetrics()
         confusion: dict[str, Confusion] = {}
         mistakes: dict[str, Mistakes] = {}
-        if self.reason != "failed":
+        if self.control.stop_requested and not self.control.final_pass:
+            self.message += "; final metrics not measured (the process was quitting)"
+        elif self.reason != "failed":
             try:
-                final.train_loss, final.train_accuracy, final.train_r2 = self.evaluate(
-                    self.data.x_train, self.data.y_train, self.train_sst)
-                if self.n_val:
-                    final.val_loss, final.val_accuracy, final.val_r2 = self.evaluate(
-                        self.data.x_val, self.data.y_val, self.val_sst)
-                if self.n_test:  # the test set's one use: the weights the run ends with
-                    final.test_loss, final.test_accuracy, final.test_r2 = self.evaluate(
-                        self.data.x_test, self.data.y_test, kernel.sum_of_squares(self.data.y_test))
+                data = self.data
+                scores = rules.final_scores(lambda x, y: self.evaluate(x, y, kernel.sum_of_squares(y)), {
+                    "train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
+                    "test": None if data.x_test is None else (data.x_test, data.y_test)})
+                for name, (loss, accuracy, r2) in scores.items():
+                    setattr(final, f"{name}_loss", loss)
+                    setattr(final, f"{name}_accuracy", accuracy)
+                    setattr(final, f"{name}_r2", r2)
                 confusion, mistakes = self._mistakes()
             except Exception as exc:  # a broken user loss fails here too; keep what we have
                 if self.reason != "diverged":  # BCE refuses the NaN outputs of a diverged model

@@ -15,6 +15,7 @@ import torch
 
 from tui_trainer.config import Config
 from tui_trainer.engine import kernel
+from tui_trainer.engine.events import finite_or_none
 from tui_trainer.engine.loop import Trainer
 
 #: fastai's smoothing of the recorded loss (an exponential moving average, bias-corrected).
@@ -37,8 +38,9 @@ class LrFindResult:
     stopped_early: bool
 
     def as_json(self) -> dict:
-        """The ``lr-find --json`` object."""
-        return asdict(self)
+        """The ``lr-find --json`` object (non-finite numbers are null: always valid JSON)."""
+        return {**asdict(self), "lrs": [finite_or_none(lr) for lr in self.lrs],
+                "suggestion": finite_or_none(self.suggestion)}
 
 
 def find_lr(config: Config, start: float = 1e-7, end: float = 10.0, steps: int = 100,
@@ -55,8 +57,9 @@ def find_lr(config: Config, start: float = 1e-7, end: float = 10.0, steps: int =
     lrs, losses, average, best = [], [], 0.0, math.inf
     stopped_early = False
     model.train()
+    low, high = math.log(start), math.log(end)  # in logs: end / start overflows for a huge end
     for i in range(steps):
-        lr = start * (end / start) ** (i / max(1, steps - 1))
+        lr = start if i == 0 else min(end, math.exp(low + (high - low) * i / max(1, steps - 1)))
         for group in optimizer.param_groups:
             group["lr"] = lr
         if start_at >= trainer.n_train:  # a new epoch: a new order, as training would

@@ -101,15 +101,20 @@ def saved_model(config: Config, state: dict) -> nn.Module:
     return quiet_model(config, shape["features"], shape["classes"], config.task_spec.image_size)
 
 
-def planned_param_count(config: Config) -> int:
-    """The parameter count of the config's model, before training, built by ``quiet_model``.
-    User data (a task with its own loader) is read to size it; built-in tasks know their size
+def planned_model(config: Config) -> tuple[nn.Module, int]:
+    """The config's model before training, built by ``quiet_model``, and its input count. User
+    data (a task with its own loader) is read to size it; built-in tasks know their size
     (nothing is downloaded)."""
     spec = config.task_spec
     data = build_dataset(config) if spec.loader else None
     if data is not None:
-        return param_count(quiet_model(config, data.features, data.classes, data.image_size))
-    return param_count(quiet_model(config, spec.features, config.classes, spec.image_size))
+        return quiet_model(config, data.features, data.classes, data.image_size), data.features
+    return quiet_model(config, spec.features, config.classes, spec.image_size), spec.features
+
+
+def planned_param_count(config: Config) -> int:
+    """The parameter count of the config's model, before training (``planned_model``)."""
+    return param_count(planned_model(config)[0])
 
 
 def param_count(model: nn.Module) -> int:

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Iterator
 
 import torch
 
+from tui_trainer.changes import EPOCHS_FIELD
 from tui_trainer.engine.checks import refused
 from tui_trainer.config import Config, epoch_limit
 from tui_trainer.engine.components import build_optimizer, build_scheduler, describe_raised, head_of
 from tui_trainer.errors import ConfigError, FieldError, UserFacingError
+from tui_trainer.fences.torch import one_cycle_phases
 
 if TYPE_CHECKING:
     from tui_trainer.engine.loop import Trainer
@@ -50,13 +52,32 @@ def prepare(trainer: Trainer) -> None:
     before anything is trained or written."""
     with setup_refusals():
         trainer.setup()
+        check_epoch_changes(trainer.config, trainer.steps_per_epoch)
         preflight(trainer)
+
+
+def check_epoch_changes(config: Config, steps_per_epoch: int) -> None:
+    """Refuse a change of training.epochs to fewer epochs than the run has reached at the change's
+    step (known once the data sets the steps per epoch): a run cannot end before the epoch it is in."""
+    problems = []
+    for change in config.changes:
+        epoch = -(-change.at_step // steps_per_epoch)
+        if change.field == EPOCHS_FIELD and epoch_limit(change.value) is not None and change.value < epoch:
+            problems.append(FieldError("changes", (
+                f"training.epochs = {change.value} from step {change.at_step}: step {change.at_step} is "
+                f"in epoch {epoch} ({steps_per_epoch} steps per epoch), so the run cannot end before "
+                f"epoch {epoch}; give at least {epoch}, or an earlier step")))
+    if problems:
+        raise ConfigError(problems)
 
 
 def preflight(trainer: Trainer) -> None:
     """Run the loss, a backward pass and one optimizer and scheduler step on a copy of a set-up
     trainer's model, leaving the trainer and the random-number state untouched; raises
-    ConfigError naming the loss (its file), the shapes and what was wrong."""
+    ConfigError naming the loss (its file), the shapes and what was wrong. A trainer without its
+    loss (a loss file not run, ``Trainer(run_user_code=False)``) checks only the set-up."""
+    if trainer.loss_fn is None:
+        return
     with torch.random.fork_rng(devices=[trainer.device] if trainer.device.type == "cuda" else []):
         _loss_and_step(trainer)
 
@@ -170,7 +191,7 @@ def checked_scheduler(config: Config, optimizer: torch.optim.Optimizer, steps_pe
     choice, epochs = config.scheduler, epoch_limit(config.training.epochs)
     try:
         scheduler = build_scheduler(choice, optimizer, epochs, steps_per_epoch)
-        phases = (scheduler._schedule_phases  # torch's own phase ends; it divides by their lengths
+        phases = (one_cycle_phases(scheduler)  # torch's own phase ends; it divides by their lengths
                   if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR) else ())
         ends = [0.0] + [phase["end_step"] for phase in phases]
         if any(end == start for start, end in zip(ends, ends[1:])):

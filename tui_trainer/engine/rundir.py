@@ -12,6 +12,7 @@ finished epoch readable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import tomllib
@@ -82,14 +83,28 @@ class RunDirectoryWriter(Callback):
         self._last_step = 0
 
     def on_run_start(self, event: RunStarted) -> None:
+        """Write the run's info and config first: a folder that cannot take them (a full disk) is
+        refused before the first step, and a new run's folder is left as it was found."""
         try:  # a resumed run keeps its place in the comparison it raced in
             earlier = read_run_info(self.path)
         except UserFacingError:
             earlier = None
         info = run_info(event, SAMPLE_INTERVAL, self.world, self.race or (earlier.race if earlier else None))
         self.session = info.writer.session
-        replace_text(self.path / RUN_INFO_FILE, json.dumps(info.as_json(), indent=2))
-        replace_text(self.path / CONFIG_FILE, to_toml(event.config))
+        new = not (self.path / CONFIG_FILE).exists()  # else a resumed run's folder
+        for name, text in ((RUN_INFO_FILE, json.dumps(info.as_json(), indent=2)), (CONFIG_FILE, to_toml(event.config))):
+            try:
+                replace_text(self.path / name, text)
+            except OSError as exc:
+                if new:  # nothing of a new run's folder is kept
+                    for written in (RUN_INFO_FILE, f"{RUN_INFO_FILE}.part", f"{CONFIG_FILE}.part"):
+                        with contextlib.suppress(OSError):
+                            (self.path / written).unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        self.path.rmdir()
+                raise UserFacingError(f"runs folder {self.path.parent}: cannot write {name} in "
+                                      f"{self.path.name}: {exc.strerror or exc} (free some space or "
+                                      "choose another with --runs-dir)") from None
         self._steps_per_epoch = event.steps_per_epoch
         self._last_step = event.start_step
         self._history = (self.path / HISTORY_FILE).open("a", encoding="utf-8")

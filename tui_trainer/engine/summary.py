@@ -5,8 +5,12 @@ hooks on one forward pass."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from tui_trainer.config import Config
 
 #: The summary's forward pass runs on this many samples (its shapes show the batch as ``B``).
 SUMMARY_BATCH = 2
@@ -39,20 +43,27 @@ class ModelSummary:
 
     def text(self) -> str:
         """The summary as a table, Keras style: layer (type), output shape, parameters."""
+        return "\n".join([f"{self.model}: input {self.input}", *self.table(), self.totals()])
+
+    def table(self, short: bool = False) -> list[str]:
+        """The layers' table, each line of the same width: a rule, the header, a rule, a line per
+        layer (indented by depth; ``x2`` for a module called twice), a rule. ``short`` names each
+        layer by the last part of its path (``fc`` for ``blocks.0.fc``), as its indent says where
+        it is."""
         table = [("Layer (type)", "Output shape", "Param #")]
-        table += [("  " * (row.depth - 1) + f"{row.path} ({row.kind})"
+        table += [("  " * (row.depth - 1) + f"{row.path.rpartition('.')[2] if short else row.path} ({row.kind})"
                    + (f" x{row.calls}" if row.calls > 1 else ""),
                    row.output or "(not called)", f"{row.params:,}" if row.params else "-")
                   for row in self.rows]
         widths = [max(len(line[i]) for line in table) for i in range(3)]
-        rule = "-" * (sum(widths) + 4)
-        lines = [f"{self.model}: input {self.input}", rule]
-        lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in table[:1]]
-        lines.append(rule)
-        lines += [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in table[1:]]
-        lines += [rule, f"Total params: {self.total:,}   Trainable params: {self.trainable:,}   "
-                        f"Non-trainable params: {self.total - self.trainable:,}"]
-        return "\n".join(lines)
+        lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in table]
+        rule = "-" * len(lines[0])
+        return [rule, lines[0], rule, *lines[1:], rule]
+
+    def totals(self) -> str:
+        """``Total params: 2,499   Trainable params: 2,499   Non-trainable params: 0``."""
+        return (f"Total params: {self.total:,}   Trainable params: {self.trainable:,}   "
+                f"Non-trainable params: {self.total - self.trainable:,}")
 
 
 def summarize(model: torch.nn.Module, inputs: torch.Tensor, name: str | None = None) -> ModelSummary:
@@ -87,6 +98,22 @@ def summarize(model: torch.nn.Module, inputs: torch.Tensor, name: str | None = N
     params = list(model.parameters())
     return ModelSummary(name or type(model).__name__, _shape(inputs[:SUMMARY_BATCH], len(batch)), rows,
                         sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad))
+
+
+def model_name(config: Config) -> str:
+    """What the model is, in a few words: ``mlp``, ``cnn``, ``model net.py:ResMLP``."""
+    return f"model {config.model.path}" if config.model.kind == "file" else config.model.kind
+
+
+def planned_summary(config: Config) -> ModelSummary:
+    """The summary of a config's model before any run (``models.planned_model``: the catalog's
+    models on the meta device, a model of your own for real with the random state put back), on
+    a batch of zeros shaped as the task's inputs."""
+    from tui_trainer.engine.models import planned_model
+
+    model, features = planned_model(config)
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    return summarize(model, torch.zeros(SUMMARY_BATCH, features, device=device), model_name(config))
 
 
 def _shape(value, batch: int) -> str:

@@ -17,10 +17,12 @@ from tui_trainer.engine.table_reader import field_of, plan_table, read_table, ta
 from tui_trainer.errors import UserFacingError
 
 
-def load_table(path, target, kind, features, delimiter, missing, val_split, g, test_path=""):
+def load_table(path, target, kind, features, delimiter, missing, val_split, g, test_path="", rows=None):
     """The table as tensors, split with ``g``: (x_train, y_train, x_val, y_val, x_test, y_test,
     classes); with ``test_path``, a second table with the same columns is the test set, encoded
-    as the validation rows are (else x_test and y_test are None).
+    as the validation rows are (else x_test and y_test are None). A dict given as ``rows`` gets
+    each split's rows of its file ("train", "val", "test": the row of each sample in the table
+    pandas read, 0 the first after the header), so a sample can be shown as its file has it.
 
     Rows without a target are dropped unless missing is 'refuse' (which refuses any gap); 'drop'
     drops every row with a gap; 'mean' fills numeric gaps with the training split's mean and text
@@ -49,13 +51,14 @@ def load_table(path, target, kind, features, delimiter, missing, val_split, g, t
         if gaps and missing == "refuse":
             raise ValueError(f"{Path(test_path).expanduser()}: {len(gaps)} rows have missing values (first "
                              f"at line {gaps[0]}; task.test_path); set task.missing to drop, mean or mode")
-        test = (test.dropna() if missing == "drop" else test.dropna(subset=[target])).reset_index(drop=True)
+        test = test.dropna() if missing == "drop" else test.dropna(subset=[target])
+        test_rows, test = test.index.tolist(), test.reset_index(drop=True)
         if len(test) == 0:
             raise ValueError(f"{Path(test_path).expanduser()}: no rows left to test on (task.test_path)")
     frame = frame[[target, *columns]].dropna(subset=[target])
     if missing == "drop":
         frame = frame.dropna()
-    frame = frame.reset_index(drop=True)
+    file_rows, frame = frame.index.tolist(), frame.reset_index(drop=True)
 
     def targets(part):
         if plan["classes"] is not None:
@@ -69,14 +72,17 @@ def load_table(path, target, kind, features, delimiter, missing, val_split, g, t
         return torch.tensor(part[target].to_numpy(dtype="float64"), dtype=torch.float32).unsqueeze(1)
 
     y = targets(frame)
-    rows = torch.arange(len(frame))
-    train_rows, y_train, val_rows, y_val = split(rows, y, val_split, g)
+    train_rows, y_train, val_rows, y_val = split(torch.arange(len(frame)), y, val_split, g)
     parts = [frame.iloc[train_rows.tolist()], frame.iloc[val_rows.tolist()]] + ([test] if test is not None else [])
+    if rows is not None:
+        rows.update(train=[file_rows[i] for i in train_rows.tolist()], val=[file_rows[i] for i in val_rows.tolist()],
+                    test=test_rows if test is not None else [])
     if missing in ("mean", "mode"):
         fill = {}
+        numeric = set(plan["numeric"])
         for column in columns:
             present = parts[0][column].dropna()
-            use_mean = missing == "mean" and column in plan["numeric"]
+            use_mean = missing == "mean" and column in numeric
             fill[column] = present.mean() if use_mean else (present.mode().iloc[0] if len(present) else 0)
         parts = [part.fillna(fill) for part in parts]
     blocks = [[] for _ in parts]
@@ -113,11 +119,12 @@ def script_data(options: dict[str, Any]) -> str:
 def csv_dataset(config: Config) -> Dataset:
     """The csv task's Dataset (UserFacingError naming the option and the file, row or column)."""
     g = torch.Generator().manual_seed(config.training.seed)
+    rows: dict[str, list[int]] = {}
     try:
         x_train, y_train, x_val, y_val, x_test, y_test, classes = load_table(
-            **table_arguments(config.task.params), val_split=config.training.val_split, g=g)
+            **table_arguments(config.task.params), val_split=config.training.val_split, g=g, rows=rows)
     except ValueError as exc:
         raise UserFacingError(f"{field_of(str(exc))}: {exc}") from None
     check_split(len(x_train) + len(x_val), config.training.val_split, "csv")
     return Dataset(x_train, y_train, x_val, y_val, None if classes is None else len(classes),
-                   class_names=classes, x_test=x_test, y_test=y_test)
+                   class_names=classes, x_test=x_test, y_test=y_test, rows=rows)

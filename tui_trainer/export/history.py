@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from tui_trainer.errors import UserFacingError
 from tui_trainer.outputs import output_path, write_text
 
 FORMATS = ("csv", "json")
+#: The ``-o`` that means standard output.
+STDOUT = "-"
 #: The columns of the per-epoch CSV: every field of an epoch's metrics, in order.
 #: One column per epoch figure; the per-layer figures (a list per epoch) go to JSON only, an arena
 #: run's path to its own CSV.
@@ -36,6 +39,7 @@ def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = No
     an arena run also its point's path (step, x, y), ending in ``-path.csv``.
     Missing values (no validation split, no accuracy for regression ...) are null / empty.
     An existing file is kept (UserFacingError) unless ``force``; the run's own files always are.
+    ``output`` ``-`` prints the JSON, or the per-epoch CSV alone, on stdout (returns no file).
     """
     if fmt not in FORMATS:
         raise UserFacingError(f"format: {fmt!r} is not allowed; must be one of {', '.join(FORMATS)}")
@@ -43,10 +47,16 @@ def export_history(run_dir: str | Path, fmt: str, output: str | Path | None = No
         record = read_run(Path(run_dir).expanduser())
     except (OSError, ValueError) as exc:  # no or a damaged config.toml: say which and why
         raise UserFacingError(str(exc)) from None
+    data = {"run_dir": str(record.path), "config": record.config, "summary": record.summary,
+            "history": record.history, "steps": record.steps}
+    if str(output) == STDOUT:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n" if fmt == "json" else _csv_text(EPOCH_COLUMNS, record.history))
+        if fmt == "csv":
+            print("note: -o - prints the per-epoch table only (standard output takes one table); "
+                  "give -o FILE for the steps (and an arena run's path) too", file=sys.stderr)
+        return []
     path = output_path(output if output is not None else record.path / f"history.{fmt}", force, "-o")
     if fmt == "json":
-        data = {"run_dir": str(record.path), "config": record.config, "summary": record.summary,
-                "history": record.history, "steps": record.steps}
         return [write_text(path, json.dumps(data, indent=2) + "\n", "-o")]
     steps_path = output_path(path.with_name(f"{path.stem}-steps{path.suffix or '.csv'}"), force, "-o")
     arena_path = point_path(record)

@@ -91,17 +91,24 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
         _draw_run(charts, record, label, colors[index % len(colors)], regression)
         if arena:
             _draw_path(axes[2], record, label, colors[index % len(colors)])
-    axes[0].set(title="loss (solid: train per step; dashed: validation)", xlabel="epoch")
+    axes[0].set(title="loss", xlabel="epoch")
     if all(v > 0 for ax_line in axes[0].get_lines() for v in ax_line.get_ydata()):
         axes[0].set_yscale("log")
     if not arena:
-        axes[1].set(title=("R²" if regression else "accuracy") + " (solid: validation; dashed: train)",
-                    xlabel="epoch")
+        axes[1].set(title="R²" if regression else "accuracy", xlabel="epoch")
     charts[2].set(title="learning rate", xlabel="epoch")
     for axis in axes[:3]:
         axis.grid(alpha=0.3)
-    if axes[0].get_legend_handles_labels()[0]:  # a run still going may have no step curve on disk yet
-        axes[0].legend(fontsize="small")
+    # Every panel with both says it the same way: solid train, dashed validation (the loss's legend
+    # names the runs by color too).
+    from matplotlib.lines import Line2D
+
+    styles = [Line2D([], [], color="gray", linestyle=style, label=words)
+              for style, words in (("-", "solid: train"), ("--", "dashed: validation"))]
+    for axis in (axes[0], charts[1]):
+        if axis is not None and axis.get_lines():  # a run still going may have nothing on disk yet
+            handles = axis.get_legend_handles_labels()[0] if axis is axes[0] else []
+            axis.legend(handles=handles + styles, fontsize="small")
     if arena:
         DRAWERS[arena.view](axes[2], arena)
     if beside:
@@ -117,7 +124,14 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
     title = " vs ".join(labels) if len(records) > 1 else resolve(records[0].config).summary()
     if len(title) > TITLE_CHARS:  # many runs: the legend names each
         title = f"{len(records)} runs (the legend says what differs)"
-    figure.suptitle(title)
+    mistakes = [resolve(r.config).mistakes for r in records]
+    if any(mistakes):  # a run making a mistake on purpose says so
+        title += " · lab mistake on purpose: " + (", ".join(mistakes[0]) if all(m == mistakes[0] for m in mistakes)
+                                                   else "; ".join(f"{label.split()[0]} {', '.join(m)}"
+                                                                  for label, m in zip(labels, mistakes) if m))
+    # Above the top row's own titles, with room between (the figure's title crowded them).
+    top.suptitle(title, fontsize="x-large", fontweight="bold")
+    figure.get_layout_engine().set(h_pad=0.12)
     partial = path.with_name(path.name + ".part")
     try:
         figure.savefig(partial, format=suffix)
@@ -140,9 +154,9 @@ def _draw_run(axes, record: RunRecord, label: str, color: str, regression: bool)
         axes[0].plot(*zip(*steps), color=color, linewidth=0.8, label=label)
     _plot(axes[0], history, "val_loss", color, "--")
     if axes[1] is not None:
-        metric = ("val_r2", "train_r2") if regression else ("val_accuracy", "train_accuracy")
-        _plot(axes[1], history, metric[0], color, "-")
-        _plot(axes[1], history, metric[1], color, "--")
+        train, validation = ("train_r2", "val_r2") if regression else ("train_accuracy", "val_accuracy")
+        _plot(axes[1], history, train, color, "-")
+        _plot(axes[1], history, validation, color, "--")
     _plot(axes[2], history, "lr", color, "-")
 
 

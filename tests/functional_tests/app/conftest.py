@@ -95,6 +95,15 @@ def at_max(monkeypatch):
     monkeypatch.setattr(TrainerApp, "watchable", False)
 
 
+@pytest.fixture(autouse=True)
+def truecolor_terminal(monkeypatch):
+    """The app draws for a 24-bit terminal, whatever terminal runs the tests: what it draws
+    depends on the terminal's colors (read when the app is made). A test of another terminal sets
+    its own TERM, COLORTERM or NO_COLOR."""
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 @pytest.fixture
 def long_linear():
     """The linear task with far more epochs than a test waits for (to stop, pause or quit it)."""

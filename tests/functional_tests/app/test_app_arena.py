@@ -1,10 +1,11 @@
 """The Arena tab: offered for arena tasks only, one color per run in a comparison, as in the
-charts' legend (the snapshot test draws one run's path at 80x24 and 120x36)."""
+charts' legend, a diverged run's path up to where it left the view and its line saying it
+diverged (the snapshot test draws one run's path at 80x24 and 120x36)."""
 
 from __future__ import annotations
 
 from tui_trainer.app import make_app
-from tui_trainer.app.charts import COLORS
+from tui_trainer.app.palette import SERIES_COLORS
 from tui_trainer.app.compare import CompareDialog
 from tui_trainer.config import resolve
 
@@ -23,8 +24,8 @@ async def test_the_arena_tab_is_offered_for_arena_tasks_only_as_the_form_changes
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready)
         assert not offered(app)
-        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l")
-        assert app.tabs.active == "tab-charts"  # six tabs (linear's Fit and Network too): the hidden Arena is skipped
+        await pilot.press(*["ctrl+l"] * 8)
+        assert app.tabs.active == "tab-charts"  # eight tabs (linear's Fit, Network and Model too): the hidden Arena is skipped
         await ui.choose("task.name", "rosenbrock")
         assert offered(app)
         assert not app.form.choices["loss"].display and not app.form.model.display
@@ -63,10 +64,16 @@ async def test_f5_races_optimizers_on_one_surface_each_path_in_its_legend_color(
         await ui.wait_until(lambda: len(canvas.base) == canvas.size.height * 2 > 0)
         tracks = app.arena.tracks
         assert [t.label for t in tracks] == [line.label for line in app.charts.loss.lines]
-        assert [t.color for t in tracks] == list(COLORS[:3])
+        assert [line.index for line in app.charts.loss.lines] == [t.index for t in tracks] == [0, 1, 2]
         drawn = set(canvas.overlay.values())
-        assert all(t.color in drawn for t in tracks if len({canvas.to_pixel(*p) for p in t.read()[0]}) > 2)
+        assert all(SERIES_COLORS[t.index] in drawn for t in tracks if len({canvas.to_pixel(*p) for p in t.read()[0]}) > 2)
         board = app.leaderboard
-        assert [board.ordered_columns[i].label.plain for i in (4, 5)] == ["f(x,y)", "to min"]
+        assert [column.label.plain for column in board.ordered_columns][2:] == ["status", "f(x,y)", "to min"]
+        # sgd's loss explodes at its 4th step: its line says so, and its path shows up to the view's edge
+        assert tracks[0].result.reason == "diverged" and SERIES_COLORS[0] in drawn
         lines = str(app.arena.board.render()).splitlines()
-        assert len(lines) == 3 and all("to min" in line for line in lines)
+        assert lines[0].startswith("━━ #1 sgd diverged: loss exploded: ")
+        assert len(lines) == 3 and all("to min" in line for line in lines[1:])
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert 0 < board.virtual_size.width <= board.content_size.width  # every column shows at 80x24

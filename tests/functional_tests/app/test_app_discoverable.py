@@ -7,10 +7,10 @@ import io
 
 from rich.console import Console
 from textual.widgets import Checkbox, Footer
-from textual.widgets._footer import FooterKey
+from tui_trainer.fences.textual import FooterKey
 
 from tui_trainer.app import make_app
-from tui_trainer.app.controls import CONTROLS, ControlsFooter
+from tui_trainer.app.controls import CONTROLS, ControlsFooter, KeysTable
 from tui_trainer.app.labels import LABEL_WIDTH, label
 from tui_trainer.config import ModelConfig, TrainingConfig, choice_names, params_of, resolve, section_params
 
@@ -40,8 +40,7 @@ async def test_focused_field_is_explained_with_its_torch_keyword_on_one_line(run
         row = ui.row("optimizer.weight_decay")
         row.editor.focus()
         await pilot.pause()
-        help_text = str(app.form.help.render())
-        assert help_text.startswith("weight decay · torch.optim.Adam(weight_decay=…) · L2 penalty")
+        assert app.form.help.text.startswith("weight decay · torch.optim.Adam(weight_decay=…) · L2 penalty")
         for key in ("optimizer.weight_decay", "optimizer.decoupled_weight_decay", "training.zero_grad_set_to_none"):
             row = ui.row(key)
             assert row.editor.region.y == row.query_one(".field-name").region.y, key  # same line
@@ -60,13 +59,14 @@ async def test_every_control_is_in_the_footer_or_one_key_away_at_80_columns(runs
         assert keys <= shown and "f1" in shown
         await pilot.press("f1")
         await pilot.pause()
-        table = app.screen.query_one("KeyPanel BindingsTable").render_bindings_table()
-        console = Console(width=60, record=True, file=io.StringIO())
+        table = app.screen.query_one(KeysTable).render()
+        console = Console(width=100, record=True, file=io.StringIO())
         console.print(table)
         listed = console.export_text()
-        for control in CONTROLS:
-            if control.key:
-                assert f" {control.label} {control.help.split()[0]}" in listed, control.key
+        # the app's own keys first, in the footer's order, then the field's and Textual's
+        places = [listed.index(control.help[:30]) for control in CONTROLS if control.key]
+        assert places == sorted(places) and listed.index("tui-trainer") < places[0]
+        assert places[-1] < listed.index("this field and Textual")
 
 
 async def test_history_ticks_the_two_newest_runs_and_a_click_toggles_a_row(runs_dir, make_ui):

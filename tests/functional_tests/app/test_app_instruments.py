@@ -4,6 +4,7 @@ fields."""
 from __future__ import annotations
 
 from tui_trainer.app import make_app
+from tui_trainer.app.dialogs import TextDialog
 from tui_trainer.app.instruments import LrFindDialog
 from tui_trainer.config import resolve
 from tui_trainer.engine.rundir import read_run
@@ -18,7 +19,8 @@ async def test_layers_tab_shows_each_layers_gradient_flow_after_a_run(runs_dir, 
         app.action_show_tab("tab-layers")  # the tab mounts now, after the run: it shows the figures
         table = app.layers.table
         await ui.wait_until(lambda: table.row_count == 3)
-        assert [table.get_row_at(i)[0] for i in range(3)] == ["#0 4→16", "#2 16→8", "#4 8→3"]
+        # the Linear layers counted as a person counts them (not by their place in the Sequential)
+        assert [table.get_row_at(i)[0] for i in range(3)] == ["#1 4→16", "#2 16→8", "#3 8→3"]
         # the figures of the run's last epoch: the model it ended with
         assert "epoch 3: gradient and weight norms" in str(app.layers.hint.render())
 
@@ -47,9 +49,18 @@ async def test_the_lab_section_explains_a_mistake_once_it_is_on(runs_dir, make_u
         row.editor.focus()
         await ui.wait_until(lambda: row.editor.has_focus)
         await pilot.press("space")
-        await ui.wait_until(lambda: "Fix: call optimizer.zero_grad()" in str(app.form.help.render()))
-        assert "skip_zero_grad" in str(app.form.help.render())
+        await ui.wait_until(lambda: "Fix: call optimizer.zero_grad()" in app.form.help.text)
+        assert "skip_zero_grad" in app.form.help.text
         assert app.form.config.lab.skip_zero_grad
+        # the help line shows what fits and says where to read it all: f9, a dialog with every word
+        shown = str(app.form.help.render())
+        assert len(shown.splitlines()) <= app.form.help.LINES and shown.endswith("f9: read it all")
+        await pilot.press("f9")
+        await ui.wait_until(lambda: isinstance(app.screen, TextDialog))
+        assert app.screen.text == app.form.help.text and "Fix: call optimizer.zero_grad()" in app.screen.text
+        await pilot.press("f9")
+        await ui.wait_until(lambda: not isinstance(app.screen, TextDialog))
+        assert row.editor.has_focus
 
 
 async def test_a_learning_rate_typed_while_paused_changes_the_run_from_its_next_step(

@@ -13,15 +13,20 @@ async def test_model_fields_follow_the_task_and_the_model_kind(runs_dir, make_ui
     app = make_app(runs_dir=runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
-        assert shown_model_fields(app) == ["hidden", "activation", "dropout"]  # linear: no images
+        assert shown_model_fields(app) == ["kind", "hidden", "activation", "dropout"]
+        assert [kind for _, kind in ui.row("model.kind").options] == ["mlp", "file"]  # linear: no images
         await ui.choose("task.name", "mnist")
         assert shown_model_fields(app) == ["kind", "hidden", "activation", "dropout"]
+        assert [kind for _, kind in ui.row("model.kind").options] == ["mlp", "cnn", "file"]
         await ui.choose("model.kind", "cnn")
         assert shown_model_fields(app) == ["kind", "channels", "kernel_size", "hidden", "activation",
                                            "dropout"]
         assert app.form.config.model.kind == "cnn"
         await ui.choose("task.name", "iris")
-        assert shown_model_fields(app) == ["hidden", "activation", "dropout"]
+        assert shown_model_fields(app) == ["kind", "hidden", "activation", "dropout"]
+        assert app.form.config.model.kind == "mlp"
+        await ui.choose("model.kind", "file")
+        assert shown_model_fields(app) == ["kind", "path", "args"]
 
 
 async def test_a_csv_path_lists_its_columns_and_the_target_shows_the_decision(runs_dir, make_ui,

@@ -74,16 +74,16 @@ async def test_step_keys_train_one_epoch_or_one_batch_then_hold(runs_dir, make_u
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready)
-        await pilot.press("f9")  # no run yet: one starts and holds after its first epoch
+        await pilot.press("ctrl+e")  # no run yet: one starts and holds after its first epoch
         await ui.wait_until(lambda: app.job is not None and len(app.job.feed.epochs) == 1)
         feed = app.job.feed
         await settled(ui, feed)
         assert len(feed.epochs) == 1 and feed.global_step == 8 and ui.status().startswith("⏸ paused")
-        await pilot.press("f9")
+        await pilot.press("ctrl+e")
         await ui.wait_until(lambda: len(feed.epochs) == 2)
         await settled(ui, feed)
         assert len(feed.epochs) == 2 and feed.global_step == 16
-        await pilot.press("f10")
+        await pilot.press("ctrl+y")
         await ui.wait_until(lambda: feed.global_step == 17)
         await settled(ui, feed)
         assert feed.global_step == 17 and len(feed.epochs) == 2
@@ -102,13 +102,13 @@ async def test_a_step_in_a_comparison_takes_every_run_one_epoch(runs_dir, make_u
         app.screen.choices.select("sgd")
         await pilot.press("ctrl+r")
         await ui.wait_until(lambda: app.job is not None and app.job.race)
-        await pilot.press("f9")  # each run trains up to its next epoch end and holds
+        await pilot.press("ctrl+e")  # each run trains up to its next epoch end and holds
         feeds = [run.feed for run in app.job.runs]
         await ui.wait_until(lambda: all(feed.epochs for feed in feeds))
         for feed in feeds:
             await settled(ui, feed)
         before = [len(feed.epochs) for feed in feeds]
-        await pilot.press("f9")
+        await pilot.press("ctrl+e")
         await ui.wait_until(lambda: [len(feed.epochs) for feed in feeds] == [n + 1 for n in before])
         for feed in feeds:
             await settled(ui, feed)
@@ -156,9 +156,11 @@ async def test_the_network_tab_draws_every_neuron_with_the_hidden_activations(ru
     app = make_app(runs_dir=runs_dir, config=circle(epochs=3))
     async with app.run_test(size=(120, 36)) as pilot:
         ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready)  # the form took the focus as the app opened
         await ui.show_tab("tab-network")
-        await ui.run_to_end()
         panel = app.views["network"]
+        await ui.wait_until(lambda: app.focused is panel.canvas)  # shown, the Network tab takes the keys
+        await ui.run_to_end()
         await ui.wait_until(lambda: panel.canvas.frame is not None and panel.canvas.frame.epoch == 3)
         frame, canvas = panel.canvas.frame, panel.canvas
         assert [(c.name, c.size) for c in frame.columns] == [("inputs", 2), ("hidden 1", 3), ("output", 1)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from helpers import brisk_pilot
 from tui_trainer.app import make_app
 from tui_trainer.config import resolve
 
@@ -68,3 +69,43 @@ async def test_a_loss_file_that_exits_is_a_field_message_imported_once(runs_dir,
         for text in ("0.1", "0.2", "0.3"):
             await ui.type("optimizer.lr", text)
         assert app.is_running and imports.read_text() == "x"
+
+
+async def test_the_command_palette_opened_again_over_a_dialog_never_ends_the_app(runs_dir, make_ui, long_linear):
+    # Before: ctrl+p, then ctrl+s (or f2, ctrl+o) opened a dialog over the palette, and ctrl+p
+    # then opened a second palette: Textual's DuplicateIds '--command-palette', exit 1, even
+    # mid-run. Now one palette at a time, and no dialog opens over the palette or another dialog.
+    app = make_app(config=long_linear, runs_dir=runs_dir)
+    with brisk_pilot():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _palette_over_dialogs(app, pilot, make_ui(pilot))
+
+
+async def _palette_over_dialogs(app, pilot, ui) -> None:
+    from textual.command import CommandPalette
+
+    def palettes() -> int:
+        return sum(isinstance(screen, CommandPalette) for screen in app.screen_stack)
+
+    async def close_palette() -> None:
+        """escape closes the palette's list of matches first, once it shows, then the palette."""
+        for _ in range(3):
+            if palettes():
+                await pilot.press("escape")
+        assert not palettes()
+
+    for running in (False, True):
+        if running:
+            await ui.start()
+        for key in ("ctrl+s", "f2", "ctrl+o"):
+            await pilot.press("ctrl+p", key, "ctrl+p", key, "ctrl+p")
+            assert app.is_running and palettes() == 1
+            assert len(app.screen_stack) == 2, app.screen_stack  # the main screen and the palette
+            await close_palette()
+            assert len(app.screen_stack) == 1
+        await pilot.press("ctrl+s", "ctrl+p")
+        await close_palette()
+        await pilot.press("ctrl+o")  # over the save dialog
+        assert app.is_running and len(app.screen_stack) == 2  # no second dialog over the first
+        await pilot.press("escape")
+    assert app.job is not None  # the run went on throughout

@@ -1,7 +1,10 @@
 """Snapshots of the main screens at 80x24 and 120x36: ready, an invalid form, a finished linear
 run with w and b, the history overlay of two runs, a failed MNIST run, the Network tab (a 2-D
-task's neuron pictures, iris's mean values), and the Arena tab after a
-rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text).
+task's neuron pictures, iris's mean values), the Arena tab after a
+rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text),
+the Model tab's summary and the Mistakes tab's gallery of an MNIST run, ``watch`` (waiting for a
+run, and a run another process trained shown to its end); and at 60x20 the notice that stands in
+for the app below 80x24.
 
 Each screen is compared as text (what a person reads, colors aside) with the file kept in
 ``snapshots/``; what changes from run to run (timings, speeds, the curves' dots, which depend on
@@ -14,19 +17,18 @@ to its text, for looking at. A changed screen fails the test and leaves ``NAME.n
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import re
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-
+from helpers import screen_text, start_command
 from tui_trainer.app import make_app
 from tui_trainer.app.arena import SHADES
-from tui_trainer.app.charts import COLORS
+from tui_trainer.app.palette import SERIES_COLORS
 from tui_trainer.config import resolve
+from tui_trainer.engine.rundir import list_runs
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SIZES = [(80, 24), (120, 36)]
@@ -35,6 +37,7 @@ VOLATILE = [
     (re.compile(r"[\u2800-\u28ff]"), " "),  # braille dots of the curves
     (re.compile(r"\d+(\.\d+)? s\b"), "<time>"),
     (re.compile(r"\d+(\.\d+)?k? samples/s"), "<speed> samples/s"),
+    (re.compile(r"\d+(\.\d+)?k?( *\n[^\n]*?)samples/s"), r"<speed>\2samples/s"),  # wrapped before its unit
     (re.compile(r"\d+(\.\d+)?k? steps/s"), "<speed> steps/s"),
     (re.compile(r"\b\d+:\d\d\b"), "<time>"),
 ]
@@ -45,6 +48,14 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.…])")
 #: How far a number may move between CPUs: losses of long runs and the step a run got within a
 #: tolerance differ by far less; numbers near zero (a point's f = 3.7e-09) by their absolute size.
 REL_TOL, ABS_TOL = 0.05, 1e-6
+
+
+@pytest.fixture(autouse=True)
+def no_animations(monkeypatch):
+    """The tab bar's underline drawn where it goes, not on its way there (as TEXTUAL_ANIMATIONS=none)."""
+    from textual import constants
+
+    monkeypatch.setattr(constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 def layout(text: str) -> list[str]:
@@ -67,15 +78,6 @@ def same_screen(kept: str, text: str) -> bool:
         if not all(math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL) for a, b in numbers):
             return False
     return True
-
-
-def screen_text(app) -> str:
-    """The screen as plain text, as Textual's own screenshot renders it."""
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), record=True, force_terminal=True,
-                      color_system="truecolor", legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(full=True))
-    return console.export_text()
 
 
 def masked(text: str, tmp_path: Path) -> str:
@@ -196,7 +198,7 @@ async def test_arena_screen_draws_the_path_where_the_point_went(tmp_path, runs_d
         assert len(pixels) > 10
         end = canvas.to_pixel(result.point["x"], result.point["y"])
         minimum = canvas.to_pixel(1.0, 1.0)
-        assert {canvas.overlay[p] for p in pixels - {end, minimum}} == {COLORS[0]}
+        assert {canvas.overlay[p] for p in pixels - {end, minimum}} == {SERIES_COLORS[0]}
         # the valley is dark, the heights pale (log scale)
         corner = canvas.base[-1][-1]
         assert sum(canvas.base[minimum[0]][minimum[1]]) < sum(corner)
@@ -204,6 +206,25 @@ async def test_arena_screen_draws_the_path_where_the_point_went(tmp_path, runs_d
         board = str(app.arena.board.render())
         assert "≤0.05 at step" in board and "f " in board
         await check(pilot, "arena", tmp_path)
+
+
+async def test_watch_screens(tmp_path, runs_dir, make_ui, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the screen names the runs folder: the same relative one every time
+    app = make_app(runs_dir=Path("runs"), watch=[])
+    async with app.run_test(size=SIZES[0]) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.looked and app.tabs.active == "tab-history")
+        await check(pilot, "watch-waiting", tmp_path)
+    writer = start_command(["train", "--task", "linear", "--epochs", "50"], runs_dir, tmp_path)
+    assert writer.wait() == 0, writer.stderr.read()
+    app = make_app(runs_dir=runs_dir, watch=list_runs(runs_dir))
+    async with app.run_test(size=SIZES[0]) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.last_job is not None and app.history.entries)
+        await check(pilot, "watch-finished", tmp_path)
+        await ui.show_tab("tab-fit")  # the picture the run left in its folder at its end
+        await ui.wait_until(lambda: app.fit.frame is not None)
+        assert app.fit.frame.epoch == 50 and "w = " in str(app.fit.caption.render())
 
 
 def test_screens_compare_equal_up_to_the_last_digits_of_their_numbers():
@@ -214,3 +235,37 @@ def test_screens_compare_equal_up_to_the_last_digits_of_their_numbers():
     assert not same_screen(kept, kept.replace("step 677", "step 900"))  # a number that moved
     assert not same_screen(kept, kept.replace("nearest minimum", "nearest maximum"))  # the text
     assert not same_screen(kept, kept.replace("f = 3.712e-09", "f = 0.5"))
+
+
+async def test_size_notice_screen(tmp_path, runs_dir):
+    app = make_app(runs_dir=runs_dir)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await check_size(pilot, "size-notice", tmp_path)
+
+
+async def test_model_summary_and_mistakes_gallery_screens(tmp_path, runs_dir, make_ui, mnist_dir, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the form shows the data folder: the same relative one every time
+    config = resolve({"task": {"name": "mnist", "data_dir": "data", "download": False},
+                      "optimizer": {"lr": 0.0003}, "training": {"epochs": 1, "device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=SIZES[0]) as pilot:
+        ui = make_ui(pilot)
+        await ui.wait_until(lambda: app.engine_ready)
+        await ui.show_tab("tab-model")
+        await ui.wait_until(lambda: app.model_panel.summary is not None)
+        await check(pilot, "model-summary", tmp_path)
+        await ui.show_tab("tab-mistakes")
+        await ui.run_to_end()
+        # Which samples a barely trained model gets wrong, and how sure it is, is decided by the
+        # last digits of the run's numbers: the gallery draws fixed mistakes of the run's own
+        # pictures, so its screen is the same on every CPU (test_app_own_model checks real ones).
+        from tui_trainer.app.mistakes import gather
+        from tui_trainer.engine.evaluation import Mistake, Mistakes
+
+        run, data = app.last_job.first, app.last_trainer.data
+        labels = data.y_val.tolist()
+        wrong = Mistakes("val", list("0123456789"), 12, len(labels),
+                         [Mistake(i, labels[i], (labels[i] + 3) % 10, 0.9 - 0.05 * i) for i in range(12)])
+        run.feed.examples = gather(data, run.config, {"val": wrong})
+        app.results["mistakes"].show(app.last_job, run)
+        await check(pilot, "mistakes", tmp_path)

@@ -1,10 +1,11 @@
 """The app's live pictures: the Boundary tab (a 2-D classifier's plane in half-block cells, the
-samples on top) and the Fit tab (the data and the model's curve, w and b), each offered only for
+samples on top, once the run ended its misclassified validation samples ringed) and the Fit tab (the data and the model's curve, w and b), each offered only for
 a task that has it; f7 adds the validation samples; f8 saves the run's picture, never over a file."""
 
 from __future__ import annotations
 
 from tui_trainer.app import make_app
+from tui_trainer.app.views import RING
 from tui_trainer.config import resolve
 from tui_trainer.formatting import number
 from tui_trainer.pictures import cell_color, sample_color, validation_color
@@ -50,10 +51,21 @@ async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have
                  for x, y, k in zip(samples.train_x, samples.train_y, samples.train_label)}
         val = {where(frame, x, y, width, 2 * height): k
                for x, y, k in zip(samples.val_x, samples.val_y, samples.val_label)}
+        wrong = app.last_job.feed.examples["val"]  # the misclassified validation samples, ringed
+        assert wrong.mistakes is app.last_job.first.result.mistakes["val"]
+        assert wrong.mistakes.count > 0 and len(wrong.points) == wrong.mistakes.count
+        spots = {where(frame, x, y, width, 2 * height): m.true for (x, y), m in zip(wrong.points, wrong.mistakes.samples)}
+        rings = {(c + dc, r + dr) for c, r in spots for dc, dr in ((0, 1), (0, -1), (1, 0), (-1, 0))} - set(spots)
+        rings = {(c, r) for c, r in rings if 0 <= c < width and 0 <= r < 2 * height}
+        assert {pixel(canvas, *spot) for spot in rings} == {RING}
+        assert all(pixel(canvas, *spot) == sample_color(k) for spot, k in spots.items())
+        assert f"✛ {wrong.mistakes.count} wrong" in str(app.boundary.caption.render())
+        train = {spot: k for spot, k in train.items() if spot not in rings | set(spots)}
+        val = {spot: k for spot, k in val.items() if spot not in rings | set(spots)}
         base = canvas.background_colors[1].rgb
         for row in (0, height, 2 * height - 1):  # the plane: each cell's class, shaded by its probability
             for column in range(width):
-                if (column, row) not in train:
+                if (column, row) not in train and (column, row) not in rings | set(spots):
                     cell = row * width + column
                     assert pixel(canvas, column, row) == cell_color(
                         frame.predicted[cell], frame.steps[cell], base)
@@ -80,9 +92,12 @@ async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have
         ui.row("task.name").editor.value = "binary"  # as choosing it does; 10 features: no plane to draw
         # the tab goes, and the tab bar moves off it (a moment later on a busy machine)
         await ui.wait_until(lambda: offered(app) == set() and app.tabs.active != "tab-boundary")
+        # the form settled on binary's recipe: its network and its result tabs offered
+        await ui.wait_until(lambda: app.offered_views == ["network"]
+                            and app.offered_results == ["model", "confusion", "mistakes"])
         app.action_show_tab("tab-log")
-        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l")  # History, Layers, Network (an MLP), Charts
-        assert app.tabs.active == "tab-charts"
+        await pilot.press(*["ctrl+l"] * 8)
+        assert app.tabs.active == "tab-charts"  # History, Layers, System, Network (an MLP), Model, Confusion, Mistakes, Charts
         app.action_show_tab("tab-boundary")
         await pilot.pause()
         assert app.tabs.active == "tab-charts"  # not offered: a notice says what it is for
