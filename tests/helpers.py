@@ -119,3 +119,47 @@ def fingerprint(folder) -> dict[str, tuple[int, str, int]]:
 
     return {p.name: (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
             for p in sorted(Path(folder).iterdir())}
+
+
+def once_per_session(name: str, make, base_temp) -> Any:
+    """What ``make(folder)`` returns (JSON data), made once per test session however many
+    pytest-xdist workers ask for it: the first holds a lock while it makes it, the others wait
+    and read it. ``folder`` (empty, kept for the session) holds the files ``make`` writes;
+    ``base_temp`` is ``tmp_path_factory.getbasetemp()``."""
+    import json
+    import os
+    from pathlib import Path
+
+    from filelock import FileLock  # torch's own dependency
+
+    root = Path(base_temp).parent if os.environ.get("PYTEST_XDIST_WORKER") else Path(base_temp)
+    folder, result = root / f"once-{name}", root / f"once-{name}.json"
+    with FileLock(str(root / f"once-{name}.lock")):
+        if not result.exists():
+            folder.mkdir()
+            result.write_text(json.dumps(make(folder)))
+    return json.loads(result.read_text())
+
+
+def signals_of(pid: int, field: str) -> set[int]:
+    """The signals in a field of ``/proc/PID/status``: ``SigCgt`` (caught: the process installed
+    a handler), ``SigPnd`` and ``ShdPnd`` (sent, not yet delivered). Empty once the process is gone."""
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return set()
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith(f"{field}:")), 16)
+    return {bit + 1 for bit in range(64) if mask >> bit & 1}
+
+
+def wait_until(what: str, condition, timeout: float = 120.0, every: float = 0.01) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds (a busy
+    machine, never a fixed wait)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout:.0f} s for {what}"
+        time.sleep(every)

@@ -424,8 +424,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         runs_dir = run_dirs[0].parent
     from tui_trainer.app import run_app
 
-    default_signals()  # the app restores the terminal itself on Ctrl+C (a key there) and SIGTERM
-    return run_app(None, runs_dir.absolute() if runs_dir else None, watch=run_dirs)
+    return run_app(None, runs_dir.absolute() if runs_dir else None, watch=run_dirs)  # signals: as ctrl+q
 
 
 def cmd_train(args: argparse.Namespace) -> int:

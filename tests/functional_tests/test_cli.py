@@ -2,7 +2,6 @@
 
 import json
 import re
-import os
 import signal
 import subprocess
 import sys
@@ -16,12 +15,6 @@ from tui_trainer.config import load_config
 
 REQUIRED_KEYS = {"task", "loss", "optimizer", "device", "epochs_run", "stopped_reason", "final",
                  "parameters", "param_count", "history", "seconds", "samples_per_second", "run_dir"}
-
-
-def run_cli(*args, env_home=None, **kwargs):
-    env = dict(os.environ, **({"XDG_DATA_HOME": str(env_home)} if env_home else {}))
-    return subprocess.run([sys.executable, "-m", "tui_trainer", *args], capture_output=True,
-                          text=True, env=env, **kwargs)
 
 
 def test_json_prints_one_object_with_the_documented_keys(runs_dir, capsys):
@@ -65,13 +58,13 @@ def test_save_config_with_dry_run_says_each_thing_on_its_own_line(tmp_path):
     assert f"saved config to {out}" in lines and "wrong_loss = false" in lines and result.stdout.endswith("\n")
 
 
-def test_bad_input_exits_2_naming_every_field_without_traceback():
-    result = run_cli("train", "--task", "iris", "--loss", "bce", "--lr", "-1", "--batch-size", "zero")
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "optimizer.lr: -1 is not allowed; must be a number > 0" in result.stderr
-    assert "training.batch_size: 'zero' is not allowed; must be a whole number >= 1 or 'full'" in result.stderr
-    assert "loss: bce needs one output in [0, 1] (a binary task); task iris has 3 classes" in result.stderr
+def test_bad_input_exits_2_naming_every_field_without_traceback(capsys):
+    assert main(["train", "--task", "iris", "--loss", "bce", "--lr", "-1", "--batch-size", "zero"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "optimizer.lr: -1 is not allowed; must be a number > 0" in err
+    assert "training.batch_size: 'zero' is not allowed; must be a whole number >= 1 or 'full'" in err
+    assert "loss: bce needs one output in [0, 1] (a binary task); task iris has 3 classes" in err
 
 
 def test_torch_refusals_and_bad_set_syntax_exit_2(capsys):
@@ -98,11 +91,9 @@ def test_divergence_exits_1_with_the_reason(runs_dir, capsys):
     assert "Run ended: diverged: loss exploded: " in out and "try a lower learning rate" in out
 
 
-def test_non_terminal_output_is_one_keras_line_per_epoch_then_a_summary(runs_dir):
-    result = run_cli("train", "--task", "iris", "--epochs", "3", "--device", "cpu",
-                     "--runs-dir", str(runs_dir))
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_non_terminal_output_is_one_keras_line_per_epoch_then_a_summary(runs_dir, capsys):
+    assert main(["train", "--task", "iris", "--epochs", "3", "--device", "cpu", "--runs-dir", str(runs_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "iris: 120 training / 30 validation samples · model 131 parameters · cpu (CPU)"
     assert lines[1].startswith("Epoch 1/3 - train_loss: ")
     assert " - val_loss: " in lines[1] and " - accuracy: " in lines[1] and " - lr: 0.01 - " in lines[1]
@@ -120,13 +111,13 @@ def test_linear_summary_shows_learned_w_and_b_next_to_truth(runs_dir, capsys):
     assert "(true 2)" in out and "(true 3)" in out
 
 
-def test_list_names_every_choice_with_defaults():
-    result = run_cli("list")
-    assert result.returncode == 0
+def test_list_names_every_choice_with_defaults(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
     for text in ("linear", "fashion-mnist", "breast-cancer", "custom-mae", "PATH.py:Class",
                  "torch.optim.Adadelta", "rho = 0.9", "nesterov = false", "betas = 0.9,0.999",
                  "torch.optim.lr_scheduler.OneCycleLR", "losses: cross-entropy, nll, bce, bce-logits"):
-        assert text in result.stdout, text
+        assert text in out, text
 
 
 def wait_for_lines(path: Path, count: int, timeout: float = 60) -> None:

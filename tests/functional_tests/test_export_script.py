@@ -2,14 +2,16 @@
 
 import ast
 import inspect
+import json
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from helpers import config
+from helpers import config, once_per_session
 from tui_trainer.cli import main
 from tui_trainer.config import resolve
 from tui_trainer.engine import rules
@@ -59,13 +61,32 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """Every case exported and its script started at once (they run while the engine trains),
-    with the engine's result of the same config: {case: (process, result, script path)}."""
+#: Runs each script given in argv[1:] as ``python SCRIPT`` runs it (``__main__``, its own
+#: globals), one after another in this one process, so that torch is imported once for all the
+#: cases; prints one JSON line per script: its exit code, stdout and stderr.
+RUN_SCRIPTS = """
+import contextlib, io, json, runpy, sys, traceback
+
+for path in sys.argv[1:]:
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            runpy.run_path(path, run_name="__main__")
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}), flush=True)
+"""
+
+
+def export_every_case(tmp) -> dict:
+    """Every case exported and its script run (in one other process, while this one trains the
+    engine on the same config): {case: {"script": exit code and output, "path", "engine": what
+    the engine's run gave}}."""
     from conftest import make_shapes_dir, make_vision_dir, write_regression_csv, write_table_csv
 
-    tmp = tmp_path_factory.mktemp("export")
     mnist_dir = make_vision_dir(tmp / "data")
     table = write_table_csv(tmp / "table.csv")
     lines = table.read_text().splitlines()
@@ -78,9 +99,9 @@ def exported(tmp_path_factory):
     env = dict(os.environ, XDG_DATA_HOME=str(tmp / "xdg-data"))
     test_data = {"<test table>": (write_regression_csv(tmp / "train.csv"), write_regression_csv(tmp / "test.csv", 50, 1)),
                  "<test folder>": (None, make_shapes_dir(tmp / "shapes-test", per_class=3, seed=1))}
-    started = {}
+    configs, paths = {}, {}
     for n, (case, dotted) in enumerate(CASES.items()):
-        path = tmp / f"train_{n}.py"
+        path = paths[case] = tmp / f"train_{n}.py"
         dotted = {**dotted, **own_data.get(dotted["task"], {})}
         if dotted.get("task__test_path") in test_data:
             train_file, test_file = test_data[dotted["task__test_path"]]
@@ -91,10 +112,26 @@ def exported(tmp_path_factory):
                          "step", "--set", "scheduler.step_size=1", "-o", str(path)]) == 0
         else:
             path.write_text(script_text(config(**dotted)))
-        started[case] = (subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, env=env), config(**dotted), path)
-    return {case: (process, train(cfg, runs_dir=tmp / "runs"), path)
-            for case, (process, cfg, path) in started.items()}
+        configs[case] = config(**dotted)
+    scripts = subprocess.Popen([sys.executable, "-c", RUN_SCRIPTS, *map(str, paths.values())],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    engine = {}
+    for case, cfg in configs.items():
+        result = train(cfg, runs_dir=tmp / "runs")
+        engine[case] = {"train_losses": [m.train_loss for m in result.history], "epochs_run": result.epochs_run,
+                        "final": vars(result.final), "parameters": result.parameters,
+                        "task": result.config.task.name, "params": result.config.task.params}
+    out, err = scripts.communicate(timeout=600)
+    ran = [json.loads(line) for line in out.splitlines()]
+    assert len(ran) == len(CASES), err
+    return {case: {"script": script, "path": str(paths[case]), "engine": engine[case]}
+            for case, script in zip(CASES, ran)}
+
+
+@pytest.fixture
+def exported(tmp_path_factory) -> dict:
+    """export_every_case, made once for the whole session (whichever test process asks first)."""
+    return once_per_session("export-script", export_every_case, tmp_path_factory.getbasetemp())
 
 
 def final_value(output, name):
@@ -103,28 +140,28 @@ def final_value(output, name):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_exported_script_prints_the_engines_per_epoch_losses(case, exported):
-    process, result, path = exported[case]
-    output, errors = process.communicate(timeout=120)
-    assert process.returncode == 0, errors
+    script, path, result = exported[case]["script"], Path(exported[case]["path"]), exported[case]["engine"]
+    output, final = script["out"], result["final"]
+    assert script["code"] == 0, script["err"]
     losses = [float(v) for v in re.findall(r"^Epoch \d+/\d+ - train_loss: (\S+)", output, re.M)]
-    assert len(losses) == len(result.history) == result.epochs_run
-    assert losses == pytest.approx([m.train_loss for m in result.history], rel=1e-6, abs=1e-9)
-    assert final_value(output, "train_loss") == pytest.approx(result.final.train_loss, rel=1e-6)
-    if result.final.val_accuracy is not None:
-        assert final_value(output, "val_accuracy") == pytest.approx(result.final.val_accuracy, abs=1e-4)
-    if result.final.test_loss is not None:  # the test set, scored once at the end
-        assert final_value(output, "test_loss") == pytest.approx(result.final.test_loss, rel=1e-6)
-    assert ("test_loss" in output) == (result.final.test_loss is not None)
-    if result.parameters:
+    assert len(losses) == len(result["train_losses"]) == result["epochs_run"]
+    assert losses == pytest.approx(result["train_losses"], rel=1e-6, abs=1e-9)
+    assert final_value(output, "train_loss") == pytest.approx(final["train_loss"], rel=1e-6)
+    if final["val_accuracy"] is not None:
+        assert final_value(output, "val_accuracy") == pytest.approx(final["val_accuracy"], abs=1e-4)
+    if final["test_loss"] is not None:  # the test set, scored once at the end
+        assert final_value(output, "test_loss") == pytest.approx(final["test_loss"], rel=1e-6)
+    assert ("test_loss" in output) == (final["test_loss"] is not None)
+    if result["parameters"]:
         learned = re.search(r"Learned w = (\S+) \(true 2.0\), b = (\S+) \(true 3.0\)", output)
-        assert float(learned[1]) == pytest.approx(result.parameters["weight"], abs=1e-6)
-        assert float(learned[2]) == pytest.approx(result.parameters["bias"], abs=1e-6)
+        assert float(learned[1]) == pytest.approx(result["parameters"]["weight"], abs=1e-6)
+        assert float(learned[2]) == pytest.approx(result["parameters"]["bias"], abs=1e-6)
     modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(path.read_text()))
                if isinstance(node, (ast.Import, ast.ImportFrom))
                for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])}
     assert modules <= ALLOWED_IMPORTS and "tui_trainer" not in path.read_text()
-    if result.config.task.name == "mnist":
-        assert f'DATA_DIR = "{result.config.task.params["data_dir"]}"' in path.read_text()
+    if result["task"] == "mnist":
+        assert f'DATA_DIR = "{result["params"]["data_dir"]}"' in path.read_text()
 
 
 def test_script_is_plain_pytorch_with_every_choice_spelled_out(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -65,23 +64,23 @@ def test_an_arena_run_logs_its_path(runs_dir):
     assert values(events, "path/y")[-1] == (path[-1][0], pytest.approx(path[-1][2], rel=1e-6))
 
 
-def test_tensorboard_flag_and_a_missing_install_refused_before_training(tmp_path, capsys):
+def test_tensorboard_flag_and_a_missing_install_refused_before_training(tmp_path, capsys, monkeypatch):
     assert main(["train", "--tensorboard", "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["logging"] == {"tensorboard": True}
-    code = ("import sys; sys.modules['tensorboard'] = None\n"  # as if the extra were not installed
-            "from tui_trainer.cli import main\n"
-            f"sys.exit(main(['compare', '--task', 'iris', '--vary', 'optimizer.name=sgd,adam', '--tensorboard', "
-            f"'--runs-dir', {str(tmp_path / 'runs')!r}]))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=dict(os.environ, XDG_DATA_HOME=str(tmp_path)))
-    assert proc.returncode == 2, proc.stderr
-    assert "logging.tensorboard: needs the tensorboard package, which is not installed" in proc.stderr
-    assert "pip install 'tui-trainer[tensorboard]'" in proc.stderr and "Traceback" not in proc.stderr
+    for name in ("tensorboard", "torch.utils.tensorboard"):  # as if the extra were not installed
+        monkeypatch.setitem(sys.modules, name, None)  # (this process may have imported them already)
+    assert main(["compare", "--task", "iris", "--vary", "optimizer.name=sgd,adam", "--tensorboard",
+                 "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "logging.tensorboard: needs the tensorboard package, which is not installed" in err
+    assert "pip install 'tui-trainer[tensorboard]'" in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()
 
 
 def test_system_lines_say_the_process_and_where_the_run_stood(runs_dir, monkeypatch):
-    monkeypatch.setattr(system.SAMPLER, "interval", 0.05)
+    # A sampler of its own: the process's one may still be asleep for up to 2 s after a run that
+    # ended just before (another test's), and would wake after this short run.
+    monkeypatch.setattr(system, "SAMPLER", system.Sampler(interval=0.05))
     result = Trainer(config("digits", training__epochs=25), runs_dir=runs_dir).run()
     lines = (result.run_dir / "system.jsonl").read_text().splitlines()
     samples = [SystemSample.from_json(json.loads(line)) for line in lines]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -14,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import config, write_resmlp
+from conftest import make_vision_dir
+from helpers import config, once_per_session, write_resmlp
 from tui_trainer.cli import main
 from tui_trainer.engine.distributed import Ranks
 from tui_trainer.engine.events import RunEnded
 from tui_trainer.engine.follow import RunFollower
 from tui_trainer.engine.loop import Trainer
-from tui_trainer.engine.rundir import read_jsonl
 from tui_trainer.engine.runinfo import read_run_info
 from tui_trainer.errors import UserFacingError
 
@@ -29,9 +30,85 @@ pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two ranks nee
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
 
 
-def torchrun(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([*TORCHRUN, "-m", "tui_trainer", *args], capture_output=True, text=True,
-                          timeout=180, **kwargs)
+#: Runs several commands one after another in the same two ranks (each rank imports torch once, for
+#: every command), as ``-m tui_trainer`` runs one. After each command the ranks wait for each
+#: other (a file each in the folder argv[2]), so that every write of the command is done; then
+#: each prints one line: its exit code, what it printed, and (rank 0) the files the command names.
+DRIVER = """
+import contextlib, io, json, os, sys, time
+from pathlib import Path
+from tui_trainer.cli import main
+
+rank, world, folder = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), Path(sys.argv[2])
+for n, (name, argv, files) in enumerate(json.loads(sys.argv[1])):
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = main(argv)
+    (folder / f"{n}-{rank}").touch()
+    while not all((folder / f"{n}-{other}").exists() for other in range(world)):
+        time.sleep(0.05)
+    read = {path: Path(path).read_text() for path in files} if rank == 0 else {}
+    print(json.dumps({"rank": rank, "name": name, "code": code, "stdout": out.getvalue(), "files": read}),
+          flush=True)
+"""
+
+
+def train_args(task: str, folder: Path) -> list[str]:
+    """A run trained both ways. iris: 120 training samples in batches of 16, the last one of 8;
+    mnist: 160 in batches of 64, the last of 32. Each rank takes half of every batch. Your own
+    model: a residual MLP from a file, on iris with a test split."""
+    args = ["train", "--task", "iris" if task == "own model" else task, "--epochs", "4", "--device", "cpu",
+            "--json"]
+    if task == "mnist":
+        args += ["--data-dir", str(make_vision_dir(folder / "data")), "--set", "task.download=false"]
+    if task == "own model":
+        args += ["--model", write_resmlp(folder), "--set", "training.test_split=0.2"]
+    return args
+
+
+TASKS = ["iris", "mnist", "own model"]
+#: The wine run trained for 2 epochs in one process, then resumed under torchrun to these.
+RESUMED = ["--task", "wine", "--device", "cpu", "--json"]
+RESUMES = (4, 6, 8)
+
+
+def launch(folder: Path) -> dict:
+    """One torchrun launch of every command the tests below read: the run of each of TASKS, and
+    the wine run resumed three times (its first 2 epochs trained in one process: checkpoints
+    hold no trace of the world size). {"code", "stderr", "said": {name: [rank 0's, rank 1's]}}."""
+    commands = [(task, [*train_args(task, folder / task), "--runs-dir", str(folder / task / "ddp")], [])
+                for task in TASKS]
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert main(["train", *RESUMED, "--epochs", "2", "--save-model", "--runs-dir", str(folder / "runs")]) == 0
+    run_dir = Path(json.loads(out.getvalue())["run_dir"])
+    commands += [(f"resume to {epochs}", ["train", "--resume", str(run_dir), "--epochs", str(epochs), "--json"],
+                  [str(run_dir / "history.jsonl"), str(run_dir / "steps.jsonl")]) for epochs in RESUMES]
+    (folder / "barrier").mkdir()
+    (folder / "driver.py").write_text(DRIVER)
+    proc = subprocess.run([*TORCHRUN, str(folder / "driver.py"), json.dumps(commands), str(folder / "barrier")],
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, XDG_DATA_HOME=str(folder / "xdg-data")))
+    said: dict[str, list] = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith('{"rank"'):
+            record = json.loads(line)
+            said.setdefault(record["name"], [None, None])[record["rank"]] = record
+    return {"code": proc.returncode, "stderr": proc.stderr, "said": said, "folder": str(folder)}
+
+
+@pytest.fixture
+def launched(tmp_path_factory) -> dict:
+    """The launch, made once for the whole session (whichever test process asks first)."""
+    return once_per_session("torchrun", launch, tmp_path_factory.getbasetemp())
+
+
+def launched_command(launched: dict, name: str) -> tuple[dict, dict]:
+    """Command ``name`` of the launch: (the one JSON object it printed, the files rank 0 read
+    after it). Both ranks exited 0, and only rank 0 printed."""
+    assert launched["code"] == 0 and name in launched["said"], launched["stderr"]
+    first, second = launched["said"][name]
+    assert first["code"] == second["code"] == 0, launched["stderr"]
+    assert second["stdout"] == ""
+    return json.loads(first["stdout"]), first["files"]
 
 
 def alone(capsys, *args: str) -> dict:
@@ -52,23 +129,12 @@ def assert_same_run(distributed: dict, single: dict) -> None:
     assert distributed["confusion"] == single["confusion"]
 
 
-@pytest.mark.parametrize("task", ["iris", "mnist", "own model"])
-def test_two_ranks_train_the_single_process_run(task, tmp_path, mnist_dir, capsys):
-    # iris: 120 training samples in batches of 16, the last one of 8; mnist: 160 in batches of 64,
-    # the last of 32. Each rank takes half of every batch. Your own model: a residual MLP from a
-    # file, on iris with a test split.
-    args = ["train", "--task", "iris" if task == "own model" else task, "--epochs", "4", "--device", "cpu",
-            "--json"]
-    if task == "mnist":
-        args += ["--data-dir", str(mnist_dir), "--set", "task.download=false"]
-    if task == "own model":
-        args += ["--model", write_resmlp(tmp_path), "--set", "training.test_split=0.2"]
-    proc = torchrun(*args, "--runs-dir", str(tmp_path / "ddp"))
-    assert proc.returncode == 0, proc.stderr
-    distributed = json.loads(proc.stdout)  # one object: only rank 0 prints
+@pytest.mark.parametrize("task", TASKS)
+def test_two_ranks_train_the_single_process_run(task, launched, tmp_path, capsys):
+    distributed, _ = launched_command(launched, task)
     assert distributed["epochs_run"] == 4
-    assert_same_run(distributed, alone(capsys, *args, "--runs-dir", str(tmp_path / "single")))
-    folders = list((tmp_path / "ddp").iterdir())
+    assert_same_run(distributed, alone(capsys, *train_args(task, tmp_path), "--runs-dir", str(tmp_path / "single")))
+    folders = list((Path(launched["folder"]) / task / "ddp").iterdir())
     assert len(folders) == 1 and (folders[0] / "summary.json").is_file()
     assert len((folders[0] / "history.jsonl").read_text().splitlines()) == 4
     info = read_run_info(folders[0])  # rank 0 wrote it, and the machine beside it
@@ -77,23 +143,21 @@ def test_two_ranks_train_the_single_process_run(task, tmp_path, mnist_dir, capsy
     assert isinstance(follower.poll()[-2], RunEnded) and len(follower.history) == 4
 
 
-def test_resume_under_torchrun_again_and_again_writes_each_epoch_once(tmp_path, capsys):
-    # The first part trains in one process (checkpoints hold no trace of the world size), the
-    # rest under torchrun, resumed three times: each time the history is the uninterrupted
-    # single-process run's, written by rank 0 alone. Before, both ranks appended the resumed
-    # epochs (history 1 2 3 3 4 4, every step twice) and the next --resume was refused; the
-    # ranks raced, so it showed in most tries but not all: three resumes in a row.
-    common = ["--task", "wine", "--device", "cpu", "--json", "--runs-dir", str(tmp_path / "runs")]
-    run_dir = Path(alone(capsys, "train", *common, "--epochs", "2", "--save-model")["run_dir"])
-    for epochs in (4, 6, 8):
-        resumed = torchrun("train", "--resume", str(run_dir), "--epochs", str(epochs), "--json")
-        assert resumed.returncode == 0, resumed.stderr
-        assert [row["epoch"] for row in read_jsonl(run_dir / "history.jsonl")] == list(range(1, epochs + 1))
-        steps = [row["step"] for row in read_jsonl(run_dir / "steps.jsonl")]
+def test_resume_under_torchrun_again_and_again_writes_each_epoch_once(launched, tmp_path, capsys):
+    # The first part trained in one process, the rest under torchrun, resumed three times: each
+    # time the history is the uninterrupted single-process run's, written by rank 0 alone.
+    # Before, both ranks appended the resumed epochs (history 1 2 3 3 4 4, every step twice) and
+    # the next --resume was refused; the ranks raced, so it showed in most tries but not all:
+    # three resumes in a row.
+    for epochs in RESUMES:
+        resumed, files = launched_command(launched, f"resume to {epochs}")
+        history, steps = ([json.loads(line) for line in text.splitlines()] for text in files.values())
+        assert [row["epoch"] for row in history] == list(range(1, epochs + 1))
+        steps = [row["step"] for row in steps]
         assert steps == list(range(1, steps[-1] + 1))
-    single = alone(capsys, "train", *common[:-2], "--epochs", "8", "--runs-dir", str(tmp_path / "single"))
-    assert_same_run(json.loads(resumed.stdout), single)
-    assert [row["train_loss"] for row in read_jsonl(run_dir / "history.jsonl")] == pytest.approx(
+    single = alone(capsys, "train", *RESUMED, "--epochs", "8", "--runs-dir", str(tmp_path / "single"))
+    assert_same_run(resumed, single)
+    assert [row["train_loss"] for row in history] == pytest.approx(
         [h["train_loss"] for h in single["history"]], rel=1e-5)
 
 

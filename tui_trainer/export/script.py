@@ -411,7 +411,7 @@ def _user_model_source(config: Config) -> str:
                     needed.add(used)
                     queue.append(used)
     kept = [node for node, names in zip(nodes, bound) if names & needed or "*" in names]
-    text, previous = "", None
+    text, previous, previous_node = "", None, None
     for node in kept:  # one blank line around definitions, none between other statements
         first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))

@@ -75,3 +75,18 @@ def test_ctrl_q_on_a_big_model_keeps_the_run_ending(tmp_path):
     summary = the_run(runs)
     assert summary["stopped_reason"] == "interrupted"
     assert "final metrics not measured" in summary["message"]
+
+
+def test_watch_opens_in_a_terminal_and_quits_on_a_signal(tmp_path):
+    # Before: `tui-trainer watch` ended at once with a NameError, before drawing anything.
+    terminal = Terminal(["watch", "--runs-dir", str(tmp_path / "runs")], env={"XDG_DATA_HOME": str(tmp_path / "xdg")})
+    try:
+        terminal.wait_for(b"no run is being written")
+        sent_at = len(terminal.text())
+        terminal.signal(signal.SIGTERM)
+        assert terminal.wait_exit() == 130
+    finally:
+        terminal.kill()
+    after = terminal.text()[sent_at:]
+    assert all(sequence in after for sequence in TERMINAL_RESTORED), after[-500:]
+    assert b"Traceback" not in terminal.text()

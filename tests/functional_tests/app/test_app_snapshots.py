@@ -51,6 +51,13 @@ REL_TOL, ABS_TOL = 0.05, 1e-6
 
 
 @pytest.fixture(autouse=True)
+def steady_speed(monkeypatch):
+    """Every speed written with as many characters (masked anyway): a longer figure on a faster
+    machine wrapped the readouts' first line at 80 columns and moved every line below it."""
+    monkeypatch.setattr("tui_trainer.app.readouts.rate", lambda value: "12.3k")
+
+
+@pytest.fixture(autouse=True)
 def no_animations(monkeypatch):
     """The tab bar's underline drawn where it goes, not on its way there (as TEXTUAL_ANIMATIONS=none)."""
     from textual import constants
