@@ -4,11 +4,15 @@ to quit mid-run.
 
     .venv/bin/python benchmarks/bench_app.py
     .venv/bin/python benchmarks/bench_app.py --first-frame    # only the first frame, against a bare app
+    .venv/bin/python benchmarks/bench_app.py --tmux [PAIRS]   # only the app in tmux at 120x36
+    .venv/bin/python benchmarks/bench_app.py --watch [RUNS]   # only the watched spiral in tmux
 
 Prints the figures side by side with their targets (ratio >= 0.95 under run_test, also with the
 Boundary or the Layers tab live, >= 0.97 in a terminal, first frame < 0.5 s, ready to finished
 linear run < 3 s, latency p95 < 50 ms, also with four runs racing in compare mode). The
-terminal figures come from the real app in a pseudo-terminal.
+terminal figures come from the real app in a pseudo-terminal (100x30), and in tmux at 120x36,
+where the three charts show side by side (issue 22's case: regression, 5,000 samples, batch 32,
+Adam, against ``tui-trainer train``, >= 0.97). Every app runs at max pace (``--pace max``).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import fcntl
 import os
 import pty
 import select
+import shlex
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import termios
@@ -35,6 +41,8 @@ BENCH_LAYER = {"task": {"name": "regression", "samples": 5000}, "training": {"de
 #: A 2-D classification run of a few seconds with its decision boundary live: the spiral's MLP on
 #: 5000 samples (30 epochs, batch 32; about 8 epochs a second here, so a picture every other epoch).
 BOUNDARY_LAYER = {"task": {"name": "multiclass", "samples": 5000}, "training": {"epochs": 30, "device": "cpu"}}
+#: Tutorial-style playground run watched at its own pace (issue 22): the spiral as it opens.
+SPIRAL_LAYER = {"task": "spiral", "training": {"device": "cpu"}}
 #: The same, far longer, to press keys and quit while it trains.
 LONG_LAYER = {"task": {"name": "regression", "samples": 20000}, "training": {"epochs": 1000, "device": "cpu"}}
 #: What each live tab must have drawn during a measured run: the figures are of real drawing.
@@ -44,6 +52,8 @@ DREW = {
     "tab-layers": lambda app: app.layers.pace.spent > 0 and app.layers.shown is not None,
 }
 SIZE = (100, 30)
+#: The terminal of the tmux measurement (issue 22's): wide, the three charts side by side.
+TMUX_SIZE = (120, 36)
 REPEATS = 5
 TERMINAL_REPEATS = 9
 SPEED_REPEATS = 5
@@ -65,7 +75,7 @@ def speed_ratio(runs_dir: Path, layer: dict = BENCH_LAYER,
     headless, in_app, ui_share = [], [], []
 
     async def main() -> None:
-        app = make_app(runs_dir=runs_dir, config=config)
+        app = make_app(runs_dir=runs_dir, config=config, pace="max")
         async with app.run_test(size=SIZE) as pilot:
             while not app.engine_ready:
                 await asyncio.sleep(0.05)
@@ -95,7 +105,7 @@ class Terminal:
     """The app running in a pseudo-terminal, its output read (and timestamped) by a thread."""
 
     def __init__(self, config_path: Path | None, runs_dir: Path, program: list[str] | None = None) -> None:
-        argv = [sys.executable, *(program or ["-m", "tui_trainer", "--runs-dir", str(runs_dir)])]
+        argv = [sys.executable, *(program or ["-m", "tui_trainer", "--runs-dir", str(runs_dir), "--pace", "max"])]
         argv += ["--config", str(config_path)] if config_path else []
         self.started = time.perf_counter()
         self.pid, self.fd = pty.fork()
@@ -223,7 +233,6 @@ def terminal_speed(runs_dir: Path, config_path: Path) -> tuple[list[float], list
     the run's own summary; and the share of the wall clock, from ``running`` to ``finished`` on
     screen, that the app's UI thread used the CPU (read from /proc, to 10 ms)."""
     import json
-    import subprocess
 
     headless, in_app, ui_share = [], [], []
     for repeat in range(TERMINAL_REPEATS + 1):  # the first pair warms up and is not counted
@@ -248,6 +257,119 @@ def terminal_speed(runs_dir: Path, config_path: Path) -> tuple[list[float], list
             in_app.clear()
             ui_share.clear()
     return headless, in_app, ui_share
+
+
+class Tmux:
+    """The app in a tmux session of TMUX_SIZE (a real terminal, as a person runs it), its screen
+    read with capture-pane."""
+
+    def __init__(self, argv: list[str], name: str) -> None:
+        self.name = name
+        cols, rows = TMUX_SIZE
+        command = shlex.join([sys.executable, *argv])
+        env = {**os.environ, "TERM": "tmux-256color"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as from a person's shell (see Terminal)
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows),
+                        f"exec {command}"], check=True, env=env)
+        self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", name, "#{pane_pid}"], check=True,
+                                      capture_output=True, text=True).stdout)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
+
+    def wait_for(self, text: str, limit: float = 120.0, every: float = 0.2) -> float:
+        """When ``text`` was first seen on screen (polled every ``every`` s: a poll costs a process)."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            if text in self.screen():
+                return time.perf_counter()
+            time.sleep(every)
+        raise TimeoutError(f"{text!r} never showed in tmux")
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def close(self) -> None:
+        self.keys("C-q")
+        deadline = time.perf_counter() + 20
+        while time.perf_counter() < deadline and Path(f"/proc/{self.pid}").exists():
+            time.sleep(0.05)
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def tmux_speed(runs_dir: Path, config_path: Path,
+               repeats: int = TERMINAL_REPEATS) -> tuple[list[float], list[float], list[float]]:
+    """Samples/s of the same config through ``tui-trainer train`` and in the app in tmux at
+    TMUX_SIZE (ctrl+r, max pace, the charts side by side and live), alternating, each from the
+    run's own summary; and the share of the wall clock, from ``running`` to ``finished`` on
+    screen, that the app's UI thread used the CPU (read from /proc)."""
+    import json
+
+    headless, in_app, ui_share = [], [], []
+    for repeat in range(repeats + 1):  # the first pair warms up and is not counted
+        out = subprocess.run([sys.executable, "-m", "tui_trainer", "train", "--config", str(config_path),
+                              "--json", "--runs-dir", str(runs_dir / "headless")],
+                             capture_output=True, text=True, check=True).stdout
+        headless.append(json.loads(out)["samples_per_second"])
+        term = Tmux(["-m", "tui_trainer", "--config", str(config_path), "--runs-dir", str(runs_dir / "app"),
+                     "--pace", "max"], f"bench-app-{os.getpid()}")
+        try:
+            term.wait_for("ready")
+            term.keys("C-r")
+            term.wait_for("running", every=0.05)
+            cpu, running = main_thread_cpu(term.pid), time.perf_counter()
+            finished = term.wait_for("finished")
+            ui_share.append((main_thread_cpu(term.pid) - cpu) / (finished - running))
+        finally:
+            term.close()
+        newest = max((runs_dir / "app").iterdir(), key=lambda p: p.stat().st_mtime)
+        in_app.append(json.loads((newest / "summary.json").read_text())["samples_per_second"])
+        print(f"  tmux pair {repeat}: train {headless[-1]:,.0f}, app {in_app[-1]:,.0f} samples/s, "
+              f"ratio {in_app[-1] / headless[-1]:.3f}, UI thread {ui_share[-1]:.2%}", flush=True)
+        if repeat == 0:
+            headless.clear()
+            in_app.clear()
+            ui_share.clear()
+    return headless, in_app, ui_share
+
+
+#: The app in tmux, run by the watched-run measurement: at its end it writes how many pictures the
+#: Boundary tab drew (its canvas's own count) to the file named last.
+COUNTING_APP = """
+import sys
+from pathlib import Path
+from tui_trainer.app import make_app
+app = make_app(Path(sys.argv[1]), Path(sys.argv[2]))
+try:
+    app.run()
+finally:
+    Path(sys.argv[3]).write_text(str(app.boundary.canvas.drawn))
+"""
+
+
+def watched_spiral(runs_dir: Path, config_path: Path, repeats: int = 3) -> list[tuple[float, int]]:
+    """Issue 22's watched run: the default ``spiral`` run in tmux at TMUX_SIZE at its own pace
+    (the Boundary's: 5 epochs a second), the Boundary tab shown; for each run the seconds from
+    ``running`` to ``finished`` on screen and the pictures the Boundary drew (read from the app
+    at its end)."""
+    measured = []
+    for repeat in range(repeats):
+        count = runs_dir / f"drawn-{repeat}.txt"
+        term = Tmux(["-c", COUNTING_APP, str(config_path), str(runs_dir), str(count)], f"bench-watch-{os.getpid()}")
+        try:
+            term.wait_for("ready")
+            term.keys("C-l", "C-l", "C-l", "C-l")  # Log, History, Layers, Boundary
+            time.sleep(0.5)
+            term.keys("C-r")
+            running = term.wait_for("running", every=0.05)
+            finished = term.wait_for("finished", every=0.05)
+        finally:
+            term.close()
+        measured.append((finished - running, int(count.read_text())))
+        print(f"  watched spiral {repeat + 1}: {measured[-1][0]:.1f} s, Boundary drawn {measured[-1][1]} times; "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+    return measured
 
 
 def race_latency(runs_dir: Path, config_path: Path) -> list[float]:
@@ -292,15 +414,62 @@ def first_frame_only(repeats: int) -> None:
     print(f"  each launch: {' '.join(f'{t:.2f}' for t in bare_frames)}")
 
 
+def tmux_only(pairs: int) -> None:
+    """Only issue 22's case: the app in tmux at TMUX_SIZE against ``train``, ``pairs`` pairs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        os.environ["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+        bench_path = save_config(resolve(BENCH_LAYER), tmp_path / "bench.toml")
+        headless, in_app, ui_share = tmux_speed(tmp_path / "runs-tmux", bench_path, pairs)
+    print_tmux(headless, in_app, ui_share)
+
+
+def print_tmux(headless: list[float], in_app: list[float], ui_share: list[float]) -> None:
+    ratios = [a / h for a, h in zip(in_app, headless)]
+    print(f"tmux {TMUX_SIZE[0]}x{TMUX_SIZE[1]}: {resolve(BENCH_LAYER).summary()}; load {os.getloadavg()[0]:.1f}")
+    print(f"{'in tmux: tui-trainer train (median)':<44}{statistics.median(headless):>20,.0f}")
+    print(f"{'in tmux: the app, ctrl+r (median)':<44}{statistics.median(in_app):>20,.0f}")
+    print(f"{'ratio app in tmux / train (median of ' + str(len(ratios)) + ')':<44}"
+          f"{statistics.median(ratios):>20.3f}{'>= 0.97':>12}")
+    print(f"{'  each pair':<44}{' '.join(f'{r:.2f}' for r in ratios):>20}")
+    print(f"{'  UI thread CPU, share of the run (median)':<44}{statistics.median(ui_share):>20.2%}")
+
+
+def watch_only(repeats: int) -> None:
+    """Only issue 22's watched run: the default spiral at its own pace, in tmux."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        os.environ["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+        spiral = save_config(resolve(SPIRAL_LAYER), tmp_path / "spiral.toml")
+        print_watched(watched_spiral(tmp_path, spiral, repeats))
+
+
+def print_watched(measured: list[tuple[float, int]]) -> None:
+    seconds = statistics.median(s for s, _ in measured)
+    drawn = statistics.median(d for _, d in measured)
+    print(f"{'watched spiral run, seconds (median)':<44}{seconds:>18.1f} s{'>= 10 s':>12}")
+    print(f"{'  Boundary pictures drawn (median)':<44}{drawn:>20.0f}{'>= 50':>12}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--first-frame", action="store_true",
                         help="time only the first frame (the app's and a bare Textual app's, alternating)")
     parser.add_argument("--repeats", type=int, default=REPEATS, metavar="N",
                         help=f"launches of each for --first-frame (default {REPEATS})")
+    parser.add_argument("--tmux", type=int, nargs="?", const=TERMINAL_REPEATS, metavar="PAIRS",
+                        help=f"only the app in tmux at 120x36 against train (default {TERMINAL_REPEATS} pairs)")
+    parser.add_argument("--watch", type=int, nargs="?", const=3, metavar="RUNS",
+                        help="only the default spiral watched in tmux at its own pace (default 3 runs)")
     args = parser.parse_args()
     if args.first_frame:
         first_frame_only(args.repeats)
+        return
+    if args.watch is not None:
+        watch_only(args.watch)
+        return
+    if args.tmux is not None:
+        tmux_only(args.tmux)
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -315,6 +484,8 @@ def main() -> None:
         layers_headless, layers_app, layers_ui = speed_ratio(tmp_path / "runs-layers", BENCH_LAYER, "tab-layers")
         bench_path = save_config(resolve(BENCH_LAYER), tmp_path / "bench.toml")
         term_headless, term_app, term_ui = terminal_speed(tmp_path / "runs-term", bench_path)
+        tmux_headless, tmux_app, tmux_ui = tmux_speed(tmp_path / "runs-tmux", bench_path)
+        watched = watched_spiral(tmp_path / "runs-watched", save_config(resolve(SPIRAL_LAYER), tmp_path / "spiral.toml"))
         race_latencies = race_latency(tmp_path / "runs-race", config_path)
     ratios = [a / h for a, h in zip(in_app, headless)]
     term_ratios = [a / h for a, h in zip(term_app, term_headless)]
@@ -343,6 +514,8 @@ def main() -> None:
           f"{statistics.median(term_ratios):>20.3f}{'>= 0.97':>12}")
     print(f"{'  each pair':<44}{' '.join(f'{r:.2f}' for r in term_ratios):>20}")
     print(f"{'  UI thread CPU, share of the run (median)':<44}{statistics.median(term_ui):>20.2%}")
+    print_tmux(tmux_headless, tmux_app, tmux_ui)
+    print_watched(watched)
     print(f"{'first frame from process start (median)':<44}{statistics.median(frames):>18.3f} s{'< 0.5 s':>12}")
     print(f"{'  a bare Textual app, same terminal (median)':<44}{statistics.median(bare_frames):>18.3f} s")
     print(f"{'ready to finished linear run (median)':<44}{statistics.median(first_runs):>18.3f} s{'< 3 s':>12}")

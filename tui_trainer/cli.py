@@ -68,12 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="TOML config file to open the app with")
     parser.add_argument("--runs-dir", type=Path, help="folder of run folders (default: "
                         "$XDG_DATA_HOME/tui-trainer/runs)")
+    parser.add_argument("--pace", type=_pace, metavar="PACE", help="the pace the app's runs start at: "
+                        "'max', or epochs (an arena task: steps) a second (default: each task's own; "
+                        "ctrl+b and ctrl+f change it)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         sub = commands.add_parser(command.name, help=command.help, description=command.description)
         command.flags(sub)
         sub.set_defaults(handler=command.handler)
     return parser
+
+
+def _pace(text: str) -> str | float:
+    """``--pace``'s value, checked (the app's pacing rules, torch-free and Textual-free)."""
+    from tui_trainer.pacing import parse_pace
+
+    try:
+        return parse_pace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _train_flags(train: argparse.ArgumentParser) -> None:
@@ -378,7 +391,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
     from tui_trainer.app import run_app
 
-    return run_app(args.config, args.runs_dir)  # SIGTERM and SIGHUP quit it as ctrl+q does
+    return run_app(args.config, args.runs_dir, pace=args.pace)  # SIGTERM and SIGHUP quit it as ctrl+q does
 
 
 def _watch_flags(watch: argparse.ArgumentParser) -> None:

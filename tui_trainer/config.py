@@ -219,6 +219,19 @@ class Config:
         return self.task_spec.traits.layers and self.model.kind == "mlp"
 
     @property
+    def views(self) -> list[str]:
+        """Every live picture of this config's runs (``catalog.views``): its task's (``view``)
+        and, for an MLP, the network."""
+        return [*([self.view] if self.view else []), *(["network"] if self.draws_network else [])]
+
+    @property
+    def on_plane(self) -> bool:
+        """Whether the task's samples are points of the plane (two inputs, or a playground task's
+        points), so the network's neurons have pictures over it."""
+        spec = self.task_spec
+        return spec.traits.layers and (spec.source == "plane" or spec.features == 2)
+
+    @property
     def mistakes(self) -> list[str]:
         """The lab's mistakes switched on, by name (none: an honest run)."""
         return [name for name in MISTAKES if getattr(self.lab, name)]

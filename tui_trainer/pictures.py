@@ -1,6 +1,7 @@
 """The colors of a run's pictures, shared by the app's live views and ``export-plot``: one color
 per class, and a boundary cell's shade, stronger as the predicted class is more probable (as
-TensorFlow Playground shades its plane)."""
+TensorFlow Playground shades its plane); a neuron's value and a link's weight from orange
+(negative) through a pale gray (zero) to blue (positive), as the playground draws its network."""
 
 from __future__ import annotations
 
@@ -47,3 +48,17 @@ def sample_color(label: int) -> RGB:
 def validation_color(label: int) -> RGB:
     """A validation sample's color: its class color, paler than a training sample's."""
     return blend(class_color(label), (255, 255, 255), 0.6)
+
+
+#: A neuron's picture and the links: negative values orange, positive blue, zero pale gray.
+NEGATIVE: RGB = (245, 147, 34)
+POSITIVE: RGB = (8, 119, 189)
+ZERO: RGB = (232, 234, 235)
+
+
+def signed_color(fraction: float, zero: RGB = ZERO) -> RGB:
+    """The color of a value at ``fraction`` of its scale (-1 to 1, clipped; not finite: the
+    UNKNOWN gray): ``zero`` moved toward blue (positive) or orange (negative)."""
+    if fraction != fraction or fraction in (float("inf"), float("-inf")):
+        return UNKNOWN
+    return blend(zero, POSITIVE if fraction > 0 else NEGATIVE, min(1.0, abs(fraction)))

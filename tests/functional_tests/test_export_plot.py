@@ -74,7 +74,7 @@ def test_a_2d_classification_run_draws_its_decision_boundary(tmp_path, runs_dir)
     text = svg.read_text()
     assert "decision boundary, epoch 3" in text and "<image" in text  # the shaded plane
     live = dataclasses.replace(read_view(run), epoch=2)  # a run still going: the app's newest picture
-    plot_runs([run], tmp_path / "live.svg", pictures={run: live})
+    plot_runs([run], tmp_path / "live.svg", pictures={run: [live]})
     assert "decision boundary, epoch 2" in (tmp_path / "live.svg").read_text()
     assert main(["compare", "--task", "multiclass", "--epochs", "2", "--device", "cpu", "--vary",
                  "optimizer.name=sgd,adam", "--runs-dir", str(tmp_path / "race")]) == 0

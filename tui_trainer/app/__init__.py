@@ -19,10 +19,12 @@ def make_app(config_path: Path | None = None, runs_dir: Path | None = None, **kw
     return TrainerApp(config_path, runs_dir, **kwargs)
 
 
-def run_app(config_path: Path | None, runs_dir: Path | None, watch: list[Path] | None = None) -> int:
+def run_app(config_path: Path | None, runs_dir: Path | None, watch: list[Path] | None = None,
+            pace: str | float | None = None) -> int:
     """Run the app in the terminal (``watch``: only watching those run folders, or with an empty
-    list the runs folder's live runs); returns the exit code."""
-    app = make_app(config_path, runs_dir, watch=watch)
+    list the runs folder's live runs; its runs starting at ``pace``: ``max`` or a number a second,
+    None: each task's own); returns the exit code."""
+    app = make_app(config_path, runs_dir, watch=watch, pace=pace)
     # Not asyncio.run (what app.run() uses by default): at its end it waits for every worker
     # thread, so ctrl+q in the middle of a long training step waited for the step. The run is
     # asked to stop on quit; its finished epochs are on disk, and the process exits next.

@@ -35,7 +35,8 @@ from tui_trainer.app.history import HistoryPanel, RunEntry, RunList
 from tui_trainer.app.instruments import LayerPanel, LrFindDialog
 from tui_trainer.app.live import LiveRuns
 from tui_trainer.app.messages import RunBegan, RunErrored
-from tui_trainer.app.readouts import IDLE, Readouts
+from tui_trainer.app.network import NetworkCanvas
+from tui_trainer.app.readouts import IDLE, Readouts, pace_text
 from tui_trainer.app.resulttabs import RESULT_TABS, result_of_tab
 from tui_trainer.app.runlog import RunLog
 from tui_trainer.app.runs import Job, LiveRun, Training
@@ -45,15 +46,17 @@ from tui_trainer.app.watch import SCAN_INTERVAL, FoundRun, Following, Opened, Ru
 from tui_trainer.app.warmup import warm_engine
 from tui_trainer.app.size import SizeNotice
 from tui_trainer.catalog.tasks import TASKS
+from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun
 from tui_trainer.config import Config, default_config, load_config, save_config, user_classes
 from tui_trainer.engine.follow import group_runs
 from tui_trainer.engine.rundir import default_runs_dir, list_runs
 from tui_trainer.errors import ConfigError, UserFacingError
-from tui_trainer.fences.textual import HookedScreen, driver_of, is_mounted
+from tui_trainer.fences.textual import HookedScreen, driver_of, is_mounted, keep_active_tab_centered
 from tui_trainer.formatting import number
 from tui_trainer.interrupts import exit_code_for
 from tui_trainer.outputs import fresh_path
+from tui_trainer.pacing import Paces, group, shifted, unit
 from tui_trainer.pipes import terminal_gone
 from tui_trainer.trust import TRUST_FLAG, config_code, foreign_code
 
@@ -65,7 +68,7 @@ if TYPE_CHECKING:
 
 #: Controls that do nothing while a dialog or the command palette is open: its own keys go
 #: first (ctrl+r in the compare dialog races), and no dialog opens over another.
-MODAL_BLOCKED = ("run", "compare", "new_run", "stop_one", "lr_find", "save_config", "load_config",
+MODAL_BLOCKED = ("run", "compare", "new_run", "stop_one", "lr_find", "step", "save_config", "load_config",
                  "export_script")
 #: Where save and load start when the app was not opened with --config.
 DEFAULT_CONFIG_FILE = Path("tui-trainer.toml")
@@ -75,8 +78,8 @@ DEFAULT_SCRIPT_FILE = Path("train.py")
 WRITING = {"script": "export script", "model": "save model", "picture": "save picture"}
 #: What watch mode does not offer: it trains nothing and writes nothing (a run's picture is
 #: drawn by ``tui-trainer export-plot RUN_DIR -o FILE``).
-NOT_WATCHING = frozenset({"run", "compare", "lr_find", "new_run", "save_config", "load_config",
-                          "export_script", "save_model", "save_picture"})
+NOT_WATCHING = frozenset({"run", "compare", "lr_find", "new_run", "step", "pace", "save_config",
+                          "load_config", "export_script", "save_model", "save_picture"})
 
 
 class MainScreen(HookedScreen):
@@ -113,10 +116,15 @@ class TrainerApp(App[int]):
     loading: reactive[str] = reactive("torch")
     BINDINGS = bindings()
 
+    #: Whether runs with a picture start at their view's watchable pace (``pacing``); the tests
+    #: train at max unless they test the pace.
+    watchable = True
+
     def __init__(self, config_path: Path | None = None, runs_dir: Path | None = None, *,
                  config: Config | None = None, report_interval: float = 0.1,
-                 watch: list[Path] | None = None) -> None:
+                 watch: list[Path] | None = None, pace: str | float | None = None) -> None:
         super().__init__()
+        self.paces = Paces(pace, self.watchable)
         self.config_path = config_path
         self.runs_dir = Path(runs_dir) if runs_dir else default_runs_dir()
         self.report_interval = report_interval
@@ -139,7 +147,7 @@ class TrainerApp(App[int]):
         self.next_number = 1
         self.engine_ready = False
         self.starting = False  # ctrl+r is waiting for the form to settle
-        self.offered_view: str | None = None  # the picture whose tab is offered now
+        self.offered_views: list[str] = []  # the pictures whose tabs are offered now
         self.offered_results: list[str] = []  # the result tabs offered now (RESULT_TABS)
         self.user_imports: set[tuple[str, str]] = set()  # (field, file:Class) a worker is importing
         self.quitting = False  # quit was asked for (it waits for a run to write its ending)
@@ -279,10 +287,24 @@ class TrainerApp(App[int]):
         self.form.rows[0].editor.focus()
         self.call_after_refresh(self._after_first_frame, folders)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_tab_titles(event.size.width)
+
+    def _fit_tab_titles(self, width: int) -> None:
+        """The pictures' short tab titles below 120 columns, so more tabs fit beside the form (the
+        tab bar scrolls to its active tab, see ``keep_active_tab_centered``)."""
+        if not self.tabs.children:
+            return
+        for view in VIEW_TABS.values():
+            if view.short:
+                self.tabs.get_tab(view.tab).label = view.short if width < 120 else view.title
+
     def _after_first_frame(self, folders: list[Path]) -> None:
         """Load torch (unless only watching) and follow the runs folder in threads, once the first
         frame is on screen; the runs to watch open; a --config with code from elsewhere asks
         first."""
+        keep_active_tab_centered(self.tabs)
+        self._fit_tab_titles(self.size.width)
         if not self.watch_only:
             self._load_engine()
         self._follow_runs_folder(folders)
@@ -292,12 +314,12 @@ class TrainerApp(App[int]):
             self._load_if_trusted(self.config_path, self.held_config)
 
     def offer_views(self, config: Config | None) -> None:
-        """Offer the picture tab that fits ``config``'s task (Boundary, Fit, Arena) and the
-        result tabs its runs have (Model, Confusion, Mistakes), hide the others; nothing changes
-        for an invalid form (None)."""
+        """Offer the picture tabs that fit ``config`` (its task's Boundary, Fit or Arena, and an
+        MLP's Network) and the result tabs its runs have (Model, Confusion, Mistakes), hide the
+        others; nothing changes for an invalid form (None)."""
         if config is None:
             return
-        self.offered_view = config.view
+        self.offered_views = config.views
         self.offered_results = [name for name, result in RESULT_TABS.items() if result.offered(config)]
         self._show_view_tabs()
 
@@ -307,13 +329,16 @@ class TrainerApp(App[int]):
         if not self.tabs.children:
             self.tabs.call_after_refresh(self._show_view_tabs)
             return
-        shown = {VIEW_TABS[self.offered_view].tab} if self.offered_view else set()
-        shown |= {RESULT_TABS[name].tab for name in self.offered_results}
-        for tab in [view.tab for view in VIEW_TABS.values()] + [result.tab for result in RESULT_TABS.values()]:
-            if tab in shown:
-                self.tabs.show_tab(tab)
-            else:
-                self.tabs.hide_tab(tab)
+        pictures = [view.tab for name, view in VIEW_TABS.items() if name in self.offered_views]
+        offered = pictures + [RESULT_TABS[name].tab for name in self.offered_results]
+        for tab in offered:
+            self.tabs.show_tab(tab)
+        hidden = [tab for tab in [view.tab for view in VIEW_TABS.values()]
+                  + [result.tab for result in RESULT_TABS.values()] if tab not in offered]
+        if self.tabs.active in hidden:  # on a tab no longer offered: the first picture offered, or Charts
+            self.tabs.active = pictures[0] if pictures else "tab-charts"
+        for tab in hidden:
+            self.tabs.hide_tab(tab)
 
     # -- workers: each one's outcome is handled where it is started ----------------------------
 
@@ -537,9 +562,11 @@ class TrainerApp(App[int]):
         if config is None:
             self.readouts.status.show("invalid", f"{len(problems)} problem(s): {problems[0]}" if problems else "")
         elif self.loading:
-            self.readouts.status.show("loading", f"{self.loading}; ctrl+r trains {config.task.name} once it is in")
+            self.readouts.status.show("loading", f"{self.loading}; ctrl+r trains {config.task.name} once it is in"
+                                      f" · {pace_text(self.paces.of(config))}")
         else:
-            self.readouts.status.show("ready", f"ctrl+r trains {config.task.name}")
+            self.readouts.status.show("ready", f"ctrl+r trains {config.task.name} · {pace_text(self.paces.of(config))}"
+                                      " (ctrl+b / ctrl+f)")
 
     # -- messages from the bridges of a job's runs ------------------------------------------------
 
@@ -550,10 +577,14 @@ class TrainerApp(App[int]):
         self.live.errored(message)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """A picture's tab shown: its run's newest picture at once (a run that ended too). In
-        watch mode, History's list takes the keys (enter opens a run)."""
+        """A picture's tab shown: its run's newest picture at once (a run that ended too); the
+        Network tab takes the focus (its arrow keys select a neuron). In watch mode, History's
+        list takes the keys (enter opens a run)."""
         self.live.tab_shown(event.pane.id)
         self.refresh_bindings()  # pgdn / pgup page the Mistakes tab only while it shows
+        # Not once passed by (ctrl+l pressed on): focusing a widget of another tab shows that tab.
+        if event.pane.id == VIEW_TABS["network"].tab == self.tabs.active:
+            self.views["network"].canvas.focus()
         if self.watch_only and event.pane.id == "tab-history" == self.tabs.active:  # (not passed by since)
             self.history.runs.focus()
 
@@ -600,18 +631,50 @@ class TrainerApp(App[int]):
         if not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
             super().action_command_palette()
 
-    def action_run(self) -> None:
+    def action_run(self, step: str | None = None) -> None:
         """Start a run with exactly what the form shows, once every change still on its way
         (keys typed just before, a recipe being mounted) has been applied; not while a run is
-        going or a field is invalid."""
+        going or a field is invalid. ``step`` (``epoch`` or ``batch``): the run pauses after its
+        first epoch or step."""
         if self.job is not None or self.starting:
             self.notify("A run is going: ctrl+t stops it, ctrl+g pauses it.")
             return
         self.starting = True
-        self._start_when_settled()
+        self._start_when_settled(step)
+
+    def action_step(self, unit: str) -> None:
+        """Train one more epoch (``epoch``) or optimizer step (``batch``), then pause: every run
+        of the job going; with none, a new run that pauses after its first."""
+        if self.job is None:
+            self.action_run(step=unit)
+        else:
+            self.live.step(unit)
+
+    def action_pace(self, faster: bool) -> None:
+        """Watch at the next faster or slower pace: the job going (every run) and the session's
+        next runs like it (``pacing``); between runs, the next run."""
+        job = self.job
+        config = job.config if job is not None else self.form.config
+        if config is None:
+            self.notify("Fix the form first: the pace depends on the task.")
+            return
+        pace = shifted(job.control.pace if job is not None else self.paces.of(config), unit(config), faster)
+        self.paces.choose(config, pace)
+        if job is not None:
+            self.live.set_pace(pace)
+        elif self.readouts.status.state in IDLE:
+            self.show_idle()
+        self.notify(f"{pace_text(pace)} for runs of {config.task.name}" + ("" if group(config) is None else
+                    f" and tasks like it ({group(config)} view)"), title="Pace", timeout=2)
+
+    def action_smoothing(self) -> None:
+        """Smooth the loss and score curves more (after the strongest: not at all)."""
+        weight = self.charts.next_smoothing()
+        self.notify(f"smoothing {weight:g}" if weight else "not smoothed", title="Curves", timeout=2)
+        self.action_show_tab("tab-charts")
 
     @work(group="start", exit_on_error=False)
-    async def _start_when_settled(self) -> None:
+    async def _start_when_settled(self, step: str | None = None) -> None:
         try:
             config = await self.form.settle()
         finally:
@@ -623,7 +686,10 @@ class TrainerApp(App[int]):
             if row is not None:
                 row.editor.focus()
             return
-        self.live.start(Job.single(self.next_number, config, self._training()))
+        job = Job.single(self.next_number, config, self._training())
+        if step is not None:
+            job.step(step)
+        self.live.start(job)
         self.next_number += 1
 
     def _training(self) -> Training:
@@ -801,15 +867,17 @@ class TrainerApp(App[int]):
         if job is None:
             self.notify("No run yet: ctrl+r starts one.")
             return
-        folders = [(run.feed.started.run_dir, run.view) for run in job.runs
-                   if run.feed.started and run.feed.started.run_dir]
-        if not folders:
+        runs = [run for run in job.runs if run.feed.started and run.feed.started.run_dir]
+        if not runs:
             self.notify("The run has no folder yet: save its picture once it started.")
             return
-        # A run still going has no picture in its folder yet: its newest live one is drawn.
-        pictures = {folder: frame for folder, view in folders
-                    if self.job is not None and view is not None and (frame := view.take()) is not None}
-        run_dirs = [folder for folder, _ in folders]
+        # The newest live pictures: a run still going has none in its folder yet, and the
+        # network's is never kept there.
+        kept = job.config.view if self.job is None else None
+        pictures = {run.feed.started.run_dir: [frame for view, request in run.requests.items()
+                                               if view != kept and (frame := request.take()) is not None]
+                    for run in runs}
+        run_dirs = [run.feed.started.run_dir for run in runs]
         target = run_dirs[0] / "plot.png" if len(run_dirs) == 1 else run_dirs[0].parent / "compare.png"
         self._write_file("picture", partial(_save_picture, run_dirs, fresh_path(target), pictures))
 
@@ -851,24 +919,24 @@ class TrainerApp(App[int]):
         self.live.interrupt()
 
     def action_next_tab(self) -> None:
-        """Show the next tab: Charts, Log, History, Layers, System, the run's picture (Boundary,
-        Fit or Arena), and the result tabs the task has (Model, Confusion, Mistakes)."""
+        """Show the next tab: Charts, Log, History, Layers, System, the run's pictures (Boundary,
+        Fit or Arena; Network), and the result tabs the task has (Model, Confusion, Mistakes)."""
         tabs = ["tab-charts", "tab-log", "tab-history", "tab-layers", "tab-system"]
-        tabs += [VIEW_TABS[self.offered_view].tab] if self.offered_view else []
+        tabs += [VIEW_TABS[view].tab for view in VIEW_TABS if view in self.offered_views]
         tabs += [RESULT_TABS[name].tab for name in self.offered_results]
         at = tabs.index(self.tabs.active) if self.tabs.active in tabs else -1
         self.action_show_tab(tabs[(at + 1) % len(tabs)])
 
     def action_show_tab(self, tab: str) -> None:
         """Show one tab (``tab-charts``, ``tab-log``, ``tab-history``, ``tab-layers``,
-        ``tab-system``, ``tab-boundary``, ``tab-fit`` or ``tab-arena`` when the task has that
-        picture, and ``tab-model``, ``tab-confusion`` and ``tab-mistakes`` when its runs have
-        them)."""
+        ``tab-system``, ``tab-boundary``, ``tab-fit``, ``tab-arena`` or ``tab-network`` when the
+        run has that picture, and ``tab-model``, ``tab-confusion`` and ``tab-mistakes`` when its
+        runs have them)."""
         view, result = view_of_tab(tab), result_of_tab(tab)
-        if view is not None and view != self.offered_view:
+        if view is not None and view not in self.offered_views:
             tasks = ", ".join(name for name, spec in TASKS.items() if spec.view == view)
-            self.notify(f"The {view} view shows the tasks {tasks} (choose one as the task).",
-                        title=f"No {view} view for this task")
+            shows = f"the tasks {tasks} (choose one as the task)" if tasks else VIEWS[view].shows
+            self.notify(f"The {view} view shows {shows}.", title=f"No {view} view for this run")
             return
         if result is not None and result not in self.offered_results:
             title = RESULT_TABS[result].title
@@ -876,6 +944,26 @@ class TrainerApp(App[int]):
                         title=f"No {title} tab for this task")
             return
         self.tabs.active = tab
+
+    def on_network_canvas_chosen(self, event: NetworkCanvas.Chosen) -> None:
+        """Enter (or a double click) on a neuron of the Network tab: its picture large."""
+        self.action_show_neuron(event.neuron)
+
+    def action_show_neuron(self, neuron: tuple[int, int] | None = None) -> None:
+        """Show neuron ``neuron`` (column, neuron) of the Network tab large: in the Boundary tab
+        when the task has one, else in place of the network; None: the network again."""
+        network = self.views["network"]
+        if neuron is not None and not network.has_pictures:
+            self.notify("Neurons have pictures on tasks of 2-D points (the playground's tasks, the "
+                        "spiral); here each shows its mean value on the training data.", title="No picture")
+            return
+        if "boundary" in self.offered_views and (neuron is not None or self.boundary.neuron is not None):
+            network.large = self.boundary.canvas.grid if neuron is not None else None
+            self.boundary.show_neuron(neuron, network.neuron_name(), network.canvas.frame)
+            self.action_show_tab("tab-boundary" if neuron is not None else "tab-network")
+            (self.boundary.canvas if neuron is not None else network.canvas).focus()
+        else:
+            network.show_large(neuron is not None)
 
     def action_page(self, step: int) -> None:
         """Mistakes tab: the next (1) or previous (-1) page of misclassified samples."""
@@ -888,7 +976,7 @@ class TrainerApp(App[int]):
         if outcome in self.outcomes:  # its caption says which set shows
             self.outcomes[outcome].switch_split()
             return
-        if self.offered_view != "boundary":
+        if "boundary" not in self.offered_views:
             self.action_show_tab("tab-boundary")  # says what the view is for
             return
         shown = self.boundary.toggle_validation()

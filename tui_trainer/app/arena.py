@@ -3,7 +3,8 @@ cell, log-scaled so the valleys show) with each run's path drawn on top in its c
 runs' standings below.
 
 The heatmap is computed once per view size, in a thread (torch evaluates the task's own function
-there); the paths are redrawn from what the runs report, at the app's redraw pace.
+there); the paths are redrawn from what the runs report, at the app's redraw pace, within a
+picture's budget of UI-thread time (``app.pace``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from textual.widgets import Static
 
 from tui_trainer.app.charts import rgb
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
 from tui_trainer.app.picture import LivePicture
 from tui_trainer.app.palette import HEAT_GLYPHS, MINIMUM_GLYPH, Mark, Palette, palette
 from tui_trainer.catalog.arena import SURFACES, nearest_minimum, view_domain
@@ -131,7 +133,7 @@ def clip(a: tuple[float, float], b: tuple[float, float], domain) -> tuple[tuple[
     return (x0 + start * dx, y0 + start * dy), (x0 + end * dx, y0 + end * dy)
 
 
-class ArenaCanvas(Widget):
+class ArenaCanvas(Paced, Widget):
     """The function's heatmap with the runs' paths; each cell is "▀": its foreground the top
     pixel, its background the bottom one. On a terminal of 16 colors or none, each cell is a
     glyph instead: the heights as denser shading, each run's path in its own glyph."""
@@ -320,6 +322,7 @@ class ArenaView(LivePicture, Vertical):
         self.board = Static("", id="arena-board")
         self.config: Config | None = None
         self.tracks: list[Track] = []
+        self.pace = self.canvas.pace = Pace(PICTURE_SHARE)
 
     def compose(self) -> ComposeResult:
         yield self.caption
@@ -338,12 +341,14 @@ class ArenaView(LivePicture, Vertical):
                    else "dark: low f · white: minima")
         self.caption.update(f"x {number(x_low, 3)}…{number(x_high, 3)} · y {number(y_low, 3)}…"
                             f"{number(y_high, 3)} · {shading}")
+        self.pace.reset()
         self.canvas.show(config, self.tracks)
         self.update()
 
     def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
-        if shown:  # every run's path, whichever is pictured
-            self.update()
+        if shown and self.pace.due(final):  # every run's path, whichever is pictured
+            with self.pace.timed():
+                self.update()
 
     def finish(self, job: Job, results: list[RunResult]) -> None:
         """The runs ended: draw their whole paths."""

@@ -40,9 +40,24 @@ CONTROLS = (
             acts_on_run=True),
     Control("ctrl+g", "pause", "Pause", "Pause / resume run", "Pause before the next step, or go on",
             footer=True, acts_on_run=True),
+    Control("ctrl+e", "step('epoch')", "Step", "Step one epoch",
+            "Train exactly one epoch, then pause (every run of a comparison); with no run going, "
+            "start one that pauses after its first epoch", acts_on_run=True),
+    Control("ctrl+y", "step('batch')", "Batch", "Step one batch",
+            "Train exactly one optimizer step (one batch), then pause; with no run going, start one "
+            "that pauses after its first step", acts_on_run=True),
+    Control("ctrl+b", "pace(False)", "Slower", "Slower pace",
+            "Watch at a slower pace: 60, 20, 5, 1 epochs a second (the arena: 300, 100, 30, 10 "
+            "steps); now and for the session's runs like this one"),
+    Control("ctrl+f", "pace(True)", "Faster", "Faster pace",
+            "Watch at a faster pace, up to max (as fast as it trains); now and for the session's "
+            "runs like this one"),
+    Control("f12", "smoothing", "Smooth", "Smoothing",
+            "Smooth the loss and score curves as TensorBoard does: 0.6, 0.8, 0.9, 0.95, 0.99, then "
+            "none ([ and ] too, and 1-9 hide a series, while the charts have the focus)"),
     Control("ctrl+l", "next_tab", "Tab", "Next tab",
-            "Show Charts, Log, History, Layers, System, the task's picture (Boundary, Fit, Arena) "
-            "and its Model, Confusion and Mistakes in turn"),
+            "Show Charts, Log, History, Layers, System, the task's picture (Boundary, Fit, Arena), "
+            "Network, and its Model, Confusion and Mistakes in turn"),
     Control("f4", "next_chart", "Chart", "Next chart",
             "Show the next chart (loss, accuracy or R², learning rate) when they show one at a time",
             footer=True),
@@ -88,6 +103,9 @@ CONTROLS = (
             "Regression on one input: the data and the model's curve (w and b for linear), live"),
     Control(None, "show_tab('tab-arena')", "Arena", "Show arena",
             "An arena task's function as a heatmap with each run's path (rosenbrock, rastrigin ...)"),
+    Control(None, "show_tab('tab-network')", "Network", "Show network",
+            "An MLP neuron by neuron, live: links colored by their weights' sign, each neuron's "
+            "picture (2-D tasks) or mean value; arrows select, enter shows a neuron large"),
     Control(None, "show_tab('tab-model')", "Model", "Show model",
             "The form's model layer by layer: type, output shape, parameters (as Keras' summary)"),
     Control(None, "show_tab('tab-confusion')", "Confusion", "Show confusion matrix",

@@ -5,12 +5,16 @@ another process trains (watched) shows the same way; its status says who trains 
 machine's figures are that process's, and it ends as ``lost`` when its writer died.
 
 One path for a run alone and a comparison: a run alone is a job of one. The feeds are read on
-the app's redraw timer (TICKS_PER_SECOND), never per message; the bridges post only what happens
-once (a run began, a run failed), which the app routes here.
+the app's redraw timer (TICKS_PER_SECOND; WATCHED_TICKS while a person watches the job: paced,
+paused or stepping), never per message; the bridges post only what happens once (a run began, a
+run failed), which the app routes here. The job's runs go at the pace the app chose for them
+(``pacing``), changed with the keys as they go.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -21,13 +25,14 @@ from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.history import RunEntry
 from tui_trainer.app.messages import RunBegan, RunErrored
-from tui_trainer.app.pace import TICKS_PER_SECOND
-from tui_trainer.app.readouts import REASON_STATES
+from tui_trainer.app.pace import READOUTS_PER_SECOND, TICKS_PER_SECOND, WATCHED_TICKS
+from tui_trainer.app.readouts import REASON_STATES, pace_text
 from tui_trainer.app.runs import Job, LiveRun
 from tui_trainer.app.system import SystemFile, device_text
 from tui_trainer.app.viewtabs import VIEW_TABS, view_of_tab
 from tui_trainer.app.watch import stop_hint, writer_text
 from tui_trainer.config import Config
+from tui_trainer.engine.control import Pace
 from tui_trainer.engine.events import RunResult, RunStarted
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.formatting import duration, epoch_line, number, outcome, point_text, rate
@@ -47,11 +52,33 @@ class LiveRuns:
         self.last_job: Job | None = None
         self.last_trainer: Trainer | None = None
         self.timer: Timer | None = None
+        self.watched = False  # whether the timer ticks at WATCHED_TICKS (a person watches the job)
+        self.readout_at = -math.inf  # when the readouts were last shown
         self.system_file: SystemFile | None = None  # the samples of the job this process trains
 
     def mount(self) -> None:
         """Start the (paused) redraw timer."""
         self.timer = self.app.set_interval(1 / TICKS_PER_SECOND, self.redraw, pause=True)
+
+    def _watch(self, job: Job | None) -> None:
+        """Redraw WATCHED_TICKS a second, each view drawing every picture its watched budget
+        allows, while a person watches ``job`` (paced, paused or stepping); else
+        TICKS_PER_SECOND, within the budgets that keep a run at max fast."""
+        watched = job is not None and any(run.control.paused or not run.control.pace.is_max for run in job.runs)
+        if watched == self.watched:
+            return
+        self.watched = watched
+        for budget in self._budgets():
+            budget.watched = watched
+        if self.timer is not None:
+            self.timer.stop()
+        self.timer = self.app.set_interval(1 / (WATCHED_TICKS if watched else TICKS_PER_SECOND), self.redraw,
+                                           pause=self.job is None)
+
+    def _budgets(self) -> list:
+        app = self.app
+        return [app.charts.pace, app.layers.pace,
+                *(panel.pace for panel in app.views.values() if getattr(panel, "pace", None) is not None)]
 
     # -- start and end ------------------------------------------------------------------------------
 
@@ -65,6 +92,10 @@ class LiveRuns:
         if job.compared:
             app.leaderboard.start([(run.number, run.run, run.feed) for run in job.runs], regression)
         app.readouts.clear("")
+        if not job.watched:  # (another process trains a watched job, at its own pace)
+            pace = app.paces.of(config)
+            for run in job.runs:
+                run.control.set_pace(pace)
         building = "building data and models" if job.compared else "building data and model"
         if job.watched:
             building = "reading its folder" if not job.compared else "reading their folders"
@@ -82,6 +113,7 @@ class LiveRuns:
             app.run_log.add(f"{job.name}: {config.summary()}")
         job.worker = app.run_worker(partial(self._fill, job), name=job.name, group="runs", exclusive=True,
                                     thread=True, exit_on_error=False)
+        self._watch(job)
         self.timer.resume()
         app.refresh_bindings()
 
@@ -109,8 +141,7 @@ class LiveRuns:
         self._show_outcomes(job)
         for run, result in zip(job.runs, results):
             app.run_log.add(*_ended_lines(run, result, job.compared))
-        view = job.config.view
-        if view is not None:
+        for view in job.config.views:
             app.views[view].finish(job, results)
         if job.compared:
             app.leaderboard.finish({run.number: result for run, result in zip(job.runs, results)})
@@ -166,6 +197,7 @@ class LiveRuns:
         # (it comes at the run's end) until the form changes.
         self.app.offer_views(job.config if job.watched else self.app.form.config)
         self.timer.pause()
+        self._watch(None)
         self.app.refresh_bindings()
 
     def unwatch(self) -> bool:
@@ -197,7 +229,10 @@ class LiveRuns:
             return
         if job.compared:
             self.app.leaderboard.set_state(run.number, "paused" if run.control.paused else "running")
-        self.app.readouts.status.show("paused" if job.paused else "running", job.name)
+        if job.paused:
+            self.app.readouts.status.show("paused", held(job))
+        else:
+            self.app.readouts.status.show("running", job.name)
         self.app.run_log.add(_started_line(run, message.started, job.compared))
         if job.watched:
             self.app.run_log.add(f"{run.label}: watching {message.started.run_dir}, written by "
@@ -221,15 +256,35 @@ class LiveRuns:
         if job is None:
             return
         app = self.app
+        self._watch(job)
+        self._readouts(job, final)
+        app.charts.update(final)
+        pictured = self.pictured(job)
+        for view in job.config.views:
+            app.views[view].show(job, pictured, app.tabs.active == VIEW_TABS[view].tab, final)
+        for run in job.runs:
+            self._log(job, run)
+
+    def _readouts(self, job: Job, final: bool) -> None:
+        """The numbers (or the leaderboard), the progress line, the Layers and System tabs and a
+        watched job's status: at every
+        tick, but at most READOUTS_PER_SECOND while watched (text nobody reads 30 times a second,
+        and UI time a paced run would wait for)."""
+        now = time.monotonic()
+        if not final and now - self.readout_at < 1 / READOUTS_PER_SECOND:
+            return
+        self.readout_at = now
+        app = self.app
+        pace = job.control.pace
         if job.compared:
-            done = sum(run.feed.global_step for run in job.runs)
-            total = sum(run.feed.started.total_steps or 0 if run.feed.started else 0 for run in job.runs)
-            if total:
-                app.readouts.progress.fraction = done / total
+            app.readouts.progress.fraction = race_fraction([run.feed for run in job.runs])
+            elapsed = max(run.feed.elapsed for run in job.runs)
+            app.readouts.progress.clock = f"{duration(elapsed)} · {pace_text(pace)}"
             app.leaderboard.show()
+            app.charts.highlight(self.pictured(job).short_label)  # the run picked in the leaderboard on top
         else:
             feed = job.feed
-            app.readouts.show_feed(feed, device_text(feed) if job.watched else _resources(feed))
+            app.readouts.show_feed(feed, device_text(feed) if job.watched else _resources(feed), pace)
             measured = next((m for m in reversed(feed.epochs) if m.layers), None)
             if measured is not None:
                 app.layers.show(measured.epoch, measured.layers, final)
@@ -238,12 +293,6 @@ class LiveRuns:
         if self.system_file is not None:
             self.system_file.read_into(job.first.feed)
         app.system.show(job.first.feed, final)
-        app.charts.update(final)
-        view = job.config.view
-        if view is not None:
-            app.views[view].show(job, self.pictured(job), app.tabs.active == VIEW_TABS[view].tab, final)
-        for run in job.runs:
-            self._log(job, run)
 
     def _show_writer(self, job: Job) -> None:
         """A watched job's status: who trains it, and what its follower says of its writer (quiet
@@ -279,8 +328,7 @@ class LiveRuns:
         if job is None or not job.compared:
             return
         if self.job is None:
-            view = job.config.view
-            if view is not None:
+            for view in job.config.views:
                 self.app.views[view].show(job, self.pictured(job), self.app.tabs.active == VIEW_TABS[view].tab,
                                           final=True)
             self._show_outcomes(job)
@@ -295,7 +343,7 @@ class LiveRuns:
         """A picture's tab shown: its job's newest picture at once (a job that ended too)."""
         view = view_of_tab(tab)
         job = self.job or self.last_job
-        if view is not None and job is not None and job.config.view == view:
+        if view is not None and job is not None and view in job.config.views:
             self.app.views[view].show(job, self.pictured(job), True, final=True)
 
     def _start_pictures(self, job: Job) -> None:
@@ -304,8 +352,7 @@ class LiveRuns:
             panel.clear()
         for outcome in self.app.outcomes.values():
             outcome.start(job)
-        view = job.config.view
-        if view is not None:
+        for view in job.config.views:
             self.app.views[view].start(job)
             if job.watched:
                 self.app.views[view].watching()
@@ -348,7 +395,22 @@ class LiveRuns:
             self.app.readouts.status.show("running", job.name)
         else:
             job.pause()
-            self.app.readouts.status.show("paused", f"{job.name}: ctrl+g resumes, ctrl+t stops")
+            self.app.readouts.status.show("paused", held(job))
+        self._watch(job)
+
+    def step(self, unit: str) -> None:
+        """Every run trains one more epoch or batch, then waits."""
+        job = self.job
+        if job is not None:
+            job.step(unit)
+            self._watch(job)
+            self.app.readouts.status.show("paused", held(job, unit))
+
+    def set_pace(self, pace: Pace) -> None:
+        """Every run goes at ``pace`` from now on."""
+        if self.job is not None:
+            self.job.set_pace(pace)
+            self._watch(self.job)
 
     def stop_one(self) -> bool:
         """Stop the run highlighted in the leaderboard (False: no comparison goes)."""
@@ -384,6 +446,21 @@ class LiveRuns:
             self.job.stop("interrupted", final_pass=False)
             if self.job.worker is not None:
                 self.job.worker.cancel()
+
+
+def race_fraction(feeds: list[RunFeed]) -> float | None:
+    """How far a comparison's runs are: the share of their steps done by the runs with an end (a
+    run until stopped has none: its steps are not counted); None when no run has one."""
+    ends = [(feed.global_step, feed.started.total_steps) for feed in feeds
+            if feed.started is not None and feed.started.total_steps]
+    total = sum(end for _, end in ends)
+    return sum(min(done, end) for done, end in ends) / total if total else None
+
+
+def held(job: Job, unit: str | None = None) -> str:
+    """What the status says of a job paused (after a step of ``unit``): the keys that go on."""
+    did = {"epoch": " took a step of one epoch", "batch": " took a step of one batch"}.get(unit, "")
+    return f"{job.name}{did} · ctrl+e epoch, ctrl+y batch, ctrl+g resume"
 
 
 def _started_line(run: LiveRun, s: RunStarted, compared: bool) -> str:

@@ -82,6 +82,9 @@ PATH_GLYPHS = ("•", "+", "×", "o", "*", "#", "=", "~")
 #: legend's swatch of each.
 GRAY_MARKERS = ("braille", "•", "+", "×", "o", "*", "#", "=")
 BRAILLE_SWATCH = "⠒⠒"
+#: A smoothed series' raw line, drawn under it: its color moved this far toward the chart's
+#: background (16 colors: the ANSI gray; no color: a darker gray, in the series' own marker).
+FAINT = 0.6
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,19 @@ class Palette:
             return Series(ansi(ANSI_SERIES[index % len(ANSI_SERIES)]), "braille", "━━")
         color = SERIES_COLORS[index % len(SERIES_COLORS)]
         return Series(snap_256(color) if self.mode == EIGHT_BIT else color, "braille", "━━")
+
+    def faint(self, index: int, background: RGB) -> Series:
+        """The style of series ``index``'s raw line under its smoothed one, on ``background``:
+        fainter than the series, and still its marker where color is gone."""
+        style = self.series(index)
+        if self.mode == NONE:
+            return Series(GRAY_FAINT, style.marker, style.swatch)
+        if self.mode == STANDARD:
+            return Series(ansi("bright_black"), style.marker, style.swatch)
+        faint = blend(SERIES_COLORS[index % len(SERIES_COLORS)], background, FAINT)
+        if self.mode == EIGHT_BIT:
+            faint = snap_256(faint, SERIES_COLORS[index % len(SERIES_COLORS)])
+        return Series(faint, style.marker, style.swatch)
 
     @property
     def line_swatch(self) -> str:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.formatting import duration, epoch_of, number, percent, point_text, rate
+from tui_trainer.engine.control import MAX_PACE, Pace
 from tui_trainer.engine.events import RunResult
 
 #: Lines a message (a failure, a divergence) may take in the readouts before the rest is left to
@@ -71,22 +72,26 @@ class Status(Static):
 
 class ProgressLine(Widget):
     """A run's progress on one line: a bar (in the primary color, green once complete), the
-    percentage, and the clock (elapsed and ETA, or how long the run took once it ended). One
-    widget redrawn at each tick, so a tick costs the UI thread as little as it can."""
+    percentage (``fraction`` None: a run until stopped, which has none), and the clock (elapsed
+    and ETA, or how long the run took once it ended, and the pace). One widget redrawn at each
+    tick, so a tick costs the UI thread as little as it can."""
 
     DEFAULT_CSS = """
     ProgressLine { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    #: The bar's cells: the width left after the figures, within these bounds.
-    BAR_CELLS = (10, 32)
+    #: The bar's cells: the width the figures leave, within these bounds (at 80 columns a paced
+    #: run's clock, ``0.45 s · ETA 7.20 s · 5 epochs/s``, leaves the bar 4).
+    BAR_CELLS = (4, 32)
 
-    fraction: reactive[float] = reactive(0.0, layout=False)
+    fraction: reactive[float | None] = reactive(0.0, layout=False)
     clock: reactive[str] = reactive("", layout=False)
 
     def render(self) -> Content:
         low, high = self.BAR_CELLS
-        cells = max(low, min(high, self.size.width - 28))
+        cells = max(low, min(high, self.size.width - len(self.clock) - 7))  # the figures first
+        if self.fraction is None:  # no end to measure against: an empty bar, no percentage
+            return Content.assemble(("╌" * cells, "$primary"), "   ∞  ", (self.clock, "$text-muted"))
         fraction = max(0.0, min(1.0, self.fraction))
         full, half = divmod(round(fraction * cells * 2), 2)
         return Content.assemble(("━" * full + "╸" * half, "$success" if fraction >= 1 else "$primary"),
@@ -126,19 +131,19 @@ class Readouts(Vertical):
         self.numbers.styles.height = 4
         self.numbers.update(hint, layout=False)
 
-    def show_feed(self, feed: RunFeed, resources: str = "") -> None:
-        """Show the run's latest numbers, and ``resources`` (the device's memory and load)."""
+    def show_feed(self, feed: RunFeed, resources: str = "", pace: Pace = MAX_PACE) -> None:
+        """Show the run's latest numbers, ``resources`` (the device's memory and load) and the
+        ``pace`` it goes at."""
         started = feed.started
         if started is None:
             return
         step, total = feed.global_step, started.total_steps
         elapsed = feed.elapsed
-        self.progress.fraction = step / total if total else 0.0  # no total: a run until stopped
-        remaining = elapsed * (total - step) / step if step and total else None
+        self.progress.fraction = step / total if total else None  # no total: a run until stopped
         progress, last = feed.progress, feed.epochs[-1] if feed.epochs else None
         fresh = progress if progress and (not last or progress.global_step > last.global_step) else None
         speed = fresh.samples_per_second if fresh else last.samples_per_second if last else None
-        self.progress.clock = f"{duration(elapsed)} · ETA {duration(remaining)}"
+        self.progress.clock = clock(elapsed, step, total, started.steps_per_epoch, pace)
         epoch = fresh.epoch if fresh else (last.epoch if last else started.start_epoch)
         in_epoch = fresh.step if fresh else started.steps_per_epoch if last else 0
         position = (f"epoch {epoch_of(epoch, started.epochs)} · step {in_epoch}/{started.steps_per_epoch}"
@@ -217,6 +222,24 @@ class Readouts(Vertical):
         self.progress.clock = ""
         self.numbers.update(Content.from_markup(
             "[$text-muted]$text[/]", text=f"last run #{run} (before the form changed):\n" + text))
+
+
+def clock(elapsed: float, step: int, total: int | None, steps_per_epoch: int, pace: Pace) -> str:
+    """Training time so far (waiting for the pace is not training), the time left (at the pace,
+    when the pace is slower than training) and the pace: ``1.20 s · ETA 0:11 · 5 epochs/s``; a
+    run until stopped has no ETA."""
+    if total is None:
+        return f"{duration(elapsed)} · until stopped · {pace_text(pace)}"
+    remaining = elapsed * (total - step) / step if step else None
+    if not pace.is_max:
+        left = (total - step) / (steps_per_epoch if pace.unit == "epoch" else 1)
+        remaining = max(remaining or 0.0, left / pace.per_second)
+    return f"{duration(elapsed)} · ETA {duration(remaining)} · {pace_text(pace)}"
+
+
+def pace_text(pace: Pace) -> str:
+    """``5 epochs/s``, or ``max pace``."""
+    return "max pace" if pace.is_max else str(pace)
 
 
 def _metric_line(prefix: str, train_acc: float | None, val_acc: float | None,

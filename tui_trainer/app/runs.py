@@ -22,7 +22,7 @@ from tui_trainer.app.mistakes import gather
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.config import Config
-from tui_trainer.engine.control import RunControl, ViewRequest
+from tui_trainer.engine.control import Pace, RunControl, ViewRequest
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -34,24 +34,28 @@ if TYPE_CHECKING:
 @dataclass
 class LiveRun:
     """One run the app shows: its plan (its config and, in a comparison, what it varies), its
-    number in the session, its feed and control, the request for its live picture (a task whose
-    picture the run makes, see ``catalog.views``), how much of its feed the log has taken, and
-    once it ended its result."""
+    number in the session, its feed and control, the requests for its live pictures by view (each
+    of its config's ``views`` whose picture the run makes, see ``catalog.views``), how much of its
+    feed the log has taken, and once it ended its result."""
 
     run: PlannedRun
     number: int
     feed: RunFeed
     control: RunControl = field(default_factory=RunControl)
-    view: ViewRequest | None = None
+    requests: dict[str, ViewRequest] = field(default_factory=dict)
     logged_epochs: int = 0
     logged_changes: int = 0
     result: RunResult | None = None
 
     @classmethod
     def of(cls, number: int, run: PlannedRun) -> LiveRun:
-        """A new run numbered ``number``, asking for pictures when its task's view has them."""
-        view = VIEWS.get(run.config.view)
-        return cls(run, number, RunFeed(number), view=ViewRequest() if view and view.frames else None)
+        """A new run numbered ``number``, asking for the pictures its views make."""
+        requests = {name: ViewRequest() for name in run.config.views if VIEWS[name].frames}
+        return cls(run, number, RunFeed(number), requests=requests)
+
+    def request(self, view: str | None) -> ViewRequest | None:
+        """The request for the picture of ``view`` (None: the run makes none)."""
+        return self.requests.get(view) if view else None
 
     @property
     def config(self) -> Config:
@@ -108,7 +112,8 @@ class Training:
 
         check_runs([(run.config, run.label if job.compared else None) for run in job.runs])
         trainers = [Trainer(run.config, [bridge], run.control, self.runs_dir, self.report_interval,
-                            beside_ui=True, view=run.view) for run, bridge in zip(job.runs, bridges)]
+                            beside_ui=True, **{VIEWS[view].request: request for view, request in run.requests.items()})
+                    for run, bridge in zip(job.runs, bridges)]
         results = race(trainers) if job.compared else [trainers[0].run()]
         self.trainer = trainers[-1]
         for run, trainer, result in zip(job.runs, trainers, results):
@@ -205,6 +210,16 @@ class Job:
         """Let every paused run go on."""
         for run in self.runs:
             run.control.resume()
+
+    def step(self, unit: str) -> None:
+        """Every run trains one more ``epoch`` (up to its next epoch end) or ``batch``, then waits."""
+        for run in self.runs:
+            run.control.step(unit)
+
+    def set_pace(self, pace: Pace) -> None:
+        """Every run goes at ``pace`` from now on."""
+        for run in self.runs:
+            run.control.set_pace(pace)
 
     def run_numbered(self, number: int | None) -> LiveRun | None:
         """The job's run numbered ``number`` (None when it has none)."""

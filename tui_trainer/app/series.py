@@ -84,6 +84,49 @@ class MinMaxSeries:
                 ys.append(y)
         return xs, ys
 
+    def middle(self, width: int) -> tuple[list[float], list[float]]:
+        """The series reduced to ``width`` columns, one point each: the middle of its lowest and
+        highest point (a thin line, for a smoothed series)."""
+        per_group = math.ceil(len(self._buckets) / max(1, width))
+        xs: list[float] = []
+        ys: list[float] = []
+        for start in range(0, len(self._buckets), per_group):
+            group = _Bucket(**vars(self._buckets[start]))
+            for bucket in self._buckets[start + 1:start + per_group]:
+                group.merge(bucket)
+            xs.append((group.min_x + group.max_x) / 2)
+            ys.append((group.min_y + group.max_y) / 2)
+        return xs, ys
+
     def lowest(self) -> float | None:
         """The smallest y kept (None when empty)."""
         return min((b.min_y for b in self._buckets), default=None)
+
+
+#: The smoothing weights the keys step through (0: none), TensorBoard's default first after none.
+SMOOTHING = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)
+
+
+class Smoother:
+    """TensorBoard's smoothing of a scalar series, one point at a time: an exponential moving
+    average with weight ``weight`` (0 to 0.99), debiased so that its first points are not pulled
+    toward 0 (TensorBoard's ``resmoothDataset``); a value that is not finite passes through and
+    leaves the average as it was."""
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+        self.last = 0.0
+        self.count = 0
+
+    def __call__(self, value: float) -> float:
+        if not math.isfinite(value):
+            return value
+        self.last = self.last * self.weight + (1 - self.weight) * value
+        self.count += 1
+        return self.last / (1 - self.weight ** self.count)
+
+
+def smoothed(values: list[float], weight: float) -> list[float]:
+    """A whole series smoothed as TensorBoard smooths it (``Smoother``)."""
+    smoother = Smoother(weight)
+    return [smoother(value) for value in values]

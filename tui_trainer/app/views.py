@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.strip import Strip
@@ -26,9 +27,10 @@ from tui_trainer.app.fields import set_text
 from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
 from tui_trainer.app.palette import Mark, Palette, palette
 from tui_trainer.app.picture import AT_ITS_END, LivePicture
+from tui_trainer.app.pixels import neuron_pixels, pixel_strips
 from tui_trainer.engine.control import ViewRequest
 from tui_trainer.formatting import number
-from tui_trainer.pictures import RGB
+from tui_trainer.pictures import NEGATIVE, POSITIVE, RGB, ZERO
 
 if TYPE_CHECKING:
     from tui_trainer.app.runs import Job, LiveRun
@@ -37,31 +39,33 @@ if TYPE_CHECKING:
 UNMEASURED = (60, 40)
 #: The boundary's caption before its first picture.
 WAITING = "the boundary shows once an epoch ends"
-#: The upper half block: its foreground is a cell's top pixel, its background the bottom one.
-HALF_BLOCK = "▀"
 #: The color of the ring around a misclassified sample (white: apart from every class color).
 RING: RGB = (255, 255, 255)
 
 
-class PlaneCanvas(Paced, Widget):
+class PlaneCanvas(Paced, Widget, can_focus=True):
     """The plane, two pixels a cell: each cell of the boundary picture shaded by its class and
-    probability, the training samples on top in their class colors (validation samples, paler,
+    probability, or (``neuron``: a NetworkFrame, a column and a neuron) one neuron's value over
+    the plane; the training samples on top in their class colors (validation samples, paler,
     when ``validation``), and once a run ended its misclassified validation samples ringed
     (``rings``: x, y, true class). A picture of another size is sampled to this one. On a terminal
-    of 16 colors or none, the plane is drawn in glyphs instead, one a cell: each class's region
+    of 16 colors or none, the boundary is drawn in glyphs instead, one a cell: each class's region
     filled with its mark, the samples as their class's shape (``palette``), a misclassified one
-    reversed."""
+    reversed. Escape, while it shows a neuron, goes back to the Network tab."""
 
     DEFAULT_CSS = "PlaneCanvas { height: 1fr; }"
+    BINDINGS = [Binding("escape", "app.show_neuron", "Back to the network", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
         self.frame: Any = None
+        self.neuron: tuple[Any, int, int] | None = None
         self.validation = False
         self.rings: list[tuple[float, float, int]] = []
         self._strips: list[Strip] | None = None
         self._built_for: tuple | None = None
         self._cells: tuple[Any, list[tuple[int, int]]] | None = None  # a frame's (class, shade step) per cell
+        self.drawn = 0  # pictures drawn so far (the benchmark counts a watched run's)
 
     @property
     def grid(self) -> tuple[int, int]:
@@ -69,17 +73,20 @@ class PlaneCanvas(Paced, Widget):
         width, height = self.size
         return (width, 2 * height) if width and height else UNMEASURED
 
-    def show(self, frame: Any, validation: bool, rings: list[tuple[float, float, int]] | None = None) -> None:
-        """Draw ``frame`` (a BoundaryFrame), with the validation samples or not, and ``rings``
-        around the misclassified samples."""
+    def show(self, frame: Any, validation: bool, rings: list[tuple[float, float, int]] | None = None,
+             neuron: tuple[Any, int, int] | None = None) -> None:
+        """Draw ``frame`` (a BoundaryFrame), or ``neuron`` over its samples, with the validation
+        samples or not, and ``rings`` around the misclassified samples."""
         rings = rings or []
-        if frame is not self.frame or validation != self.validation or rings != self.rings:
-            self.frame, self.validation, self.rings = frame, validation, rings
+        if (frame is not self.frame or validation != self.validation or rings != self.rings
+                or neuron != self.neuron):
+            self.frame, self.validation, self.rings, self.neuron = frame, validation, rings, neuron
             self._strips = None
             self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        key = (self.size, id(self.frame), self.validation, id(self.rings))
+        key = (self.size, id(self.frame), self.validation, id(self.rings),
+               self.neuron and (id(self.neuron[0]), *self.neuron[1:]))
         if self._strips is None or self._built_for != key:
             self._strips, self._built_for = self._build(), key
         return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
@@ -87,23 +94,26 @@ class PlaneCanvas(Paced, Widget):
     def _build(self) -> list[Strip]:
         width, height = self.size
         frame = self.frame
-        if frame is None or not width or not height:
+        if (frame is None and self.neuron is None) or not width or not height:
             return []
+        self.drawn += 1
         colors = palette(self.app)
+        if self.neuron is not None:  # a neuron's value is shaded in pixels, whatever the terminal
+            return pixel_strips(self._neuron_pixels(width, 2 * height, colors))
         if colors.glyphs:
             return self._glyph_strips(frame, width, height, colors)
-        pixels = self._pixels(frame, width, 2 * height, self.background_colors[1].rgb, colors)
-        styles: dict[tuple[RGB, RGB], Style] = {}
-        strips = []
-        for row in range(height):
-            segments = []
-            for pair, run in groupby(zip(pixels[2 * row], pixels[2 * row + 1])):
-                style = styles.get(pair)
-                if style is None:
-                    style = styles[pair] = Style(color=rgb(pair[0]), bgcolor=rgb(pair[1]))
-                segments.append(Segment(HALF_BLOCK * sum(1 for _ in run), style))
-            strips.append(Strip(segments, width))
-        return strips
+        return pixel_strips(self._pixels(frame, width, 2 * height, self.background_colors[1].rgb, colors))
+
+    def _neuron_pixels(self, cols: int, rows: int, colors: Palette) -> list[list[RGB]]:
+        """The shown neuron's value over the plane, ``rows`` lists of ``cols``, the samples on top."""
+        network, column, index = self.neuron
+        pixels = neuron_pixels(network, column, index, cols, rows)
+        if self.frame is not None:
+            paint = ((lambda label, validation: colors.sample_mark(label, validation).color) if colors.glyphs
+                     else (lambda label, validation: colors.validation(label) if validation else colors.sample(label)))
+            for row, column, label, validation in self._sample_places(self.frame, cols, rows, network.extent):
+                pixels[row][column] = paint(label, validation)
+        return pixels
 
     def _predicted(self, frame: Any, cols: int, rows: int) -> list[list[tuple[int, int]]]:
         """Each of ``rows`` x ``cols`` places' (class, shade step), the frame's cells sampled."""
@@ -115,10 +125,13 @@ class PlaneCanvas(Paced, Widget):
                 for y in range(rows)
                 for start in [min(frame.rows - 1, (2 * y + 1) * frame.rows // (2 * rows)) * frame.cols]]
 
-    def _sample_places(self, frame: Any, cols: int, rows: int) -> Iterator[tuple[int, int, int, bool]]:
-        """(row, column, class, validation) of each sample shown on ``rows`` x ``cols`` places,
-        the validation samples (when shown) first, so the training samples end on top."""
-        x_low, x_high, y_low, y_high = frame.extent
+    def _sample_places(self, frame: Any, cols: int, rows: int,
+                       extent: tuple[float, float, float, float] | None = None
+                       ) -> Iterator[tuple[int, int, int, bool]]:
+        """(row, column, class, validation) of each sample shown on ``rows`` x ``cols`` places of
+        ``extent`` (default: the frame's), the validation samples (when shown) first, so the
+        training samples end on top."""
+        x_low, x_high, y_low, y_high = extent or frame.extent
         samples = frame.samples
         layers = [(samples.train_x, samples.train_y, samples.train_label, False)]
         if self.validation:
@@ -207,6 +220,11 @@ class BoundaryPanel(LivePicture, Vertical):
         self.class_names: list[str] | None = None
         self.label = ""
         self.pace = self.canvas.pace = Pace(PICTURE_SHARE)
+        # A neuron shown large in place of the boundary (column, neuron), its name, and the
+        # network picture it comes from (the Network tab's, see ``show_neuron``).
+        self.neuron: tuple[int, int] | None = None
+        self.neuron_name = ""
+        self.network: Any = None
 
     def compose(self) -> ComposeResult:
         yield self.caption
@@ -216,8 +234,19 @@ class BoundaryPanel(LivePicture, Vertical):
         wrong = run.feed.examples.get("val")
         rings = [(x, y, mistake.true) for (x, y), mistake in zip(wrong.points, wrong.mistakes.samples)] \
             if wrong is not None and wrong.points else []
-        self.take(run.view, shown, final, run.short_label if job.compared else "",
+        self.take(run.request(self.id), shown, final, run.short_label if job.compared else "",
                   run.feed.started.class_names if run.feed.started else None, rings)
+        request = run.request("network") if self.neuron is not None and shown else None
+        network = request.take() if request is not None else None
+        if network is not None and network is not self.network:
+            self.network = network
+            self._show(self.canvas.frame)
+
+    def show_neuron(self, neuron: tuple[int, int] | None, name: str = "", network: Any = None) -> None:
+        """Show neuron ``neuron`` (column, neuron) of the network's pictures (``network``, the
+        newest) large in place of the boundary, named ``name``; None: the boundary again."""
+        self.neuron, self.neuron_name, self.network = neuron, name, network
+        self._show(self.canvas.frame)
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "",
              class_names: list[str] | None = None, rings: list[tuple[float, float, int]] | None = None) -> None:
@@ -247,9 +276,17 @@ class BoundaryPanel(LivePicture, Vertical):
         return self.validation
 
     def _show(self, frame: Any) -> None:
+        neuron = (self.network, *self.neuron) if self.neuron is not None and self.network is not None else None
+        self.canvas.show(frame, self.validation, self.rings, neuron)
+        if neuron is not None:
+            self.caption.update(Content("").join([
+                Content.from_markup("[b]$label[/]epoch $epoch · $name", label=self.label and f"{self.label} · ",
+                                    epoch=self.network.epoch, name=self.neuron_name),
+                Content.from_markup(f" · [{rgb(NEGATIVE)}]██[/] − [{rgb(ZERO)}]██[/] 0 [{rgb(POSITIVE)}]██[/] +"),
+                Content(" · esc: the network")]), layout=False)
+            return
         if frame is None:
             return
-        self.canvas.show(frame, self.validation, self.rings)
         names = self.class_names or [str(k) for k in range(frame.classes)]
         colors = palette(self.app)
         parts = [Content.from_markup("[b]$label[/]epoch $epoch ·", label=self.label and f"{self.label} · ",
@@ -272,6 +309,7 @@ class BoundaryPanel(LivePicture, Vertical):
     def clear(self) -> None:
         """Blank, for a new run."""
         self.pace.reset()
+        self.neuron, self.network = None, None
         self.rings = []
         self.canvas.show(None, self.validation)
         set_text(self.caption, WAITING)
@@ -304,7 +342,7 @@ class FitPanel(LivePicture, Vertical):
         yield self.plot
 
     def show(self, job: Job, run: LiveRun, shown: bool, final: bool = False) -> None:
-        self.take(run.view, shown, final, run.short_label if job.compared else "")
+        self.take(run.request(self.id), shown, final, run.short_label if job.compared else "")
 
     def take(self, request: ViewRequest | None, shown: bool, final: bool = False, label: str = "") -> None:
         """Ask the run for a curve as wide as the plot (braille: two points a column) and, while

@@ -9,17 +9,19 @@ from dataclasses import dataclass
 from textual.widget import Widget
 
 from tui_trainer.app.arena import ArenaView
+from tui_trainer.app.network import NetworkPanel
 from tui_trainer.app.views import BoundaryPanel, FitPanel
 
 
 @dataclass(frozen=True)
 class ViewTab:
     """A view in the app: its tab's title and id, and its panel's class (made with the view's
-    name as its id)."""
+    name as its id); ``short``: its title below 120 columns, where the tabs must fit in 46."""
 
     title: str
     tab: str
     panel: type[Widget]
+    short: str = ""
 
 
 #: Every live picture's tab, in the order the tabs show.
@@ -27,6 +29,7 @@ VIEW_TABS = {
     "boundary": ViewTab("Boundary", "tab-boundary", BoundaryPanel),
     "fit": ViewTab("Fit", "tab-fit", FitPanel),
     "arena": ViewTab("Arena", "tab-arena", ArenaView),
+    "network": ViewTab("Network", "tab-network", NetworkPanel, short="Net"),
 }
 
 

@@ -156,10 +156,10 @@ def _hand(events: list[Any], run: LiveRun, bridge: MessageBridge) -> None:
     for event in events:
         if isinstance(event, SystemSample):
             run.feed.system.append(event)
-        elif isinstance(event, ViewChanged) and run.view is not None:
+        elif isinstance(event, ViewChanged) and (request := run.request(run.run.config.view)) is not None:
             frame = _picture(event.data)
             if frame is not None:
-                run.view.post(frame)
+                request.post(frame)
 
 
 def _picture(data: dict[str, Any]) -> Any:

@@ -43,7 +43,6 @@ from tui_trainer.engine.preflight import check_model, checked_scheduler, prepare
 from tui_trainer.engine.rundir import RunDirectoryWriter, default_runs_dir, new_run_dir
 from tui_trainer.engine.runinfo import RaceSeat
 from tui_trainer.engine.state import EpochPart, RunState
-from tui_trainer.engine.views import NetworkView
 from tui_trainer.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -346,13 +345,12 @@ class Trainer:
         if training.early_stopping_patience != "off":
             rules["early_stopping"] = EarlyStopping(training.early_stopping_patience,
                                                     training.early_stopping_min_delta)
-        if self.config.view is not None:  # the task's picture (the arena's: the point's path)
-            view = VIEWS[self.config.view]
+        for name in self.config.views:  # the task's picture (the arena's: the point's path), the network
+            view = VIEWS[name]
             module, _, function = view.hook.partition(":")
-            rules[view.rule] = getattr(importlib.import_module(module), function)(self)
-        if self.network is not None and self.config.draws_network:
-            rules["network"] = NetworkView(self.model, self.data, self.config, self.head, self.state,
-                                           self.network, self.watched)
+            rule = getattr(importlib.import_module(module), function)(self)
+            if rule is not None:
+                rules[view.rule] = rule
         return rules
 
     def watched(self) -> bool:

@@ -461,6 +461,15 @@ def model_view(trainer: Trainer) -> ModelView:
                      trainer.view, trainer.watched, trainer.learned_line)
 
 
+def network_view(trainer: Trainer) -> NetworkView | None:
+    """The hook of the network view (``catalog.views``) for ``trainer``'s run of an MLP: only for
+    a live view that asks for it (``Trainer(network=...)``); a run nobody watches draws none."""
+    if trainer.network is None:
+        return None
+    return NetworkView(trainer.model, trainer.data, trainer.config, trainer.head, trainer.state,
+                       trainer.network, trainer.watched)
+
+
 def fit_samples(data: Dataset) -> Samples:
     """The samples of a regression on one input as a fit picture draws them: (x, y) per split."""
     return _samples(torch.cat([data.x_train[:, :1], data.y_train[:, :1]], dim=1), None,

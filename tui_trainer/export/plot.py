@@ -23,7 +23,7 @@ from tui_trainer.engine.rundir import (
 )
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.outputs import output_path
-from tui_trainer.pictures import cell_color, class_color, validation_color
+from tui_trainer.pictures import NEGATIVE, POSITIVE, cell_color, class_color, signed_color, validation_color
 
 #: The longest title that fits across the figure; a longer one (many runs) is summed up.
 TITLE_CHARS = 110
@@ -31,13 +31,16 @@ TITLE_CHARS = 110
 FORMATS = ("png", "svg")
 #: Runs' pictures in one row of the figure, at most.
 PICTURES_PER_ROW = 4
+#: The neurons of a layer a network picture draws, at most.
+NETWORK_NEURONS = 12
 
 
 def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
-              pictures: dict[Path, Any] | None = None) -> Path:
+              pictures: dict[Path, list[Any]] | None = None) -> Path:
     """Draw the runs in ``run_dirs`` into ``output`` (.png or .svg); returns the path. An existing
     file is kept unless ``force``; a damaged folder is refused with its path. ``pictures`` gives
-    a run's picture (an ``engine.views`` frame) in place of its folder's (a run still going)."""
+    a run's pictures (``engine.views`` frames: a run still going, or its network) drawn in place
+    of its folder's picture of the same view."""
     suffix = output.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise UserFacingError(f"-o {output}: the picture must be a .png or .svg file")
@@ -64,7 +67,7 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
     labels = differing_labels([r.config for r in records], [i + 1 for i in range(len(records))]) \
         if len(records) > 1 else [r.path.name for r in records]
     drawn = [(label, frame) for record, label in zip(records, labels)
-             if (frame := _picture(record, (pictures or {}).get(record.path))) is not None]
+             for frame in _pictures(record, (pictures or {}).get(record.path, []))]
     drawn += [(label, confusion) for record, label in zip(records, labels)
               if (confusion := _confusion(record)) is not None]
     import matplotlib
@@ -164,13 +167,19 @@ def _plot(axis, history: list[dict[str, Any]], key: str, color: str, style: str)
         axis.plot(*zip(*points), style, color=color, linewidth=1.2)
 
 
-def _picture(record: RunRecord, given: Any):
-    """The run's picture: ``given``, else its folder's, else for an older run that learned a
-    line (tutorial 003) the line from its summary over its data; None when it has none."""
+def _pictures(record: RunRecord, given: list[Any]) -> list[Any]:
+    """The run's pictures: its folder's (``_picture``) unless ``given`` holds one of the same
+    view, then ``given``."""
+    view = resolve(record.config).view
+    own = _picture(record) if view is not None and view not in {frame.kind for frame in given} else None
+    return [*([own] if own is not None else []), *given]
+
+
+def _picture(record: RunRecord):
+    """The run's picture in its folder, else for an older run that learned a line (tutorial
+    003) the line from its summary over its data; None when it has none."""
     from tui_trainer.engine.views import read_view
 
-    if given is not None:
-        return given
     frame = read_view(record.path)
     parameters = (record.summary or {}).get("parameters")
     if frame is not None or not parameters:
@@ -320,4 +329,53 @@ def _draw_surface(axis, config: Config) -> None:
 
 #: Each view's drawer (``catalog.views``): a view with frames draws one run's frame (axis, frame,
 #: label); the arena draws the function its runs share (axis, config), their paths on it.
-DRAWERS = {"boundary": _draw_boundary, "fit": _draw_fit, "arena": _draw_surface}
+def _draw_network(axis, frame, label: str) -> None:
+    """A network neuron by neuron: its columns of neurons (the first NETWORK_NEURONS of a layer,
+    the rest said), each neuron its picture over the plane (2-D tasks) or a dot colored by its
+    mean value (a dead unit crossed out); the links between them blue for a positive weight,
+    orange (dashed) for a negative one, stronger as the weight is larger."""
+    columns = frame.columns
+    shown = [min(len(c.mean), NETWORK_NEURONS) for c in columns]
+    tallest = max(shown)
+    positions = [[(i, (n - 1) / 2 - k) for k in range(n)] for i, n in enumerate(shown)]
+    scale = frame.weight_scale or 1.0
+    for i, weights in enumerate(frame.weights):
+        links = sorted((abs(w), w, j, o) for o, row in enumerate(weights[:shown[i + 1]])
+                       for j, w in enumerate(row[:shown[i]]) if math.isfinite(w))
+        for size, w, j, o in links:
+            (x0, y0), (x1, y1) = positions[i][j], positions[i + 1][o]
+            color = [v / 255 for v in (POSITIVE if w > 0 else NEGATIVE)]
+            axis.plot([x0, x1], [y0, y1], "-" if w > 0 else "--", color=color, alpha=0.15 + 0.85 * size / scale,
+                      linewidth=0.5 + 2 * size / scale, zorder=1)
+    half = 0.3
+    for i, neurons in enumerate(columns):
+        for k, (x, y) in enumerate(positions[i]):
+            if neurons.thumbnails is not None:
+                values = neurons.thumbnails[k]
+                top = neurons.scale[k] or 1.0
+                image = [[[c / 255 for c in signed_color(values[r * frame.cols + col] / top)]
+                          for col in range(frame.cols)] for r in range(frame.rows)]
+                axis.imshow(image, extent=(x - half, x + half, y - half, y + half), zorder=2,
+                            interpolation="nearest")
+            else:
+                means = [abs(m) for m in neurons.mean if math.isfinite(m)]
+                top = max(means, default=0.0) or 1.0
+                color = [c / 255 for c in signed_color(neurons.mean[k] / top)]
+                axis.scatter([x], [y], s=160, c=[color], edgecolors="black", linewidths=0.5, zorder=2)
+            if neurons.dead[k]:
+                axis.text(x, y, "✕", ha="center", va="center", color="red", fontsize="large", zorder=3)
+            if neurons.labels and k < len(neurons.labels) and i in (0, len(columns) - 1):
+                axis.text(x + (-half - 0.05 if i == 0 else half + 0.05), y, neurons.labels[k][:12],
+                          ha="right" if i == 0 else "left", va="center", fontsize="small")
+        more = neurons.size - shown[i]
+        bottom = (shown[i] - 1) / 2
+        axis.text(i, bottom + half + 0.2, f"{neurons.name}\n{neurons.size}" if not more else
+                  f"{neurons.name}\n{neurons.size} (first {shown[i]})", ha="center", va="bottom", fontsize="small")
+    axis.set_xlim(-1, len(columns))
+    axis.set_ylim(-(tallest - 1) / 2 - 0.6, (tallest - 1) / 2 + 1.2)
+    axis.set_aspect("equal")
+    axis.set_axis_off()
+    axis.set(title=f"{label}the network, epoch {frame.epoch} (blue: +, orange dashed: −)")
+
+
+DRAWERS = {"boundary": _draw_boundary, "fit": _draw_fit, "arena": _draw_surface, "network": _draw_network}

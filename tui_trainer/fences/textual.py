@@ -1,22 +1,27 @@
 """Textual's private names that the app uses (Textual 8.2), reached only here: the footer's key
 widget and its state, whether the footer has its bindings, the app's registry of mounted
-widgets and its terminal driver, and two private handlers the app runs code before (as hooks of the classes below)."""
+widgets and its terminal driver, two private handlers the app runs code before (as hooks of the
+classes below), and the tab bar's scrolling of its active tab into view."""
 
 from __future__ import annotations
+
+import inspect
 
 from textual import events
 from textual.app import App
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, TabbedContent, Tabs
 from textual.widgets._footer import FooterKey
 
 __all__ = ["FooterKey", "HookedInput", "HookedScreen", "driver_of", "footer_bindings_ready",
-           "footer_key_disabled", "is_mounted", "missing", "set_footer_key_disabled"]
+           "footer_key_disabled", "is_mounted", "keep_active_tab_centered", "missing",
+           "set_footer_key_disabled"]
 
 #: What this module reaches of Textual's private names.
 REACHED = ("textual.widgets._footer.FooterKey", "FooterKey._disabled", "Footer._bindings_ready",
-           "App._registry", "App._driver", "Screen._on_screen_resume", "Input._watch_value")
+           "App._registry", "App._driver", "Screen._on_screen_resume", "Input._watch_value",
+           "Tabs._scroll_active_tab", "Tabs #tabs-scroll")
 
 
 def footer_key_disabled(key: FooterKey) -> bool:
@@ -43,6 +48,14 @@ def is_mounted(app: App, node: DOMNode) -> bool:
 def driver_of(app: App) -> object | None:
     """The driver that talks to the app's terminal (None before it starts or after it ends)."""
     return app._driver
+
+
+def keep_active_tab_centered(tabbed: TabbedContent) -> None:
+    """Scroll ``tabbed``'s tab bar to center its active tab whenever the bar's tabs change width
+    (tabs shown, hidden or retitled), as Textual's Tabs does only when the bar itself is resized
+    or another tab is activated; where the bar ends up never depends on which change came last."""
+    tabs = tabbed.query_one(Tabs)
+    tabbed.watch(tabs.query_one("#tabs-scroll"), "virtual_size", lambda _: tabs._scroll_active_tab(), init=False)
 
 
 class HookedScreen(Screen):
@@ -86,4 +99,8 @@ def missing() -> list[str]:
         lost.append("Screen._on_screen_resume")
     if not callable(Input.__dict__.get("_watch_value")):
         lost.append("Input._watch_value")
+    if not callable(getattr(Tabs, "_scroll_active_tab", None)):
+        lost.append("Tabs._scroll_active_tab")
+    if "tabs-scroll" not in inspect.getsource(Tabs.compose):
+        lost.append("Tabs #tabs-scroll")
     return lost

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 from textual.widgets._select import SelectOverlay
 
+from tui_trainer.app.app import TrainerApp
 from tui_trainer.app.fields import FieldRow
 from tui_trainer.config import resolve
 
@@ -85,6 +86,13 @@ class Ui:
     def status(self) -> str:
         """The status line's text."""
         return str(self.app.readouts.status.render())
+
+
+@pytest.fixture(autouse=True)
+def at_max(monkeypatch):
+    """Runs train at max, as fast as they train, unless a test is about the pace (it sets
+    ``TrainerApp.watchable`` back, or gives the app a pace)."""
+    monkeypatch.setattr(TrainerApp, "watchable", False)
 
 
 @pytest.fixture(autouse=True)

@@ -140,8 +140,9 @@ async def test_controls_are_in_the_command_palette(runs_dir):
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title in ("Run", "Stop run", "Pause / resume run", "New run", "Save config", "Load config",
                       "Export script", "Save model", "Show charts", "Show log", "Show history",
-                      "Show layers", "Show system", "Show boundary", "Show fit", "Show model", "Show confusion matrix",
-                      "Show mistakes", "Show validation points", "Save picture", "Next mistakes",
+                      "Show layers", "Show system", "Show boundary", "Show fit", "Show network", "Show model",
+                      "Show confusion matrix", "Show mistakes", "Show validation points", "Save picture",
+                      "Next mistakes", "Step one epoch", "Step one batch", "Slower pace", "Faster pace", "Smoothing",
                       "Compare runs", "Stop one run", "Find a learning rate", "Quit"):
             assert titles.count(title) == 1, title
         await pilot.press("ctrl+p")
@@ -155,6 +156,8 @@ async def test_controls_are_in_the_command_palette(runs_dir):
         assert app.tabs.active == "tab-system"
         await pilot.press("ctrl+l")
         assert app.tabs.active == "tab-fit"  # linear: its picture is offered
+        await pilot.press("ctrl+l")
+        assert app.tabs.active == "tab-network"  # and its network, nn.Linear(1, 1)
         await pilot.press("ctrl+l")
         assert app.tabs.active == "tab-model"  # and its model's summary (a regression: no confusion)
         await pilot.press("ctrl+l")

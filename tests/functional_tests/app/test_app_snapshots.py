@@ -1,5 +1,6 @@
 """Snapshots of the main screens at 80x24 and 120x36: ready, an invalid form, a finished linear
-run with w and b, the history overlay of two runs, a failed MNIST run, the Arena tab after a
+run with w and b, the history overlay of two runs, a failed MNIST run, the Network tab (a 2-D
+task's neuron pictures, iris's mean values), the Arena tab after a
 rosenbrock run (its path checked pixel by pixel, since the heatmap's colors are not in the text),
 the Model tab's summary and the Mistakes tab's gallery of an MNIST run, ``watch`` (waiting for a
 run, and a run another process trained shown to its end); and at 60x20 the notice that stands in
@@ -159,11 +160,32 @@ async def test_boundary_and_fit_screens(tmp_path, runs_dir, make_ui):
         await ui.wait_until(lambda: app.boundary.canvas.frame is not None)
         await check(pilot, "boundary", tmp_path)
         ui.row("task.name").editor.value = "linear"  # as choosing it does: its recipe loads
-        await ui.wait_until(lambda: app.offered_view == "fit" and app.form.config.training.epochs == 1000)
+        await ui.wait_until(lambda: "fit" in app.offered_views and app.form.config.training.epochs == 1000)
         await ui.show_tab("tab-fit")
         await ui.run_to_end()
         await ui.wait_until(lambda: app.fit.frame is not None and app.fit.frame.epoch == 1000)
         await check(pilot, "fit", tmp_path)
+
+
+async def test_network_screens(tmp_path, runs_dir, make_ui):
+    # a playground task: each neuron's picture over the plane; then iris: each one's mean value
+    config = resolve({"task": "circle", "training": {"epochs": 3, "device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=SIZES[0]) as pilot:
+        ui = make_ui(pilot)
+        panel = app.views["network"]
+        await ui.show_tab("tab-network")
+        await ui.run_to_end()
+        await ui.wait_until(lambda: panel.canvas.frame is not None and panel.canvas.frame.epoch == 3)
+        await check(pilot, "network", tmp_path)
+        ui.row("task.name").editor.value = "iris"  # as choosing it does: its recipe loads
+        await ui.wait_until(lambda: app.form.config is not None and app.form.config.task.name == "iris")
+        await ui.type("training.epochs", "3")
+        await ui.show_tab("tab-network")
+        await ui.run_to_end()
+        await ui.wait_until(lambda: panel.canvas.frame is not None and not panel.canvas.frame.cols
+                            and panel.canvas.frame.epoch == 3)
+        await check(pilot, "network-means", tmp_path)
 
 
 async def test_arena_screen_draws_the_path_where_the_point_went(tmp_path, runs_dir, make_ui):

@@ -33,8 +33,8 @@ def cells(strip) -> list[tuple[str, object]]:
 
 async def draw_every_tab(app, pilot, ui) -> None:
     """Show each tab offered now and render the screen through the app's filters."""
-    for tab in ["tab-charts", "tab-log", "tab-history", "tab-layers"] + (
-            [f"tab-{app.offered_view}"] if app.offered_view else []):
+    for tab in ["tab-charts", "tab-log", "tab-history", "tab-layers"] + [
+            f"tab-{view}" for view in app.offered_views]:
         await ui.show_tab(tab)
         await pilot.pause(0.1)
         assert screen_text(app)
@@ -97,7 +97,7 @@ async def test_every_tab_picture_and_dialog_draws_on_each_terminal(mode, monkeyp
                                 and not app.screen.query(KeysTable))
 
         ui.row("task.name").editor.value = "linear"  # as choosing it does: its recipe loads
-        await ui.wait_until(lambda: app.offered_view == "fit" and app.form.config.training.epochs == 1000)
+        await ui.wait_until(lambda: "fit" in app.offered_views and app.form.config.training.epochs == 1000)
         await ui.type("training.epochs", "50")
         await ui.show_tab("tab-fit")
         await ui.run_to_end()
@@ -106,7 +106,7 @@ async def test_every_tab_picture_and_dialog_draws_on_each_terminal(mode, monkeyp
         assert f"{colors.line_swatch} the model" in str(app.fit.caption.render())
 
         ui.row("task.name").editor.value = "rosenbrock"
-        await ui.wait_until(lambda: app.offered_view == "arena")
+        await ui.wait_until(lambda: "arena" in app.offered_views)
         await ui.type("training.epochs", "2")
         await ui.run_to_end()
         await ui.show_tab("tab-arena")

@@ -92,9 +92,12 @@ async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have
         ui.row("task.name").editor.value = "binary"  # as choosing it does; 10 features: no plane to draw
         # the tab goes, and the tab bar moves off it (a moment later on a busy machine)
         await ui.wait_until(lambda: offered(app) == set() and app.tabs.active != "tab-boundary")
+        # the form settled on binary's recipe: its network and its result tabs offered
+        await ui.wait_until(lambda: app.offered_views == ["network"]
+                            and app.offered_results == ["model", "confusion", "mistakes"])
         app.action_show_tab("tab-log")
-        await pilot.press("ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l", "ctrl+l")
-        assert app.tabs.active == "tab-charts"  # History, Layers, System, Model, Confusion, Mistakes, Charts
+        await pilot.press(*["ctrl+l"] * 8)
+        assert app.tabs.active == "tab-charts"  # History, Layers, System, Network (an MLP), Model, Confusion, Mistakes, Charts
         app.action_show_tab("tab-boundary")
         await pilot.pause()
         assert app.tabs.active == "tab-charts"  # not offered: a notice says what it is for
@@ -132,5 +135,5 @@ async def test_a_comparison_shows_the_highlighted_runs_boundary_named(runs_dir, 
         await ui.wait_until(lambda: app.boundary.canvas.frame is not None and app.boundary.canvas.frame.epoch == 4)
         highlighted = app.leaderboard.selected_number  # the leaderboard's highlighted run (its leader at first)
         shown = next((e for e in race if e.number == highlighted), race[0])
-        assert app.boundary.canvas.frame is shown.view.take()
+        assert app.boundary.canvas.frame is shown.request("boundary").take()
         assert str(app.boundary.caption.render()).startswith(f"{shown.short_label} · epoch 4")
