@@ -582,11 +582,12 @@ class TrainerApp(App[int]):
         list takes the keys (enter opens a run)."""
         self.live.tab_shown(event.pane.id)
         self.refresh_bindings()  # pgdn / pgup page the Mistakes tab only while it shows
-        # Not once passed by (ctrl+l pressed on): focusing a widget of another tab shows that tab.
+        # Not once passed by (ctrl+l pressed on): focusing a widget of another tab shows that tab,
+        # so the focus moves now (Widget.focus moves it later, when another tab may show).
         if event.pane.id == VIEW_TABS["network"].tab == self.tabs.active:
-            self.views["network"].canvas.focus()
+            self.screen.set_focus(self.views["network"].canvas)
         if self.watch_only and event.pane.id == "tab-history" == self.tabs.active:  # (not passed by since)
-            self.history.runs.focus()
+            self.screen.set_focus(self.history.runs)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Another run highlighted in a comparison's leaderboard: its picture and outcome show."""

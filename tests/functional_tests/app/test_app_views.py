@@ -95,9 +95,17 @@ async def test_the_boundary_is_the_runs_picture_f8_saves_it_and_other_tasks_have
         # the form settled on binary's recipe: its network and its result tabs offered
         await ui.wait_until(lambda: app.offered_views == ["network"]
                             and app.offered_results == ["model", "confusion", "mistakes"])
+        await pilot.pause()  # the Network tab's focus, asked when it showed, has arrived
         app.action_show_tab("tab-log")
-        await pilot.press(*["ctrl+l"] * 8)
-        assert app.tabs.active == "tab-charts"  # History, Layers, System, Network (an MLP), Model, Confusion, Mistakes, Charts
+        await pilot.pause()
+        shown = []
+        for _ in range(8):  # each press seen on screen before the next, as a person presses them
+            before = app.tabs.active
+            await pilot.press("ctrl+l")
+            await ui.wait_until(lambda: app.tabs.active != before)
+            shown.append(app.tabs.active)
+        assert shown == ["tab-history", "tab-layers", "tab-system", "tab-network", "tab-model", "tab-confusion",
+                         "tab-mistakes", "tab-charts"]
         app.action_show_tab("tab-boundary")
         await pilot.pause()
         assert app.tabs.active == "tab-charts"  # not offered: a notice says what it is for
