@@ -277,6 +277,9 @@ class LiveRuns:
         app = self.app
         pace = job.control.pace
         if job.compared:
+            for run in job.runs:  # a run that ended says so at once (``stopping`` no more)
+                if run.ended is not None and run.result is None:
+                    app.leaderboard.set_state(run.number, _ending(run.ended))
             app.readouts.progress.fraction = race_fraction(job.runs)
             elapsed = max(run.feed.elapsed for run in job.runs)
             app.readouts.progress.clock = f"{duration(elapsed)} · {pace_text(pace)}"
@@ -456,7 +459,7 @@ def race_fraction(runs: list[LiveRun]) -> float | None:
     it reads 100% unless a run was cut short."""
     done = total = 0
     for run in runs:
-        feed, result = run.feed, run.result
+        feed, result = run.feed, run.ended
         end = feed.started.total_steps if feed.started is not None else None
         if not end:
             continue

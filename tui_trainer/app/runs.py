@@ -58,6 +58,12 @@ class LiveRun:
         return self.requests.get(view) if view else None
 
     @property
+    def ended(self) -> RunResult | None:
+        """How the run ended: as soon as its feed says so (a race's other runs may go on), or
+        once its job ended; None while it goes."""
+        return self.result or self.feed.result
+
+    @property
     def config(self) -> Config:
         """What the run trains."""
         return self.run.config

@@ -69,6 +69,10 @@ async def test_typed_learning_rates_race_and_ctrl_k_stops_one_run_alone(runs_dir
         await pilot.press("ctrl+k")
         await ui.wait_until(lambda: second.feed.started is not None and app.job is not None
                             and len(first.feed.epochs) > len(second.feed.epochs) + 3)
+        # the stopped run says so once it ended, while the other goes on (not `stopping` till the race ends)
+        board = app.leaderboard
+        await ui.wait_until(lambda: board.get_row(str(second.number))[2] == "stopped")
+        assert app.job is not None and board.get_row(str(first.number))[2] == "running"
         await pilot.press("ctrl+t")
         await ui.wait_until(lambda: app.job is None)
         assert {app.history.entries[n].reason for n in (first.number, second.number)} == {"stopped"}
