@@ -92,6 +92,7 @@ class LiveRuns:
         if job.compared:
             app.leaderboard.start([(run.number, run.run, run.feed) for run in job.runs], regression)
         app.readouts.clear("")
+        app.readouts.status.note = job.lab_note  # on a line of its own: the run's status stays whole
         if not job.watched:  # (another process trains a watched job, at its own pace)
             pace = app.paces.of(config)
             for run in job.runs:

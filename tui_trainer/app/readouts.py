@@ -43,7 +43,9 @@ GOOD_ENDINGS = ("finished", "stopped")
 class Status(Static):
     """One line saying plainly what is happening, colored by state (by the text's style, not by
     CSS classes: a class change restyles and lays out the screen while a run is starting).
-    Setting ``line`` (state, detail) redraws it."""
+    Setting ``line`` (state, detail) redraws it. While a run goes or once it ended (not while the
+    status follows the form), ``note`` (the lab mistakes it makes on purpose) shows on a second
+    line, in the warning color."""
 
     DEFAULT_CSS = """
     Status {
@@ -53,6 +55,7 @@ class Status(Static):
     """
 
     line: reactive[tuple[str, str]] = reactive(("ready", ""), layout=False)
+    note: reactive[str] = reactive("", layout=False)
 
     @property
     def state(self) -> str:
@@ -66,8 +69,14 @@ class Status(Static):
     def watch_line(self, line: tuple[str, str]) -> None:
         state, detail = line
         mark, color = STATES[state]
-        self.update(Content.from_markup(f"[{color} bold]$mark $state[/]$detail", mark=mark, state=state,
-                                        detail=f" — {detail}" if detail else ""), layout=False)
+        note = self.note if state not in IDLE else ""
+        self.styles.height = 2 if note else 1  # a layout only when it changes (a run's start and end)
+        self.update(Content.from_markup(f"[{color} bold]$mark $state[/]$detail" + ("\n[$text-warning]$note[/]" if note else ""),
+                                        mark=mark, state=state, detail=f" — {detail}" if detail else "",
+                                        note=note), layout=False)
+
+    def watch_note(self) -> None:
+        self.watch_line(self.line)
 
 
 class ProgressLine(Widget):

@@ -84,3 +84,27 @@ async def test_a_learning_rate_typed_while_paused_changes_the_run_from_its_next_
         await ui.wait_until(lambda: app.job is None)
     (change,) = read_run(run_dir).config["changes"]
     assert change["field"] == "optimizer.lr" and change["value"] == 0.05 and change["at_step"] > 3
+
+
+async def test_a_run_making_a_lab_mistake_says_so_in_its_status_and_its_history_entry(runs_dir, make_ui):
+    config = resolve({"task": "iris", "lab": {"skip_zero_grad": True},
+                      "training": {"epochs": 100_000, "device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ui = make_ui(pilot)
+        await ui.start()
+        await ui.wait_until(lambda: app.readouts.status.state == "running")
+        status = app.readouts.status
+        width = status.content_size.width
+        assert status.size.height == 2  # the mistake on a line of its own, whole at 80x24
+        assert str(status.render()).splitlines()[1] == "lab mistake on purpose: skip_zero_grad"
+        await pilot.press("ctrl+t")
+        await ui.wait_until(lambda: app.job is None)
+        assert status.state == "stopped" and str(status.render()).splitlines()[1] == (
+            "lab mistake on purpose: skip_zero_grad")
+        assert len("lab mistake on purpose: skip_zero_grad") <= width
+        assert "lab mistake on purpose: skip_zero_grad" in app.history.entries[1].describe()
+        await ui.type("training.epochs", "5")  # the form changed: the status follows it, on one line
+        await ui.wait_until(lambda: status.state == "ready")
+        await pilot.pause()
+        assert status.size.height == 1
