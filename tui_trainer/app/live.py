@@ -108,6 +108,7 @@ class LiveRuns:
         self._start_pictures(job)
         self.system_file = None
         app.system.clear()
+        app.layers.clear()
         if job.compared:
             app.run_log.add(f"{job.name}: {config.summary()}, varying " + ", ".join(run.label for run in job.runs))
         else:
@@ -370,7 +371,7 @@ class LiveRuns:
         app.readouts.clear()
         score = config.task_spec.traits.score if config else "r2"
         app.charts.start([RunFeed(0)], regression=bool(config) and score == "r2", scored=score is not None)
-        for panel in [*app.views.values(), *app.outcomes.values()]:
+        for panel in [*app.views.values(), *app.outcomes.values(), app.layers]:
             panel.clear()
         app.offer_views(config)
 

@@ -4,6 +4,7 @@ fields."""
 from __future__ import annotations
 
 from tui_trainer.app import make_app
+from tui_trainer.app.compare import CompareDialog
 from tui_trainer.app.dialogs import TextDialog
 from tui_trainer.app.instruments import LrFindDialog
 from tui_trainer.config import resolve
@@ -23,6 +24,15 @@ async def test_layers_tab_shows_each_layers_gradient_flow_after_a_run(runs_dir, 
         assert [table.get_row_at(i)[0] for i in range(3)] == ["#1 4→16", "#2 16→8", "#3 8→3"]
         # the figures of the run's last epoch: the model it ended with
         assert "epoch 3: gradient and weight norms" in str(app.layers.hint.render())
+        # a race next (its layers are not shown): the last run's layers go as it starts
+        await pilot.press("f5")
+        await ui.wait_until(lambda: isinstance(app.screen, CompareDialog))
+        app.screen.choices.select("sgd")
+        await pilot.press("ctrl+r")
+        await ui.wait_until(lambda: app.job is not None or app.last_job.compared)
+        await pilot.pause()
+        assert table.row_count == 0
+        assert "per-layer figures appear after a run's first epoch" in str(app.layers.hint.render())
 
 
 async def test_f6_finds_a_learning_rate_and_enter_writes_it_into_the_form(runs_dir, make_ui):
