@@ -567,7 +567,8 @@ class TrainerApp(App[int]):
         else:
             pace, task = pace_text(self.paces.of(config)), config.task.name
             self.readouts.status.show("ready", f"ctrl+r trains {task} · {pace} (ctrl+b / ctrl+f)",
-                                      f"^r trains {task} · {pace} (^b/^f)", f"^r trains at {pace} (^b/^f)",
+                                      f"^r trains {task} · {pace} (^b/^f)", f"^r: {task} · {pace} (^b/^f)",
+                                      f"^r trains at {pace} (^b/^f)",
                                       f"{pace} (^b/^f)")
 
     # -- messages from the bridges of a job's runs ------------------------------------------------
