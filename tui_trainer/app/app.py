@@ -565,8 +565,11 @@ class TrainerApp(App[int]):
             self.readouts.status.show("loading", f"{self.loading}; ctrl+r trains {config.task.name} once it is in"
                                       f" · {pace_text(self.paces.of(config))}")
         else:
-            self.readouts.status.show("ready", f"ctrl+r trains {config.task.name} · {pace_text(self.paces.of(config))}"
-                                      " (ctrl+b / ctrl+f)")
+            pace, task = pace_text(self.paces.of(config)), config.task.name
+            self.readouts.status.show("ready", f"ctrl+r trains {task} · {pace} (ctrl+b / ctrl+f)",
+                                      f"^r trains {task} · {pace} (^b/^f)", f"^r: {task} · {pace} (^b/^f)",
+                                      f"^r trains at {pace} (^b/^f)",
+                                      f"{pace} (^b/^f)")
 
     # -- messages from the bridges of a job's runs ------------------------------------------------
 

@@ -9,7 +9,7 @@ from textual.message_pump import MessagePump
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.messages import RunBegan, RunErrored
 from tui_trainer.engine.control import RunControl
-from tui_trainer.engine.events import Callback, ChangeMade, EpochEnded, Progress, RunFailed, RunStarted
+from tui_trainer.engine.events import Callback, ChangeMade, EpochEnded, Progress, RunEnded, RunFailed, RunStarted
 
 
 class MessageBridge(Callback):
@@ -43,6 +43,9 @@ class MessageBridge(Callback):
         self._add_points(event.points)
         self.feed.epochs.append(event.metrics)
         self._check_cancelled()
+
+    def on_run_end(self, event: RunEnded) -> None:
+        self.feed.result = event.result  # shown at the next redraw, while a race's other runs go on
 
     def on_change(self, event: ChangeMade) -> None:
         change = event.change

@@ -550,15 +550,26 @@ class LiveCharts(Container, can_focus=True):
     def update(self, final: bool = False) -> None:
         """Take what the feeds gained since the last call and redraw, when the charts' pace
         allows (``final`` redraws anyway)."""
-        if self._feed is None or not self.pace.due(final):
+        if self._feed is None:
+            return
+        waiting = self._waiting_over_points()
+        if not self.pace.due(final or waiting):
             return
         with self.pace.timed():  # taking the points and setting the figures up count too
-            if not any([track.take(self._regression) for track in self._tracks]):
+            if not any([track.take(self._regression) for track in self._tracks]) and not waiting:
                 return
             if len(self._tracks) == 1:  # one run: its mid-run changes are marked on every chart
                 for chart in self.charts.values():
                     chart.markers = [x for x, _ in self._feed.changes]
             self._draw_all()
+
+    def _waiting_over_points(self) -> bool:
+        """Whether a chart on screen still says WAITING though its runs have points: drawn at
+        once, whatever the pace (on a loaded machine a drawing's cost leaves the pace empty for
+        many seconds; a chart last drawn before the first points would say the curves appear as a
+        run trains over a run long under way)."""
+        return (self.in_view and any(chart.display and chart.plot.waiting == WAITING for chart in self.charts.values())
+                and any(track.feed.train_points or track.feed.epochs for track in self._tracks))
 
 
 class _Track:

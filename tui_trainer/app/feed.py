@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_trainer.engine.events import EpochMetrics, Progress, RunStarted
+from tui_trainer.engine.events import EpochMetrics, Progress, RunResult, RunStarted
 from tui_trainer.engine.follow import Liveness
 from tui_trainer.engine.runinfo import RunInfo
 from tui_trainer.engine.system import SystemSample
@@ -36,6 +36,7 @@ class RunFeed:
     system: list[SystemSample] = field(default_factory=list)
     writer: RunInfo | None = None
     liveness: Liveness | None = None
+    result: RunResult | None = None  # how the run ended, as soon as it did (a race's other runs go on)
 
     @property
     def global_step(self) -> int:

@@ -10,6 +10,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual.strip import Strip
 from textual.style import Style
@@ -301,6 +302,13 @@ def set_text(widget: Static, text: str) -> None:
     """Show ``text`` in ``widget`` unless it shows it already (an update lays the screen out)."""
     if str(widget.content) != text:
         widget.update(text)
+
+
+def fitting(width: int, texts: list) -> int:
+    """The index of the first of ``texts`` (strings or Contents, longest first) that fits ``width``
+    cells (the first while the width is not known yet), else of the last: a line in fewer words
+    rather than cut."""
+    return next((i for i, text in enumerate(texts) if width <= 0 or cell_len(str(text)) <= width), len(texts) - 1)
 
 
 def _as_bool(value: Any) -> bool:

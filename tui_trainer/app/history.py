@@ -20,6 +20,7 @@ from tui_trainer.app.charts import Chart, Line
 from tui_trainer.app.fields import TickList
 from tui_trainer.formatting import number, percent
 from tui_trainer.app.series import MinMaxSeries
+from tui_trainer.catalog.lab import on_purpose
 from tui_trainer.compare import differing_labels as compare_labels
 from tui_trainer.config import resolve
 from tui_trainer.engine.events import RunResult
@@ -82,9 +83,10 @@ class RunEntry:
     def config_summary(self) -> str:
         """The run's main choices on one line."""
         try:
-            return resolve(self.config).summary()
+            config = resolve(self.config)
         except ConfigError:
             return "config no longer valid"
+        return " · ".join(filter(None, (config.summary(), on_purpose(config.mistakes))))
 
     def describe(self) -> str:
         """Number, config summary, how it ended and its final metrics (a run without its summary,

@@ -58,6 +58,14 @@ class LayerPanel(Vertical):
     def on_hide(self) -> None:
         self.in_view = False
 
+    def clear(self) -> None:
+        """Blank, for a new run: the panel waits for its first epoch's figures (the last run's
+        layers are not the new one's)."""
+        self.pace.reset()
+        self.latest, self.shown = (None, None), None
+        if self.table.columns:
+            self._fill(None, None)
+
     def show(self, epoch: int | None, layers: list[dict[str, Any]] | None, final: bool = False) -> None:
         """Show the figures measured at the end of ``epoch`` (nothing new: nothing redrawn; kept
         for when the tab shows, while it is hidden), when the panel's pace allows (``final``, a

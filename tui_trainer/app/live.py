@@ -92,6 +92,7 @@ class LiveRuns:
         if job.compared:
             app.leaderboard.start([(run.number, run.run, run.feed) for run in job.runs], regression)
         app.readouts.clear("")
+        app.readouts.status.note = job.lab_note  # on a line of its own: the run's status stays whole
         if not job.watched:  # (another process trains a watched job, at its own pace)
             pace = app.paces.of(config)
             for run in job.runs:
@@ -107,6 +108,7 @@ class LiveRuns:
         self._start_pictures(job)
         self.system_file = None
         app.system.clear()
+        app.layers.clear()
         if job.compared:
             app.run_log.add(f"{job.name}: {config.summary()}, varying " + ", ".join(run.label for run in job.runs))
         else:
@@ -277,7 +279,10 @@ class LiveRuns:
         app = self.app
         pace = job.control.pace
         if job.compared:
-            app.readouts.progress.fraction = race_fraction([run.feed for run in job.runs])
+            for run in job.runs:  # a run that ended says so at once (``stopping`` no more)
+                if run.ended is not None and run.result is None:
+                    app.leaderboard.set_state(run.number, _ending(run.ended))
+            app.readouts.progress.fraction = race_fraction(job.runs)
             elapsed = max(run.feed.elapsed for run in job.runs)
             app.readouts.progress.clock = f"{duration(elapsed)} · {pace_text(pace)}"
             app.leaderboard.show()
@@ -366,7 +371,7 @@ class LiveRuns:
         app.readouts.clear()
         score = config.task_spec.traits.score if config else "r2"
         app.charts.start([RunFeed(0)], regression=bool(config) and score == "r2", scored=score is not None)
-        for panel in [*app.views.values(), *app.outcomes.values()]:
+        for panel in [*app.views.values(), *app.outcomes.values(), app.layers]:
             panel.clear()
         app.offer_views(config)
 
@@ -448,13 +453,22 @@ class LiveRuns:
                 self.job.worker.cancel()
 
 
-def race_fraction(feeds: list[RunFeed]) -> float | None:
+def race_fraction(runs: list[LiveRun]) -> float | None:
     """How far a comparison's runs are: the share of their steps done by the runs with an end (a
-    run until stopped has none: its steps are not counted); None when no run has one."""
-    ends = [(feed.global_step, feed.started.total_steps) for feed in feeds
-            if feed.started is not None and feed.started.total_steps]
-    total = sum(end for _, end in ends)
-    return sum(min(done, end) for done, end in ends) / total if total else None
+    run until stopped has none: its steps are not counted); None when no run has one. A run that
+    ended finished (completed, early-stopped, reached its target) counts as all its steps, one
+    that ended otherwise (stopped by hand, diverged) as the steps it trained: once the race ended
+    it reads 100% unless a run was cut short."""
+    done = total = 0
+    for run in runs:
+        feed, result = run.feed, run.ended
+        end = feed.started.total_steps if feed.started is not None else None
+        if not end:
+            continue
+        trained = max(feed.global_step, result.history[-1].global_step if result and result.history else 0)
+        total += end
+        done += end if result is not None and REASON_STATES[result.reason] == "finished" else min(trained, end)
+    return done / total if total else None
 
 
 def held(job: Job, unit: str | None = None) -> str:

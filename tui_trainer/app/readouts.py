@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.fields import fitting
 from tui_trainer.formatting import duration, epoch_of, number, percent, point_text, rate
 from tui_trainer.engine.control import MAX_PACE, Pace
 from tui_trainer.engine.events import RunResult
@@ -43,7 +44,9 @@ GOOD_ENDINGS = ("finished", "stopped")
 class Status(Static):
     """One line saying plainly what is happening, colored by state (by the text's style, not by
     CSS classes: a class change restyles and lays out the screen while a run is starting).
-    Setting ``line`` (state, detail) redraws it."""
+    Setting ``line`` (state, detail) redraws it. While a run goes or once it ended (not while the
+    status follows the form), ``note`` (the lab mistakes it makes on purpose) shows on a second
+    line, in the warning color."""
 
     DEFAULT_CSS = """
     Status {
@@ -53,21 +56,38 @@ class Status(Static):
     """
 
     line: reactive[tuple[str, str]] = reactive(("ready", ""), layout=False)
+    note: reactive[str] = reactive("", layout=False)
+    shorter: tuple[str, ...] = ()  # the detail in fewer words (``show``)
 
     @property
     def state(self) -> str:
         """One of STATES."""
         return self.line[0]
 
-    def show(self, state: str, detail: str = "") -> None:
-        """Say ``state`` (one of STATES) and what it is about."""
+    def show(self, state: str, detail: str = "", *shorter: str) -> None:
+        """Say ``state`` (one of STATES) and what it is about; ``shorter``: the same in fewer
+        words, shortest last, the first that fits the line shown where ``detail`` would be cut."""
+        self.shorter = shorter
         self.line = (state, detail)
+
+    def on_resize(self) -> None:
+        if self.shorter:
+            self.watch_line(self.line)
 
     def watch_line(self, line: tuple[str, str]) -> None:
         state, detail = line
         mark, color = STATES[state]
-        self.update(Content.from_markup(f"[{color} bold]$mark $state[/]$detail", mark=mark, state=state,
-                                        detail=f" — {detail}" if detail else ""), layout=False)
+        width = self.content_size.width
+        words = [detail, *self.shorter]
+        detail = words[fitting(width, [f"{mark} {state} — {w}" for w in words])]
+        note = self.note if state not in IDLE else ""
+        self.styles.height = 2 if note else 1  # a layout only when it changes (a run's start and end)
+        self.update(Content.from_markup(f"[{color} bold]$mark $state[/]$detail" + ("\n[$text-warning]$note[/]" if note else ""),
+                                        mark=mark, state=state, detail=f" — {detail}" if detail else "",
+                                        note=note), layout=False)
+
+    def watch_note(self) -> None:
+        self.watch_line(self.line)
 
 
 class ProgressLine(Widget):
@@ -146,8 +166,11 @@ class Readouts(Vertical):
         self.progress.clock = clock(elapsed, step, total, started.steps_per_epoch, pace)
         epoch = fresh.epoch if fresh else (last.epoch if last else started.start_epoch)
         in_epoch = fresh.step if fresh else started.steps_per_epoch if last else 0
-        position = (f"epoch {epoch_of(epoch, started.epochs)} · step {in_epoch}/{started.steps_per_epoch}"
-                    f" · {rate(speed)} samples/s")
+        at, step_of = f"epoch {epoch_of(epoch, started.epochs)}", f"step {in_epoch}/{started.steps_per_epoch}"
+        width = self.numbers.content_size.width
+        positions = [f"{at} · {step_of} · {rate(speed)} samples/s", f"{at} · {step_of} · {rate(speed)}/s",
+                     f"{at} · {rate(speed)} samples/s"]  # the step shows in the progress bar too
+        position = positions[fitting(width, positions)]
         train = fresh.train_loss if fresh else last.train_loss if last else None
         if started.config.task_spec.traits.point:  # a point on a function: where it is
             position = position.replace("samples/s", "steps/s")
@@ -162,7 +185,11 @@ class Readouts(Vertical):
         grad = fresh.grad_norm if fresh else last.grad_norm if last else None
         device = resources or (f"{started.device_name} ×{started.threads} thread"
                                + ("s" if started.threads != 1 else ""))
-        lines.append(f"lr {number(lr)} · grad norm {number(grad)} · {device}")
+        # The words shortened (then the device's last figures dropped) to fit the line, not cut.
+        head, short = f"lr {number(lr)} · grad norm {number(grad)}", f"lr {number(lr)} · grad {number(grad)}"
+        parts = device.split(" · ")
+        words = [f"{head} · {device}", *(f"{short} · {' · '.join(parts[:n])}" for n in range(len(parts), 0, -1))]
+        lines.append(words[fitting(width, words)])
         self.numbers.update("\n".join(lines), layout=False)
 
     def show_result(self, result: RunResult) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tui_trainer.app.bridge import MessageBridge
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.mistakes import gather
+from tui_trainer.catalog.lab import MISTAKES, on_purpose
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun, describe_assignments
 from tui_trainer.config import Config
@@ -56,6 +57,12 @@ class LiveRun:
     def request(self, view: str | None) -> ViewRequest | None:
         """The request for the picture of ``view`` (None: the run makes none)."""
         return self.requests.get(view) if view else None
+
+    @property
+    def ended(self) -> RunResult | None:
+        """How the run ended: as soon as its feed says so (a race's other runs may go on), or
+        once its job ended; None while it goes."""
+        return self.result or self.feed.result
 
     @property
     def config(self) -> Config:
@@ -183,6 +190,12 @@ class Job:
         if self.compared:
             return f"race of runs #{self.runs[0].number}-#{self.runs[-1].number}"
         return f"run #{self.number}"
+
+    @property
+    def lab_note(self) -> str:
+        """The lab mistakes the job's runs make on purpose, in words ("" for none)."""
+        made = {name for run in self.runs for name in run.config.mistakes}
+        return on_purpose([name for name in MISTAKES if name in made])
 
     @property
     def watched(self) -> bool:

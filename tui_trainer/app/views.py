@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_trainer.app.charts import Plot, rgb
-from tui_trainer.app.fields import set_text
+from tui_trainer.app.fields import fitting, set_text
 from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
 from tui_trainer.app.palette import Mark, Palette, palette
 from tui_trainer.app.picture import AT_ITS_END, LivePicture
@@ -303,8 +303,11 @@ class BoundaryPanel(LivePicture, Vertical):
                                            for _ in ringed),
                                  Content(f" · {shade} · f7: "
                                          + ("training points only" if self.validation else "+validation points"))])
-        # One line high (CSS): a new caption needs no layout of the screen, at every picture.
-        self.caption.update(long if long.cell_length <= self.size.width - 2 else short, layout=False)
+        shorter = Content("").join([*parts, *(Content(f" · ✛{len(self.rings)}") for _ in ringed), Content(" · f7")])
+        # One line high (CSS): a new caption needs no layout of the screen, at every picture; in
+        # fewer words where it would be cut (the key last, then the picture's own words).
+        texts = [long, short, shorter, Content("").join(parts)]
+        self.caption.update(texts[fitting(self.size.width - 2, texts)], layout=False)
 
     def clear(self) -> None:
         """Blank, for a new run."""

@@ -53,3 +53,9 @@ MISTAKES: dict[str, Mistake] = {m.name: m for m in (
             "the loss may fall while accuracy does not rise; or the run is refused with the shapes",
             "choose a loss that fits the task (tui-trainer list shows which)"),
 )}
+
+
+def on_purpose(mistakes: list[str], sep: str = ", ") -> str:
+    """What a run making lab mistakes on purpose says of them (its status, its History entry,
+    ``export-plot``'s title): ``lab mistake on purpose: skip_zero_grad``; "" for none."""
+    return f"lab mistake on purpose: {sep.join(mistakes)}" if mistakes else ""

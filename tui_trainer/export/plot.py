@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_trainer.catalog.lab import on_purpose
 from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import differing_labels
 from tui_trainer.config import Config, resolve
@@ -126,9 +127,9 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
         title = f"{len(records)} runs (the legend says what differs)"
     mistakes = [resolve(r.config).mistakes for r in records]
     if any(mistakes):  # a run making a mistake on purpose says so
-        title += " · lab mistake on purpose: " + (", ".join(mistakes[0]) if all(m == mistakes[0] for m in mistakes)
-                                                   else "; ".join(f"{label.split()[0]} {', '.join(m)}"
-                                                                  for label, m in zip(labels, mistakes) if m))
+        title += " · " + (on_purpose(mistakes[0]) if all(m == mistakes[0] for m in mistakes)
+                          else on_purpose([f"{label.split()[0]} {', '.join(m)}"
+                                           for label, m in zip(labels, mistakes) if m], sep="; "))
     # Above the top row's own titles, with room between (the figure's title crowded them).
     top.suptitle(title, fontsize="x-large", fontweight="bold")
     figure.get_layout_engine().set(h_pad=0.12)

@@ -52,3 +52,27 @@ def test_ticks_are_round_numbers_within_the_range():
     assert nice_ticks(0.0, 1.0) == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert nice_ticks(-1.0, 1.0) == [-1.0, -0.5, 0.0, 0.5, 1.0]
     assert nice_ticks(0.0, 0.0125) == [0.0, 0.005, 0.01]
+
+
+async def test_a_chart_never_says_the_curves_will_appear_over_a_run_with_points(runs_dir, make_ui):
+    """On a loaded machine one drawing can cost the charts' pace many seconds: a race's charts,
+    last drawn before its first points, said "the curves appear as a run trains" at epochs 534 and
+    1,067. The pace is emptied here as such a drawing empties it: the first points show anyway."""
+    from tui_trainer.app.charts import WAITING
+
+    app = make_app(runs_dir=runs_dir, config=resolve({"task": "iris", "training": {"epochs": 100_000,
+                                                                                    "device": "cpu"}}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        ui = make_ui(pilot)
+        charts = app.charts
+        charts.pace.share = 0.0  # no drawing allowed by the pace, from the run's start on
+        charts.pace.reset = lambda: setattr(charts.pace, "held", -100.0)
+        await ui.start()
+        await ui.wait_until(lambda: app.job is not None and len(app.job.feed.epochs) >= 2)
+        await ui.wait_until(lambda: all(chart.plot.waiting == "" for chart in charts.charts.values()))
+        drawn = charts.loss.plot.version
+        await ui.wait_until(lambda: len(app.job.feed.epochs) >= 20)
+        await pilot.pause(1.0)  # two ticks: the pace (still empty) draws nothing more
+        assert charts.loss.plot.version == drawn
+        await pilot.press("ctrl+t")
+        await ui.wait_until(lambda: app.job is None)

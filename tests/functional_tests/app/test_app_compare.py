@@ -69,6 +69,29 @@ async def test_typed_learning_rates_race_and_ctrl_k_stops_one_run_alone(runs_dir
         await pilot.press("ctrl+k")
         await ui.wait_until(lambda: second.feed.started is not None and app.job is not None
                             and len(first.feed.epochs) > len(second.feed.epochs) + 3)
+        # the stopped run says so once it ended, while the other goes on (not `stopping` till the race ends)
+        board = app.leaderboard
+        await ui.wait_until(lambda: board.get_row(str(second.number))[2] == "stopped")
+        assert app.job is not None and board.get_row(str(first.number))[2] == "running"
         await pilot.press("ctrl+t")
         await ui.wait_until(lambda: app.job is None)
         assert {app.history.entries[n].reason for n in (first.number, second.number)} == {"stopped"}
+
+
+async def test_a_race_whose_runs_reached_their_target_ends_at_100_percent(runs_dir, make_ui):
+    config = resolve({"task": "iris", "training": {"epochs": 400, "device": "cpu", "target_loss": 0.5}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ui = make_ui(pilot)
+        dialog = await open_compare(pilot, ui)
+        dialog.field_select.value = "optimizer.lr"
+        await pilot.pause()
+        dialog.values.value = "0.1, 0.05"
+        await pilot.press("enter")
+        await ui.wait_until(lambda: app.last_job is not None and app.job is None)
+        race = app.last_job.race
+        assert {run.result.reason for run in race} == {"target-reached"}
+        assert all(run.result.epochs_run < 400 for run in race)  # far from their last step...
+        await pilot.pause()
+        assert app.readouts.progress.fraction == 1.0  # ...yet the race ended whole
+        assert "100%" in str(app.readouts.progress.render())

@@ -4,6 +4,7 @@ fields."""
 from __future__ import annotations
 
 from tui_trainer.app import make_app
+from tui_trainer.app.compare import CompareDialog
 from tui_trainer.app.dialogs import TextDialog
 from tui_trainer.app.instruments import LrFindDialog
 from tui_trainer.config import resolve
@@ -23,6 +24,15 @@ async def test_layers_tab_shows_each_layers_gradient_flow_after_a_run(runs_dir, 
         assert [table.get_row_at(i)[0] for i in range(3)] == ["#1 4→16", "#2 16→8", "#3 8→3"]
         # the figures of the run's last epoch: the model it ended with
         assert "epoch 3: gradient and weight norms" in str(app.layers.hint.render())
+        # a race next (its layers are not shown): the last run's layers go as it starts
+        await pilot.press("f5")
+        await ui.wait_until(lambda: isinstance(app.screen, CompareDialog))
+        app.screen.choices.select("sgd")
+        await pilot.press("ctrl+r")
+        await ui.wait_until(lambda: app.job is not None or app.last_job.compared)
+        await pilot.pause()
+        assert table.row_count == 0
+        assert "per-layer figures appear after a run's first epoch" in str(app.layers.hint.render())
 
 
 async def test_f6_finds_a_learning_rate_and_enter_writes_it_into_the_form(runs_dir, make_ui):
@@ -84,3 +94,27 @@ async def test_a_learning_rate_typed_while_paused_changes_the_run_from_its_next_
         await ui.wait_until(lambda: app.job is None)
     (change,) = read_run(run_dir).config["changes"]
     assert change["field"] == "optimizer.lr" and change["value"] == 0.05 and change["at_step"] > 3
+
+
+async def test_a_run_making_a_lab_mistake_says_so_in_its_status_and_its_history_entry(runs_dir, make_ui):
+    config = resolve({"task": "iris", "lab": {"skip_zero_grad": True},
+                      "training": {"epochs": 100_000, "device": "cpu"}})
+    app = make_app(runs_dir=runs_dir, config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ui = make_ui(pilot)
+        await ui.start()
+        await ui.wait_until(lambda: app.readouts.status.state == "running")
+        status = app.readouts.status
+        width = status.content_size.width
+        assert status.size.height == 2  # the mistake on a line of its own, whole at 80x24
+        assert str(status.render()).splitlines()[1] == "lab mistake on purpose: skip_zero_grad"
+        await pilot.press("ctrl+t")
+        await ui.wait_until(lambda: app.job is None)
+        assert status.state == "stopped" and str(status.render()).splitlines()[1] == (
+            "lab mistake on purpose: skip_zero_grad")
+        assert len("lab mistake on purpose: skip_zero_grad") <= width
+        assert "lab mistake on purpose: skip_zero_grad" in app.history.entries[1].describe()
+        await ui.type("training.epochs", "5")  # the form changed: the status follows it, on one line
+        await ui.wait_until(lambda: status.state == "ready")
+        await pilot.pause()
+        assert status.size.height == 1

@@ -14,8 +14,10 @@ from tui_trainer.app.app import TrainerApp
 from tui_trainer.app.compare import CompareDialog
 from tui_trainer.app.feed import RunFeed
 from tui_trainer.app.live import race_fraction
+from tui_trainer.app.runs import LiveRun
 from tui_trainer.app.pixels import neuron_pixels
 from tui_trainer.app.series import Smoother, smoothed
+from tui_trainer.compare import PlannedRun
 from tui_trainer.config import resolve
 from tui_trainer.engine.control import Pace
 from tui_trainer.engine.loop import train
@@ -136,20 +138,26 @@ async def test_a_run_until_stopped_has_no_end_on_screen_and_stops_with_ctrl_t(ru
         assert app.last_trainer.result.epochs_run >= 3
 
 
-def test_a_race_with_runs_until_stopped_counts_only_the_runs_with_an_end():
+def test_a_race_counts_its_runs_steps_and_a_finished_run_as_whole():
     class Started:
         def __init__(self, total):
             self.total_steps = total
 
-    def feed(step: int, total: int | None) -> RunFeed:
-        f = RunFeed(1)
-        f.started = Started(total)
-        f.progress = type("P", (), {"global_step": step})()
-        return f
+    def run(step: int, total: int | None, reason: str | None = None) -> LiveRun:
+        r = LiveRun.of(1, PlannedRun(1, (), circle()))
+        r.feed.started = Started(total)
+        r.feed.progress = type("P", (), {"global_step": step})()
+        if reason is not None:
+            r.result = type("R", (), {"reason": reason, "history": []})()
+        return r
 
-    assert race_fraction([feed(50, 100), feed(5000, None)]) == 0.5
-    assert race_fraction([feed(100, 100), feed(10, 100)]) == 0.55
-    assert race_fraction([feed(300, None)]) is None
+    assert race_fraction([run(50, 100), run(5000, None)]) == 0.5  # a run until stopped has no end
+    assert race_fraction([run(100, 100), run(10, 100)]) == 0.55
+    assert race_fraction([run(300, None)]) is None
+    # ended: a run that finished counts whole (its last steps may not have reached the feed, or it
+    # stopped early on purpose); one stopped by hand counts what it trained
+    assert race_fraction([run(60, 100, "early-stopped"), run(97, 100, "completed")]) == 1.0
+    assert race_fraction([run(30, 100, "target-reached"), run(40, 100, "stopped")]) == 0.7
 
 
 async def test_the_network_tab_draws_every_neuron_with_the_hidden_activations(runs_dir, make_ui):

@@ -142,4 +142,4 @@ async def test_below_80x24_a_notice_stands_in_until_the_terminal_grows(runs_dir,
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.1)
         assert not notice.display and app.query_one("#main").display
-        assert "ctrl+r trains linear" in words(app) and "this one is" not in words(app)
+        assert "^r: linear" in words(app) and "this one is" not in words(app)
