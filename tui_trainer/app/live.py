@@ -62,9 +62,12 @@ class LiveRuns:
 
     def _watch(self, job: Job | None) -> None:
         """Redraw WATCHED_TICKS a second, each view drawing every picture its watched budget
-        allows, while a person watches ``job`` (paced, paused or stepping); else
-        TICKS_PER_SECOND, within the budgets that keep a run at max fast."""
-        watched = job is not None and any(run.control.paused or not run.control.pace.is_max for run in job.runs)
+        allows, while a person watches ``job`` (paced, paused or stepping) or another process
+        trains it (the drawing takes nothing from that run: at max pace its charts fell minutes
+        behind its readouts); else TICKS_PER_SECOND, within the budgets that keep a run at max
+        fast."""
+        watched = job is not None and (job.watched or any(run.control.paused or not run.control.pace.is_max
+                                                          for run in job.runs))
         if watched == self.watched:
             return
         self.watched = watched
