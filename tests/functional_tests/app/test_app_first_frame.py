@@ -44,7 +44,8 @@ TrainerApp._after_first_frame = first_frame_drawn
 async def main():
     app = make_app(runs_dir=Path(sys.argv[1]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        while not at_first_frame:  # the first frame drawn (a moment later on a busy machine)
+            await pilot.pause(0.05)
         frame = app.screen.find_widget(app.form).region
         print("torch at first frame:", at_first_frame)
         print("task shown:", app.form.rows[0].editor.value, "form area:", frame.area > 0)
