@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterator
 
 
 @dataclass
@@ -68,16 +69,9 @@ class MinMaxSeries:
 
     def points(self, width: int) -> tuple[list[float], list[float]]:
         """The series reduced to ``width`` columns: each column's lowest and highest point, in x order."""
-        if not self._buckets:
-            return [], []
-        width = max(1, width)
-        per_group = math.ceil(len(self._buckets) / width)
         xs: list[float] = []
         ys: list[float] = []
-        for start in range(0, len(self._buckets), per_group):
-            group = _Bucket(**vars(self._buckets[start]))
-            for bucket in self._buckets[start + 1:start + per_group]:
-                group.merge(bucket)
+        for group in self._columns(width):
             ends = sorted({(group.min_x, group.min_y), (group.max_x, group.max_y)})
             for x, y in ends:
                 xs.append(x)
@@ -87,16 +81,23 @@ class MinMaxSeries:
     def middle(self, width: int) -> tuple[list[float], list[float]]:
         """The series reduced to ``width`` columns, one point each: the middle of its lowest and
         highest point (a thin line, for a smoothed series)."""
-        per_group = math.ceil(len(self._buckets) / max(1, width))
         xs: list[float] = []
         ys: list[float] = []
+        for group in self._columns(width):
+            xs.append((group.min_x + group.max_x) / 2)
+            ys.append((group.min_y + group.max_y) / 2)
+        return xs, ys
+
+    def _columns(self, width: int) -> Iterator[_Bucket]:
+        """The buckets merged into at most ``width`` columns (none for an empty series)."""
+        if not self._buckets:
+            return
+        per_group = math.ceil(len(self._buckets) / max(1, width))
         for start in range(0, len(self._buckets), per_group):
             group = _Bucket(**vars(self._buckets[start]))
             for bucket in self._buckets[start + 1:start + per_group]:
                 group.merge(bucket)
-            xs.append((group.min_x + group.max_x) / 2)
-            ys.append((group.min_y + group.max_y) / 2)
-        return xs, ys
+            yield group
 
     def lowest(self) -> float | None:
         """The smallest y kept (None when empty)."""
