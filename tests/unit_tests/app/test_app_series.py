@@ -49,3 +49,8 @@ def test_log_ticks_are_decades_or_four_spaced_values():
     ticks = log_ticks(0.2, 0.9)
     assert len(ticks) == 4 and math.isclose(ticks[0], 0.2) and math.isclose(ticks[-1], 0.9)
     assert log_ticks(0.5, 0.5) == [0.5]
+
+
+def test_an_empty_series_has_no_points_and_no_middle():
+    # Before: middle() of a series with no point yet failed (a range step of 0).
+    assert MinMaxSeries().points(40) == ([], []) and MinMaxSeries().middle(40) == ([], [])
