@@ -358,8 +358,8 @@ class LiveRuns:
         """Blank pictures, the job's own picture started, and its tab offered."""
         for panel in self.app.views.values():
             panel.clear()
-        for outcome in self.app.outcomes.values():
-            outcome.start(job)
+        for panel in self.app.outcomes.values():
+            panel.start(job)
         for view in job.config.views:
             self.app.views[view].start(job)
             if job.watched:
