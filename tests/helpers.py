@@ -77,13 +77,74 @@ def brisk_pilot() -> Iterator[None]:
     """Textual's Pilot waits after every key until the process is idle, up to a second, twice;
     while a run trains the process is never idle, so each key took 2 s. Within this, it waits
     at most BRISK_IDLE_WAIT (it still waits for every widget to handle what the key caused)."""
-    from unittest.mock import patch
-
     from textual._wait import wait_for_idle
 
-    briefly = functools.partial(wait_for_idle, max_sleep=BRISK_IDLE_WAIT)
-    with patch("textual.app.wait_for_idle", briefly), patch("textual.pilot.wait_for_idle", briefly):
+    with _pilot_waits(functools.partial(wait_for_idle, max_sleep=BRISK_IDLE_WAIT)):
         yield
+
+
+@contextlib.contextmanager
+def idle_but_for_runs() -> Iterator[None]:
+    """Textual's Pilot waits after every key and pause until the process is idle (its CPU time
+    stands still for 20 ms), up to a second, twice a key; a run training at max never lets it
+    be, so each key took 2 s. Within this, the CPU time of the threads training the app's runs
+    does not count: the Pilot waits for the app (its UI, loading torch, building a form) as
+    before, and no longer for a training loop that never ends on its own."""
+    with _pilot_waits(_wait_for_idle_but_for_runs):
+        yield
+
+
+@contextlib.contextmanager
+def _pilot_waits(wait: Any) -> Iterator[None]:
+    """Textual's Pilot (its keys and pauses) waits for idle with ``wait``."""
+    from unittest.mock import patch
+
+    with patch("textual.app.wait_for_idle", wait), patch("textual.pilot.wait_for_idle", wait):
+        yield
+
+
+def _run_threads() -> dict[int, float]:
+    """The CPU seconds of each thread that trains an app's runs (its job's worker), by ident."""
+    import sys
+    import time
+
+    from tui_trainer.app.live import LiveRuns
+
+    training = LiveRuns._fill.__code__
+    clocks = {}
+    for ident, frame in sys._current_frames().items():
+        while frame is not None and frame.f_code is not training:
+            frame = frame.f_back
+        if frame is not None:
+            try:
+                clocks[ident] = time.clock_gettime(time.pthread_getcpuclockid(ident))
+            except OSError:  # the thread ended meanwhile
+                pass
+    return clocks
+
+
+async def _wait_for_idle_but_for_runs(min_sleep: float = 1 / 50, max_sleep: float = 1) -> None:
+    """Textual's ``wait_for_idle`` (same signature, steps and thresholds), less the CPU time of
+    the threads that train runs; a round in which one of them ended counts as busy."""
+    import asyncio
+    import time
+
+    from textual._wait import SLEEP_GRANULARITY, SLEEP_IDLE
+
+    start = time.monotonic()
+    while True:
+        cpu, runs = time.process_time(), _run_threads()
+        await asyncio.sleep(SLEEP_GRANULARITY)
+        cpu_elapsed, runs_after = time.process_time() - cpu, _run_threads()
+        if set(runs) - set(runs_after):
+            cpu_elapsed = max_sleep  # a run ended: its ending is work the app has to do
+        else:
+            cpu_elapsed -= sum(runs_after[ident] - runs[ident] for ident in runs)
+        elapsed = time.monotonic() - start
+        if elapsed >= max_sleep:
+            break
+        if elapsed > min_sleep and cpu_elapsed < SLEEP_IDLE:
+            break
 
 
 def screen_text(app: Any) -> str:

@@ -28,7 +28,7 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 
 from tui_trainer.app.charts import LiveCharts
 from tui_trainer.app.compare import CompareDialog, Leaderboard
-from tui_trainer.app.controls import CONTROLS, RUN_ACTIONS, ControlsFooter, KeysHelpPanel, bindings, palette_help
+from tui_trainer.app.controls import CONTROLS, RUN_ACTIONS, ControlsFooter, bindings, palette_help
 from tui_trainer.app.dialogs import ConfirmDialog, PathDialog
 from tui_trainer.app.form import ConfigForm
 from tui_trainer.app.history import HistoryPanel, RunEntry, RunList
@@ -52,7 +52,7 @@ from tui_trainer.config import Config, default_config, load_config, save_config,
 from tui_trainer.engine.follow import group_runs
 from tui_trainer.engine.rundir import default_runs_dir, list_runs
 from tui_trainer.errors import ConfigError, UserFacingError
-from tui_trainer.fences.textual import HookedScreen, driver_of, is_mounted, keep_active_tab_centered
+from tui_trainer.fences.textual import HookedScreen, breakpoint_classes, driver_of, is_mounted, keep_active_tab_centered
 from tui_trainer.formatting import number
 from tui_trainer.interrupts import exit_code_for
 from tui_trainer.outputs import fresh_path
@@ -84,7 +84,13 @@ NOT_WATCHING = frozenset({"run", "compare", "lr_find", "new_run", "step", "pace"
 
 class MainScreen(HookedScreen):
     """The app's one screen. Its widgets were styled as they mounted a moment before Textual
-    resumes it for the first time, so that first resume skips restyling every widget again."""
+    resumes it for the first time, so that first resume skips restyling every widget again; it
+    starts with the breakpoint classes (``-narrow``, ``-wide``) of the terminal's size, so the
+    first resize does not restyle every widget either."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.add_class(*breakpoint_classes(self, *self.app.size))
 
     def resuming(self, event: events.ScreenResume) -> None:
         if not self.stack_updates:
@@ -996,6 +1002,8 @@ class TrainerApp(App[int]):
     def action_show_help_panel(self) -> None:
         """Show the keys panel: the focused field's help, then every key (the app's first)."""
         if not self.screen.query("HelpPanel"):
+            from tui_trainer.app.keyshelp import KeysHelpPanel  # (its Markdown parser: not before the first frame)
+
             self.screen.mount(KeysHelpPanel())
 
     def action_explain_field(self) -> None:

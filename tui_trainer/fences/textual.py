@@ -14,14 +14,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, Tabs
 from textual.widgets._footer import FooterKey
 
-__all__ = ["FooterKey", "HookedInput", "HookedScreen", "driver_of", "footer_bindings_ready",
+__all__ = ["FooterKey", "HookedInput", "HookedScreen", "breakpoint_classes", "driver_of", "footer_bindings_ready",
            "footer_key_disabled", "is_mounted", "keep_active_tab_centered", "missing",
            "set_footer_key_disabled"]
 
 #: What this module reaches of Textual's private names.
 REACHED = ("textual.widgets._footer.FooterKey", "FooterKey._disabled", "Footer._bindings_ready",
            "App._registry", "App._driver", "Screen._on_screen_resume", "Input._watch_value",
-           "Tabs._scroll_active_tab", "Tabs #tabs-scroll")
+           "Tabs._scroll_active_tab", "Tabs #tabs-scroll", "Screen._get_breakpoint_classes")
 
 
 def footer_key_disabled(key: FooterKey) -> bool:
@@ -48,6 +48,17 @@ def is_mounted(app: App, node: DOMNode) -> bool:
 def driver_of(app: App) -> object | None:
     """The driver that talks to the app's terminal (None before it starts or after it ends)."""
     return app._driver
+
+
+def breakpoint_classes(screen: Screen, width: int, height: int) -> set[str]:
+    """The breakpoint classes Textual gives ``screen`` at this terminal size (the app's
+    HORIZONTAL_BREAKPOINTS and VERTICAL_BREAKPOINTS, or the screen's own)."""
+    app = screen.app
+    horizontal = (app.HORIZONTAL_BREAKPOINTS if screen.HORIZONTAL_BREAKPOINTS is None
+                  else screen.HORIZONTAL_BREAKPOINTS) or []
+    vertical = (app.VERTICAL_BREAKPOINTS if screen.VERTICAL_BREAKPOINTS is None
+                else screen.VERTICAL_BREAKPOINTS) or []
+    return screen._get_breakpoint_classes(width, horizontal) | screen._get_breakpoint_classes(height, vertical)
 
 
 def keep_active_tab_centered(tabbed: TabbedContent) -> None:
@@ -101,6 +112,8 @@ def missing() -> list[str]:
         lost.append("Input._watch_value")
     if not callable(getattr(Tabs, "_scroll_active_tab", None)):
         lost.append("Tabs._scroll_active_tab")
+    if not callable(getattr(Screen, "_get_breakpoint_classes", None)):
+        lost.append("Screen._get_breakpoint_classes")
     if "tabs-scroll" not in inspect.getsource(Tabs.compose):
         lost.append("Tabs #tabs-scroll")
     return lost

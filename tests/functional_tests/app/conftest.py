@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 from textual.widgets._select import SelectOverlay
 
+from helpers import idle_but_for_runs
 from tui_trainer.app.app import TrainerApp
 from tui_trainer.app.fields import FieldRow
 from tui_trainer.config import resolve
@@ -93,6 +94,14 @@ def at_max(monkeypatch):
     """Runs train at max, as fast as they train, unless a test is about the pace (it sets
     ``TrainerApp.watchable`` back, or gives the app a pace)."""
     monkeypatch.setattr(TrainerApp, "watchable", False)
+
+
+@pytest.fixture(autouse=True)
+def pilot_waits_for_the_app_not_its_runs():
+    """The Pilot waits after a key or a pause until the app is idle, not until a run training at
+    max is (it never is: 2 s a key): ``idle_but_for_runs``."""
+    with idle_but_for_runs():
+        yield
 
 
 @pytest.fixture(autouse=True)

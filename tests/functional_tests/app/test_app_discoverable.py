@@ -10,7 +10,8 @@ from textual.widgets import Checkbox, Footer
 from tui_trainer.fences.textual import FooterKey
 
 from tui_trainer.app import make_app
-from tui_trainer.app.controls import CONTROLS, ControlsFooter, KeysTable
+from tui_trainer.app.controls import CONTROLS, ControlsFooter
+from tui_trainer.app.keyshelp import KeysTable
 from tui_trainer.app.labels import LABEL_WIDTH, label
 from tui_trainer.config import ModelConfig, TrainingConfig, choice_names, params_of, resolve, section_params
 

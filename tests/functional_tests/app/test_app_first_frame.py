@@ -42,7 +42,7 @@ def first_frame_drawn(self, folders):
 TrainerApp._after_first_frame = first_frame_drawn
 
 async def main():
-    app = make_app(runs_dir=Path(sys.argv[1]))
+    app = make_app(runs_dir=Path(sys.argv[1]), pace="max")  # the run: as fast as it trains
     async with app.run_test(size=(80, 24)) as pilot:
         while not at_first_frame:  # the first frame drawn (a moment later on a busy machine)
             await pilot.pause(0.05)

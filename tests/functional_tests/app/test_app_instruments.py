@@ -84,11 +84,13 @@ async def test_a_learning_rate_typed_while_paused_changes_the_run_from_its_next_
         await ui.type("optimizer.lr", "0.05")
         await pilot.press("ctrl+g")
         await ui.wait_until(lambda: app.job.feed.changes)
+        # At max pace the log takes an epoch line per epoch and keeps the last 5,000 (seconds of
+        # them): its line about the change is read first.
+        await ui.wait_until(lambda: any("changed at epoch" in line and "optimizer.lr = 0.05" in line
+                                        for line in app.run_log.all_lines))
         await ui.wait_until(lambda: any(m.lr == 0.05 for m in app.job.feed.epochs))
         await ui.wait_until(lambda: app.charts.loss.markers)  # the charts redraw on their own pace
         assert app.charts.loss.markers == [app.job.feed.changes[0][0]]
-        await ui.wait_until(lambda: any("changed at epoch" in line and "optimizer.lr = 0.05" in line
-                                        for line in app.run_log.all_lines))
         run_dir = app.job.feed.started.run_dir
         await pilot.press("ctrl+t")
         await ui.wait_until(lambda: app.job is None)

@@ -11,7 +11,7 @@ from helpers import screen_text
 
 from tui_trainer.app import make_app
 from tui_trainer.app.compare import CompareDialog
-from tui_trainer.app.controls import KeysTable
+from tui_trainer.app.keyshelp import KeysTable
 from tui_trainer.app.dialogs import TextDialog
 from tui_trainer.app.palette import (
     EIGHT_BIT, NONE, REGION_GLYPHS, SAMPLE_GLYPHS, STANDARD, ansi, color_mode, palette, xterm_colors,
