@@ -19,7 +19,12 @@ run: $(STAMP)
 # Three test processes on two cores (pytest-xdist): tests spend part of their time waiting (on
 # subprocesses, on the app's timers), which a third process fills; worksteal keeps every process
 # busy to the end instead of one finishing a long tail alone.
+#
+# The package is compiled to bytecode first: the suite starts about 60 Python processes (the CLI,
+# torchrun's ranks, exported scripts), and where PYTHONDONTWRITEBYTECODE is set (as on these
+# machines) each of them compiled every module of the package again (about 0.3 s of CPU each).
 test: $(STAMP)
+	$(VENV)/bin/python -m compileall -q tui_trainer
 	$(VENV)/bin/python -m pytest -q -n 3 --dist worksteal $(PYTEST_ARGS)
 
 # The fuzz suite of the normal run (tests/fuzz), with many more cases: prints how many were

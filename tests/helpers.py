@@ -90,6 +90,11 @@ def idle_but_for_runs() -> Iterator[None]:
     be, so each key took 2 s. Within this, the CPU time of the threads training the app's runs
     does not count: the Pilot waits for the app (its UI, loading torch, building a form) as
     before, and no longer for a training loop that never ends on its own."""
+    import time
+
+    if not hasattr(time, "pthread_getcpuclockid"):  # no per-thread CPU clocks (macOS): Textual's own
+        yield
+        return
     with _pilot_waits(_wait_for_idle_but_for_runs):
         yield
 
