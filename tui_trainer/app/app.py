@@ -52,7 +52,9 @@ from tui_trainer.config import Config, default_config, load_config, save_config,
 from tui_trainer.engine.follow import group_runs
 from tui_trainer.engine.rundir import default_runs_dir, list_runs
 from tui_trainer.errors import ConfigError, UserFacingError
-from tui_trainer.fences.textual import HookedScreen, breakpoint_classes, driver_of, is_mounted, keep_active_tab_centered
+from tui_trainer.fences.textual import (
+    HookedScreen, breakpoint_classes, driver_of, is_mounted, keep_active_tab_centered,
+)
 from tui_trainer.formatting import number
 from tui_trainer.interrupts import exit_code_for
 from tui_trainer.outputs import fresh_path

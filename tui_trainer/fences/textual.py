@@ -1,7 +1,8 @@
 """Textual's private names that the app uses (Textual 8.2), reached only here: the footer's key
 widget and its state, whether the footer has its bindings, the app's registry of mounted
 widgets and its terminal driver, two private handlers the app runs code before (as hooks of the
-classes below), and the tab bar's scrolling of its active tab into view."""
+classes below), the tab bar's scrolling of its active tab into view, and the breakpoint classes
+a screen takes at a terminal size."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, Tabs
 from textual.widgets._footer import FooterKey
 
-__all__ = ["FooterKey", "HookedInput", "HookedScreen", "breakpoint_classes", "driver_of", "footer_bindings_ready",
-           "footer_key_disabled", "is_mounted", "keep_active_tab_centered", "missing",
-           "set_footer_key_disabled"]
+__all__ = ["FooterKey", "HookedInput", "HookedScreen", "breakpoint_classes", "driver_of",
+           "footer_bindings_ready", "footer_key_disabled", "is_mounted", "keep_active_tab_centered",
+           "missing", "set_footer_key_disabled"]
 
 #: What this module reaches of Textual's private names.
 REACHED = ("textual.widgets._footer.FooterKey", "FooterKey._disabled", "Footer._bindings_ready",
