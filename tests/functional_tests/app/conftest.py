@@ -6,6 +6,7 @@ import asyncio
 from typing import Callable
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 from textual.widgets._select import SelectOverlay
@@ -56,6 +57,17 @@ class Ui:
         assert isinstance(editor, Input)
         editor.focus()
         await self.pilot.press("end", "ctrl+u", *text)
+        await self.pilot.pause()
+
+    async def paste(self, key: str, text: str) -> None:
+        """Clear an Input and paste ``text`` into it, as a terminal hands the app a pasted path
+        (one Paste event; typed key by key, a long path took seconds of the Pilot's waits)."""
+        await self.pilot.pause()
+        editor = self.row(key).editor
+        assert isinstance(editor, Input)
+        editor.focus()
+        await self.pilot.press("end", "ctrl+u")
+        editor.post_message(events.Paste(text))
         await self.pilot.pause()
 
     async def wait_until(self, condition: Callable[[], bool]) -> None:

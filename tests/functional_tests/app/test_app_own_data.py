@@ -35,7 +35,7 @@ async def test_a_csv_path_lists_its_columns_and_the_target_shows_the_decision(ru
     async with app.run_test(size=(80, 24)) as pilot:
         ui = make_ui(pilot)
         await ui.choose("task.name", "csv")
-        await ui.type("task.path", str(table_csv))
+        await ui.paste("task.path", str(table_csv))
         error = str(ui.row("task.target").error.render())
         assert error.startswith("give the column to predict; the columns:")
         assert "color (text, 3 distinct): " in error and "x1 (number, 300 distinct): " in error

@@ -34,7 +34,7 @@ async def test_a_model_file_chosen_in_the_form_trains_and_races_with_a_test_colu
         await ui.wait_until(lambda: app.engine_ready)
         await ui.choose("model.kind", "file")
         assert [row.param.name for row in app.form.model.rows if row.display] == ["kind", "path", "args"]
-        await ui.type("model.path", path)
+        await ui.paste("model.path", path)
         await ui.type("model.args", "width=8, depth=1")
         await ui.wait_until(lambda: not app.user_imports and app.form.config is not None)
         assert (app.form.config.model.path, app.form.config.model.args) == (path, {"width": 8, "depth": 1})
@@ -75,10 +75,10 @@ async def test_what_a_model_file_raises_on_import_shows_under_its_field(runs_dir
         ui = make_ui(pilot)
         await ui.wait_until(lambda: app.engine_ready)
         await ui.choose("model.kind", "file")
-        await ui.type("model.path", f"{bad}:Net")
+        await ui.paste("model.path", f"{bad}:Net")
         await ui.wait_until(lambda: not app.user_imports and "sys.exit(3)" in ui.row("model.path").message)
         assert app.form.config is None and app.readouts.status.state == "invalid"
-        await ui.type("model.path", write_resmlp(tmp_path).replace(":ResMLP", ":Nope"))
+        await ui.paste("model.path", write_resmlp(tmp_path).replace(":ResMLP", ":Nope"))
         await ui.wait_until(lambda: "has no nn.Module subclass named 'Nope'; it defines Block, ResMLP"
                             in ui.row("model.path").message)
 
