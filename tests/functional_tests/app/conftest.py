@@ -71,12 +71,19 @@ class Ui:
         await self.pilot.pause()
 
     async def wait_until(self, condition: Callable[[], bool]) -> None:
-        """Let the app run until ``condition`` holds."""
+        """Let the app run until ``condition`` holds; once it holds, every widget handles what
+        it was sent before the test goes on (one Pilot pause). Meanwhile the app runs on its own
+        (its timers lay out and draw what changed) and the condition is read every 20 ms: a
+        Pilot pause posts a message to every widget, and paused every 20 ms an idle app spent
+        half a core."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT_LIMIT
+        if condition():
+            return
         while not condition():
             assert loop.time() < deadline, "the app never reached the expected state"
-            await self.pilot.pause(0.02)
+            await asyncio.sleep(0.02)
+        await self.pilot.pause(0)
 
     async def show_tab(self, tab: str) -> None:
         """Show a tab (``tab-boundary``) and wait until it is laid out, as a person sees it before

@@ -29,16 +29,17 @@ WRITTEN = ["config.toml", "history.jsonl", "mistakes.json", "run.json", "steps.j
 
 async def until(pilot, what: str, condition, proc: subprocess.Popen | None = None):
     """Let the app run until ``condition`` gives something true (a writer that failed fails the
-    test at once)."""
+    test at once); then every widget handles what it was sent before the test goes on."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PATIENCE
     while loop.time() < deadline:
         value = condition()
         if value:
+            await pilot.pause(0)
             return value
         if proc is not None and proc.poll() not in (None, 0):
             pytest.fail(f"the writer exited with {proc.returncode} while waiting for {what}: {proc.stderr.read()}")
-        await pilot.pause(0.05)
+        await asyncio.sleep(0.05)  # the app runs on its own (the Pilot's pause costs CPU, see Ui.wait_until)
     pytest.fail(f"waited {PATIENCE:.0f} s for {what}")
 
 
