@@ -152,6 +152,25 @@ async def _wait_for_idle_but_for_runs(min_sleep: float = 1 / 50, max_sleep: floa
             break
 
 
+async def settle_until(pilot: Any, condition: Any, limit: float) -> Any:
+    """Let a Pilot's app run until ``condition()`` gives something true, and return it; the
+    value returned was read right after every widget handled what it was sent (a Pilot pause),
+    or at once if it held from the start. Meanwhile the condition is looked at every 20 ms with
+    the app left to run; fails after ``limit`` seconds."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    value = condition()
+    while not value:
+        assert loop.time() < deadline, "the app never reached the expected state"
+        await asyncio.sleep(0.02)
+        if condition():
+            await pilot.pause(0)
+            value = condition()
+    return value
+
+
 def screen_text(app: Any) -> str:
     """The app's screen as plain text, rendered as Textual renders it for the terminal (through
     the app's filters: NO_COLOR's Monochrome among them)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Callable
 
 import pytest
@@ -11,7 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 from textual.widgets._select import SelectOverlay
 
-from helpers import idle_but_for_runs
+from helpers import idle_but_for_runs, settle_until
 from tui_trainer.app.app import TrainerApp
 from tui_trainer.app.fields import FieldRow
 from tui_trainer.config import resolve
@@ -71,19 +70,12 @@ class Ui:
         await self.pilot.pause()
 
     async def wait_until(self, condition: Callable[[], bool]) -> None:
-        """Let the app run until ``condition`` holds; once it holds, every widget handles what
-        it was sent before the test goes on (one Pilot pause). Meanwhile the app runs on its own
-        (its timers lay out and draw what changed) and the condition is read every 20 ms: a
-        Pilot pause posts a message to every widget, and paused every 20 ms an idle app spent
-        half a core."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + WAIT_LIMIT
-        if condition():
-            return
-        while not condition():
-            assert loop.time() < deadline, "the app never reached the expected state"
-            await asyncio.sleep(0.02)
-        await self.pilot.pause(0)
+        """Let the app run until ``condition`` holds, read (as after a Pilot pause) once every
+        widget has handled what it was sent. Meanwhile the app runs on its own (its timers lay
+        out and draw what changed) and the condition is looked at every 20 ms; the Pilot pause
+        comes only when it seems to hold (a Pilot pause posts a message to every widget: paused
+        every 20 ms, an idle app spent half a core)."""
+        await settle_until(self.pilot, condition, WAIT_LIMIT)
 
     async def show_tab(self, tab: str) -> None:
         """Show a tab (``tab-boundary``) and wait until it is laid out, as a person sees it before
