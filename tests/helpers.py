@@ -141,14 +141,13 @@ async def _wait_for_idle_but_for_runs(min_sleep: float = 1 / 50, max_sleep: floa
         cpu, runs = time.process_time(), _run_threads()
         await asyncio.sleep(SLEEP_GRANULARITY)
         cpu_elapsed, runs_after = time.process_time() - cpu, _run_threads()
-        if set(runs) - set(runs_after):
-            cpu_elapsed = max_sleep  # a run ended: its ending is work the app has to do
-        else:
+        ended = bool(set(runs) - set(runs_after))  # a run's ending is work the app has to do
+        if not ended:
             cpu_elapsed -= sum(runs_after[ident] - runs[ident] for ident in runs)
         elapsed = time.monotonic() - start
         if elapsed >= max_sleep:
             break
-        if elapsed > min_sleep and cpu_elapsed < SLEEP_IDLE:
+        if elapsed > min_sleep and not ended and cpu_elapsed < SLEEP_IDLE:
             break
 
 
