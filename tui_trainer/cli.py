@@ -389,9 +389,7 @@ def cmd_app(args: argparse.Namespace) -> int:
                          "torchrun --standalone --nproc-per-node=N -m tui_trainer train [flags]")
     if args.config is not None:
         read_toml(args.config)  # a missing or broken file is reported before the app opens
-    from tui_trainer.app import run_app
-
-    return run_app(args.config, args.runs_dir, pace=args.pace)  # SIGTERM and SIGHUP quit it as ctrl+q does
+    return _open_app(args.config, args.runs_dir, pace=args.pace)  # SIGTERM and SIGHUP quit it as ctrl+q does
 
 
 def _watch_flags(watch: argparse.ArgumentParser) -> None:
@@ -422,9 +420,18 @@ def cmd_watch(args: argparse.Namespace) -> int:
         runs_dir = others[0]
     elif run_dirs and runs_dir is None:
         runs_dir = run_dirs[0].parent
+    return _open_app(None, runs_dir.absolute() if runs_dir else None, watch=run_dirs)  # signals: as ctrl+q
+
+
+def _open_app(config: Path | None, runs_dir: Path | None, **options: Any) -> int:
+    """Import and run the app, with garbage collections held from before its import until its
+    first frame is on screen (the app resumes them then)."""
+    from tui_trainer.engine.memory import hold_collections
+
+    hold_collections()
     from tui_trainer.app import run_app
 
-    return run_app(None, runs_dir.absolute() if runs_dir else None, watch=run_dirs)  # signals: as ctrl+q
+    return run_app(config, runs_dir, **options)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
 """The ``tui-trainer`` command as a person runs it: flags, JSON, exit codes, messages."""
 
+import gc
 import json
 import re
 import signal
@@ -30,6 +31,20 @@ def test_json_prints_one_object_with_the_documented_keys(runs_dir, capsys):
     assert data["stopped_reason"] == "completed" and data["epochs_run"] == 300
     assert len(data["history"]) == 300 and data["samples_per_second"] > 0
     assert Path(data["run_dir"]).parent == runs_dir
+
+
+def test_the_app_and_watch_open_with_garbage_collections_held(runs_dir, monkeypatch):
+    """The app resumes them at its first frame (test_app_first_frame); here: held while it loads."""
+    import tui_trainer.app
+
+    held = []
+    monkeypatch.setattr(tui_trainer.app, "run_app", lambda *args, **kwargs: held.append(not gc.isenabled()) or 0)
+    try:
+        assert main(["--runs-dir", str(runs_dir)]) == 0
+        assert main(["watch", "--runs-dir", str(runs_dir)]) == 0
+    finally:
+        gc.enable()
+    assert held == [True, True]
 
 
 def test_flags_and_set_override_the_config_file(tmp_path, runs_dir, capsys):

@@ -50,6 +50,7 @@ from tui_trainer.catalog.views import VIEWS
 from tui_trainer.compare import PlannedRun
 from tui_trainer.config import Config, default_config, load_config, save_config, user_classes
 from tui_trainer.engine.follow import group_runs
+from tui_trainer.engine.memory import resume_collections
 from tui_trainer.engine.rundir import default_runs_dir, list_runs
 from tui_trainer.errors import ConfigError, UserFacingError
 from tui_trainer.fences.textual import (
@@ -310,7 +311,8 @@ class TrainerApp(App[int]):
     def _after_first_frame(self, folders: list[Path]) -> None:
         """Load torch (unless only watching) and follow the runs folder in threads, once the first
         frame is on screen; the runs to watch open; a --config with code from elsewhere asks
-        first."""
+        first. Garbage collections, held by the command until now, resume."""
+        resume_collections()
         keep_active_tab_centered(self.tabs)
         self._fit_tab_titles(self.size.width)
         if not self.watch_only:

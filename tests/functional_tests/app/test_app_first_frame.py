@@ -1,6 +1,7 @@
 """The app's first frame comes before torch is imported (torch takes about a second here); then
 what every run needs is warmed in the background while the status says what is loading, and
-the linear task imports no scikit-learn."""
+the linear task imports no scikit-learn. Garbage collections, held by the command while the app
+starts, resume at the first frame."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 
 #: Runs the app while ``import torch`` is held back: the first frame must not need it.
 PROGRAM = r'''
-import asyncio, sys, threading
+import asyncio, gc, sys, threading
 from pathlib import Path
 
 release = threading.Event()
@@ -32,13 +33,17 @@ class HoldTorch:
         return spec
 
 sys.meta_path.insert(0, HoldTorch())
+from tui_trainer.engine.memory import hold_collections
+hold_collections()  # as the command does before importing the app
 from tui_trainer.app import make_app
 from tui_trainer.app.app import TrainerApp
 
 after_first_frame = TrainerApp._after_first_frame
 def first_frame_drawn(self, folders):
     at_first_frame.append("torch" in sys.modules)
+    print("collections at first frame:", gc.isenabled())
     after_first_frame(self, folders)
+    print("collections after it:", gc.isenabled())
 TrainerApp._after_first_frame = first_frame_drawn
 
 async def main():
@@ -70,6 +75,8 @@ def test_first_frame_is_drawn_before_torch_is_imported(tmp_path):
                           text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
+        "collections at first frame: False",
+        "collections after it: True",
         "torch at first frame: [False]",
         "task shown: linear form area: True",
         "status: loading",
