@@ -335,7 +335,7 @@ def tmux_speed(runs_dir: Path, config_path: Path,
 
 
 #: The app in tmux, run by the watched-run measurement: at its end it writes how many pictures the
-#: Boundary tab drew (its canvas's own count) to the file named last.
+#: Boundary tab drew (its canvas's own count) and the tab shown to the file named last.
 COUNTING_APP = """
 import sys
 from pathlib import Path
@@ -344,8 +344,11 @@ app = make_app(Path(sys.argv[1]), Path(sys.argv[2]))
 try:
     app.run()
 finally:
-    Path(sys.argv[3]).write_text(str(app.boundary.canvas.drawn))
+    Path(sys.argv[3]).write_text(f"{app.boundary.canvas.drawn} {app.tabs.active}")
 """
+#: ctrl+l presses from the Charts tab to the Boundary tab of a spiral run: Log, History, Layers,
+#: System, Boundary.
+TO_BOUNDARY = 5
 
 
 def watched_spiral(runs_dir: Path, config_path: Path, repeats: int = 3) -> list[tuple[float, int]]:
@@ -359,14 +362,18 @@ def watched_spiral(runs_dir: Path, config_path: Path, repeats: int = 3) -> list[
         term = Tmux(["-c", COUNTING_APP, str(config_path), str(runs_dir), str(count)], f"bench-watch-{os.getpid()}")
         try:
             term.wait_for("ready")
-            term.keys("C-l", "C-l", "C-l", "C-l")  # Log, History, Layers, Boundary
+            term.keys(*["C-l"] * TO_BOUNDARY)
             time.sleep(0.5)
             term.keys("C-r")
             running = term.wait_for("running", every=0.05)
             finished = term.wait_for("finished", every=0.05)
         finally:
             term.close()
-        measured.append((finished - running, int(count.read_text())))
+        drawn, tab = count.read_text().split()
+        if tab != "tab-boundary":
+            raise SystemExit(f"the watched run was shown on {tab}, not the Boundary tab: the tabs changed, "
+                             "update TO_BOUNDARY")
+        measured.append((finished - running, int(drawn)))
         print(f"  watched spiral {repeat + 1}: {measured[-1][0]:.1f} s, Boundary drawn {measured[-1][1]} times; "
               f"load {os.getloadavg()[0]:.1f}", flush=True)
     return measured
