@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -380,24 +381,29 @@ class TrainerApp(App[int]):
         """Read earlier run folders (``folders``) into History, then look at the runs folder every
         SCAN_INTERVAL seconds for new runs and for the end of those still being written."""
         cancelled = get_current_worker().cancelled_event
+        looked = time.monotonic()
         found = self.runs_folder.look(folders)
-        self.call_later(self._runs_found, found, True)
+        self.call_later(self._runs_found, found, True, looked)
         while not cancelled.wait(SCAN_INTERVAL):
+            looked = time.monotonic()
             found = self.runs_folder.look()
             if found:
-                self.call_later(self._runs_found, found, False)
+                self.call_later(self._runs_found, found, False, looked)
 
-    def _runs_found(self, found: list[FoundRun], first: bool) -> None:
+    def _runs_found(self, found: list[FoundRun], first: bool, looked: float) -> None:
         """List the runs found (the log says why a folder was skipped); in watch mode without
         run folders to watch, open the newest live run, or else the first run that starts (even
-        one that ended before the next look)."""
+        one that ended before the next look). A watched run that ended is shown anew when a look
+        begun after its end (``looked``: time.monotonic()) finds it live again: resumed."""
         entries = [RunEntry.from_record(self.number_of(run.path), run.record, run.liveness, run.writer)
                    for run in found if run.record is not None and run.path not in self.own_folders]
         if entries:
             self.history.add(entries)
         self.run_log.add(*(f"skipped run folder {run.path}: {run.problem}" for run in found if run.record is None))
         last = self.last_job
-        if self.job is None and last is not None and last.watched and last.feed.started is not None:
+        if (self.job is None and last is not None and last.watched and last.feed.started is not None
+                and last.ended_at is not None and looked > last.ended_at):  # (a look begun before
+            # the end may have found the run live: it was)
             resumed = [run.path for run in found if run.live and run.path == last.feed.started.run_dir]
             if resumed:  # the run shown was resumed: shown anew
                 self.watch(group_runs(resumed)[0])

@@ -197,6 +197,7 @@ class LiveRuns:
         app.run_log.add(f"{name} failed: {text}")
 
     def _end(self, job: Job) -> None:
+        job.ended_at = time.monotonic()
         self.last_job, self.job = job, None
         # The form's task may have changed while it went; a watched run's picture stays offered
         # (it comes at the run's end) until the form changes.

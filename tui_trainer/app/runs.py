@@ -138,6 +138,7 @@ class Job:
     source: FeedSource
     worker: Worker | None = None
     sent: dict[str, Any] = field(default_factory=dict)  # mid-run changes sent to a run alone
+    ended_at: float | None = None  # time.monotonic() when the app ended it (None while it goes)
 
     @classmethod
     def single(cls, number: int, config: Config, source: FeedSource) -> Job:

@@ -16,9 +16,11 @@ import pytest
 
 from helpers import fingerprint, start_command
 from tui_trainer.app import make_app
+from tui_trainer.app.watch import FoundRun
 from tui_trainer.cli import main
 from tui_trainer.config import resolve
-from tui_trainer.engine.rundir import list_runs
+from tui_trainer.engine.follow import LIVE, Liveness
+from tui_trainer.engine.rundir import list_runs, read_run
 
 #: How long a test waits for a state of another process on a busy machine before it fails.
 PATIENCE = 150.0
@@ -101,6 +103,11 @@ async def test_watch_opens_the_run_that_starts_shows_its_epochs_as_written_and_i
         before = fingerprint(folder)
         entry = app.history.entries[1]
         assert entry.reason == "completed" and not entry.live
+        # A look at the runs folder begun before the run's end found it live; coming after the
+        # end, it is not taken for the run resumed (which the app would open anew).
+        stale = FoundRun(folder, read_run(folder), Liveness(LIVE, "", 0.0))
+        app._runs_found([stale], False, job.ended_at - 0.1)
+        assert app.job is None and "finished — run #1 completed 300 epochs" in status(app)
     # Watched again from its folder, the ended run shows whole and its folder stays as it was.
     again = make_app(runs_dir=runs_dir, watch=[folder])
     async with again.run_test(size=(100, 32)) as pilot:
