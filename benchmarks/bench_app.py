@@ -241,7 +241,7 @@ def terminal_speed(runs_dir: Path, config_path: Path) -> tuple[list[float], list
                              capture_output=True, text=True, check=True).stdout
         headless.append(json.loads(out)["samples_per_second"])
         term = Terminal(config_path, runs_dir / "app")
-        ready = term.wait_for(b"ready", term.started)
+        term.wait_for(b"ready", term.started)
         sent = term.send(b"\x12")  # ctrl+r
         running = term.wait_for(b"running", sent)
         cpu = main_thread_cpu(term.pid)

@@ -58,8 +58,6 @@ async def test_a_chart_never_says_the_curves_will_appear_over_a_run_with_points(
     """On a loaded machine one drawing can cost the charts' pace many seconds: a race's charts,
     last drawn before its first points, said "the curves appear as a run trains" at epochs 534 and
     1,067. The pace is emptied here as such a drawing empties it: the first points show anyway."""
-    from tui_trainer.app.charts import WAITING
-
     app = make_app(runs_dir=runs_dir, config=resolve({"task": "iris", "training": {"epochs": 100_000,
                                                                                     "device": "cpu"}}))
     async with app.run_test(size=(120, 36)) as pilot:
