@@ -26,6 +26,7 @@ from textual.widgets import Static
 
 from tui_trainer.app.charts import rgb
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.fields import set_text
 from tui_trainer.app.pace import PICTURE_SHARE, Pace, Paced
 from tui_trainer.app.picture import LivePicture
 from tui_trainer.app.palette import HEAT_GLYPHS, MINIMUM_GLYPH, Mark, Palette, palette
@@ -361,7 +362,7 @@ class ArenaView(LivePicture, Vertical):
         self.tracks = []
         if self.config is not None:
             self.canvas.show(self.config, [])
-        self.board.update("")
+        set_text(self.board, "")
 
     def update(self) -> None:
         """Redraw the paths and the standings from what the runs reported."""

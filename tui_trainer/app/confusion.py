@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_trainer.app.palette import STANDARD, Palette, ansi, palette
+from tui_trainer.app.fields import set_text
 from tui_trainer.app.outcome import SPLITS, OutcomePanel, ending_words, fitting, split_words
 from tui_trainer.formatting import percent
 from tui_trainer.pictures import RGB, blend
@@ -107,9 +108,9 @@ class ConfusionPanel(OutcomePanel, Vertical):
 
     def start(self, job: Job) -> None:
         self.run = None
-        self.caption.update(f"the confusion matrix shows once {job.name} ends (rows: true class, "
-                            "columns: predicted)")
-        self.matrix.update("")
+        set_text(self.caption, f"the confusion matrix shows once {job.name} ends (rows: true class, "
+                 "columns: predicted)")
+        set_text(self.matrix, "")
 
     def show(self, job: Job, run: LiveRun) -> None:
         self.run, self.label = run, run.label if job.compared else ""

@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from tui_trainer.app.charts import Chart, Line
 from tui_trainer.app.feed import RunFeed
+from tui_trainer.app.fields import set_text
 from tui_trainer.app.pace import CHART_SHARE, Pace
 from tui_trainer.app.series import MinMaxSeries
 from tui_trainer.engine.follow import Tail
@@ -135,7 +136,7 @@ class SystemPanel(Vertical):
         """Blank, for a new run."""
         self.feed, self.taken, self.gpus, self.series = None, 0, (), {}
         self.pace.reset()
-        self.caption.update(WAITING)
+        set_text(self.caption, WAITING)
         for chart in self.charts:
             chart.draw([])
 
