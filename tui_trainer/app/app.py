@@ -977,11 +977,13 @@ class TrainerApp(App[int]):
             self.notify("Neurons have pictures on tasks of 2-D points (the playground's tasks, the "
                         "spiral); here each shows its mean value on the training data.", title="No picture")
             return
-        if "boundary" in self.offered_views and (neuron is not None or self.boundary.neuron is not None):
-            network.large = self.boundary.canvas.grid if neuron is not None else None
-            self.boundary.show_neuron(neuron, network.neuron_name(), network.canvas.frame)
-            self.action_show_tab("tab-boundary" if neuron is not None else "tab-network")
-            (self.boundary.canvas if neuron is not None else network.canvas).focus()
+        host = next((name for name in self.offered_views if VIEW_TABS[name].hosts_neurons), None)
+        if host is not None and (neuron is not None or self.views[host].neuron is not None):
+            panel = self.views[host]
+            network.large = panel.canvas.grid if neuron is not None else None
+            panel.show_neuron(neuron, network.neuron_name(), network.canvas.frame)
+            self.action_show_tab(VIEW_TABS[host if neuron is not None else "network"].tab)
+            (panel.canvas if neuron is not None else network.canvas).focus()
         else:
             network.show_large(neuron is not None)
 

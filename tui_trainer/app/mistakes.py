@@ -88,7 +88,7 @@ def _examples(data: Dataset, config: Config, split: str, wrong: Mistakes) -> Exa
         except (OSError, ValueError) as error:  # the file changed or went since the run read it
             return Examples(wrong, [f"sample {i} ({Path(file).name} unreadable now: {error})" for i in indices],
                             [_inputs(x[i].tolist()) for i in indices])
-    if config.view == "boundary":
+    if config.on_plane:  # points of the plane (a playground task's, or two inputs)
         points = getattr(data, f"points_{split}" if data.points_train is not None else f"x_{split}")
         xy = [(float(points[i, 0]), float(points[i, 1])) for i in indices]
         return Examples(wrong, [f"sample {i}" for i in indices],

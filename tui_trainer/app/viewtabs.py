@@ -16,17 +16,20 @@ from tui_trainer.app.views import BoundaryPanel, FitPanel
 @dataclass(frozen=True)
 class ViewTab:
     """A view in the app: its tab's title and id, and its panel's class (made with the view's
-    name as its id); ``short``: its title below 120 columns, where the tabs must fit in 46."""
+    name as its id); ``short``: its title below 120 columns, where the tabs must fit in 46;
+    ``hosts_neurons``: its panel shows a Network neuron's picture large (``show_neuron``), over
+    the same plane, when the task has this view."""
 
     title: str
     tab: str
     panel: type[Widget]
     short: str = ""
+    hosts_neurons: bool = False
 
 
 #: Every live picture's tab, in the order the tabs show.
 VIEW_TABS = {
-    "boundary": ViewTab("Boundary", "tab-boundary", BoundaryPanel),
+    "boundary": ViewTab("Boundary", "tab-boundary", BoundaryPanel, hosts_neurons=True),
     "fit": ViewTab("Fit", "tab-fit", FitPanel),
     "arena": ViewTab("Arena", "tab-arena", ArenaView),
     "network": ViewTab("Network", "tab-network", NetworkPanel, short="Net"),
