@@ -38,6 +38,11 @@ class TaskKind:
         """What its speed counts: samples, or steps (a point has no samples)."""
         return "steps" if self.point else "samples"
 
+    @property
+    def values(self) -> bool:
+        """Whether its targets are real values (a regression, scored by R²), not classes."""
+        return self.score == "r2"
+
 
 #: Every task kind, by name.
 KINDS: dict[str, TaskKind] = {

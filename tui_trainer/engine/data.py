@@ -196,7 +196,7 @@ def build_dataset(config: Config) -> Dataset:
     if task.data_source.standardized:
         x_train, x_val, *tested = standardize(x_train, x_val, *([x_test] if x_test is not None else []))
         x_test = tested[0] if tested else None
-        if task.kind == "regression":
+        if task.traits.values:
             y_train, y_val, *tested = standardize(y_train, y_val, *([y_test] if y_test is not None else []))
             y_test = tested[0] if tested else None
     return Dataset(x_train, y_train, x_val, y_val, config.classes, image_size=task.image_size,

@@ -133,7 +133,7 @@ def _output_problem(config: Config, trainer: Trainer, out, xb: torch.Tensor) -> 
     size = head_of(config).output_size(trainer.data.classes)
     if head in HEAD_OUTPUTS and tuple(out.shape) != (n, size):
         task = config.task_spec
-        has = (f"task {task.name} is regression" if task.kind == "regression"
+        has = (f"task {task.name} is regression" if task.traits.values
                else f"task {task.name} has {trainer.data.classes} classes")
         return (f"{gives}; {has} and {config.loss.name} needs {HEAD_OUTPUTS[head]}: ({n}, {size})")
     return None

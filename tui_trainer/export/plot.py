@@ -82,7 +82,7 @@ def plot_runs(run_dirs: list[Path], output: Path, force: bool = False,
     figure = plt.figure(figsize=(4.6 * columns, 4.2 * (1 + rows)), layout="constrained")
     top, *below = figure.subfigures(1 + rows, 1) if rows else [figure]
     axes = top.subplots(1, columns)
-    regression = all(resolve(r.config).task_spec.kind == "regression" for r in records)
+    regression = all(resolve(r.config).task_spec.traits.values for r in records)
     arena = _arena_config(records)
     # loss, accuracy or R^2 (none for the arena: its picture instead), learning rate
     charts = [axes[0], None if arena else axes[1], axes[2] if not arena else axes[1]]

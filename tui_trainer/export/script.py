@@ -323,7 +323,7 @@ def _data(config: Config) -> str:
     if task.data_source.standardized:
         xs, ys = ", ".join(f"x_{s}" for s in sets), ", ".join(f"y_{s}" for s in sets)
         lines.append(f"{xs} = standardize({xs})  # with the training split's statistics")
-        if task.kind == "regression":
+        if task.traits.values:
             lines.append(f"{ys} = standardize({ys})")
     if head_of(config).head in ("probability", "logit"):
         lines.append("# Binary cross-entropy takes float targets shaped like the model's output (N, 1).")
