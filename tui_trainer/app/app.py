@@ -401,9 +401,10 @@ class TrainerApp(App[int]):
             self.history.add(entries)
         self.run_log.add(*(f"skipped run folder {run.path}: {run.problem}" for run in found if run.record is None))
         last = self.last_job
+        # (Only a look begun after the watched run's end can find it resumed: one begun before
+        # found it live, as it was.)
         if (self.job is None and last is not None and last.watched and last.feed.started is not None
-                and last.ended_at is not None and looked > last.ended_at):  # (a look begun before
-            # the end may have found the run live: it was)
+                and last.ended_at is not None and looked > last.ended_at):
             resumed = [run.path for run in found if run.live and run.path == last.feed.started.run_dir]
             if resumed:  # the run shown was resumed: shown anew
                 self.watch(group_runs(resumed)[0])

@@ -299,11 +299,11 @@ class FieldInput(HookedInput):
 
 
 def set_text(widget: Static, text: str) -> None:
-    """Show ``text`` in ``widget`` unless it shows it already (an update lays the screen out, when
-    the widget is on screen: one in a hidden tab is laid out as its tab shows, so a run's start
+    """Show ``text`` in ``widget`` unless it shows it already (an update lays the screen out,
+    unless a container hides the widget: a hidden tab is laid out as it shows, so a run's start
     clearing the hidden tabs costs no layout)."""
     if str(widget.content) != text:
-        widget.update(text, layout=widget.is_on_screen)
+        widget.update(text, layout=all(node.display for node in widget.ancestors_with_self))
 
 
 def fitting(width: int, texts: list) -> int:
